@@ -1,0 +1,86 @@
+# nfcost build. `make` builds build/nfcost; `make check` runs every test
+# (needs root: the integration tests build real namespaces and rules).
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PYTHON    ?= /usr/bin/python3
+BUILD     ?= build
+VERSION   := 0.1.0
+
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CFLAGS    ?= -O2 -g
+EXTRA_CFLAGS ?=
+# snprintf truncation is the bounded behaviour we want, so its warning is off.
+NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD) -Isrc \
+	-DNFCOST_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
+LDLIBS    := -lbpf -lelf -lz -lmnl -lnftables -liperf -ljson-c -lpcap -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
+
+BPF_SRCS  := $(wildcard src/*.bpf.c)
+SKELS     := $(patsubst src/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+SRCS      := $(filter-out %.bpf.c,$(wildcard src/*.c))
+OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+HDRS      := $(wildcard src/*.h)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+all: $(BUILD)/nfcost
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+# `bpftool gen object` strips DWARF and links, so skeletons embed a small object.
+$(BUILD)/%.bpf.o: src/%.bpf.c src/*.h $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/libnfcost.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/nfcost: $(BUILD)/obj/main.o $(BUILD)/libnfcost.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+
+# ASan + UBSan build of the tool and unit tests in build/asan.
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		build/asan/nfcost $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_BINS))
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	$(MAKE) all unit
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+install: $(BUILD)/nfcost
+	install -D -m 0755 $(BUILD)/nfcost $(DESTDIR)$(PREFIX)/bin/nfcost
+	install -D -m 0755 scripts/plot_results.py $(DESTDIR)$(PREFIX)/share/nfcost/plot_results.py
+	install -D -m 0644 docs/nfcost.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
+
+clean:
+	rm -rf build
+
+.PHONY: all unit asan deps check demo install clean
+.SECONDARY:

@@ -1,0 +1,18 @@
+/* commands: one entry point per `nfcost COMMAND`; each parses its own
+ * arguments (argp) and returns the process exit status (0, 1 or 2). */
+#ifndef NFCOST_COMMANDS_H
+#define NFCOST_COMMANDS_H
+
+int cmd_testbed(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+
+struct argp;
+struct argp_state;
+/* argp_parse for a command, so that every usage error is ONE line on stderr
+ * ("nfcost: ...") and exit 2; argv[0] is the command's name. */
+int command_parse(const struct argp *argp, int argc, char **argv, void *input);
+/* A usage error found while parsing: one line, exit 2. */
+void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

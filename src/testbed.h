@@ -1,0 +1,47 @@
+/* testbed: owns the isolated test network: the namespaces nfcost-NAME-cli and
+ * nfcost-NAME-srv (named as iproute2 names them, under /run/netns), the veth
+ * pair between them (198.18.0.1/30 <-> 198.18.0.2/30), the iperf3 server
+ * process in the srv namespace, and the removal of all of that, also after a
+ * crashed run. It never touches the firewall of any namespace. */
+#ifndef NFCOST_TESTBED_H
+#define NFCOST_TESTBED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define TESTBED_DEFAULT_NAME "lab"
+#define TESTBED_NAME_MAX 32
+#define TESTBED_CLI_ADDR "198.18.0.1"
+#define TESTBED_SRV_ADDR "198.18.0.2"
+#define TESTBED_PREFIXLEN 30
+#define TESTBED_IPERF_PORT 5201
+#define TESTBED_NETNS_DIR "/run/netns"
+#define TESTBED_STATE_DIR "/run/nfcost"
+
+enum testbed_side { TESTBED_CLI, TESTBED_SRV };
+
+/* Letters, digits and '_' only, 1..TESTBED_NAME_MAX characters. */
+bool testbed_name_valid(const char *name);
+/* "/run/netns/nfcost-NAME-cli" (or -srv) into buf. */
+void testbed_netns_path(const char *name, enum testbed_side side, char *buf, size_t len);
+/* "nfcost-NAME-cli" (or -srv) into buf. */
+void testbed_netns_name(const char *name, enum testbed_side side, char *buf, size_t len);
+bool testbed_exists(const char *name);
+/* A name no existing testbed has, built from prefix and this process's pid. */
+void testbed_unique_name(const char *prefix, char *buf, size_t len);
+
+/* Creates the testbed, checks a TCP connect cli->srv, starts the iperf3
+ * server. On failure removes whatever it made. 0, or an exit status. */
+int testbed_up(const char *name, bool quiet);
+/* Removes everything of the testbed (processes in it, links, namespaces). */
+int testbed_down(const char *name, bool quiet);
+/* Restarts the iperf3 server if it is not running; its pid, or -1. */
+pid_t testbed_server_ensure(const char *name);
+/* Lists testbeds (all when name is NULL) and what is in them. */
+int testbed_status(const char *name, FILE *out);
+/* Removes every nfcost-* namespace and the processes in them; says what. */
+int testbed_cleanup(FILE *out);
+
+#endif

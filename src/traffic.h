@@ -1,0 +1,60 @@
+/* traffic: owns one iperf3 measurement through libiperf: the server loop (run
+ * by the testbed as its own process in the srv namespace) and one client run
+ * from the cli namespace, in a child process so that libiperf's globals and
+ * exits stay out of nfcost. Results come from iperf3's JSON via json-c. */
+#ifndef NFCOST_TRAFFIC_H
+#define NFCOST_TRAFFIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct traffic_opts {
+	bool udp;
+	int duration_s;      /* >= 1 */
+	int size;            /* bytes per write / UDP payload; 0: iperf3's default */
+	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
+	double interval_s;   /* iperf3 reporting interval */
+};
+
+struct traffic_interval {
+	double start_s, end_s;
+	double bits_per_second;
+	double snd_cwnd_bytes; /* TCP: first stream's cwnd; UDP: 0 */
+	long retransmits;      /* TCP only */
+	long packets;          /* UDP only */
+};
+
+struct traffic_result {
+	struct traffic_interval *intervals;
+	size_t n_intervals;
+	double bits_per_second;  /* sender's average over the run */
+	double mean_cwnd_bytes;  /* average of the intervals' cwnd (TCP) */
+	long retransmits;
+	long packets;            /* UDP datagrams sent */
+	char *json;              /* iperf3's own JSON, as it printed it */
+};
+
+struct traffic_run;
+
+/* iperf3 server loop on bind_addr:port in the current namespace; returns
+ * only on a fatal error (its exit status). */
+int traffic_server_run(const char *bind_addr, int port);
+
+/* Starts one client run toward server_addr from the namespace at netns_path. */
+struct traffic_run *traffic_start(const char *netns_path, const char *server_addr, int port,
+				  const struct traffic_opts *opts);
+/* Asks a running client to stop early; it still reports what it measured. */
+void traffic_stop(struct traffic_run *run);
+/* Waits for the run to end and fills res. 0 on success; -1 with a reason in err. */
+int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *err, size_t errlen);
+/* Both in one call. */
+int traffic_run_once(const char *netns_path, const char *server_addr, int port,
+		     const struct traffic_opts *opts, struct traffic_result *res, char *err,
+		     size_t errlen);
+
+/* Parses iperf3 JSON (exposed for tests). 0, or -1 with a reason in err. */
+int traffic_parse_json(const char *json, struct traffic_result *res, char *err, size_t errlen);
+void traffic_result_free(struct traffic_result *res);
+
+#endif

@@ -1,0 +1,326 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void nf_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nfcost: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		nf_err("out of memory");
+		abort();
+	}
+	b->data = p;
+	b->cap = cap;
+}
+
+void buf_append(struct buf *b, const char *data, size_t len)
+{
+	buf_reserve(b, len);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+int netns_enter(const char *path, int *saved)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target;
+
+	if (self < 0)
+		return -1;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0 || setns(target, CLONE_NEWNET)) {
+		int e = errno;
+		if (target >= 0)
+			close(target);
+		close(self);
+		errno = e;
+		return -1;
+	}
+	close(target);
+	*saved = self;
+	return 0;
+}
+
+void netns_leave(int saved)
+{
+	if (saved < 0)
+		return;
+	if (setns(saved, CLONE_NEWNET)) {
+		/* Staying in a test namespace would aim later work at the wrong place. */
+		nf_err("cannot return to the original network namespace: %s", strerror(errno));
+		abort();
+	}
+	close(saved);
+}
+
+uint64_t netns_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+static void drain(int *fd, struct buf *b)
+{
+	char tmp[8192];
+	ssize_t n = read(*fd, tmp, sizeof(tmp));
+
+	if (n > 0) {
+		if (b)
+			buf_append(b, tmp, (size_t)n);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+int run_program(const char *netns_path, char *const argv[], const char *input,
+		size_t input_len, struct buf *out, struct buf *err)
+{
+	int in_p[2], out_p[2], err_p[2], exec_p[2], status, exec_errno = 0;
+	size_t written = 0;
+	pid_t pid;
+
+	if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC) ||
+	    pipe2(exec_p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int ns = -1;
+		if (netns_path) {
+			ns = open(netns_path, O_RDONLY | O_CLOEXEC);
+			if (ns < 0 || setns(ns, CLONE_NEWNET))
+				goto child_fail;
+		}
+		signal(SIGPIPE, SIG_DFL);
+		dup2(in_p[0], 0);
+		dup2(out_p[1], 1);
+		dup2(err_p[1], 2);
+		execvp(argv[0], argv);
+child_fail:
+		exec_errno = errno;
+		(void)!write(exec_p[1], &exec_errno, sizeof(exec_errno));
+		_exit(127);
+	}
+	close(in_p[0]);
+	close(out_p[1]);
+	close(err_p[1]);
+	close(exec_p[1]);
+	if (read(exec_p[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+		close(exec_p[0]);
+		close(in_p[1]);
+		close(out_p[0]);
+		close(err_p[0]);
+		waitpid(pid, &status, 0);
+		errno = exec_errno;
+		return -1;
+	}
+	close(exec_p[0]);
+
+	/* Feed stdin and drain both outputs together so no pipe can fill up and stall. */
+	int ifd = in_p[1], ofd = out_p[0], efd = err_p[0];
+	if (!input || input_len == 0) {
+		close(ifd);
+		ifd = -1;
+	} else {
+		fcntl(ifd, F_SETFL, O_NONBLOCK);
+	}
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	while (ifd >= 0 || ofd >= 0 || efd >= 0) {
+		struct pollfd p[3] = { { ifd, POLLOUT, 0 }, { ofd, POLLIN, 0 }, { efd, POLLIN, 0 } };
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (ifd >= 0 && p[0].revents) {
+			ssize_t n = write(ifd, input + written, input_len - written);
+			if (n > 0)
+				written += (size_t)n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == input_len) {
+				close(ifd);
+				ifd = -1;
+			}
+		}
+		if (ofd >= 0 && p[1].revents)
+			drain(&ofd, out);
+		if (efd >= 0 && p[2].revents)
+			drain(&efd, err);
+	}
+	signal(SIGPIPE, old_pipe);
+	if (ifd >= 0)
+		close(ifd);
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+bool program_exists(const char *name)
+{
+	const char *path = getenv("PATH");
+	char cand[PATH_MAX];
+
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, path, name) < (int)sizeof(cand) &&
+		    access(cand, X_OK) == 0)
+			return true;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return false;
+}
+
+double now_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	nf_err("%s needs root (network namespaces, BPF and netfilter rules): run it with sudo", what);
+	return EXIT_USAGE;
+}
+
+int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, dir, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+long read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}

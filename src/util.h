@@ -1,0 +1,51 @@
+/* util: what every stage shares and no stage owns: error lines, exit codes,
+ * a growable buffer, running a program inside a network namespace with its
+ * stdin fed from memory, and number parsing for the command line. */
+#ifndef NFCOST_UTIL_H
+#define NFCOST_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum nfcost_exit { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* One line on stderr: "nfcost: <message>\n". */
+void nf_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct buf {
+	char *data; /* always NUL-terminated once anything was appended */
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const char *data, size_t len);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/* Runs argv[0] (searched in PATH, no shell) with its network namespace set
+ * to netns_path (NULL: this one), stdin from input, stdout/stderr collected
+ * into out/err (either may be NULL). Returns the exit status, or -1 with
+ * errno set when the program could not be started (ENOENT: not installed). */
+int run_program(const char *netns_path, char *const argv[], const char *input,
+		size_t input_len, struct buf *out, struct buf *err);
+
+/* Enters the network namespace at path; *saved gets an fd of the current one. */
+int netns_enter(const char *path, int *saved);
+/* Goes back to the namespace saved by netns_enter and closes it. */
+void netns_leave(int saved);
+/* Inode number of the network namespace at path (a /run/netns file or /proc/PID/ns/net). */
+uint64_t netns_inode(const char *path);
+
+bool program_exists(const char *name);
+double now_monotonic(void);
+/* Strict integer parse of s into [min, max]; false on junk or range. */
+bool parse_long(const char *s, long min, long max, long *out);
+bool parse_double(const char *s, double min, double max, double *out);
+/* exit 2 with a message unless we run as root (namespaces, BPF, rules). */
+int require_root(const char *what);
+/* Creates dir and its parents (mode 0755). */
+int mkdir_p(const char *dir);
+/* Reads a whole small file (e.g. from /proc) into buf; returns length or -1. */
+long read_small_file(const char *path, char *buf, size_t size);
+
+#endif
