@@ -1,7 +1,7 @@
 # Shared by every integration test: assertions that print one line each and
 # a tally that tests/run.sh adds up. Source it, run checks, call `finish`.
 set -u
-NFCOST=${NFCOST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/nfcost}
+NFCOST=${NFCOST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/${BUILD:-build}/nfcost}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PASSED=0
 FAILED=0

@@ -25,7 +25,7 @@ before=$(mktemp); after=$(mktemp)
 snapshot "$before"
 
 echo "### unit tests (cmocka)"
-for t in build/tests/test_*; do
+for t in "${BUILD:-build}"/tests/test_*; do
 	[ -x "$t" ] || continue
 	out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1); rc=$?
 	echo "$out"

@@ -1,0 +1,41 @@
+/* analysis: the numbers a sweep is judged by, computed from its rows with no
+ * I/O: least-squares fit of latency against rule count (with R², a 95 %
+ * confidence interval of the slope and a test of a quadratic term), the
+ * throughput knee, and correlations. */
+#ifndef NFCOST_ANALYSIS_H
+#define NFCOST_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct linear_fit {
+	size_t n;
+	double intercept, slope;       /* y = intercept + slope * x */
+	double r2;
+	double slope_ci95_lo, slope_ci95_hi; /* Student t, n - 2 degrees of freedom */
+	/* y = a + b x + c x²: is c significantly non-zero (partial F test, 5 %)? */
+	double quad_coef, quad_p_value;
+	bool quad_significant;
+};
+
+/* Ordinary least squares over n points; needs n >= 2 and two distinct x.
+ * 0, or -1 when the fit is undefined (then *fit is zeroed). With n < 4 the
+ * quadratic test is skipped (p = 1, not significant). */
+int analysis_linear_fit(const double *x, const double *y, size_t n, struct linear_fit *fit);
+
+/* Pearson correlation of x and y; NAN when undefined (n < 2 or a constant). */
+double analysis_correlation(const double *x, const double *y, size_t n);
+
+/* Throughput knee. rows: n pairs (rules[i], tput[i]) in any order, several
+ * repeats per rule count allowed. The baseline is the rows at the smallest
+ * rule count: its mean m and its spread s (sample standard deviation, 0 for
+ * one row). The knee is the smallest rule count r above the baseline's such
+ * that, for r and every larger rule count, the mean throughput is below
+ * m * (1 - max(0.05, 3 * s / m)). Returns r, or -1 when throughput never
+ * stays below that line. */
+long analysis_throughput_knee(const double *rules, const double *tput, size_t n);
+
+/* Student t quantile for a two-sided 95 % interval with df degrees of freedom. */
+double analysis_t95(int df);
+
+#endif
