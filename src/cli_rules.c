@@ -20,7 +20,7 @@ struct rules_args {
 
 static const struct argp_option rules_options[] = {
 	{ "count", 'c', "N", 0, "add: how many rules (0..1000000)", 0 },
-	{ "shape", 's', "SHAPE", 0, "addr|addr-port|multiport (default addr-port)", 0 },
+	{ "shape", 's', "SHAPE", 0, "addr|addr-port|multiport|bpf (default addr-port)", 0 },
 	{ "backend", 'b', "BACKEND", 0,
 	  "iptables-nft|iptables-legacy|nft|nft-set|ipset (default iptables-nft; "
 	  "flush without it flushes every backend)", 0 },
@@ -115,11 +115,6 @@ int cmd_rules(int argc, char **argv)
 
 	if (!strcmp(a.action, "add")) {
 		double ms;
-		if (a.shape == SHAPE_BPF) {
-			nf_err("the bpf shape is used by sweep, live and compare; "
-			       "rules add takes addr, addr-port or multiport");
-			return EXIT_USAGE;
-		}
 		if ((rc = rules_add(&t, a.count, &ms)))
 			return rc;
 		long total = rules_count(&t);

@@ -6,6 +6,7 @@
 int cmd_testbed(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 struct argp;
 struct argp_state;

@@ -16,6 +16,7 @@ static const struct command {
 } commands[] = {
 	{ "testbed", cmd_testbed, "up|down|status an isolated client/server namespace pair" },
 	{ "rules", cmd_rules, "add|count|flush rules in a testbed (one transaction per add)" },
+	{ "compile", cmd_compile, "compile a pcap expression to xt_bpf bytecode" },
 	{ "cleanup", cmd_cleanup, "remove everything earlier runs left behind" },
 };
 

@@ -1,5 +1,7 @@
 #include "rules.h"
 
+#include "pcapbpf.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
@@ -71,9 +73,9 @@ int rules_matches_per_rule(enum rules_shape s)
 {
 	switch (s) {
 	case SHAPE_ADDR: return 1;      /* -d X */
-	case SHAPE_ADDR_PORT: return 3; /* -p tcp, -d X, --dport */
-	case SHAPE_MULTIPORT: return 3; /* -p tcp, -d X, -m multiport (K ports in one callback) */
-	case SHAPE_BPF: return 2;       /* -d X, -m bpf */
+	case SHAPE_ADDR_PORT: return 3; /* -p tcp, --dport 443, the address */
+	case SHAPE_MULTIPORT: return 3; /* -p tcp, -m multiport (K ports, one callback), the address */
+	case SHAPE_BPF: return 1;       /* -m bpf: one callback running the whole program */
 	default: return 1;
 	}
 }
@@ -90,8 +92,8 @@ const char *rules_backend_program(enum rules_backend b)
 
 bool rules_shape_supported(enum rules_backend b, enum rules_shape s, const char **why)
 {
-	if (s == SHAPE_BPF && (b == BACKEND_NFT || b == BACKEND_NFT_SET)) {
-		*why = "the bpf shape is an xt_bpf match: use an iptables backend";
+	if (s == SHAPE_BPF && b != BACKEND_IPTABLES_NFT && b != BACKEND_IPTABLES_LEGACY) {
+		*why = "the bpf shape is one xt_bpf match per rule: use iptables-nft or iptables-legacy";
 		return false;
 	}
 	return true;
@@ -125,15 +127,18 @@ static void ipt_matches(const struct rules_target *t, const char *addr, struct b
 		buf_printf(out, " -d %s/32", addr);
 		break;
 	case SHAPE_ADDR_PORT:
-		buf_printf(out, " -d %s/32 -p tcp -m tcp --dport %d", addr, RULES_BLOCKED_PORT);
+		buf_printf(out, " -p tcp -m tcp --dport %d -m iprange --dst-range %s",
+			   RULES_BLOCKED_PORT, addr);
 		break;
 	case SHAPE_MULTIPORT:
 		multiport_list(ports, sizeof(ports), ",");
-		buf_printf(out, " -d %s/32 -p tcp -m multiport --dports %s", addr, ports);
+		buf_printf(out, " -p tcp -m multiport --dports %s -m iprange --dst-range %s", ports,
+			   addr);
 		break;
 	case SHAPE_BPF:
-		buf_printf(out, " -d %s/32 -m bpf --bytecode \"%s\"", addr,
-			   t->bpf_bytecode ? t->bpf_bytecode : "1,6 0 0 0");
+		/* The program itself holds the never-matching test; a -d here would
+		 * reject packets before xt_bpf ever ran. */
+		buf_printf(out, " -m bpf --bytecode \"%s\"", t->bpf_bytecode);
 		break;
 	default:
 		break;
@@ -144,13 +149,14 @@ static void nft_matches(const struct rules_target *t, const char *daddr, struct 
 {
 	char ports[128];
 
-	buf_printf(out, " ip daddr %s", daddr);
+	/* nft evaluates in the order written: the address last, as in iptables. */
 	if (t->shape == SHAPE_ADDR_PORT) {
 		buf_printf(out, " tcp dport %d", RULES_BLOCKED_PORT);
 	} else if (t->shape == SHAPE_MULTIPORT) {
 		multiport_list(ports, sizeof(ports), ", ");
 		buf_printf(out, " tcp dport { %s }", ports);
 	}
+	buf_printf(out, " ip daddr %s", daddr);
 }
 
 static void nft_base(const char *table, enum rules_hook hook, struct buf *out)
@@ -226,13 +232,13 @@ static void ipset_rule(const struct rules_target *t, const char *op, struct buf 
 	buf_printf(out, "*filter\n%s %s", op, ipt_chain[t->hook]);
 	switch (t->shape) {
 	case SHAPE_ADDR_PORT:
-		buf_printf(out, " -p tcp -m set --match-set %s dst -m tcp --dport %d", IPSET_NAME,
-			   RULES_BLOCKED_PORT);
+		buf_printf(out, " -p tcp -m tcp --dport %d -m set --match-set %s dst",
+			   RULES_BLOCKED_PORT, IPSET_NAME);
 		break;
 	case SHAPE_MULTIPORT:
 		multiport_list(ports, sizeof(ports), ",");
-		buf_printf(out, " -p tcp -m set --match-set %s dst -m multiport --dports %s",
-			   IPSET_NAME, ports);
+		buf_printf(out, " -p tcp -m multiport --dports %s -m set --match-set %s dst", ports,
+			   IPSET_NAME);
 		break;
 	default:
 		buf_printf(out, " -m set --match-set %s dst", IPSET_NAME);
@@ -475,6 +481,20 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 	}
 	if ((rc = check_program(t)))
 		return rc;
+	struct rules_target bpf_target;
+	if (t->shape == SHAPE_BPF && !t->bpf_bytecode) {
+		static char *shape_bytecode; /* compiled once per process */
+		char err[256];
+		if (!shape_bytecode &&
+		    (rc = pcapbpf_bytecode(PCAPBPF_SHAPE_EXPR, DLT_RAW, &shape_bytecode, err,
+					   sizeof(err)))) {
+			nf_err("cannot compile the bpf shape's filter: %s", err);
+			return rc;
+		}
+		bpf_target = *t;
+		bpf_target.bpf_bytecode = shape_bytecode;
+		t = &bpf_target;
+	}
 	have = rules_count(t);
 	if (have < 0)
 		return EXIT_RUNTIME;

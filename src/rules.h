@@ -1,5 +1,9 @@
 /* rules: owns the rule sets nfcost measures: rendering N rules of a shape for
  * a backend (destinations in 240.0.0.0/4, so they never match test traffic),
+ * with the address test last: the test traffic goes to TCP port 443, so it
+ * passes the protocol and port tests and every rule runs all of its checks
+ * (addr-port: -p tcp, --dport 443, then -m iprange for the address, since
+ * iptables would test a plain -d before any match callback),
  * applying them as ONE transaction appended after the rules already there,
  * counting and flushing them. Programs are execvp'd with their input piped
  * from memory (no shell, no temp files); nft goes through libnftables. */
@@ -33,7 +37,8 @@ struct rules_target {
 	enum rules_backend backend;
 	enum rules_shape shape;
 	enum rules_hook hook;
-	const char *bpf_bytecode;   /* SHAPE_BPF: "N,c t f k,..." as xt_bpf takes it */
+	const char *bpf_bytecode;   /* SHAPE_BPF: "N,c t f k,..." as xt_bpf takes it;
+				     * NULL: PCAPBPF_SHAPE_EXPR compiled */
 };
 
 bool rules_backend_parse(const char *s, enum rules_backend *out);

@@ -16,7 +16,10 @@
 #define TESTBED_CLI_ADDR "198.18.0.1"
 #define TESTBED_SRV_ADDR "198.18.0.2"
 #define TESTBED_PREFIXLEN 30
-#define TESTBED_IPERF_PORT 5201
+/* The lab's blocked port, served by a host no rule names: every packet passes
+ * a rule's protocol and port tests and is only let go by the address test,
+ * so it runs all of each rule's checks (see rules.h). */
+#define TESTBED_IPERF_PORT 443
 #define TESTBED_NETNS_DIR "/run/netns"
 #define TESTBED_STATE_DIR "/run/nfcost"
 

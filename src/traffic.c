@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@ struct traffic_run {
 	pid_t pid;
 	int out_fd;
 	bool udp;
+	bool reaped;
+	int status;
+	struct buf out; /* JSON read so far: the pipe must not fill and stall the client */
 };
 
 int traffic_server_run(const char *bind_addr, int port)
@@ -91,7 +95,9 @@ struct traffic_run *traffic_start(const char *netns_path, const char *server_add
 	struct traffic_run *run = calloc(1, sizeof(*run));
 	int p[2];
 
-	if (!run || pipe2(p, O_CLOEXEC)) {
+	/* A socket pair, not a pipe: recv(MSG_DONTWAIT) lets us drain it while
+	 * the client runs. */
+	if (!run || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)) {
 		free(run);
 		return NULL;
 	}
@@ -115,15 +121,36 @@ struct traffic_run *traffic_start(const char *netns_path, const char *server_add
 	return run;
 }
 
+/* Reads what the pipe holds now without blocking; false at EOF. */
+static bool drain_available(struct traffic_run *run)
+{
+	char tmp[16384];
+	ssize_t n;
+
+	while ((n = recv(run->out_fd, tmp, sizeof(tmp), MSG_DONTWAIT)) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			buf_append(&run->out, tmp, (size_t)n);
+	return n != 0;
+}
+
+bool traffic_done(struct traffic_run *run)
+{
+	drain_available(run);
+	if (!run->reaped && waitpid(run->pid, &run->status, WNOHANG) == run->pid)
+		run->reaped = true;
+	return run->reaped;
+}
+
 void traffic_stop(struct traffic_run *run)
 {
-	if (run && run->pid > 0)
+	if (run && run->pid > 0 && !run->reaped)
 		kill(run->pid, SIGINT);
 }
 
 int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *err, size_t errlen)
 {
-	struct buf out = { 0 };
+	struct buf out = run->out;
 	char tmp[16384];
 	ssize_t n;
 	int status = 0, rc;
@@ -138,8 +165,11 @@ int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *er
 		buf_append(&out, tmp, (size_t)n);
 	}
 	close(run->out_fd);
-	while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (run->reaped)
+		status = run->status;
+	else
+		while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
+			;
 	free(run);
 	if (!out.len) {
 		snprintf(err, errlen, "the iperf3 client printed nothing (status %d)", status);

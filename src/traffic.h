@@ -44,6 +44,8 @@ int traffic_server_run(const char *bind_addr, int port);
 /* Starts one client run toward server_addr from the namespace at netns_path. */
 struct traffic_run *traffic_start(const char *netns_path, const char *server_addr, int port,
 				  const struct traffic_opts *opts);
+/* Has the client process ended (successfully or not)? Does not block. */
+bool traffic_done(struct traffic_run *run);
 /* Asks a running client to stop early; it still reports what it measured. */
 void traffic_stop(struct traffic_run *run);
 /* Waits for the run to end and fills res. 0 on success; -1 with a reason in err. */

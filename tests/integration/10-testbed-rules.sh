@@ -13,7 +13,7 @@ check "testbed up" $NFCOST testbed up --name $T
 check "namespaces visible to ip netns" sh -c "ip netns list | grep -q '^$CLI' && ip netns list | grep -q '^nfcost-$T-srv'"
 check "cli side has 198.18.0.1/30" sh -c "ip -n $CLI -o addr show | grep -q '198.18.0.1/30'"
 check "TCP connect cli -> srv (iperf3 server port)" \
-	ip netns exec $CLI bash -c 'exec 3<>/dev/tcp/198.18.0.2/5201'
+	ip netns exec $CLI bash -c 'exec 3<>/dev/tcp/198.18.0.2/443'
 check "status lists the testbed with a running server" \
 	sh -c "$NFCOST testbed status --name $T | grep -q 'server running'"
 check_exit "up twice is refused" 2 "already exists" $NFCOST testbed up --name $T
@@ -38,7 +38,7 @@ for b in iptables-nft iptables-legacy nft nft-set ipset; do
 	check_eq "$b: count after flush" 0 "$($NFCOST rules count --backend $b --name $T)"
 done
 check "rules never match the test traffic: connect still works" \
-	sh -c "$NFCOST rules add --count 100 --name $T >/dev/null && ip netns exec $CLI bash -c 'exec 3<>/dev/tcp/198.18.0.2/5201'"
+	sh -c "$NFCOST rules add --count 100 --name $T >/dev/null && ip netns exec $CLI bash -c 'exec 3<>/dev/tcp/198.18.0.2/443'"
 check "addr shape" sh -c "$NFCOST rules add --count 10 --shape addr --backend iptables-legacy --name $T >/dev/null && ip netns exec $CLI iptables-legacy-save | grep -q -- '-A OUTPUT -d 240.0.0.1/32 -j DROP'"
 check "multiport shape" sh -c "$NFCOST rules add --count 10 --shape multiport --backend nft --name $T >/dev/null && ip netns exec $CLI nft list chain ip nfcost output | grep -q 'tcp dport {'"
 
