@@ -1,0 +1,207 @@
+#!/bin/bash
+# nfcost trace (issue 3): the tracer auto-selection on this kernel, per-window
+# statistics of a TCP stream through a testbed, the rise with 2000
+# iptables-legacy rules, the namespace filter, drops counted as unmatched,
+# output formats, calibration, and no BPF program or link left behind after
+# a normal exit, SIGINT or SIGTERM.
+. "$(dirname "$0")/../lib.sh"
+
+A=trc$$
+B=trcb$$
+TMP=$(mktemp -d)
+PY=/usr/bin/python3
+TRAFFIC_PIDS=()
+
+cleanup() {
+	for p in "${TRAFFIC_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${TRACE_PID:-}" ] && kill "$TRACE_PID" 2>/dev/null
+	wait 2>/dev/null
+	"$NFCOST" testbed down --name "$A" >/dev/null 2>&1
+	"$NFCOST" testbed down --name "$B" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# traffic NAME SECS: a TCP stream from testbed NAME's client to its server
+traffic() {
+	ip netns exec "nfcost-$1-cli" iperf3 -c 198.18.0.2 -p 443 -t "$2" >"$TMP/iperf-$1.log" 2>&1 &
+	TRAFFIC_PIDS+=($!)
+	sleep 1 # connected, past slow start
+}
+
+# summary FILE: "INTERVALS MIN_COUNT WEIGHTED_AVG_NS MIN_AVG MAX_AVG TRACERS" of a --json run
+summary() {
+	$PY - "$1" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+iv = [r for r in rows if r.get("type") == "interval"]
+n = sum(r["count"] for r in iv)
+avg = sum(r["count"] * r["avg_ns"] for r in iv) / n if n else 0
+print(len(iv), min((r["count"] for r in iv), default=0), "%.1f" % avg,
+      min((r["avg_ns"] for r in iv), default=0), max((r["avg_ns"] for r in iv), default=0),
+      ",".join(sorted({r["tracer"] for r in iv})) or "none")
+EOF
+}
+
+# bpf_ids PID: the BPF program and link ids the process holds, "prog:N link:N ..."
+bpf_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' | sort -u
+}
+
+# left_over IDS...: the ones of those ids bpftool still lists
+left_over() {
+	local progs links
+	progs=$(bpftool -j prog list 2>/dev/null)
+	links=$(bpftool -j link list 2>/dev/null)
+	$PY - "$progs" "$links" "$@" <<'EOF'
+import json, sys
+progs = {p["id"] for p in json.loads(sys.argv[1] or "[]")}
+links = {l["id"] for l in json.loads(sys.argv[2] or "[]")}
+left = [i for i in sys.argv[3:]
+        if (i.startswith("prog:") and int(i[5:]) in progs)
+        or (i.startswith("link:") and int(i[5:]) in links)]
+print(" ".join(left))
+EOF
+}
+
+# wait_ready FILE PID: until the tracer wrote FILE (or died); prints the seconds it took
+wait_ready() {
+	local t0=$(date +%s.%N)
+	for _ in $(seq 1 200); do
+		[ -s "$1" ] && break
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.02
+	done
+	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+}
+
+check "testbed $A up" "$NFCOST" testbed up --name "$A"
+check "testbed $B up" "$NFCOST" testbed up --name "$B"
+
+# --- bad usage and the tracers this kernel lacks ---
+check_exit "unknown tracer is a usage error" 2 "tracer" "$NFCOST" trace --tracer bogus -d 1
+check_exit "missing namespace is a usage error" 2 "namespace" \
+	"$NFCOST" trace -d 1 --netns nfcost-nonexistent$$-cli
+check_exit "--tracer fentry exits 1 with a reason and a hint" 1 "fentry.*use --tracer nfhook" \
+	"$NFCOST" trace --tracer fentry -d 1 --netns "nfcost-$A-cli"
+check_exit "--tracer kprobe exits 1 with a reason and a hint" 1 "kprobe.*use --tracer nfhook" \
+	"$NFCOST" trace --tracer kprobe -d 1 --netns "nfcost-$A-cli"
+
+# --- a TCP stream on the empty chain ---
+traffic "$A" 6
+"$NFCOST" trace --tracer auto -i 1 -d 3 --netns "nfcost-$A-cli" --json >"$TMP/empty.json" 2>"$TMP/empty.err"
+check_eq "trace --json exits 0 on the empty chain" 0 $?
+read -r N MINC AVG0 MINAVG MAXAVG TRACERS < <(summary "$TMP/empty.json")
+check_eq "three interval objects" 3 "$N"
+check_eq "auto falls back to nfhook" nfhook "$TRACERS"
+check_num "every interval counts packets" "$MINC" -gt 0
+check_num "every interval's average above 10 ns" "$MINAVG" -gt 10
+check_num "every interval's average below 1 ms" "$MAXAVG" -lt 1000000
+check "the JSON says why fentry and kprobe were skipped" \
+	grep -q '"tracer_note":"fentry: load refused (EPERM.*kprobe: kernel has no kprobe support' "$TMP/empty.json"
+check "the start line says what is traced, where and how" grep -qx \
+	"Tracing nf_hook_slow via nfhook in netns nfcost-$A-cli (LOCAL_OUT)... Ctrl-C to stop." "$TMP/empty.err"
+check "a summary line at the end" grep -q "^Detaching\. .* count [1-9]" "$TMP/empty.err"
+wait "${TRAFFIC_PIDS[-1]}"
+echo "    empty chain: avg $AVG0 ns"
+
+# --- text output: the block format of docs/formats.md, 80 columns ---
+traffic "$A" 4
+"$NFCOST" trace -i 1 -d 2 --netns "nfcost-$A-cli" --by comm --hist >"$TMP/text.out" 2>&1
+check_eq "text trace exits 0" 0 $?
+wait "${TRAFFIC_PIDS[-1]}"
+check_eq "two block headers" 2 \
+	"$(grep -Ec "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] t=[0-9]+\.[0-9]s LOCAL_OUT nfcost-$A-cli via nfhook$" "$TMP/text.out")"
+check_eq "two statistics lines" 2 \
+	"$(grep -Ec '^  count [0-9]+ avg [0-9]+ ns p50 [0-9]+ ns p90 [0-9]+ ns p99 [0-9]+ ns unmatched [0-9]+$' "$TMP/text.out")"
+check "--by comm lists iperf3" grep -Eq '^  iperf3 [1-9][0-9]*$' "$TMP/text.out"
+check "--hist draws a histogram" grep -Eq '^ +[0-9]+ -> [0-9]+ +: [0-9]+ +\|\*+ *\|$' "$TMP/text.out"
+check_eq "no line wider than 80 columns" 0 "$(grep -v "^Tracing " "$TMP/text.out" | awk "length > 80" | wc -l)"
+
+# --- traffic in another namespace is not counted ---
+traffic "$B" 6
+"$NFCOST" trace -i 1 -d 3 --netns "nfcost-$B-cli" --json >"$TMP/b.json" 2>/dev/null &
+BPID=$!
+"$NFCOST" trace -i 1 -d 3 --netns "nfcost-$A-cli" --json >"$TMP/a.json" 2>/dev/null
+check_eq "trace of the idle namespace exits 0" 0 $?
+wait $BPID
+check_eq "trace of the busy namespace exits 0" 0 $?
+wait "${TRAFFIC_PIDS[-1]}"
+read -r N_A _ _ _ _ _ < <(summary "$TMP/a.json")
+COUNT_A=$($PY -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1]) if l.strip()))' "$TMP/a.json")
+read -r N_B MINC_B _ _ _ _ < <(summary "$TMP/b.json")
+check_eq "the idle namespace's trace reported its intervals" 3 "$N_A"
+check_eq "traffic in testbed $B is not counted in testbed $A" 0 "$COUNT_A"
+check_num "while a trace of testbed $B counts it" "$MINC_B" -gt 0
+
+# --- a hook's drops are counted as unmatched ---
+ip netns exec "nfcost-$A-cli" iptables-legacy -I OUTPUT 1 -p udp --dport 9 -j DROP
+rm -f "$TMP/ready"
+"$NFCOST" trace -i 1 -d 3 --netns "nfcost-$A-cli" --json --ready-file "$TMP/ready" \
+	>"$TMP/drop.json" 2>/dev/null &
+TRACE_PID=$!
+wait_ready "$TMP/ready" $TRACE_PID >/dev/null
+ip netns exec "nfcost-$A-cli" $PY -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(50):
+    try: s.sendto(b"x", ("198.18.0.2", 9))
+    except OSError: pass
+    time.sleep(0.01)'
+wait $TRACE_PID
+TRACE_PID=
+ip netns exec "nfcost-$A-cli" iptables-legacy -D OUTPUT -p udp --dport 9 -j DROP
+UNM=$($PY -c 'import json,sys; print(sum(json.loads(l)["unmatched"] for l in open(sys.argv[1]) if l.strip()))' "$TMP/drop.json")
+check_eq "50 dropped datagrams are 50 unmatched starts" 50 "$UNM"
+
+# --- 2000 iptables-legacy rules ---
+check "2000 addr-port rules added" "$NFCOST" rules add --count 2000 --backend iptables-legacy \
+	--shape addr-port --name "$A"
+traffic "$A" 6
+"$NFCOST" trace --tracer auto -i 1 -d 3 --netns "nfcost-$A-cli" --json >"$TMP/2000.json" 2>"$TMP/2000.err"
+check_eq "trace --json exits 0 with 2000 rules" 0 $?
+wait "${TRAFFIC_PIDS[-1]}"
+read -r N MINC AVG2000 _ _ _ < <(summary "$TMP/2000.json")
+check_num "packets counted with 2000 rules" "$MINC" -gt 0
+RISE=$(awk -v a="$AVG0" -v b="$AVG2000" 'BEGIN { printf "%.0f", b - a }')
+echo "    2000 rules: avg $AVG2000 ns, rise $RISE ns, $(awk -v r="$RISE" 'BEGIN { printf "%.2f", r / 2000 }') ns per rule"
+check_num "2000 rules raise the average by at least 2000 ns" "$RISE" -ge 2000
+"$NFCOST" rules flush --backend iptables-legacy --name "$A" >/dev/null 2>&1
+
+# --- calibration ---
+"$NFCOST" trace --calibrate -i 1 -d 1 --netns "nfcost-$A-cli" --json >"$TMP/cal.json" 2>"$TMP/cal.err" &
+CPID=$!
+wait $CPID
+check_eq "trace --calibrate exits 0" 0 $?
+CAL=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["calibration"]["empty_chain_avg_ns"])' "$TMP/cal.json" 2>/dev/null)
+check_num "the calibration is carried in the JSON, above 10 ns" "${CAL:-0}" -gt 10
+check_num "and below 1 ms" "${CAL:-1e9}" -lt 1000000
+check "the calibration is reported" grep -q "^Calibration: nfhook measures [0-9]* ns per packet on an empty chain" "$TMP/cal.err"
+check_eq "the calibration testbed is gone" "" "$(ls /run/netns | grep "^nfcost-cal${CPID}_" || true)"
+
+# --- nothing left behind: normal exit, SIGINT, SIGTERM ---
+for how in exit INT TERM; do
+	rm -f "$TMP/ready"
+	if [ $how = exit ]; then
+		"$NFCOST" trace -i 1 -d 2 --netns "nfcost-$A-cli" --ready-file "$TMP/ready" >"$TMP/$how.out" 2>&1 &
+	else
+		"$NFCOST" trace -i 1 --netns "nfcost-$A-cli" --ready-file "$TMP/ready" >"$TMP/$how.out" 2>&1 &
+	fi
+	TRACE_PID=$!
+	ATTACH=$(wait_ready "$TMP/ready" $TRACE_PID)
+	IDS=$(bpf_ids $TRACE_PID)
+	check_num "$how: attached in under a second" "$ATTACH" -lt 1
+	check_eq "$how: the tracer holds 2 programs and 2 links" 4 "$(echo "$IDS" | grep -c .)"
+	t0=$(date +%s.%N)
+	[ $how != exit ] && kill -$how $TRACE_PID
+	wait $TRACE_PID
+	rc=$?
+	DETACH=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	TRACE_PID=
+	check_eq "$how: exit status 0" 0 "$rc"
+	[ $how != exit ] && check_num "$how: detached in under a second" "$DETACH" -lt 1
+	check "$how: summary line" grep -q "^Detaching\. " "$TMP/$how.out"
+	check_eq "$how: no nfcost BPF program or link left" "" "$(left_over $IDS)"
+done
+
+finish

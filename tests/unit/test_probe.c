@@ -1,0 +1,283 @@
+/* Unit tests of the pure parts of src/probe.c: tracer and hook names, the
+ * window arithmetic (compute, add), and the text formats (the block of
+ * docs/formats.md, the log2 histogram within 80 columns). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+static void test_tracer_names(void **state)
+{
+	enum probe_tracer t;
+
+	(void)state;
+	for (int i = 0; i < TRACER_COUNT; i++) {
+		assert_true(probe_tracer_parse(probe_tracer_name((enum probe_tracer)i), &t));
+		assert_int_equal(t, i);
+	}
+	assert_string_equal(probe_tracer_name(TRACER_NFHOOK), "nfhook");
+	assert_false(probe_tracer_parse("bpftrace", &t));
+	assert_false(probe_tracer_parse("", &t));
+}
+
+static void test_hook_names(void **state)
+{
+	enum probe_hook h;
+
+	(void)state;
+	assert_true(probe_hook_parse("output", &h));
+	assert_int_equal(h, PROBE_LOCAL_OUT);
+	assert_true(probe_hook_parse("LOCAL_OUT", &h));
+	assert_int_equal(h, PROBE_LOCAL_OUT);
+	assert_true(probe_hook_parse("input", &h));
+	assert_int_equal(h, PROBE_LOCAL_IN);
+	assert_true(probe_hook_parse("prerouting", &h));
+	assert_int_equal(h, PROBE_PRE_ROUTING);
+	assert_true(probe_hook_parse("all", &h));
+	assert_int_equal(h, PROBE_HOOKS);
+	for (int i = 0; i <= PROBE_HOOKS; i++) {
+		assert_true(probe_hook_parse(probe_hook_name((enum probe_hook)i), &h));
+		assert_int_equal(h, i);
+	}
+	assert_string_equal(probe_hook_name(PROBE_POST_ROUTING), "POST_ROUTING");
+	assert_false(probe_hook_parse("egress", &h));
+}
+
+/* n packets of v ns each into w. */
+static void add_samples(struct probe_window *w, uint64_t v, uint64_t n)
+{
+	w->hist[hist_slot(v)] += n;
+	w->count += n;
+	w->sum_ns += v * n;
+	if (!w->min_ns || v < w->min_ns)
+		w->min_ns = v;
+	if (v > w->max_ns)
+		w->max_ns = v;
+}
+
+static void test_window_compute(void **state)
+{
+	struct probe_window w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	probe_window_compute(&w);
+	assert_true(w.avg_ns == 0 && w.p50_ns == 0 && w.p99_ns == 0);
+	assert_int_equal(w.min_ns, 0);
+
+	add_samples(&w, 400, 900);
+	add_samples(&w, 10000, 100);
+	probe_window_compute(&w);
+	assert_true(w.avg_ns > 1359.99 && w.avg_ns < 1360.01); /* (400*900 + 10000*100) / 1000 */
+	/* 90 % of the packets took 400 ns: p50 in 400's slot, p99 in 10000's. */
+	assert_true(w.p50_ns >= (double)hist_slot_low(hist_slot(400)) &&
+		    w.p50_ns < (double)hist_slot_high(hist_slot(400)));
+	assert_true(w.p99_ns >= (double)hist_slot_low(hist_slot(10000)) &&
+		    w.p99_ns < (double)hist_slot_high(hist_slot(10000)));
+	assert_true(w.p90_ns <= w.p99_ns);
+}
+
+static void test_window_add(void **state)
+{
+	struct probe_window a, b, total;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&total, 0, sizeof(total));
+	add_samples(&a, 300, 10);
+	a.seconds = 1;
+	a.unmatched = 2;
+	a.hook_count[PROBE_LOCAL_OUT] = 10;
+	a.n_comms = 2;
+	strcpy(a.comms[0].comm, "iperf3");
+	a.comms[0].count = 7;
+	strcpy(a.comms[1].comm, "ksoftirqd/0");
+	a.comms[1].count = 3;
+	add_samples(&b, 700, 30);
+	b.seconds = 0.5;
+	b.dropped = 1;
+	b.hook_count[PROBE_LOCAL_OUT] = 30;
+	b.n_comms = 1;
+	strcpy(b.comms[0].comm, "ksoftirqd/0");
+	b.comms[0].count = 30;
+	probe_window_compute(&a);
+	probe_window_compute(&b);
+
+	probe_window_add(&total, &a);
+	probe_window_add(&total, &b);
+	assert_int_equal(total.count, 40);
+	assert_int_equal(total.sum_ns, 300 * 10 + 700 * 30);
+	assert_int_equal(total.min_ns, 300);
+	assert_int_equal(total.max_ns, 700);
+	assert_int_equal(total.unmatched, 2);
+	assert_int_equal(total.dropped, 1);
+	assert_int_equal(total.hook_count[PROBE_LOCAL_OUT], 40);
+	assert_true(total.seconds > 1.49 && total.seconds < 1.51);
+	assert_true(total.avg_ns > 599.99 && total.avg_ns < 600.01);
+	assert_int_equal(hist_total(total.hist), 40);
+	/* Merged by name, largest first. */
+	assert_int_equal(total.n_comms, 2);
+	assert_string_equal(total.comms[0].comm, "ksoftirqd/0");
+	assert_int_equal(total.comms[0].count, 33);
+	assert_string_equal(total.comms[1].comm, "iperf3");
+	assert_int_equal(total.comms[1].count, 7);
+}
+
+static void test_window_add_keeps_top_comms(void **state)
+{
+	struct probe_window w, total;
+
+	(void)state;
+	memset(&total, 0, sizeof(total));
+	for (int round = 0; round < 2; round++) {
+		memset(&w, 0, sizeof(w));
+		w.n_comms = PROBE_COMMS;
+		for (int i = 0; i < PROBE_COMMS; i++) {
+			/* round 0: p0..p15, round 1: p8..p23 */
+			snprintf(w.comms[i].comm, sizeof(w.comms[i].comm), "p%d", i + 8 * round);
+			w.comms[i].count = 100 + (uint64_t)(i + 8 * round);
+		}
+		probe_window_add(&total, &w);
+	}
+	assert_int_equal(total.n_comms, PROBE_COMMS);
+	uint64_t listed = 0;
+	for (int i = 0; i < total.n_comms; i++) {
+		listed += total.comms[i].count;
+		if (i)
+			assert_true(total.comms[i - 1].count >= total.comms[i].count);
+	}
+	/* Everything is accounted for: listed plus other. */
+	uint64_t all = 0;
+	for (int i = 0; i < 24; i++)
+		all += 100 + (uint64_t)i + (i >= 8 && i < 16 ? 100 + (uint64_t)i : 0);
+	assert_int_equal(listed + total.comm_other, all);
+	/* p8..p15 were seen twice: they lead. */
+	assert_string_equal(total.comms[0].comm, "p15");
+}
+
+static char *capture_window(const struct probe_window *w, int by)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	probe_print_window(f, w, 10.0, "LOCAL_OUT", "nfcost-x-cli", "nfhook", by);
+	fclose(f);
+	return text;
+}
+
+static void assert_matches(const char *text, const char *re)
+{
+	regex_t r;
+
+	assert_int_equal(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0);
+	if (regexec(&r, text, 0, NULL, 0))
+		fail_msg("'%s' does not match /%s/", text, re);
+	regfree(&r);
+}
+
+static void test_print_window(void **state)
+{
+	struct probe_window w;
+	char *text;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	add_samples(&w, 512, 1000);
+	w.unmatched = 3;
+	w.hook_count[PROBE_LOCAL_OUT] = 1000;
+	w.n_comms = 2;
+	strcpy(w.comms[0].comm, "iperf3");
+	w.comms[0].count = 900;
+	strcpy(w.comms[1].comm, "ksoftirqd/0");
+	w.comms[1].count = 100;
+	probe_window_compute(&w);
+
+	text = capture_window(&w, PROBE_BY_NONE);
+	assert_matches(text, "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] t=10\\.0s LOCAL_OUT nfcost-x-cli "
+			     "via nfhook\n"
+			     "  count 1000 avg 512 ns p50 [0-9]+ ns p90 [0-9]+ ns p99 [0-9]+ ns "
+			     "unmatched 3\n\n$");
+	free(text);
+
+	text = capture_window(&w, PROBE_BY_COMM);
+	assert_matches(text, "unmatched 3\n  iperf3 900\n  ksoftirqd/0 100\n\n$");
+	free(text);
+
+	text = capture_window(&w, PROBE_BY_HOOK);
+	assert_matches(text, "unmatched 3\n  LOCAL_OUT 1000\n\n$");
+	free(text);
+}
+
+static void test_print_hist(void **state)
+{
+	uint64_t hist[HIST_SLOTS] = { 0 };
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rows = 0;
+	uint64_t sum = 0;
+
+	(void)state;
+	f = open_memstream(&text, &len);
+	probe_print_hist(f, hist);
+	fclose(f);
+	assert_string_equal(text, ""); /* empty: nothing */
+	free(text);
+
+	hist[hist_slot(300)] = 5000;
+	hist[hist_slot(310)] += 7;
+	hist[hist_slot(40000)] = 12;
+	hist[hist_slot(UINT64_MAX)] = 1; /* the widest numbers still fit */
+	f = open_memstream(&text, &len);
+	probe_print_hist(f, hist);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long lo, hi, n;
+		assert_true(strlen(line) <= 80);
+		if (sscanf(line, " %llu -> %llu : %llu", &lo, &hi, &n) == 3) {
+			rows++;
+			sum += n;
+			assert_true(lo <= hi);
+		}
+	}
+	assert_int_equal(sum, 5000 + 7 + 12 + 1);
+	assert_true(rows > 3);
+	free(text);
+}
+
+static void test_netns_label(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(probe_netns_label("/run/netns/nfcost-x-cli", buf, sizeof(buf)),
+			    "nfcost-x-cli");
+	assert_string_equal(probe_netns_label("/proc/1/ns/net", buf, sizeof(buf)), "net");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tracer_names),
+		cmocka_unit_test(test_hook_names),
+		cmocka_unit_test(test_window_compute),
+		cmocka_unit_test(test_window_add),
+		cmocka_unit_test(test_window_add_keeps_top_comms),
+		cmocka_unit_test(test_print_window),
+		cmocka_unit_test(test_print_hist),
+		cmocka_unit_test(test_netns_label),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
