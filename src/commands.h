@@ -7,6 +7,10 @@ int cmd_testbed(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_live(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 struct argp;
 struct argp_state;

@@ -16,6 +16,10 @@ static const struct command {
 } commands[] = {
 	{ "testbed", cmd_testbed, "up|down|status an isolated client/server namespace pair" },
 	{ "rules", cmd_rules, "add|count|flush rules in a testbed (one transaction per add)" },
+	{ "trace", cmd_trace, "per-packet time in the netfilter hooks, every interval" },
+	{ "sweep", cmd_sweep, "grow a rule set in steps, measure latency and throughput" },
+	{ "live", cmd_live, "inject rules during one long run (time series)" },
+	{ "compare", cmd_compare, "the same sweep for several backends" },
 	{ "compile", cmd_compile, "compile a pcap expression to xt_bpf bytecode" },
 	{ "cleanup", cmd_cleanup, "remove everything earlier runs left behind" },
 };

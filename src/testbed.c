@@ -413,6 +413,8 @@ static pid_t server_start(const char *name)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
+		/* Inherit nothing else: a BPF link fd held here would outlive its owner. */
+		close_range(3, ~0U, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		_exit(traffic_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));

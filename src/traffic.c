@@ -64,6 +64,8 @@ static void client_child(const char *netns_path, const char *server_addr, int po
 		_exit(1);
 	}
 	dup2(out_fd, 1);
+	/* Keep no inherited fd (BPF links among them) past stdio. */
+	close_range(3, ~0U, 0);
 	test = iperf_new_test();
 	if (!test || iperf_defaults(test) < 0)
 		_exit(1);

@@ -1,0 +1,122 @@
+#include "experiment.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+volatile sig_atomic_t experiment_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	experiment_stop = 1;
+}
+
+void experiment_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a sleep or wait returns early so we stop promptly. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
+		     const char *name_prefix)
+{
+	char why[512];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	if (cfg->hook == HOOK_FORWARD) {
+		nf_err("--hook forward needs a routing namespace that the testbed does not "
+		       "build yet: use --hook output or --hook input");
+		return EXIT_USAGE;
+	}
+	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
+	if ((rc = testbed_up(e->testbed, true)))
+		return rc;
+	e->testbed_made = true;
+	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
+	testbed_netns_path(e->testbed, cfg->hook == HOOK_INPUT ? TESTBED_SRV : TESTBED_CLI,
+			   e->rules_netns, sizeof(e->rules_netns));
+	e->target = (struct rules_target){ e->rules_netns, cfg->backend, cfg->shape, cfg->hook,
+					   NULL };
+	struct probe_opts po = {
+		.tracer = cfg->tracer,
+		.netns_path = e->rules_netns,
+		.hook = cfg->hook == HOOK_INPUT ? PROBE_LOCAL_IN : PROBE_LOCAL_OUT,
+		.by_comm = false,
+	};
+	e->probe = probe_open(&po, why, sizeof(why));
+	if (!e->probe) {
+		nf_err("%s", why);
+		experiment_teardown(e);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int experiment_grow(struct experiment *e, long rules, double *ms)
+{
+	int rc;
+
+	*ms = 0;
+	if (rules <= e->rules)
+		return EXIT_OK;
+	if ((rc = rules_add(&e->target, rules - e->rules, ms)))
+		return rc;
+	e->rules = rules;
+	return EXIT_OK;
+}
+
+int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res)
+{
+	struct probe_window w;
+	char err[256];
+	int rc;
+
+	if (testbed_server_ensure(e->testbed) < 0) {
+		nf_err("the iperf3 server in %s cannot be (re)started", e->testbed);
+		return EXIT_RUNTIME;
+	}
+	/* Close whatever the window held so far: it must cover this run only. */
+	if ((rc = probe_read_window(e->probe, &w))) {
+		nf_err("reading the probe failed: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+			     &e->cfg.traffic, res, err, sizeof(err))) {
+		nf_err("traffic at %ld rules failed: %s", e->rules, err);
+		return EXIT_RUNTIME;
+	}
+	if ((rc = probe_read_window(e->probe, &w))) {
+		nf_err("reading the probe failed: %s", strerror(-rc));
+		traffic_result_free(res);
+		return EXIT_RUNTIME;
+	}
+	row->throughput_mbps = res->bits_per_second / 1e6;
+	row->cwnd_kb = res->mean_cwnd_bytes / 1000.0;
+	row->retransmits = res->retransmits;
+	row->packets = w.count;
+	row->lat_avg_ns = w.avg_ns;
+	row->lat_p50_ns = w.p50_ns;
+	row->lat_p99_ns = w.p99_ns;
+	return EXIT_OK;
+}
+
+void experiment_teardown(struct experiment *e)
+{
+	probe_close(e->probe);
+	e->probe = NULL;
+	if (e->testbed_made) {
+		testbed_down(e->testbed, true);
+		e->testbed_made = false;
+	}
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Issue 4's acceptance: a real sweep (TCP and UDP), its files, its numbers,
+# and a clean stop on SIGINT.
+. "$(dirname "$0")/../lib.sh"
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+HEADER=rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets,lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms
+
+# tests/run.sh compares the whole host before and after the suite; here only
+# what this test could have made.
+fw() { iptables-save | grep -v '^#'; iptables-legacy-save | grep -v '^#'; nft list ruleset; ip netns list | grep '^nfcost-sw'; }
+fw_before=$(fw)
+
+is_png() { /usr/bin/python3 -c 'import sys,matplotlib.image as m; a=m.imread(sys.argv[1]); sys.exit(not (a.shape[0] > 200 and a.shape[1] > 200))' "$1"; }
+col() { # col FILE NAME: the column's values, one per line
+	awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } { print $c }' "$1"
+}
+monotonic() { awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { exit bad }'; }
+json() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+sweep_checks() { # sweep_checks LABEL DIR
+	local l=$1 d=$2
+	check_eq "$l: sweep.csv header" "$HEADER" "$(head -1 $d/sweep.csv)"
+	check_eq "$l: 5 rows" 5 "$(tail -n +2 $d/sweep.csv | grep -c .)"
+	check_eq "$l: rule counts" "0 500 1000 1500 2000" "$(col $d/sweep.csv rules | xargs)"
+	check "$l: sweep.json parses, names the tracer" test -n "$(json $d/sweep.json 'd["tracer"]')"
+	check "$l: sweep.png is a real figure" is_png $d/sweep.png
+	check "$l: report.md answers the questions" grep -q 'grow linearly' $d/report.md
+	check_eq "$l: one iperf3 JSON per step" 5 "$(ls $d/iperf/*.json | wc -l)"
+	check "$l: every step saw packets" sh -c "! col $d/sweep.csv packets | grep -qx 0"
+	check "$l: latency rises monotonically: $(col $d/sweep.csv lat_avg_ns | xargs)" \
+		bash -c "col $d/sweep.csv lat_avg_ns | monotonic"
+	local slope
+	slope=$(json $d/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
+	check_num "$l: slope ns/rule" "$slope" -ge 1
+	check_num "$l: slope ns/rule" "$slope" -le 50
+}
+export -f col monotonic
+
+check "sweep TCP runs" $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --out $OUT/tcp
+sweep_checks tcp $OUT/tcp
+check_num "tcp: throughput measured" "$(col $OUT/tcp/sweep.csv throughput_mbps | head -1)" -gt 1
+check_num "tcp: cwnd measured" "$(col $OUT/tcp/sweep.csv cwnd_kb | head -1)" -gt 1
+
+check "sweep UDP 64-byte runs" $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --traffic udp --size 64 --out $OUT/udp
+sweep_checks udp $OUT/udp
+check_eq "udp: sweep.json says udp" udp "$(json $OUT/udp/sweep.json 'd["traffic"]["protocol"]')"
+
+# SIGINT in the middle: the rows so far stay, nothing is left behind.
+$NFCOST sweep --rules 0:3000:250 -d 1 --backend iptables-legacy --no-plot --out $OUT/int >$OUT/int.log 2>&1 &
+pid=$!
+for i in $(seq 1 100); do
+	[ "$(tail -n +2 $OUT/int/sweep.csv 2>/dev/null | grep -c .)" -ge 2 ] && break
+	sleep 0.2
+done
+kill -INT $pid
+wait $pid
+rc=$?
+check_eq "interrupted sweep exits 1" 1 "$rc"
+rows=$(tail -n +2 $OUT/int/sweep.csv | grep -c .)
+check_num "interrupted sweep keeps its rows" "$rows" -ge 2
+check_eq "sweep.json says interrupted" True "$(json $OUT/int/sweep.json 'd["interrupted"]')"
+check_eq "no nfcost namespace left" "" "$(ip netns list | grep '^nfcost-sw' || true)"
+# The sweep's children (its iperf3 server and client) carry its command line.
+check_eq "no process of the sweep left running" "" "$(ps -eo stat=,args= | grep -F -- "--out $OUT/int" | grep -v -e grep -e '^Z')"
+check_eq "no nfcost BPF link left" 0 "$(bpftool link list 2>/dev/null | grep -c 'nfc_' || true)"
+check_eq "no nfcost BPF program left" 0 "$(bpftool prog list 2>/dev/null | grep -c 'nfc_' || true)"
+
+check_exit "bad --rules" 2 "START:STOP:STEP" $NFCOST sweep --rules 5:1
+check_exit "bad --traffic" 2 "tcp or udp" $NFCOST sweep --traffic sctp
+check_exit "--rate without udp" 2 "goes with --traffic udp" $NFCOST sweep --rate 10M
+check_exit "bpf shape with nft" 2 "use iptables" $NFCOST sweep --shape bpf --backend nft
+check_eq "host firewall and namespaces unchanged" "$fw_before" "$(fw)"
+finish

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Issue 5's acceptance: injection during one run, its four files and the
+# latency rise between the first and the last intervals.
+. "$(dirname "$0")/../lib.sh"
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+D=$OUT/live
+
+check "live runs" $NFCOST live -d 20 --inject-at 5 --rules 2000 --inject-rate 200 -i 2 --out $D
+for f in iperf_results.json bpf_results.txt injection.csv results.png; do
+	check "live wrote $f" test -s $D/$f
+done
+avgs=$(sed -n 's/^ *count [0-9]* avg \([0-9]*\) ns.*/\1/p' $D/bpf_results.txt)
+n=$(echo "$avgs" | grep -c .)
+check_num "bpf_results.txt intervals" "$n" -ge 8
+first=$(echo "$avgs" | head -2 | awk '{s += $1} END {print s / NR}')
+last=$(echo "$avgs" | tail -2 | awk '{s += $1} END {print s / NR}')
+check_num "latency rise, last two intervals over first two (ns): $first -> $last" \
+	"$(awk -v a=$first -v b=$last 'BEGIN {print b - a}')" -ge 1500
+check_eq "injection.csv header" "time_s,rules" "$(head -1 $D/injection.csv)"
+check_eq "injection ends at 2000 rules" 2000 "$(tail -1 $D/injection.csv | cut -d, -f2)"
+check_num "injection starts at --inject-at" "$(sed -n 2p $D/injection.csv | cut -d, -f1)" -ge 5
+check "iperf_results.json is iperf3's -J format" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+iv = d["intervals"]
+assert len(iv) >= 18, len(iv)
+assert all(i["sum"]["bits_per_second"] > 0 for i in iv)
+assert all(i["streams"][0]["snd_cwnd"] > 0 for i in iv)' $D/iperf_results.json
+check "results.png is a real figure" /usr/bin/python3 -c 'import sys,matplotlib.image as m; a=m.imread(sys.argv[1]); sys.exit(not (a.shape[0] > 200))' $D/results.png
+check_exit "inject-at after the end" 2 "before the end of the run" $NFCOST live -d 10 --inject-at 20
+check_eq "no nfcost namespace left" "" "$(ip netns list | grep '^nfcost-lv' || true)"
+finish

@@ -1,0 +1,99 @@
+/* Results: the CSV row format, the summary of a sweep's rows, and reading
+ * iperf3's JSON (a real iperf3 -J file from tests/fixtures). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+#include "traffic.h"
+
+static void test_csv(void **state)
+{
+	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
+	struct step_row r = { 500, 2, 9321.5, 1234.5, 3, 45678, 2412.25, 2300, 3900, 12.5 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	f = results_csv_open(dir, "sweep.csv", false);
+	assert_non_null(f);
+	results_csv_row(f, NULL, &r);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
+	f = fopen(path, "r");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets,"
+				  "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50\n");
+	fclose(f);
+	remove(path);
+	remove(dir);
+}
+
+static void test_summary(void **state)
+{
+	struct step_row rows[6];
+	struct sweep_summary s;
+
+	(void)state;
+	/* 400 ns + 4 ns/rule; throughput falls from 2000 rules on */
+	for (int i = 0; i < 6; i++) {
+		rows[i] = (struct step_row){ .rules = i * 500, .repeat = 1, .packets = 1000 };
+		rows[i].lat_avg_ns = 400 + 4.0 * i * 500 + (i % 2 ? 3 : -3);
+		rows[i].throughput_mbps = i < 4 ? 9000 + (i % 2) * 50 : 6000;
+		rows[i].cwnd_kb = rows[i].throughput_mbps / 10;
+	}
+	results_summarize(rows, 6, 3, &s);
+	assert_true(s.fit_ok);
+	assert_true(fabs(s.fit.slope - 4.0) < 0.05);
+	assert_true(fabs(s.ns_per_match - 4.0 / 3) < 0.02);
+	assert_true(s.fit.r2 > 0.999);
+	assert_int_equal(s.knee_rules, 2000);
+	assert_true(s.cwnd_corr > 0.99);
+	assert_int_equal(s.max_rules, 2500);
+	assert_true(fabs(s.baseline_mbps - 9000) < 1e-9);
+}
+
+static void test_iperf_json(void **state)
+{
+	struct traffic_result r;
+	char err[256];
+	FILE *f = fopen("tests/fixtures/live/iperf_results.json", "r");
+	static char json[1 << 20];
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(json, 1, sizeof(json) - 1, f);
+	fclose(f);
+	json[n] = '\0';
+	assert_int_equal(traffic_parse_json(json, &r, err, sizeof(err)), 0);
+	assert_true(r.n_intervals >= 10);
+	assert_true(r.bits_per_second > 1e6);
+	assert_true(r.mean_cwnd_bytes > 1000);
+	assert_true(r.intervals[0].snd_cwnd_bytes > 0);
+	assert_true(r.intervals[1].start_s > r.intervals[0].start_s);
+	traffic_result_free(&r);
+	/* cut short, as SIGINT leaves it: no "end" */
+	json[n / 2] = '\0';
+	assert_int_equal(traffic_parse_json(json, &r, err, sizeof(err)), -1);
+	assert_int_equal(traffic_parse_json("{\"error\": \"unable to connect\"}", &r, err,
+					    sizeof(err)), -1);
+	assert_string_equal(err, "iperf3: unable to connect");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv), cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_iperf_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
