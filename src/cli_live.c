@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "experiment.h"
 #include "report.h"
+#include "results.h"
 #include "util.h"
 
 struct live_args {
@@ -72,16 +73,13 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 				   RULES_MAX_COUNT, arg);
 		break;
 	case OPT_BACKEND:
-		if (!rules_backend_parse(arg, &a->cfg.backend))
-			usage_fail("unknown backend '%s': use %s", arg, rules_backend_names());
+		arg_backend(arg, &a->cfg.backend);
 		break;
 	case OPT_SHAPE:
-		if (!rules_shape_parse(arg, &a->cfg.shape))
-			usage_fail("unknown shape '%s': use %s", arg, rules_shape_names());
+		arg_shape(arg, &a->cfg.shape);
 		break;
 	case OPT_TRACER:
-		if (!probe_tracer_parse(arg, &a->cfg.tracer))
-			usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
+		arg_tracer(arg, &a->cfg.tracer);
 		break;
 	case OPT_OUT:
 		a->out = arg;
@@ -161,10 +159,7 @@ int cmd_live(int argc, char **argv)
 	if (a.out) {
 		snprintf(dir, sizeof(dir), "%s", a.out);
 	} else {
-		time_t now = time(NULL);
-		char stamp[32];
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-		snprintf(dir, sizeof(dir), "results/live-%s", stamp);
+		results_default_dir("live", dir, sizeof(dir));
 	}
 	if (mkdir_p(dir) || !(bpf = open_in(dir, "bpf_results.txt")) ||
 	    !(inj = open_in(dir, "injection.csv"))) {

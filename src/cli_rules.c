@@ -41,12 +41,10 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 		a->count_set = true;
 		break;
 	case 's':
-		if (!rules_shape_parse(arg, &a->shape))
-			usage_fail("unknown shape '%s': use %s", arg, rules_shape_names());
+		arg_shape(arg, &a->shape);
 		break;
 	case 'b':
-		if (!rules_backend_parse(arg, &a->backend))
-			usage_fail("unknown backend '%s': use %s", arg, rules_backend_names());
+		arg_backend(arg, &a->backend);
 		a->backend_set = true;
 		break;
 	case 'k':
@@ -54,10 +52,7 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("unknown hook '%s' for rules: use output or input", arg);
 		break;
 	case 'n':
-		if (!testbed_name_valid(arg))
-			usage_fail("invalid testbed name '%s': use 1 to %d letters, digits or '_'",
-				   arg, TESTBED_NAME_MAX);
-		a->name = arg;
+		arg_testbed_name(arg, &a->name);
 		break;
 	case ARGP_KEY_ARG:
 		if (a->action)
@@ -111,7 +106,9 @@ int cmd_rules(int argc, char **argv)
 	}
 	testbed_netns_path(a.name, a.hook == HOOK_INPUT ? TESTBED_SRV : TESTBED_CLI, nspath,
 			   sizeof(nspath));
-	struct rules_target t = { nspath, a.backend, a.shape, a.hook, NULL };
+	struct rules_target t = {
+		.netns_path = nspath, .backend = a.backend, .shape = a.shape, .hook = a.hook,
+	};
 
 	if (!strcmp(a.action, "add")) {
 		double ms;

@@ -15,7 +15,8 @@
 #include "util.h"
 
 enum { OPT_RULES = 1000, OPT_BACKEND, OPT_SHAPE, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_HOOK,
-       OPT_TRACER, OPT_OUT, OPT_NO_PLOT, OPT_REPEAT, OPT_BACKENDS };
+       OPT_TRACER, OPT_OUT, OPT_NO_PLOT, OPT_REPEAT, OPT_BACKENDS, OPT_VERDICT, OPT_HIT,
+       OPT_PACKETS };
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "START:STOP:STEP", 0, "Rule counts to measure (default 0:3000:100)", 0 },
@@ -31,6 +32,11 @@ static const struct argp_option sweep_options[] = {
 	{ "tracer", OPT_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "out", OPT_OUT, "DIR", 0, "Output directory (default results/<UTC timestamp>)", 0 },
 	{ "no-plot", OPT_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
+	{ "verdict", OPT_VERDICT, "drop|accept", 0, "The rules' verdict (default drop)", 0 },
+	{ "hit-traffic", OPT_HIT, NULL, 0,
+	  "A last rule matches the test traffic; with drop, UDP datagrams are sent and "
+	  "counted where they stop", 0 },
+	{ "packets", OPT_PACKETS, "N", 0, "--hit-traffic with drop: datagrams per step (default 1000)", 0 },
 	{ 0 }
 };
 
@@ -95,12 +101,10 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 		a->repeat = (int)v;
 		break;
 	case OPT_BACKEND:
-		if (!rules_backend_parse(arg, &a->cfg.backend))
-			usage_fail("unknown backend '%s': use %s", arg, rules_backend_names());
+		arg_backend(arg, &a->cfg.backend);
 		break;
 	case OPT_SHAPE:
-		if (!rules_shape_parse(arg, &a->cfg.shape))
-			usage_fail("unknown shape '%s': use %s", arg, rules_shape_names());
+		arg_shape(arg, &a->cfg.shape);
 		break;
 	case OPT_TRAFFIC:
 		if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
@@ -121,8 +125,7 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("unknown hook '%s': use output or input", arg);
 		break;
 	case OPT_TRACER:
-		if (!probe_tracer_parse(arg, &a->cfg.tracer))
-			usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
+		arg_tracer(arg, &a->cfg.tracer);
 		break;
 	case OPT_OUT:
 		a->out = arg;
@@ -130,12 +133,29 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PLOT:
 		a->no_plot = true;
 		break;
+	case OPT_VERDICT:
+		if (strcmp(arg, "drop") && strcmp(arg, "accept"))
+			usage_fail("--verdict takes drop or accept, got '%s'", arg);
+		a->cfg.accept = !strcmp(arg, "accept");
+		break;
+	case OPT_HIT:
+		a->cfg.hit_traffic = true;
+		break;
+	case OPT_PACKETS:
+		if (!parse_long(arg, 1, 10000000, &v))
+			usage_fail("--packets takes a whole number from 1 to 10000000, got '%s'", arg);
+		a->cfg.hit_packets = (int)v;
+		break;
 	case ARGP_KEY_ARG:
 		usage_fail("%s takes options only, got '%s'", a->is_compare ? "compare" : "sweep", arg);
 		break;
 	case ARGP_KEY_END:
 		if (a->cfg.traffic.rate_bps && !a->cfg.traffic.udp)
 			usage_fail("--rate goes with --traffic udp");
+		if (a->cfg.hit_traffic && !a->cfg.accept && a->is_compare)
+			usage_fail("--hit-traffic with the drop verdict is a sweep mode, not a compare one");
+		if (a->cfg.hit_packets && !(a->cfg.hit_traffic && !a->cfg.accept))
+			usage_fail("--packets goes with --hit-traffic and the drop verdict");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -158,6 +178,7 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->cfg.tracer = TRACER_AUTO;
 	a->cfg.traffic.duration_s = 5;
 	a->cfg.traffic.interval_s = 1.0;
+	a->cfg.hit_packets = 0; /* set to the default when the mode is on */
 }
 
 long sweep_steps(const struct sweep_args *a)
@@ -184,13 +205,16 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 		       rules_backend_name(a->cfg.backend), why);
 		return EXIT_USAGE;
 	}
+	if (a->cfg.hit_traffic && !a->cfg.accept) {
+		/* TCP cannot connect through the chain: the datagrams are nfcost's own. */
+		a->cfg.traffic.udp = true;
+		if (!a->cfg.hit_packets)
+			a->cfg.hit_packets = 1000;
+	}
 	if (a->out) {
 		snprintf(out_dir, len, "%s", a->out);
 	} else {
-		time_t now = time(NULL);
-		char stamp[32];
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-		snprintf(out_dir, len, "results/%s-%s", kind, stamp);
+		results_default_dir(kind, out_dir, len);
 	}
 	snprintf(path, sizeof(path), "%s/iperf", out_dir);
 	if (mkdir_p(path)) {
@@ -278,10 +302,21 @@ int cmd_sweep(int argc, char **argv)
 	}
 	fprintf(stderr, "nfcost: sweep %ld..%ld rules by %ld, %s %s, %s, tracer %s; writing %s\n",
 		a.start, a.stop, a.step, rules_backend_name(a.cfg.backend),
-		rules_shape_name(a.cfg.shape), a.cfg.traffic.udp ? "UDP" : "TCP",
+		rules_shape_name(a.cfg.shape),
+		a.cfg.hit_traffic && !a.cfg.accept ? "UDP datagrams into a dropping last rule" :
+		a.cfg.traffic.udp ? "UDP" : "TCP",
 		probe_tracer_name(probe_tracer(e.probe)), dir);
 
 	long total = sweep_steps(&a) * a.repeat, done = 0;
+	bool drop_mode = a.cfg.hit_traffic && !a.cfg.accept;
+	FILE *drops_csv = NULL;
+	struct step_drops drops_total = { 0 };
+	if (drop_mode) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/drops.csv", dir);
+		if ((drops_csv = fopen(p, "we")))
+			fprintf(drops_csv, "rules,repeat,sent,send_eperm,hook,entered,lost\n");
+	}
 	for (long c = a.start; c <= a.stop && !experiment_stop && rc == EXIT_OK; c += a.step) {
 		double ms;
 		if ((rc = experiment_grow(&e, c, &ms)))
@@ -289,6 +324,28 @@ int cmd_sweep(int argc, char **argv)
 		for (int r = 1; r <= a.repeat && !experiment_stop; r++) {
 			struct step_row row = { .rules = c, .repeat = r, .inject_ms = r == 1 ? ms : 0 };
 			struct traffic_result res;
+			if (drop_mode) {
+				struct step_drops d;
+				if ((rc = experiment_measure_drops(&e, &row, &d)))
+					break;
+				drops_total.sent += d.sent;
+				drops_total.send_eperm += d.send_eperm;
+				for (int h = 0; h < PROBE_HOOKS; h++) {
+					drops_total.entered[h] += d.entered[h];
+					drops_total.lost[h] += d.lost[h];
+					if (drops_csv && (d.entered[h] || d.lost[h]))
+						fprintf(drops_csv, "%ld,%d,%ld,%ld,%s,%llu,%llu\n", c, r,
+							d.sent, d.send_eperm, probe_hook_name(h),
+							(unsigned long long)d.entered[h],
+							(unsigned long long)d.lost[h]);
+				}
+				if (drops_csv)
+					fflush(drops_csv);
+				results_csv_row(csv, NULL, &row);
+				rows[n++] = row;
+				sweep_progress(++done, total, NULL, &row, t0);
+				continue;
+			}
 			if ((rc = experiment_measure(&e, &row, &res)))
 				break;
 			if (experiment_stop) { /* cut short: not a full step */
@@ -323,6 +380,8 @@ int cmd_sweep(int argc, char **argv)
 	meta.interrupted = experiment_stop != 0;
 	experiment_teardown(&e);
 	fclose(csv);
+	if (drops_csv)
+		fclose(drops_csv);
 	if (experiment_stop && isatty(2))
 		fputc('\n', stderr);
 
@@ -330,6 +389,10 @@ int cmd_sweep(int argc, char **argv)
 	results_summarize(rows, n, meta.matches_per_rule, &sum);
 	json_object *j = results_meta_json(&meta);
 	json_object_object_add(j, "analysis", results_summary_json(&sum));
+	json_object_object_add(j, "verdict", json_object_new_string(a.cfg.accept ? "accept" : "drop"));
+	json_object_object_add(j, "hit_traffic", json_object_new_boolean(a.cfg.hit_traffic));
+	if (drop_mode)
+		json_object_object_add(j, "drops", results_drops_json(&drops_total));
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/sweep.json", dir);
 	if (results_write_json(path, j)) {
@@ -337,7 +400,7 @@ int cmd_sweep(int argc, char **argv)
 		rc = rc ? rc : EXIT_RUNTIME;
 	}
 	bool fig = !a.no_plot && n > 0 && report_plot("sweep", dir) == 0;
-	if (report_write_sweep(dir, &meta, &sum, rows, n, fig)) {
+	if (report_write_sweep(dir, &meta, &sum, rows, n, fig, drop_mode ? &drops_total : NULL)) {
 		nf_err("cannot write %s/report.md: %s", dir, strerror(errno));
 		rc = rc ? rc : EXIT_RUNTIME;
 	}

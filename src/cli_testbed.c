@@ -23,10 +23,7 @@ static error_t testbed_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'n':
-		if (!testbed_name_valid(arg))
-			usage_fail("invalid testbed name '%s': use 1 to %d letters, digits or '_'",
-				   arg, TESTBED_NAME_MAX);
-		a->name = arg;
+		arg_testbed_name(arg, &a->name);
 		break;
 	case ARGP_KEY_ARG:
 		if (a->action)

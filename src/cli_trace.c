@@ -199,6 +199,18 @@ static json_object *window_json(const struct trace_args *a, const struct probe_w
 	json_object_object_add(o, "tracer_note", json_object_new_string(note));
 	json_object_object_add(o, "netns", json_object_new_string(netns));
 	json_object_object_add(o, "hook", json_object_new_string(hook));
+	/* Every traced hook, zeros included: "0 entered" is an answer too. */
+	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
+	for (int i = 0; i < PROBE_HOOKS; i++) {
+		if (a->popts.hook != PROBE_HOOKS && a->popts.hook != (enum probe_hook)i)
+			continue;
+		const char *name = probe_hook_name((enum probe_hook)i);
+		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
+		json_object_object_add(entered, name,
+				       json_object_new_int64((int64_t)w->entered_hook[i]));
+	}
+	json_object_object_add(o, "lost_by_hook", lost);
+	json_object_object_add(o, "entered_by_hook", entered);
 	if (a->by == PROBE_BY_COMM) {
 		json_object *c = json_object_new_object();
 		for (int i = 0; i < w->n_comms; i++)

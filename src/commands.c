@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "probe.h"
+#include "rules.h"
+#include "testbed.h"
 #include "util.h"
 
 static FILE *devnull;
@@ -42,10 +45,34 @@ void usage_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("nfcost: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	nf_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_USAGE);
+}
+
+void arg_backend(const char *arg, enum rules_backend *out)
+{
+	if (!rules_backend_parse(arg, out))
+		usage_fail("unknown backend '%s': use %s", arg, rules_backend_names());
+}
+
+void arg_shape(const char *arg, enum rules_shape *out)
+{
+	if (!rules_shape_parse(arg, out))
+		usage_fail("unknown shape '%s': use %s", arg, rules_shape_names());
+}
+
+void arg_tracer(const char *arg, enum probe_tracer *out)
+{
+	if (!probe_tracer_parse(arg, out))
+		usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
+}
+
+void arg_testbed_name(const char *arg, const char **out)
+{
+	if (!testbed_name_valid(arg))
+		usage_fail("invalid testbed name '%s': use 1 to %d letters, digits or '_'", arg,
+			   TESTBED_NAME_MAX);
+	*out = arg;
 }

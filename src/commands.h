@@ -3,6 +3,9 @@
 #ifndef NFCOST_COMMANDS_H
 #define NFCOST_COMMANDS_H
 
+#include "probe.h"
+#include "rules.h"
+
 int cmd_testbed(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
@@ -19,5 +22,11 @@ struct argp_state;
 int command_parse(const struct argp *argp, int argc, char **argv, void *input);
 /* A usage error found while parsing: one line, exit 2. */
 void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Option values several commands take; each exits 2 with one line on junk. */
+void arg_backend(const char *arg, enum rules_backend *out);
+void arg_shape(const char *arg, enum rules_shape *out);
+void arg_tracer(const char *arg, enum probe_tracer *out);
+void arg_testbed_name(const char *arg, const char **out);
 
 #endif

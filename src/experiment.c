@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -46,14 +47,27 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
 	testbed_netns_path(e->testbed, cfg->hook == HOOK_INPUT ? TESTBED_SRV : TESTBED_CLI,
 			   e->rules_netns, sizeof(e->rules_netns));
-	e->target = (struct rules_target){ e->rules_netns, cfg->backend, cfg->shape, cfg->hook,
-					   NULL };
+	e->target = (struct rules_target){
+		.netns_path = e->rules_netns, .backend = cfg->backend, .shape = cfg->shape,
+		.hook = cfg->hook, .accept = cfg->accept,
+		.hit_addr = cfg->hit_traffic ? TESTBED_SRV_ADDR : NULL,
+	};
+	/* Drop mode watches every hook, to say at which one the path ends. */
+	bool drop_mode = cfg->hit_traffic && !cfg->accept;
 	struct probe_opts po = {
 		.tracer = cfg->tracer,
 		.netns_path = e->rules_netns,
-		.hook = cfg->hook == HOOK_INPUT ? PROBE_LOCAL_IN : PROBE_LOCAL_OUT,
+		.hook = drop_mode ? PROBE_HOOKS : cfg->hook == HOOK_INPUT ? PROBE_LOCAL_IN
+									   : PROBE_LOCAL_OUT,
 		.by_comm = false,
 	};
+	if (cfg->hit_traffic) { /* the hit rule is there from the empty chain on */
+		double ms;
+		if ((rc = rules_add(&e->target, 0, &ms))) {
+			experiment_teardown(e);
+			return rc;
+		}
+	}
 	e->probe = probe_open(&po, why, sizeof(why));
 	if (!e->probe) {
 		nf_err("%s", why);
@@ -104,6 +118,40 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	row->throughput_mbps = res->bits_per_second / 1e6;
 	row->cwnd_kb = res->mean_cwnd_bytes / 1000.0;
 	row->retransmits = res->retransmits;
+	row->packets = w.count;
+	row->lat_avg_ns = w.avg_ns;
+	row->lat_p50_ns = w.p50_ns;
+	row->lat_p99_ns = w.p99_ns;
+	return EXIT_OK;
+}
+
+int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d)
+{
+	struct probe_window w;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->rules = e->rules;
+	if ((rc = probe_read_window(e->probe, &w))) {
+		nf_err("reading the probe failed: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (traffic_udp_burst(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm)) {
+		nf_err("cannot send UDP from %s: %s", e->cli_netns, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	/* A dropped packet's start is counted lost once it is older than the
+	 * probe's staleness limit: wait that long before closing the window. */
+	usleep(150 * 1000);
+	if ((rc = probe_read_window(e->probe, &w))) {
+		nf_err("reading the probe failed: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	for (int h = 0; h < PROBE_HOOKS; h++) {
+		d->entered[h] = w.entered_hook[h];
+		d->lost[h] = w.lost_hook[h];
+	}
 	row->packets = w.count;
 	row->lat_avg_ns = w.avg_ns;
 	row->lat_p50_ns = w.p50_ns;

@@ -20,6 +20,9 @@ struct experiment_config {
 	enum rules_hook hook;
 	enum probe_tracer tracer;
 	struct traffic_opts traffic;
+	bool accept;          /* the rules' verdict */
+	bool hit_traffic;     /* a last rule matches the test traffic */
+	int hit_packets;      /* hit_traffic with drop: UDP datagrams per step */
 };
 
 struct experiment {
@@ -44,6 +47,14 @@ struct step_row {
 	double inject_ms;
 };
 
+/* Where a drop-mode step's datagrams went (hit_traffic with drop). */
+struct step_drops {
+	long rules;
+	long sent, send_eperm;          /* sendto() calls, and those refused with EPERM */
+	uint64_t entered[PROBE_HOOKS];  /* packets the probe saw enter each hook */
+	uint64_t lost[PROBE_HOOKS];     /* ... and never leave it (dropped there) */
+};
+
 /* Set by SIGINT/SIGTERM; every loop of an experiment checks it. */
 extern volatile sig_atomic_t experiment_stop;
 /* Installs the SIGINT/SIGTERM handler that sets experiment_stop. */
@@ -59,6 +70,9 @@ int experiment_grow(struct experiment *e, long rules, double *ms);
  * rules/repeat/inject_ms, which the caller sets); *res keeps iperf3's output
  * (free it with traffic_result_free). 0 or an exit status. */
 int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res);
+/* Drop mode: sends hit_packets UDP datagrams to the server with the probe
+ * window open around them, and says where they were stopped. */
+int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d);
 /* Detaches the probe and removes the testbed. Safe to call twice. */
 void experiment_teardown(struct experiment *e);
 

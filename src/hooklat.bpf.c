@@ -89,13 +89,37 @@ static __always_inline void count_orphan(__u64 now)
 		count_unmatched(1);
 }
 
-static __always_inline void count_dropped(void)
+/* A verdict other than 1 (fentry/kprobe): the packet never left hook. */
+static __always_inline void count_dropped(__u32 hook)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->dropped, 1);
+	__sync_fetch_and_add(&s->lost_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+}
+
+static __always_inline void count_entered(__u32 hook)
 {
 	__u32 buf;
 	struct hooklat_stats *s = cur_stats(&buf);
 
 	if (s)
-		__sync_fetch_and_add(&s->dropped, 1);
+		__sync_fetch_and_add(&s->entered_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+}
+
+/* nfhook: a start overwritten before its end, so its packet never left. */
+static __always_inline void count_lost_start(__u32 hook)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->unmatched, 1);
+	__sync_fetch_and_add(&s->lost_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
 }
 
 /* Adds one timed packet. Counters use atomic adds because a softirq on this
@@ -142,7 +166,10 @@ static __always_inline void record(__u64 delta, __u32 hook)
 		__sync_fetch_and_add(&s->comm_lost, 1);
 }
 
-static __always_inline void start(__u64 skb, __u32 hook)
+/* overwrite_lost: an overwritten start means a packet that never left the
+ * hook (nfhook, where drops leave starts behind); with fentry it only means
+ * a skipped fexit, since drops are seen there as verdicts. */
+static __always_inline void start(__u64 skb, __u32 hook, bool overwrite_lost)
 {
 	struct hooklat_start_key key = { .skb = skb, .hook = hook };
 	__u64 ts = bpf_ktime_get_ns();
@@ -150,9 +177,14 @@ static __always_inline void start(__u64 skb, __u32 hook)
 	/* The key is still there: that packet never reached the end (dropped
 	 * or stolen, or its end was skipped), and its skb is being reused. */
 	if (bpf_map_update_elem(&starts, &key, &ts, BPF_NOEXIST)) {
-		count_unmatched(1);
-		bpf_map_update_elem(&starts, &key, &ts, BPF_ANY);
+		if (overwrite_lost)
+			count_lost_start(hook);
+		else
+			count_unmatched(1);
+		if (bpf_map_update_elem(&starts, &key, &ts, BPF_ANY))
+			return;
 	}
+	count_entered(hook);
 }
 
 /* ret: nf_hook_slow's verdict, 1 when the packet may continue; < 0 when a
@@ -170,7 +202,7 @@ static __always_inline void end(__u64 skb, __u32 hook, int ret)
 	if (ret == 1)
 		record(now - *tsp, hook);
 	else
-		count_dropped();
+		count_dropped(hook);
 	bpf_map_delete_elem(&starts, &key);
 }
 
@@ -197,7 +229,7 @@ int BPF_PROG(nfc_fentry, struct sk_buff *skb, struct nf_hook_state *state)
 	__u32 hook;
 
 	if (wanted(state, &hook))
-		start((__u64)skb, hook);
+		start((__u64)skb, hook, false);
 	return 0;
 }
 
@@ -245,6 +277,8 @@ int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 	st->f[d].hook = hook;
 	st->depth = d + 1;
 	st->f[d].ts = w ? bpf_ktime_get_ns() : 0;
+	if (w)
+		count_entered(hook);
 	return 0;
 }
 
@@ -269,7 +303,7 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 	if (ret == 1)
 		record(now - ts, hook);
 	else
-		count_dropped();
+		count_dropped(hook);
 	return 0;
 }
 
@@ -282,7 +316,7 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 SEC("socket")
 int nfc_nf_first(struct bpf_nf_ctx *ctx)
 {
-	start((__u64)ctx->skb, ctx->state->hook);
+	start((__u64)ctx->skb, ctx->state->hook, true);
 	return 1; /* NF_ACCEPT */
 }
 

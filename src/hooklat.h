@@ -44,6 +44,11 @@ struct hooklat_stats {
 	__u64 dropped;    /* fentry/kprobe: verdict drop, stolen or queued */
 	__u64 comm_lost;  /* timed packets the comm map had no room for */
 	__u64 hook_count[HOOKLAT_HOOK_ROOM]; /* [HOOKLAT_HOOKS..] stay 0 */
+	/* Per hook, like hook_count: starts recorded, and packets that entered
+	 * and never left (nfhook: a start overwritten by a new one; fentry and
+	 * kprobe: a verdict other than 1). Stale starts are user space's. */
+	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
+	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
 	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
 };
 

@@ -599,8 +599,11 @@ void probe_window_compute(struct probe_window *w)
  * the end (a hook dropped them, or the end was skipped): count and remove
  * them, so that drops show up within a window even when nothing reuses the
  * skb. A start the BPF side replaces between our lookup and delete makes
- * its packet an end without start, counted once more: rare and harmless. */
-static uint64_t reap_stale(struct probe *p)
+ * its packet an end without start, counted once more: rare and harmless.
+ * nfhook: each also counts in lost_hook[] of the key's hook, since there a
+ * stale start is a packet the hook never let out (fentry sees drops as
+ * verdicts: its stale starts are skipped fexits, not lost packets). */
+static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[PROBE_HOOKS])
 {
 	int fd = bpf_map__fd(p->skel->maps.starts);
 	size_t max = bpf_map__max_entries(p->skel->maps.starts), n = 0;
@@ -621,8 +624,11 @@ static uint64_t reap_stale(struct probe *p)
 		cur = next;
 		have = true;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bpf_map_delete_elem(fd, &p->stale[i]);
+		if (p->tracer == TRACER_NFHOOK && p->stale[i].hook < PROBE_HOOKS)
+			lost_hook[p->stale[i].hook]++;
+	}
 	return n;
 }
 
@@ -654,14 +660,17 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		w->unmatched += s->unmatched;
 		w->dropped += s->dropped;
 		w->comm_other += s->comm_lost;
-		for (int h = 0; h < PROBE_HOOKS; h++)
+		for (int h = 0; h < PROBE_HOOKS; h++) {
 			w->hook_count[h] += s->hook_count[h];
+			w->entered_hook[h] += s->entered_hook[h];
+			w->lost_hook[h] += s->lost_hook[h];
+		}
 		for (int i = 0; i < HIST_SLOTS; i++)
 			w->hist[i] += s->hist[i];
 	}
 	if ((err = reset_buf(p, old)))
 		return err;
-	w->unmatched += reap_stale(p);
+	w->unmatched += reap_stale(p, w->lost_hook);
 	if (p->skel->rodata->by_comm && (err = read_comms(p, old, w)))
 		return err;
 	probe_window_compute(w);
@@ -683,8 +692,11 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 	total->unmatched += w->unmatched;
 	total->dropped += w->dropped;
 	total->comm_other += w->comm_other;
-	for (int h = 0; h < PROBE_HOOKS; h++)
+	for (int h = 0; h < PROBE_HOOKS; h++) {
 		total->hook_count[h] += w->hook_count[h];
+		total->entered_hook[h] += w->entered_hook[h];
+		total->lost_hook[h] += w->lost_hook[h];
+	}
 	for (int i = 0; i < HIST_SLOTS; i++)
 		total->hist[i] += w->hist[i];
 	/* Merge the two top lists by name. */
@@ -756,10 +768,14 @@ void probe_print_window(FILE *f, const struct probe_window *w, double t_start_s,
 		if (w->comm_other)
 			fprintf(f, "  (other) %llu\n", (unsigned long long)w->comm_other);
 	} else if (by == PROBE_BY_HOOK) {
-		for (int h = 0; h < PROBE_HOOKS; h++)
-			if (w->hook_count[h])
-				fprintf(f, "  %s %llu\n", hook_names[h],
-					(unsigned long long)w->hook_count[h]);
+		for (int h = 0; h < PROBE_HOOKS; h++) {
+			if (!w->hook_count[h] && !w->lost_hook[h])
+				continue;
+			fprintf(f, "  %s %llu", hook_names[h], (unsigned long long)w->hook_count[h]);
+			if (w->lost_hook[h])
+				fprintf(f, " lost %llu", (unsigned long long)w->lost_hook[h]);
+			fputc('\n', f);
+		}
 	}
 	fputc('\n', f);
 }

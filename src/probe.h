@@ -54,6 +54,13 @@ struct probe_window {
 				      * the packet (not timed); nfhook sees those as
 				      * unmatched */
 	uint64_t comm_other;         /* by_comm: packets of processes beyond comms[] */
+	/* Per NF_INET_* hook (enum probe_hook): packets whose start was
+	 * recorded in this window, and packets that entered the hook and never
+	 * left it: nfhook: starts never ended (stale or overwritten; not the
+	 * ends without start of unmatched); fentry/kprobe: verdict drop,
+	 * stolen or queued (as dropped). */
+	uint64_t entered_hook[PROBE_HOOKS];
+	uint64_t lost_hook[PROBE_HOOKS];
 };
 
 /* What the indented lines of a printed window list. */
@@ -96,7 +103,8 @@ const char *probe_netns_label(const char *netns_path, char *buf, size_t len);
 /* One block of docs/formats.md ("trace text output"), blank line after:
  *   19:30:12 t=10.0s LOCAL_OUT nfcost-x-cli via nfhook
  *     count 123456 avg 512 ns p50 480 ns p90 700 ns p99 1200 ns unmatched 0
- * plus, for by (enum probe_by), one "  NAME COUNT" line per process or hook.
+ * plus, for by (enum probe_by), one "  NAME COUNT" line per process or hook;
+ * a hook's line ends in " lost N" when N packets never left it.
  * The clock is the local time of the call. */
 void probe_print_window(FILE *f, const struct probe_window *w, double t_start_s,
 			const char *hook, const char *netns, const char *tracer, int by);

@@ -36,8 +36,31 @@ static void fmt_opt(char *buf, size_t len, double v, const char *unit)
 		snprintf(buf, len, "n/a");
 }
 
+/* Drop mode: the path of the test datagrams ends at a hook, not at the server. */
+static void write_drops(FILE *f, const struct step_drops *d)
+{
+	int cut = results_cut_hook(d);
+
+	fprintf(f, "## Where is the path cut?\n\n");
+	fprintf(f, "The last rule matches the test traffic with DROP. %ld UDP datagrams were sent; "
+		   "sendto() refused %ld with EPERM, the sign of a drop in OUTPUT.\n\n", d->sent,
+		d->send_eperm);
+	if (cut < 0)
+		fprintf(f, "The probe saw no packet stop in a hook.\n\n");
+	else
+		fprintf(f, "**At %s**: %llu packets entered it and never left (they walked every "
+			   "rule and the last one dropped them).\n\n", probe_hook_name(cut),
+			(unsigned long long)d->lost[cut]);
+	fprintf(f, "| hook | entered | never left |\n|---|---:|---:|\n");
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		fprintf(f, "| %s | %llu | %llu |\n", probe_hook_name(h),
+			(unsigned long long)d->entered[h], (unsigned long long)d->lost[h]);
+	fprintf(f, "\nPer step: drops.csv.\n\n");
+}
+
 int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
-		       const struct step_row *rows, size_t n, bool have_figure)
+		       const struct step_row *rows, size_t n, bool have_figure,
+		       const struct step_drops *drops)
 {
 	char path[4096], a[64], b[64];
 	const char *verdict = report_growth_verdict(s);
@@ -62,8 +85,12 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 	fprintf(f, "- started %s, took %.0f s%s\n\n", m->started_utc, m->wall_s,
 		m->interrupted ? " (interrupted: the rows below are what was measured)" : "");
 
+	if (drops)
+		write_drops(f, drops);
 	fprintf(f, "## Does hook latency grow linearly with the rule count?\n\n");
-	if (s->fit_ok) {
+	if (drops && !s->fit_ok)
+		fprintf(f, "No packet left the hooks, so none was timed.\n\n");
+	else if (s->fit_ok) {
 		fprintf(f, "Fit over %zu steps: latency = %.0f ns + %.2f ns × rules "
 			   "(95 %% CI of the slope %.2f..%.2f ns), R² = %.3f; a quadratic term is "
 			   "%ssignificant (p = %.2g).\n\n", s->rows, s->fit.intercept, s->fit.slope,
@@ -90,33 +117,35 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 		fprintf(f, "Too few steps with packets to fit a line.\n\n");
 	}
 
-	fprintf(f, "## At what rule count does throughput visibly degrade?\n\n");
-	fmt_opt(a, sizeof(a), s->baseline_mbps, "Mbit/s");
-	fmt_opt(b, sizeof(b), s->max_rules_mbps, "Mbit/s");
-	if (s->knee_rules >= 0)
-		fprintf(f, "From **%ld rules** on, throughput stays below the baseline by more "
-			   "than max(5 %%, 3× the baseline's spread). Baseline (%ld rules) %s, at "
-			   "%ld rules %s (%+.0f %%).\n\n", s->knee_rules, s->min_rules, a, s->max_rules,
-			b, 100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
-	else
-		fprintf(f, "Not within this range: throughput never stayed below the baseline by "
-			   "more than max(5 %%, 3× its spread). Baseline (%ld rules) %s, at %ld rules "
-			   "%s (%+.0f %%).\n\n", s->min_rules, a, s->max_rules, b,
-			100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
+	if (!drops) {
+		fprintf(f, "## At what rule count does throughput visibly degrade?\n\n");
+		fmt_opt(a, sizeof(a), s->baseline_mbps, "Mbit/s");
+		fmt_opt(b, sizeof(b), s->max_rules_mbps, "Mbit/s");
+		if (s->knee_rules >= 0)
+			fprintf(f, "From **%ld rules** on, throughput stays below the baseline by more "
+				   "than max(5 %%, 3× the baseline's spread). Baseline (%ld rules) %s, at "
+				   "%ld rules %s (%+.0f %%).\n\n", s->knee_rules, s->min_rules, a, s->max_rules,
+				b, 100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
+		else
+			fprintf(f, "Not within this range: throughput never stayed below the baseline by "
+				   "more than max(5 %%, 3× its spread). Baseline (%ld rules) %s, at %ld rules "
+				   "%s (%+.0f %%).\n\n", s->min_rules, a, s->max_rules, b,
+				100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
 
-	fprintf(f, "## Does the congestion window change the same way?\n\n");
-	if (m->traffic.udp)
-		fprintf(f, "UDP has no congestion window.\n\n");
-	else if (!isfinite(s->cwnd_corr))
-		fprintf(f, "The congestion window did not vary enough to correlate.\n\n");
-	else
-		fprintf(f, "cwnd went from %.0f KB to %.0f KB; its correlation with throughput "
-			   "across the steps is r = %.2f: %s.\n\n", s->baseline_cwnd_kb,
-			s->max_rules_cwnd_kb, s->cwnd_corr,
-			s->cwnd_corr > 0.7 ? "it moves with throughput" :
-			s->cwnd_corr < -0.7 ? "it moves against throughput" :
-			"it does not follow throughput closely");
+		fprintf(f, "## Does the congestion window change the same way?\n\n");
+		if (m->traffic.udp)
+			fprintf(f, "UDP has no congestion window.\n\n");
+		else if (!isfinite(s->cwnd_corr))
+			fprintf(f, "The congestion window did not vary enough to correlate.\n\n");
+		else
+			fprintf(f, "cwnd went from %.0f KB to %.0f KB; its correlation with throughput "
+				   "across the steps is r = %.2f: %s.\n\n", s->baseline_cwnd_kb,
+				s->max_rules_cwnd_kb, s->cwnd_corr,
+				s->cwnd_corr > 0.7 ? "it moves with throughput" :
+				s->cwnd_corr < -0.7 ? "it moves against throughput" :
+				"it does not follow throughput closely");
 
+	}
 	if (have_figure)
 		fprintf(f, "## Figure\n\n![latency and throughput against rules](sweep.png)\n\n");
 	fprintf(f, "## Steps\n\n| rules | Mbit/s | cwnd KB | retr | packets | avg ns | p50 ns "

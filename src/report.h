@@ -9,9 +9,10 @@
 
 #include "results.h"
 
-/* report.md of a sweep into dir. 0 or -1. */
+/* report.md of a sweep into dir; drops: drop mode's totals, or NULL. 0 or -1. */
 int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
-		       const struct step_row *rows, size_t n, bool have_figure);
+		       const struct step_row *rows, size_t n, bool have_figure,
+		       const struct step_drops *drops);
 
 /* Runs `python plot_results.py KIND DIR`. Returns 0 when the figure was
  * drawn; otherwise prints one warning line (why, what to do) and returns -1.

@@ -10,6 +10,15 @@
 
 #include "util.h"
 
+void results_default_dir(const char *kind, char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	char stamp[32];
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	snprintf(buf, len, "results/%s-%s", kind, stamp);
+}
+
 void results_meta_init(struct run_meta *m)
 {
 	struct utsname u;
@@ -191,6 +200,34 @@ json_object *results_summary_json(const struct sweep_summary *s)
 	json_object_object_add(a, "baseline_lat_ns", num_or_null(s->baseline_lat_ns));
 	json_object_object_add(a, "max_rules_lat_ns", num_or_null(s->max_rules_lat_ns));
 	return a;
+}
+
+int results_cut_hook(const struct step_drops *d)
+{
+	int cut = -1;
+
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		if (d->lost[h] && (cut < 0 || d->lost[h] > d->lost[cut]))
+			cut = h;
+	return cut;
+}
+
+json_object *results_drops_json(const struct step_drops *d)
+{
+	json_object *o = json_object_new_object(), *by = json_object_new_object();
+	int cut = results_cut_hook(d);
+
+	json_object_object_add(o, "sent", json_object_new_int64(d->sent));
+	json_object_object_add(o, "send_eperm", json_object_new_int64(d->send_eperm));
+	json_object_object_add(o, "cut_at", cut >= 0 ? json_object_new_string(probe_hook_name(cut)) : NULL);
+	for (int h = 0; h < PROBE_HOOKS; h++) {
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "entered", json_object_new_int64((int64_t)d->entered[h]));
+		json_object_object_add(x, "lost", json_object_new_int64((int64_t)d->lost[h]));
+		json_object_object_add(by, probe_hook_name(h), x);
+	}
+	json_object_object_add(o, "by_hook", by);
+	return o;
 }
 
 int results_write_json(const char *path, json_object *obj)

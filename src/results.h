@@ -46,6 +46,8 @@ struct sweep_summary {
 	double baseline_lat_ns, max_rules_lat_ns;
 };
 
+/* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */
+void results_default_dir(const char *kind, char *buf, size_t len);
 /* Fills the machine part of the metadata (kernel, CPU, start time). */
 void results_meta_init(struct run_meta *m);
 
@@ -58,6 +60,10 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 
 json_object *results_meta_json(const struct run_meta *m);
 json_object *results_summary_json(const struct sweep_summary *s);
+/* Drop mode's totals: {"sent", "send_eperm", "cut_at", "by_hook": {HOOK: {"entered", "lost"}}}. */
+json_object *results_drops_json(const struct step_drops *d);
+/* The hook where most datagrams were lost, or -1 when none was. */
+int results_cut_hook(const struct step_drops *d);
 /* Writes obj to path (pretty) and drops the reference. 0 or -1. */
 int results_write_json(const char *path, json_object *obj);
 

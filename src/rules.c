@@ -167,6 +167,29 @@ static void nft_base(const char *table, enum rules_hook hook, struct buf *out)
 		   table, hook_names[hook], hook_names[hook]);
 }
 
+static const char *ipt_verdict(const struct rules_target *t)
+{
+	return t->accept ? "ACCEPT" : "DROP";
+}
+
+static const char *nft_verdict(const struct rules_target *t)
+{
+	return t->accept ? "accept" : "drop";
+}
+
+/* nft keeps the hit rule in a base chain of its own that runs after ours
+ * (priority 1), so it stays the last rule whatever we add later. */
+static void nft_hit(const struct rules_target *t, const char *table, bool need_base,
+		    struct buf *out)
+{
+	if (!t->hit_addr || !need_base)
+		return;
+	buf_printf(out, "add chain ip %s %s_hit { type filter hook %s priority 1; policy accept; }\n",
+		   table, hook_names[t->hook], hook_names[t->hook]);
+	buf_printf(out, "add rule ip %s %s_hit ip daddr %s %s\n", table, hook_names[t->hook],
+		   t->hit_addr, nft_verdict(t));
+}
+
 void rules_render(const struct rules_target *t, long first, long count, bool need_base,
 		  struct buf *out)
 {
@@ -178,28 +201,37 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 		buf_printf(out, "*filter\n");
 		for (long i = first; i < first + count; i++) {
 			rules_address(i, addr, sizeof(addr));
-			buf_printf(out, "-A %s", ipt_chain[t->hook]);
+			/* Once the hit rule is there, new rules go in before it. */
+			if (t->hit_addr && !need_base)
+				buf_printf(out, "-I %s %ld", ipt_chain[t->hook], i + 1);
+			else
+				buf_printf(out, "-A %s", ipt_chain[t->hook]);
 			ipt_matches(t, addr, out);
-			buf_printf(out, " -j DROP\n");
+			buf_printf(out, " -j %s\n", ipt_verdict(t));
 		}
+		if (t->hit_addr && need_base)
+			buf_printf(out, "-A %s -d %s/32 -j %s\n", ipt_chain[t->hook], t->hit_addr,
+				   ipt_verdict(t));
 		buf_printf(out, "COMMIT\n");
 		break;
 	case BACKEND_NFT:
 		nft_base(NFT_TABLE, t->hook, out);
+		nft_hit(t, NFT_TABLE, need_base, out);
 		for (long i = first; i < first + count; i++) {
 			rules_address(i, addr, sizeof(addr));
 			buf_printf(out, "add rule ip %s %s", NFT_TABLE, hook_names[t->hook]);
 			nft_matches(t, addr, out);
-			buf_printf(out, " drop\n");
+			buf_printf(out, " %s\n", nft_verdict(t));
 		}
 		break;
 	case BACKEND_NFT_SET:
 		nft_base(NFT_SET_TABLE, t->hook, out);
+		nft_hit(t, NFT_SET_TABLE, need_base, out);
 		buf_printf(out, "add set ip %s %s { type ipv4_addr; }\n", NFT_SET_TABLE, NFT_SET_NAME);
 		if (need_base) {
 			buf_printf(out, "add rule ip %s %s", NFT_SET_TABLE, hook_names[t->hook]);
 			nft_matches(t, "@" NFT_SET_NAME, out);
-			buf_printf(out, " drop\n");
+			buf_printf(out, " %s\n", nft_verdict(t));
 		}
 		/* Elements in chunks: one transaction still, but no giant line. */
 		for (long i = first; i < first + count; i += 1000) {
@@ -244,7 +276,11 @@ static void ipset_rule(const struct rules_target *t, const char *op, struct buf 
 		buf_printf(out, " -m set --match-set %s dst", IPSET_NAME);
 		break;
 	}
-	buf_printf(out, " -j DROP\nCOMMIT\n");
+	buf_printf(out, " -j %s\n", ipt_verdict(t));
+	if (t->hit_addr && !strcmp(op, "-A"))
+		buf_printf(out, "-A %s -d %s/32 -j %s\n", ipt_chain[t->hook], t->hit_addr,
+			   ipt_verdict(t));
+	buf_printf(out, "COMMIT\n");
 }
 
 /* --- running the programs --- */
@@ -379,8 +415,11 @@ static bool legacy_table_exists(const char *netns_path)
 	return found;
 }
 
+/* Rules in the hook's chain, only those with only_matching if given, never
+ * the hit rule. */
 static long ipt_count(const struct rules_target *t, bool legacy, const char *only_matching)
 {
+	char hit[64] = "";
 	char *argv[] = { legacy ? "iptables-legacy-save" : "iptables-nft-save", "-t", "filter", NULL };
 	struct buf out = { 0 };
 	char prefix[32];
@@ -393,12 +432,14 @@ static long ipt_count(const struct rules_target *t, bool legacy, const char *onl
 		return -1;
 	}
 	snprintf(prefix, sizeof(prefix), "-A %s ", ipt_chain[t->hook]);
+	if (t->hit_addr)
+		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
 	for (char *l = out.data; l && *l;) {
 		char *nl = strchr(l, '\n');
 		if (nl)
 			*nl = '\0';
 		if (!strncmp(l, prefix, strlen(prefix)) &&
-		    (!only_matching || strstr(l, only_matching)))
+		    (!only_matching || strstr(l, only_matching)) && (!hit[0] || !strstr(l, hit)))
 			n++;
 		l = nl ? nl + 1 : NULL;
 	}
@@ -498,19 +539,30 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 	have = rules_count(t);
 	if (have < 0)
 		return EXIT_RUNTIME;
-	if (count == 0)
-		return EXIT_OK;
 	if (have + count > 0x0FFFFFFEL) {
 		nf_err("240.0.0.0/4 has room for %ld rules: flush first", 0x0FFFFFFEL);
 		return EXIT_USAGE;
 	}
+	/* need_base: the rules added once (the set's rule, the hit rule) are missing. */
 	if (t->backend == BACKEND_NFT_SET) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_SET_TABLE, hook_names[t->hook]);
 		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
 	} else if (t->backend == BACKEND_IPSET) {
 		need_base = ipt_count(t, false, "--match-set " IPSET_NAME " ") == 0;
+	} else if (t->hit_addr && t->backend == BACKEND_NFT) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "list chain ip %s %s_hit", NFT_TABLE, hook_names[t->hook]);
+		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
+	} else if (t->hit_addr) { /* iptables: a line with the hit address */
+		struct rules_target all = *t;
+		char hit[64];
+		all.hit_addr = NULL;
+		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
+		need_base = ipt_count(&all, t->backend == BACKEND_IPTABLES_LEGACY, hit) == 0;
 	}
+	if (count == 0 && !(need_base && t->hit_addr)) /* only the hit rule is due */
+		return EXIT_OK;
 	rules_render(t, have, count, need_base, &text);
 
 	t0 = now_monotonic();

@@ -39,6 +39,11 @@ struct rules_target {
 	enum rules_hook hook;
 	const char *bpf_bytecode;   /* SHAPE_BPF: "N,c t f k,..." as xt_bpf takes it;
 				     * NULL: PCAPBPF_SHAPE_EXPR compiled */
+	bool accept;                /* the rules' verdict: ACCEPT, not DROP */
+	/* Non-NULL: one more rule, always the last one a packet meets, matches
+	 * this destination (the test traffic) with the verdict; rules_count
+	 * leaves it out. */
+	const char *hit_addr;
 };
 
 bool rules_backend_parse(const char *s, enum rules_backend *out);

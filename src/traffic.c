@@ -1,5 +1,6 @@
 #include "traffic.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <iperf_api.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,6 +198,42 @@ int traffic_run_once(const char *netns_path, const char *server_addr, int port,
 		return -1;
 	}
 	return traffic_finish(run, res, err, errlen);
+}
+
+int traffic_udp_burst(const char *netns_path, const char *server_addr, int port, int count,
+		      int size, long *sent, long *eperm)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	char payload[65507] = { 0 };
+	int saved, fd;
+
+	*sent = *eperm = 0;
+	if (size <= 0)
+		size = 64;
+	if (size > (int)sizeof(payload))
+		size = (int)sizeof(payload);
+	if (inet_pton(AF_INET, server_addr, &sa.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A socket belongs to the namespace it was made in, wherever it is used. */
+	if (netns_enter(netns_path, &saved))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int e = errno;
+	netns_leave(saved);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		ssize_t n = sendto(fd, payload, (size_t)size, 0, (struct sockaddr *)&sa, sizeof(sa));
+		(*sent)++;
+		if (n < 0 && errno == EPERM)
+			(*eperm)++;
+	}
+	close(fd);
+	return 0;
 }
 
 static json_object *jpath(json_object *o, const char *a, const char *b)

@@ -55,6 +55,13 @@ int traffic_run_once(const char *netns_path, const char *server_addr, int port,
 		     const struct traffic_opts *opts, struct traffic_result *res, char *err,
 		     size_t errlen);
 
+/* Sends count UDP datagrams of size bytes (0: 64) to server_addr:port from
+ * the namespace at netns_path, as fast as sendto() returns. *sent: calls
+ * made; *eperm: calls refused with EPERM, the sign of a drop in OUTPUT.
+ * 0, or -1 with errno when no socket could be made there. */
+int traffic_udp_burst(const char *netns_path, const char *server_addr, int port, int count,
+		      int size, long *sent, long *eperm);
+
 /* Parses iperf3 JSON (exposed for tests). 0, or -1 with a reason in err. */
 int traffic_parse_json(const char *json, struct traffic_result *res, char *err, size_t errlen);
 void traffic_result_free(struct traffic_result *res);

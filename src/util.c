@@ -15,15 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
+void nf_verr(const char *fmt, va_list ap)
+{
+	fputs("nfcost: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void nf_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("nfcost: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	nf_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void buf_reserve(struct buf *b, size_t extra)

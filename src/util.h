@@ -13,6 +13,7 @@ enum nfcost_exit { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* One line on stderr: "nfcost: <message>\n". */
 void nf_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void nf_verr(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 struct buf {
 	char *data; /* always NUL-terminated once anything was appended */

@@ -1,9 +1,9 @@
 #!/bin/bash
 # nfcost trace (issue 3): the tracer auto-selection on this kernel, per-window
 # statistics of a TCP stream through a testbed, the rise with 2000
-# iptables-legacy rules, the namespace filter, drops counted as unmatched,
-# output formats, calibration, and no BPF program or link left behind after
-# a normal exit, SIGINT or SIGTERM.
+# iptables-legacy rules, the namespace filter, drops counted as unmatched and
+# per hook, output formats, calibration, and no BPF program or link left
+# behind after a normal exit, SIGINT or SIGTERM.
 . "$(dirname "$0")/../lib.sh"
 
 A=trc$$
@@ -153,6 +153,39 @@ TRACE_PID=
 ip netns exec "nfcost-$A-cli" iptables-legacy -D OUTPUT -p udp --dport 9 -j DROP
 UNM=$($PY -c 'import json,sys; print(sum(json.loads(l)["unmatched"] for l in open(sys.argv[1]) if l.strip()))' "$TMP/drop.json")
 check_eq "50 dropped datagrams are 50 unmatched starts" 50 "$UNM"
+
+# --- the drops are attributed to the hook that dropped them ---
+ip netns exec "nfcost-$A-cli" iptables-legacy -A OUTPUT -p udp -d 198.18.0.2 --dport 9 -j DROP
+rm -f "$TMP/ready"
+"$NFCOST" trace --tracer auto --hook all --netns "nfcost-$A-cli" -i 1 -d 3 --json \
+	--ready-file "$TMP/ready" >"$TMP/lost.json" 2>/dev/null &
+TRACE_PID=$!
+wait_ready "$TMP/ready" $TRACE_PID >/dev/null
+ip netns exec "nfcost-$A-cli" $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(200):
+    try: s.sendto(b"x", ("198.18.0.2", 9))
+    except OSError: pass'
+wait $TRACE_PID
+check_eq "trace --hook all exits 0 while a rule drops" 0 $?
+TRACE_PID=
+ip netns exec "nfcost-$A-cli" iptables-legacy -D OUTPUT -p udp -d 198.18.0.2 --dport 9 -j DROP
+# "INTERVALS LOST_OUT LOST_POST ENTERED_OUT ENTERED_POST", summed over the intervals
+read -r N LOST_OUT LOST_POST ENT_OUT ENT_POST < <($PY - "$TMP/lost.json" <<'EOF'
+import json, sys
+iv = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+s = lambda k, h: sum(r[k].get(h, 0) for r in iv)
+print(len(iv), s("lost_by_hook", "LOCAL_OUT"), s("lost_by_hook", "POST_ROUTING"),
+      s("entered_by_hook", "LOCAL_OUT"), s("entered_by_hook", "POST_ROUTING"))
+EOF
+)
+echo "    lost_by_hook LOCAL_OUT $LOST_OUT POST_ROUTING $LOST_POST;" \
+	"entered_by_hook LOCAL_OUT $ENT_OUT POST_ROUTING $ENT_POST"
+check_eq "three intervals with --hook all" 3 "$N"
+check_eq "200 datagrams dropped in OUTPUT are 200 lost in LOCAL_OUT" 200 "$LOST_OUT"
+check_eq "and none lost in POST_ROUTING" 0 "$LOST_POST"
+check_num "LOCAL_OUT saw the 200 enter" "${ENT_OUT:-0}" -ge 200
 
 # --- 2000 iptables-legacy rules ---
 check "2000 addr-port rules added" "$NFCOST" rules add --count 2000 --backend iptables-legacy \

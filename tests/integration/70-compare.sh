@@ -27,6 +27,22 @@ ap=$(json $OUT/ap/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
 check_num "addr-port slope ($ap) exceeds addr's ($a)" "$(awk -v x=$ap -v y=$a 'BEGIN {print x - y}')" -gt 0
 check "bpf shape sweep" $NFCOST sweep --rules 0:1000:1000 -d 1 --backend iptables-legacy --shape bpf --no-plot --out $OUT/bpf
 check_num "bpf shape costs per rule" "$(json $OUT/bpf/sweep.json 'd["analysis"]["slope_ns_per_rule"]')" -gt 1
+# Drops: the last rule matches the test traffic with DROP; UDP datagrams stop
+# in LOCAL_OUT, and sendto() says EPERM for each.
+for b in iptables-legacy nft; do
+	check "$b: drop mode sweep" $NFCOST sweep --rules 0:1000:1000 --verdict drop --hit-traffic --packets 500 --backend $b --no-plot --out $OUT/drop-$b
+	d=$OUT/drop-$b/sweep.json
+	check_eq "$b: datagrams sent" 1000 "$(json $d 'd["drops"]["sent"]')"
+	check_eq "$b: sendto refused with EPERM" 1000 "$(json $d 'd["drops"]["send_eperm"]')"
+	check_eq "$b: drop count at LOCAL_OUT equals the datagrams" 1000 "$(json $d 'd["drops"]["by_hook"]["LOCAL_OUT"]["lost"]')"
+	check_eq "$b: none reached POST_ROUTING" 0 "$(json $d 'd["drops"]["by_hook"]["POST_ROUTING"]["entered"]')"
+	check_eq "$b: the path is cut at LOCAL_OUT" LOCAL_OUT "$(json $d 'd["drops"]["cut_at"]')"
+	check "$b: report says where" grep -q '\*\*At LOCAL_OUT\*\*: 1000 packets' $OUT/drop-$b/report.md
+	check_eq "$b: drops.csv, one LOCAL_OUT row per step" "0,500 1000,500" "$(awk -F, '$5 == "LOCAL_OUT" {print $1 "," $7}' $OUT/drop-$b/drops.csv | xargs)"
+done
+check "accept verdict with the hit rule: TCP flows" $NFCOST sweep --rules 0:500:500 -d 1 --verdict accept --hit-traffic --backend iptables-legacy --no-plot --out $OUT/acc
+check_num "accept: throughput at 500 rules" "$(awk -F, 'NR == 3 {print $3}' $OUT/acc/sweep.csv)" -gt 10
+check_exit "--packets without drop mode" 2 "goes with --hit-traffic" $NFCOST sweep --packets 10
 check_exit "unknown backend in the list" 2 "unknown backend 'pf'" $NFCOST compare --backends nft,pf
 check_exit "compare without --backends" 2 "needs --backends" $NFCOST compare
 finish

@@ -97,6 +97,8 @@ static void test_window_add(void **state)
 	a.seconds = 1;
 	a.unmatched = 2;
 	a.hook_count[PROBE_LOCAL_OUT] = 10;
+	a.entered_hook[PROBE_LOCAL_OUT] = 12;
+	a.lost_hook[PROBE_LOCAL_OUT] = 2;
 	a.n_comms = 2;
 	strcpy(a.comms[0].comm, "iperf3");
 	a.comms[0].count = 7;
@@ -106,6 +108,10 @@ static void test_window_add(void **state)
 	b.seconds = 0.5;
 	b.dropped = 1;
 	b.hook_count[PROBE_LOCAL_OUT] = 30;
+	b.entered_hook[PROBE_LOCAL_OUT] = 31;
+	b.lost_hook[PROBE_LOCAL_OUT] = 1;
+	b.entered_hook[PROBE_POST_ROUTING] = 5;
+	b.lost_hook[PROBE_POST_ROUTING] = 5;
 	b.n_comms = 1;
 	strcpy(b.comms[0].comm, "ksoftirqd/0");
 	b.comms[0].count = 30;
@@ -121,6 +127,13 @@ static void test_window_add(void **state)
 	assert_int_equal(total.unmatched, 2);
 	assert_int_equal(total.dropped, 1);
 	assert_int_equal(total.hook_count[PROBE_LOCAL_OUT], 40);
+	assert_int_equal(total.entered_hook[PROBE_LOCAL_OUT], 43);
+	assert_int_equal(total.lost_hook[PROBE_LOCAL_OUT], 3);
+	assert_int_equal(total.entered_hook[PROBE_POST_ROUTING], 5);
+	assert_int_equal(total.lost_hook[PROBE_POST_ROUTING], 5);
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		if (h != PROBE_LOCAL_OUT && h != PROBE_POST_ROUTING)
+			assert_true(!total.entered_hook[h] && !total.lost_hook[h]);
 	assert_true(total.seconds > 1.49 && total.seconds < 1.51);
 	assert_true(total.avg_ns > 599.99 && total.avg_ns < 600.01);
 	assert_int_equal(hist_total(total.hist), 40);
@@ -216,6 +229,21 @@ static void test_print_window(void **state)
 
 	text = capture_window(&w, PROBE_BY_HOOK);
 	assert_matches(text, "unmatched 3\n  LOCAL_OUT 1000\n\n$");
+	free(text);
+
+	/* Lost packets: a hook that timed none still shows; the first two
+	 * lines stay as they were. */
+	w.lost_hook[PROBE_LOCAL_OUT] = 7;
+	w.lost_hook[PROBE_POST_ROUTING] = 1000;
+	text = capture_window(&w, PROBE_BY_HOOK);
+	assert_matches(text, "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] t=10\\.0s LOCAL_OUT nfcost-x-cli "
+			     "via nfhook\n"
+			     "  count 1000 avg 512 ns p50 [0-9]+ ns p90 [0-9]+ ns p99 [0-9]+ ns "
+			     "unmatched 3\n"
+			     "  LOCAL_OUT 1000 lost 7\n  POST_ROUTING 0 lost 1000\n\n$");
+	free(text);
+	text = capture_window(&w, PROBE_BY_NONE); /* without --by hook: not shown */
+	assert_matches(text, "unmatched 3\n\n$");
 	free(text);
 }
 

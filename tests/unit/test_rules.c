@@ -26,7 +26,9 @@ static void test_addresses(void **state)
 static char *render(enum rules_backend b, enum rules_shape s, long first, long n, bool base)
 {
 	static struct buf out;
-	struct rules_target t = { "/nonexistent", b, s, HOOK_OUTPUT, "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0" };
+	struct rules_target t = { .netns_path = "/nonexistent", .backend = b, .shape = s,
+				  .hook = HOOK_OUTPUT,
+				  .bpf_bytecode = "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0" };
 
 	buf_free(&out);
 	rules_render(&t, first, n, base, &out);
@@ -77,6 +79,35 @@ static void test_ipset(void **state)
 				 "add nfcost-blocked 240.0.0.2\n");
 }
 
+static void test_hit_rule(void **state)
+{
+	struct rules_target t = { .netns_path = "/x", .backend = BACKEND_IPTABLES_LEGACY,
+				  .shape = SHAPE_ADDR, .hook = HOOK_OUTPUT,
+				  .hit_addr = "198.18.0.2" };
+	struct buf out = { 0 };
+
+	(void)state;
+	/* first transaction: the rules, then the hit rule last */
+	rules_render(&t, 0, 1, true, &out);
+	assert_string_equal(out.data, "*filter\n-A OUTPUT -d 240.0.0.1/32 -j DROP\n"
+				      "-A OUTPUT -d 198.18.0.2/32 -j DROP\nCOMMIT\n");
+	buf_free(&out);
+	/* later ones go in before it, so it stays last */
+	t.accept = true;
+	rules_render(&t, 1, 2, false, &out);
+	assert_string_equal(out.data, "*filter\n-I OUTPUT 2 -d 240.0.0.2/32 -j ACCEPT\n"
+				      "-I OUTPUT 3 -d 240.0.0.3/32 -j ACCEPT\nCOMMIT\n");
+	buf_free(&out);
+	/* nft: a base chain of its own, after ours */
+	t.backend = BACKEND_NFT;
+	t.accept = false;
+	rules_render(&t, 0, 1, true, &out);
+	assert_non_null(strstr(out.data, "add chain ip nfcost output_hit { type filter hook "
+					 "output priority 1;"));
+	assert_non_null(strstr(out.data, "add rule ip nfcost output_hit ip daddr 198.18.0.2 drop\n"));
+	buf_free(&out);
+}
+
 static void test_names(void **state)
 {
 	enum rules_backend b;
@@ -98,7 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addresses), cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_nft), cmocka_unit_test(test_ipset),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_hit_rule), cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
