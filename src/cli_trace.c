@@ -54,8 +54,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_TRACER:
-		if (!probe_tracer_parse(arg, &a->popts.tracer))
-			usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
+		arg_tracer(arg, &a->popts.tracer);
 		break;
 	case 'i':
 		if (!parse_double(arg, 0.1, 86400, &a->interval_s))
