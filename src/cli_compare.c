@@ -119,10 +119,14 @@ static void write_report(const char *dir, const struct run_meta *m, struct compa
 		if (!strcmp(v, "flat"))
 			fprintf(f, "- **%s stays flat**: one lookup, whatever the number of entries "
 				   "(O(1)).\n", rules_backend_name(cb[i].backend));
-		else if (strstr(v, "linear"))
+		else if (!strcmp(v, "linear") || !strcmp(v, "mostly linear"))
 			fprintf(f, "- **%s grows linearly**: every packet walks the chain rule by "
 				   "rule (O(n)), %.2f ns per rule.\n", rules_backend_name(cb[i].backend),
 				cb[i].sum.fit.slope);
+		else if (!strcmp(v, "growing, not linear"))
+			fprintf(f, "- **%s grows with the rule count**, about %.2f ns per rule, but "
+				   "not along one straight line (R² %.2f).\n",
+				rules_backend_name(cb[i].backend), cb[i].sum.fit.slope, cb[i].sum.fit.r2);
 	}
 	if (lo >= 0 && hi >= 0 && lo != hi && cb[lo].sum.max_rules_lat_ns > 0)
 		fprintf(f, "\nAt %ld rules a packet spends %.1f× as long in the hooks with %s as "

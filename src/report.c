@@ -25,7 +25,7 @@ const char *report_growth_verdict(const struct sweep_summary *s)
 		return "linear";
 	if (s->fit.r2 >= 0.9)
 		return "mostly linear";
-	return "not clearly linear";
+	return "growing, not linear";
 }
 
 static void fmt_opt(char *buf, size_t len, double v, const char *unit)
@@ -105,9 +105,15 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 			fprintf(f, "**No, it stays flat.** The cost does not depend on the number "
 				   "of entries: one lookup (a set or hash, O(1)) replaces the walk.\n\n");
 		else
-			fprintf(f, "**Not clearly.** R² is %.2f: the machine's noise is as large "
-				   "as the effect at this range; try more rules, longer steps (-d) or "
-				   "--repeat.\n\n", s->fit.r2);
+			fprintf(f, "**It grows with the rule count, but not along one straight "
+				   "line.** The slope's interval excludes zero, yet the steps scatter "
+				   "around the line (R² = %.2f)%s. Jumps in the per-packet time come "
+				   "from something besides the walk itself: other load on the "
+				   "machine, or the rule set outgrowing a CPU cache. Repeat the run "
+				   "(--repeat, longer -d) to tell the two apart: load moves between "
+				   "runs, a cache limit stays at the same rule count.\n\n", s->fit.r2,
+				s->fit.quad_significant ? " and a quadratic term fits significantly "
+							  "better" : "");
 		fprintf(f, "## What does each rule cost?\n\n");
 		fprintf(f, "%.2f ns per rule per packet, %.2f ns per match callback "
 			   "(%d per %s rule). %ld rules add %.1f µs to every packet.\n\n",
