@@ -253,5 +253,6 @@ out:
 	if (!a.no_plot && rc == EXIT_OK)
 		report_plot("live", dir);
 	printf("live: files in %s%s\n", dir, experiment_stop ? " (interrupted)" : "");
-	return rc;
+	/* Interrupted: what was measured is on disk, but the run is not whole. */
+	return rc == EXIT_OK && experiment_stop ? EXIT_RUNTIME : rc;
 }

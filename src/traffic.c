@@ -265,12 +265,16 @@ int traffic_parse_json(const char *json, struct traffic_result *res, char *err, 
 		json_object_put(root);
 		return -1;
 	}
-	if ((e = jpath(root, "error", NULL))) {
+	iv = jpath(root, "intervals", NULL);
+	e = jpath(root, "error", NULL);
+	/* A client stopped by SIGINT reports an "error" next to the intervals it
+	 * measured: those are results. An error with nothing measured is not. */
+	if (e && (!iv || !json_object_is_type(iv, json_type_array) ||
+		  json_object_array_length(iv) == 0)) {
 		snprintf(err, errlen, "iperf3: %s", json_object_get_string(e));
 		json_object_put(root);
 		return -1;
 	}
-	iv = jpath(root, "intervals", NULL);
 	if (!iv || !json_object_is_type(iv, json_type_array)) {
 		snprintf(err, errlen, "iperf3 JSON has no intervals");
 		json_object_put(root);

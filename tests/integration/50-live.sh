@@ -28,6 +28,21 @@ assert len(iv) >= 18, len(iv)
 assert all(i["sum"]["bits_per_second"] > 0 for i in iv)
 assert all(i["streams"][0]["snd_cwnd"] > 0 for i in iv)' $D/iperf_results.json
 check "results.png is a real figure" /usr/bin/python3 -c 'import sys,matplotlib.image as m; a=m.imread(sys.argv[1]); sys.exit(not (a.shape[0] > 200))' $D/results.png
+# Ctrl-C in the middle: what was measured so far is written and plotted.
+$NFCOST live -d 30 --inject-at 2 --rules 5000 --inject-rate 500 -i 1 --out $OUT/int >$OUT/int.log 2>&1 &
+pid=$!
+sleep 6
+kill -INT $pid
+wait $pid
+check_eq "interrupted live exits 1" 1 "$?"
+check "interrupted live: iperf_results.json with the intervals so far" /usr/bin/python3 -c '
+import json, sys
+iv = json.load(open(sys.argv[1]))["intervals"]
+assert 3 <= len(iv) <= 8, len(iv)' $OUT/int/iperf_results.json
+check_num "interrupted live: probe intervals kept" "$(grep -c ' t=' $OUT/int/bpf_results.txt)" -ge 3
+check "interrupted live: results.png drawn" test -s $OUT/int/results.png
+check_eq "interrupted live: no namespace left" "" "$(ip netns list | grep '^nfcost-lv' || true)"
+check_eq "interrupted live: no process of it left" "" "$(ps -eo stat=,args= | grep -F -- "--out $OUT/int" | grep -v -e grep -e '^Z')"
 check_exit "inject-at after the end" 2 "before the end of the run" $NFCOST live -d 10 --inject-at 20
 check_eq "no nfcost namespace left" "" "$(ip netns list | grep '^nfcost-lv' || true)"
 finish
