@@ -12,9 +12,10 @@ VERSION   := 0.1.0
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -O2 -g
 EXTRA_CFLAGS ?=
-# snprintf truncation is the bounded behaviour we want, so its warning is off.
-NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -I$(BUILD) -Isrc \
-	-DNFCOST_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
+# snprintf truncation is the bounded behaviour we want, so its warning is off
+# (clang does not know that warning: hence the second -Wno).
+NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
+	-DNFCOST_VERSION='"$(VERSION)"' -DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lmnl -lnftables -liperf -ljson-c -lpcap -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
@@ -84,3 +85,30 @@ clean:
 
 .PHONY: all unit asan deps check demo install clean
 .SECONDARY:
+
+# `make vmtest`: the fentry and kprobe tracers need a kernel with ftrace direct
+# calls and kprobes, so they are tested inside a qemu VM (TCG, no KVM needed)
+# that boots Debian's stock kernel (linux-image-amd64) from an initramfs with
+# nfcost, its libraries and tools, and tests/vmtest/guest-tests.sh.
+# VMTEST_KVER picks the kernel (/boot/vmlinuz-KVER with /lib/modules/KVER);
+# VMTEST_APPEND adds kernel arguments (vmtest_only=fentry runs one group);
+# VMTEST_EXTRA="strace ..." packs more host programs, for debugging.
+VMTEST_KVER    ?= $(shell for k in $$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V); do \
+			[ -e /lib/modules/$$k/modules.dep ] && echo $$k; done | tail -1)
+VMTEST_KERNEL  ?= /boot/vmlinuz-$(VMTEST_KVER)
+VMTEST_TIMEOUT ?= 110
+VMTEST_APPEND  ?=
+VMTEST_EXTRA   ?=
+VMTEST_DIR     := $(BUILD)/vmtest
+
+# The initramfs is packed anew every time (4 s): it depends on host packages
+# (busybox, the kernel's modules, the tools' libraries) that make cannot see.
+vmtest: deps
+	$(MAKE) $(BUILD)/nfcost
+	@if [ -z "$(VMTEST_KVER)" ]; then echo "vmtest: no /boot/vmlinuz-* with modules: run scripts/install-deps.sh (linux-image-amd64)" >&2; exit 1; fi
+	VMTEST_EXTRA="$(VMTEST_EXTRA)" scripts/vmtest/mkinitramfs.sh $(VMTEST_KVER) $(BUILD)/nfcost \
+		tests/vmtest/guest-tests.sh $(VMTEST_DIR)/initramfs.cpio.gz
+	VMTEST_APPEND="$(VMTEST_APPEND)" scripts/vmtest/run-vm.sh $(VMTEST_KERNEL) \
+		$(VMTEST_DIR)/initramfs.cpio.gz $(VMTEST_DIR)/guest.log $(VMTEST_TIMEOUT)
+
+.PHONY: vmtest

@@ -1,0 +1,290 @@
+#!/bin/sh
+# The tests `make vmtest` runs inside the VM (Debian's stock kernel, booted
+# from the vmtest initramfs; busybox sh). They prove the fentry and kprobe
+# tracers, which the CI machine's own kernel cannot run: for each of them,
+# `nfcost trace` counts the testbed's packets, the average rises when 1000
+# rules are added, and the namespace filter leaves out another testbed's
+# traffic; `--tracer auto` chooses fentry; a short sweep finds a positive slope.
+#
+# Every line meant for the log starts "VMTEST:". Exit status: the number of
+# failed checks (0: all passed). Time under TCG is emulated: the checks assert
+# order and sign, never absolute nanoseconds.
+#
+# vmtest_only=GROUP,... on the kernel command line (make vmtest
+# VMTEST_APPEND=vmtest_only=kprobe) runs only those groups: basics, fentry,
+# kprobe, auto, sweep.
+IP=/usr/sbin/ip # busybox sh would run its own ip applet, which has no netns
+SRV=198.18.0.2
+TRAFFIC_S=${vmtest_traffic_s:-5} # iperf3 run per measurement
+WINDOW_S=${vmtest_window_s:-3}   # trace duration inside it (-i 1)
+FAILED=0
+PASSED=0
+
+say() { echo "VMTEST: $*"; }
+pass() { PASSED=$((PASSED + 1)); say "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); say "FAIL - $*"; }
+show() { sed 's/^/VMTEST:    | /' "$@" | tail -n 25; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+want() { case ",${vmtest_only:-basics,fentry,kprobe,auto,sweep}," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# check DESC CMD...: passes when CMD exits 0; shows its output otherwise
+check() {
+	desc=$1
+	shift
+	if "$@" >/tmp/check.out 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc (exit $?: $*)"
+		show /tmp/check.out
+	fi
+}
+
+# num_cmp A OP B with decimals (OP: lt le gt ge eq)
+num_cmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+	if (op == "lt") exit !(a + 0 < b + 0); if (op == "le") exit !(a + 0 <= b + 0)
+	if (op == "gt") exit !(a + 0 > b + 0); if (op == "ge") exit !(a + 0 >= b + 0)
+	if (op == "eq") exit !(a + 0 == b + 0); exit 1 }'; }
+
+# json_field FILE KEY: the value of "KEY" (number or string) on each line
+json_field() {
+	sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" "$1"
+}
+
+# json_values FILE KEY: the distinct values of "KEY", space-separated
+json_values() { json_field "$1" "$2" | sort -u | tr '\n' ' ' | sed 's/ *$//'; }
+
+# trace_sum FILE: "COUNT AVG_NS" over every interval of a `trace --json`
+# output (the average weighted by each interval's count)
+trace_sum() {
+	awk '{
+		c = 0; a = 0
+		if (match($0, /"count"[ \t]*:[ \t]*[0-9.]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*:[ \t]*/, "", s); c = s + 0 }
+		if (match($0, /"avg_ns"[ \t]*:[ \t]*[0-9.]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*:[ \t]*/, "", s); a = s + 0 }
+		n += c; t += c * a; lines++
+	} END { printf "%d %.0f %d\n", n, n ? t / n : 0, lines }' "$1"
+}
+
+# srv_port NAME: the TCP port the iperf3 server of testbed NAME listens on
+srv_port() {
+	hex=$($IP netns exec "nfcost-$1-srv" cat /proc/net/tcp |
+		awk '$4 == "0A" { split($2, a, ":"); print a[2]; exit }')
+	echo $((0x${hex:-1451}))
+}
+
+# traffic NAME SECS: a TCP iperf3 client from testbed NAME's cli side, in the
+# background; its output in /tmp/iperf-NAME.log, its pid in $TRAFFIC_PID
+traffic() {
+	$IP netns exec "nfcost-$1-cli" iperf3 -c $SRV -p "$(srv_port "$1")" -t "$2" -i 0 \
+		>"/tmp/iperf-$1.log" 2>&1 &
+	TRAFFIC_PID=$!
+}
+
+# traffic_done NAME: waits for the client; fails loudly if it failed
+traffic_done() {
+	if ! wait "$TRAFFIC_PID"; then
+		say "note: iperf3 client in testbed $1 failed:"
+		show "/tmp/iperf-$1.log"
+		return 1
+	fi
+	say "   traffic $1: $(grep -E 'sender|receiver' "/tmp/iperf-$1.log" | tail -1 | sed 's/  */ /g')"
+}
+
+# measure TRACER TRACED TRAFFIC OUT: iperf3 in testbed TRAFFIC for TRAFFIC_S
+# seconds; meanwhile `nfcost trace` on testbed TRACED's cli namespace for
+# WINDOW_S one-second intervals into OUT. Sets COUNT, AVG, LINES.
+measure() {
+	m_out=$4
+	traffic "$3" "$TRAFFIC_S"
+	sleep 1 # connected and in steady state
+	nfcost trace --tracer "$1" -i 1 -d "$WINDOW_S" --netns "nfcost-$2-cli" --json \
+		>"$m_out" 2>"$m_out.err"
+	m_rc=$?
+	traffic_done "$3"
+	read -r COUNT AVG LINES <<-EOF
+	$(trace_sum "$m_out")
+	EOF
+	if [ "$m_rc" -ne 0 ]; then
+		say "note: nfcost trace exited $m_rc:"
+		show "$m_out.err"
+		COUNT=0 AVG=0 LINES=0
+		return 1
+	fi
+	return 0
+}
+
+# rise A B: "+N%" from A to B
+rise() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%+.0f%%", (b - a) * 100 / a; else print "n/a" }'; }
+
+tracer_tests() {
+	T=$1
+	say "--- tracer $T ($(uptime_s)s)"
+	# The empty chain: the legacy filter table exists in the cli namespace
+	# (iptable_filter registers its hooks on the first iptables command
+	# there), with no rule in OUTPUT.
+	nfcost rules flush --backend iptables-legacy --name a >/dev/null 2>&1
+	$IP netns exec nfcost-a-cli iptables-legacy -S OUTPUT >/dev/null
+	if measure "$T" a a "/tmp/$T-empty.json"; then
+		check_tracer "$T" "$(json_values "/tmp/$T-empty.json" tracer)"
+	else
+		fail "$T: nfcost trace --tracer $T failed on the empty chain"
+	fi
+	empty_count=$COUNT empty_avg=$AVG
+	say "$T empty chain:  packets=$COUNT avg_ns=$AVG over $LINES intervals"
+	if num_cmp "$COUNT" gt 0; then
+		pass "$T: trace sees the testbed's packets on the empty chain ($COUNT packets)"
+	else
+		fail "$T: trace saw no packets on the empty chain"
+		show "/tmp/$T-empty.json"
+	fi
+
+	if nfcost rules add --count 1000 --backend iptables-legacy --name a >/tmp/add.out 2>&1; then
+		say "   $(cat /tmp/add.out)"
+	else
+		fail "$T: nfcost rules add --count 1000 --backend iptables-legacy"
+		show /tmp/add.out
+	fi
+	measure "$T" a a "/tmp/$T-1000.json" || fail "$T: nfcost trace --tracer $T failed with 1000 rules"
+	say "$T 1000 rules:   packets=$COUNT avg_ns=$AVG over $LINES intervals"
+	say "$T rise with 1000 rules: avg_ns $empty_avg -> $AVG ($(rise "$empty_avg" "$AVG"))"
+	if num_cmp "$COUNT" gt 0; then
+		pass "$T: trace sees the testbed's packets with 1000 rules ($COUNT packets)"
+	else
+		fail "$T: trace saw no packets with 1000 rules"
+	fi
+	if num_cmp "$empty_count" gt 0 && num_cmp "$COUNT" gt 0 && num_cmp "$AVG" gt "$empty_avg"; then
+		pass "$T: the average rises with 1000 rules ($empty_avg -> $AVG ns)"
+	else
+		fail "$T: the average did not rise with 1000 rules ($empty_avg -> $AVG ns)"
+	fi
+	nfcost rules flush --backend iptables-legacy --name a >/dev/null 2>&1
+
+	# Namespace filter: traffic only in testbed b (whose cli side has
+	# hooks too); the trace of a's namespace must count none of it, while a
+	# trace of b's namespace at the same time counts it.
+	nfcost trace --tracer "$T" -i 1 -d "$WINDOW_S" --netns nfcost-b-cli --json \
+		>"/tmp/$T-b.json" 2>"/tmp/$T-b.json.err" &
+	bpid=$!
+	measure "$T" a b "/tmp/$T-filter.json" || fail "$T: nfcost trace --tracer $T --netns nfcost-a-cli failed"
+	a_count=$COUNT
+	if ! wait $bpid; then
+		fail "$T: nfcost trace --tracer $T --netns nfcost-b-cli failed"
+		show "/tmp/$T-b.json.err"
+	fi
+	b_count=$(trace_sum "/tmp/$T-b.json" | cut -d' ' -f1)
+	say "$T namespace filter: traffic in testbed b only: trace --netns nfcost-a-cli packets=$a_count, --netns nfcost-b-cli packets=$b_count"
+	if num_cmp "$b_count" gt 0 && num_cmp "$a_count" eq 0; then
+		pass "$T: the namespace filter leaves out another namespace's traffic"
+	else
+		fail "$T: namespace filter: a=$a_count (want 0), b=$b_count (want > 0)"
+	fi
+}
+
+# check_tracer WANT "RAN": the JSON says which tracer ran
+check_tracer() {
+	if [ "$2" = "$1" ]; then
+		pass "$1: the trace output says tracer $1 ran"
+	else
+		fail "$1: the trace output says tracer '$2' ran, not $1"
+	fi
+}
+
+say "guest tests start at $(uptime_s)s; kernel $(uname -r); $(nfcost --version 2>&1 | head -1)"
+
+if want basics; then
+	check "kernel BTF at /sys/kernel/btf/vmlinux (CO-RE relocates against it)" \
+		test -r /sys/kernel/btf/vmlinux
+	check "kprobe PMU in /sys/bus/event_source/devices" test -r /sys/bus/event_source/devices/kprobe/type
+	check "nf_hook_slow in /proc/kallsyms" grep -qw nf_hook_slow /proc/kallsyms
+fi
+
+# Testbeds: a (measured), b (the other namespace's traffic); c (below) for
+# the backends, so that a's namespace holds only the legacy filter table.
+for tb in a b; do
+	if nfcost testbed up --name $tb >/tmp/up.out 2>&1; then
+		pass "testbed $tb up"
+	else
+		fail "nfcost testbed up --name $tb"
+		show /tmp/up.out
+	fi
+done
+# b's cli side gets a small legacy chain so that its packets do go through
+# nf_hook_slow: otherwise the filter check below would prove nothing.
+check "10 iptables-legacy rules in testbed b" nfcost rules add --count 10 --backend iptables-legacy --name b
+
+if want basics; then
+	check "testbed c up" nfcost testbed up --name c
+	for be in iptables-legacy iptables-nft nft nft-set ipset; do
+		if nfcost rules add --count 200 --backend $be --name c >/tmp/add.out 2>&1 &&
+			n=$(nfcost rules count --backend $be --name c 2>&1) && [ "$n" = 200 ] &&
+			nfcost rules flush --backend $be --name c >/dev/null 2>&1 &&
+			n=$(nfcost rules count --backend $be --name c 2>&1) && [ "$n" = 0 ]; then
+			pass "rules add/count/flush with $be"
+		else
+			fail "rules add/count/flush with $be (count said '$n')"
+			show /tmp/add.out
+		fi
+	done
+	traffic c 1
+	if traffic_done c; then
+		pass "iperf3 traffic through testbed c"
+	else
+		fail "iperf3 traffic through testbed c"
+	fi
+	check "testbed c down" nfcost testbed down --name c
+fi
+
+# sweep_test TRACER [BACKEND]: a short sweep completes with a positive slope
+sweep_test() {
+	T=$1 be=${2:-}
+	out=/tmp/sweep-$T
+	say "--- sweep with tracer $T, backend ${be:-default} ($(uptime_s)s)"
+	if nfcost sweep --rules 0:1000:500 -d 1 --tracer "$T" ${be:+--backend "$be"} --no-plot \
+		--out "$out" >/tmp/sweep.out 2>&1; then
+		show "$out/sweep.csv"
+		slope=$(json_field "$out/sweep.json" slope_ns_per_rule | head -1)
+		ran=$(json_field "$out/sweep.json" tracer | head -1)
+		say "$T sweep 0:1000:500: tracer=$ran slope_ns_per_rule=$slope"
+		if [ "$ran" = "$T" ] && [ -n "$slope" ] && num_cmp "$slope" gt 0; then
+			pass "$T: sweep 0:1000:500 -d 1 finds a positive slope ($slope ns/rule)"
+		else
+			fail "$T: sweep: tracer '$ran', slope '$slope' (want $T, > 0)"
+			show /tmp/sweep.out
+		fi
+	else
+		fail "$T: nfcost sweep --rules 0:1000:500 -d 1 --tracer $T failed"
+		show /tmp/sweep.out
+	fi
+}
+
+for T in fentry kprobe; do
+	want $T && tracer_tests $T
+done
+# Both tracers, and between them both iptables backends.
+if want sweep; then
+	sweep_test fentry
+	sweep_test kprobe iptables-legacy
+fi
+
+if want auto; then
+	say "--- tracer auto ($(uptime_s)s)"
+	if nfcost trace --tracer auto -i 1 -d 1 --netns nfcost-a-cli --json >/tmp/auto.json 2>/tmp/auto.err; then
+		ran=$(json_values /tmp/auto.json tracer)
+		say "auto: tracer=$ran"
+		if [ "$ran" = fentry ]; then
+			pass "--tracer auto chooses fentry"
+		else
+			fail "--tracer auto chose '$ran', not fentry"
+			show /tmp/auto.json /tmp/auto.err
+		fi
+	else
+		fail "nfcost trace --tracer auto failed"
+		show /tmp/auto.err
+	fi
+fi
+
+for tb in a b c; do
+	[ -e /run/netns/nfcost-$tb-cli ] || continue
+	nfcost testbed down --name $tb >/tmp/down.out 2>&1 || { fail "testbed down $tb"; show /tmp/down.out; }
+done
+say "guest tests: $PASSED passed, $FAILED failed ($(uptime_s)s)"
+exit $FAILED
