@@ -359,6 +359,16 @@ int cmd_sweep(int argc, char **argv)
 			sweep_progress(++done, total, NULL, &row, t0);
 		}
 	}
+	/* A probe that timed nothing is a failed measurement, not a flat line. */
+	bool timed_any = false;
+	for (size_t i = 0; i < n; i++)
+		timed_any |= rows[i].packets > 0;
+	if (n > 0 && !timed_any && !drop_mode && rc == EXIT_OK) {
+		nf_err("the %s tracer timed no packet in any step: nothing was measured; "
+		       "try another --tracer (nfhook needs kernel >= 6.4)",
+		       probe_tracer_name(probe_tracer(e.probe)));
+		rc = EXIT_RUNTIME;
+	}
 	/* The calibration is the empty chain's own step, when the plan has one. */
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].rules == 0 && rows[i].packets) {

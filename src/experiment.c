@@ -61,12 +61,10 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 									   : PROBE_LOCAL_OUT,
 		.by_comm = false,
 	};
-	if (cfg->hit_traffic) { /* the hit rule is there from the empty chain on */
-		double ms;
-		if ((rc = rules_add(&e->target, 0, &ms))) {
-			experiment_teardown(e);
-			return rc;
-		}
+	/* Step 0 is an empty chain (with the hit rule, if any), not a missing one. */
+	if ((rc = rules_prepare(&e->target))) {
+		experiment_teardown(e);
+		return rc;
 	}
 	e->probe = probe_open(&po, why, sizeof(why));
 	if (!e->probe) {

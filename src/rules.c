@@ -505,7 +505,9 @@ static int check_program(const struct rules_target *t)
 	return EXIT_OK;
 }
 
-int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
+/* prepare: with count 0, still make the table, chain, set and the rules
+ * added once (see rules_prepare). */
+static int add_rules(const struct rules_target *t, long count, double *elapsed_ms, bool prepare)
 {
 	struct buf text = { 0 };
 	long have;
@@ -561,7 +563,7 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
 		need_base = ipt_count(&all, t->backend == BACKEND_IPTABLES_LEGACY, hit) == 0;
 	}
-	if (count == 0 && !(need_base && t->hit_addr)) /* only the hit rule is due */
+	if (count == 0 && !(need_base && (t->hit_addr || prepare))) /* nothing is due */
 		return EXIT_OK;
 	rules_render(t, have, count, need_base, &text);
 
@@ -598,6 +600,42 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 	}
 	*elapsed_ms = (now_monotonic() - t0) * 1000.0;
 	buf_free(&text);
+	return rc;
+}
+
+int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
+{
+	return add_rules(t, count, elapsed_ms, false);
+}
+
+int rules_prepare(const struct rules_target *t)
+{
+	struct buf text = { 0 };
+	double ms;
+	int rc;
+
+	switch (t->backend) {
+	case BACKEND_IPTABLES_NFT:
+	case BACKEND_IPTABLES_LEGACY: {
+		char *argv[] = { (char *)rules_backend_program(t->backend), "--noflush", "--wait", NULL };
+		if ((rc = check_program(t)))
+			return rc;
+		/* Naming the built-in chain makes the table, and its hook, exist. */
+		buf_printf(&text, "*filter\n:%s ACCEPT [0:0]\nCOMMIT\n", ipt_chain[t->hook]);
+		rc = run_or_report("creating the empty chain", t, argv, &text, NULL);
+		break;
+	}
+	case BACKEND_NFT:
+		nft_base(NFT_TABLE, t->hook, &text);
+		rc = nft_run(t->netns_path, text.data, false, NULL, false);
+		break;
+	default: /* sets: the table or iptables rule around an empty set */
+		rc = add_rules(t, 0, &ms, true);
+		break;
+	}
+	buf_free(&text);
+	if (rc == EXIT_OK && t->hit_addr)
+		rc = add_rules(t, 0, &ms, false);
 	return rc;
 }
 

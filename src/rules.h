@@ -73,6 +73,10 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 /* Appends count rules as one transaction. *elapsed_ms: how long it took.
  * 0, or an exit status with one message line printed. */
 int rules_add(const struct rules_target *t, long count, double *elapsed_ms);
+/* Makes the empty chain exist (table, base chain, empty set and its rule,
+ * and the hit rule if any), so that 0 rules is a chain every packet enters:
+ * an empty-chain baseline, also for tracers that only see registered hooks. */
+int rules_prepare(const struct rules_target *t);
 /* How many rules (set elements for nft-set/ipset) the backend holds; -1 on error (printed). */
 long rules_count(const struct rules_target *t);
 /* Removes the backend's rules from the target namespace. 0 or an exit status. */
