@@ -27,7 +27,7 @@ struct live_args {
 };
 
 enum { OPT_INJECT_AT = 1000, OPT_INJECT_RATE, OPT_RULES, OPT_BACKEND, OPT_SHAPE, OPT_TRACER,
-       OPT_OUT, OPT_NO_PLOT };
+       OPT_OUT, OPT_NO_PLOT, OPT_HOOK };
 
 static const struct argp_option live_options[] = {
 	{ "duration", 'd', "SECS", 0, "Length of the traffic run (default 300)", 0 },
@@ -38,6 +38,7 @@ static const struct argp_option live_options[] = {
 	{ "backend", OPT_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
 	{ "shape", OPT_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
 	{ "tracer", OPT_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
+	{ "hook", OPT_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
 	{ "out", OPT_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },
 	{ "no-plot", OPT_NO_PLOT, NULL, 0, "Do not draw results.png", 0 },
 	{ 0 }
@@ -80,6 +81,10 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TRACER:
 		arg_tracer(arg, &a->cfg.tracer);
+		break;
+	case OPT_HOOK:
+		if (!rules_hook_parse(arg, &a->cfg.hook))
+			usage_fail("unknown hook '%s': use output, input or forward", arg);
 		break;
 	case OPT_OUT:
 		a->out = arg;
@@ -176,7 +181,7 @@ int cmd_live(int argc, char **argv)
 		return rc;
 	}
 	const char *tracer = probe_tracer_name(probe_tracer(e.probe));
-	const char *hook = probe_hook_name(a.cfg.hook == HOOK_INPUT ? PROBE_LOCAL_IN : PROBE_LOCAL_OUT);
+	const char *hook = probe_hook_name(experiment_probe_hook(a.cfg.hook));
 	const char *ns = strrchr(e.rules_netns, '/') + 1;
 	fprintf(stderr, "nfcost: live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; "
 		"writing %s\n", a.duration_s, ns, tracer, a.rules, rules_backend_name(a.cfg.backend),

@@ -24,7 +24,7 @@ static const struct argp_option rules_options[] = {
 	{ "backend", 'b', "BACKEND", 0,
 	  "iptables-nft|iptables-legacy|nft|nft-set|ipset (default iptables-nft; "
 	  "flush without it flushes every backend)", 0 },
-	{ "hook", 'k', "HOOK", 0, "output (cli side, default) or input (srv side)", 0 },
+	{ "hook", 'k', "HOOK", 0, "output (cli side, default), input (srv side) or forward (the router of a --routed testbed)", 0 },
 	{ "name", 'n', "NAME", 0, "Testbed name (default " TESTBED_DEFAULT_NAME ")", 0 },
 	{ 0 }
 };
@@ -48,8 +48,8 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 		a->backend_set = true;
 		break;
 	case 'k':
-		if (!rules_hook_parse(arg, &a->hook) || a->hook == HOOK_FORWARD)
-			usage_fail("unknown hook '%s' for rules: use output or input", arg);
+		if (!rules_hook_parse(arg, &a->hook))
+			usage_fail("unknown hook '%s' for rules: use output, input or forward", arg);
 		break;
 	case 'n':
 		arg_testbed_name(arg, &a->name);
@@ -104,7 +104,13 @@ int cmd_rules(int argc, char **argv)
 		       strcmp(a.name, TESTBED_DEFAULT_NAME) ? a.name : "");
 		return EXIT_USAGE;
 	}
-	testbed_netns_path(a.name, a.hook == HOOK_INPUT ? TESTBED_SRV : TESTBED_CLI, nspath,
+	if (a.hook == HOOK_FORWARD && !testbed_routed(a.name)) {
+		nf_err("testbed '%s' has no router for --hook forward: make one with "
+		       "'nfcost testbed up --routed --name %s'", a.name, a.name);
+		return EXIT_USAGE;
+	}
+	testbed_netns_path(a.name, a.hook == HOOK_INPUT ? TESTBED_SRV :
+				   a.hook == HOOK_FORWARD ? TESTBED_RTR : TESTBED_CLI, nspath,
 			   sizeof(nspath));
 	struct rules_target t = {
 		.netns_path = nspath, .backend = a.backend, .shape = a.shape, .hook = a.hook,

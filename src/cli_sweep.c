@@ -28,7 +28,8 @@ static const struct argp_option sweep_options[] = {
 	{ "traffic", OPT_TRAFFIC, "tcp|udp", 0, "Traffic kind (default tcp)", 0 },
 	{ "size", OPT_SIZE, "BYTES", 0, "Bytes per write (UDP: datagram payload)", 0 },
 	{ "rate", OPT_RATE, "BITS", 0, "UDP target rate in bit/s, K/M/G suffix (default unlimited)", 0 },
-	{ "hook", OPT_HOOK, "output|input", 0, "Hook to fill and measure (default output)", 0 },
+	{ "hook", OPT_HOOK, "output|input|forward", 0,
+	  "Hook to fill and measure (default output; forward: through a router namespace)", 0 },
 	{ "tracer", OPT_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "out", OPT_OUT, "DIR", 0, "Output directory (default results/<UTC timestamp>)", 0 },
 	{ "no-plot", OPT_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
@@ -122,7 +123,7 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HOOK:
 		if (!rules_hook_parse(arg, &a->cfg.hook))
-			usage_fail("unknown hook '%s': use output or input", arg);
+			usage_fail("unknown hook '%s': use output, input or forward", arg);
 		break;
 	case OPT_TRACER:
 		arg_tracer(arg, &a->cfg.tracer);
@@ -190,11 +191,6 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 {
 	char path[4096];
 
-	if (a->cfg.hook == HOOK_FORWARD) {
-		nf_err("--hook forward needs a routing namespace that the testbed does not build "
-		       "yet: use --hook output or --hook input");
-		return EXIT_USAGE;
-	}
 	if (sweep_steps(a) > 10000) {
 		nf_err("--rules makes %ld steps; at most 10000: use a larger STEP", sweep_steps(a));
 		return EXIT_USAGE;

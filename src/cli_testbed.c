@@ -10,10 +10,16 @@
 struct testbed_args {
 	const char *action;
 	const char *name;
+	bool routed;
 };
+
+enum { OPT_ROUTED = 1000 };
 
 static const struct argp_option testbed_options[] = {
 	{ "name", 'n', "NAME", 0, "Testbed name (default " TESTBED_DEFAULT_NAME ")", 0 },
+	{ "routed", OPT_ROUTED, NULL, 0,
+	  "up: put a router namespace nfcost-NAME-rtr between cli (" TESTBED_ROUTED_CLI_ADDR
+	  ") and srv, as --hook forward experiments use", 0 },
 	{ 0 }
 };
 
@@ -25,6 +31,9 @@ static error_t testbed_parse(int key, char *arg, struct argp_state *state)
 	case 'n':
 		arg_testbed_name(arg, &a->name);
 		break;
+	case OPT_ROUTED:
+		a->routed = true;
+		break;
 	case ARGP_KEY_ARG:
 		if (a->action)
 			usage_fail("testbed takes one action (up, down or status), got '%s' too", arg);
@@ -35,6 +44,8 @@ static error_t testbed_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!a->action)
 			usage_fail("testbed needs an action: nfcost testbed up|down|status [--name NAME]");
+		if (a->routed && strcmp(a->action, "up"))
+			usage_fail("--routed goes with 'testbed up' only");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -52,11 +63,12 @@ int cmd_testbed(int argc, char **argv)
 		"Examples:\n"
 		"  nfcost testbed up                # testbed 'lab'\n"
 		"  nfcost testbed up --name t1      # a second one\n"
+		"  nfcost testbed up --routed --name r1  # cli <-> rtr <-> srv\n"
 		"  nfcost testbed status\n"
 		"  nfcost testbed down --name t1",
 		NULL, NULL, NULL
 	};
-	struct testbed_args a = { NULL, NULL };
+	struct testbed_args a = { NULL, NULL, false };
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
@@ -70,7 +82,7 @@ int cmd_testbed(int argc, char **argv)
 	if ((rc = require_root("nfcost testbed")))
 		return rc;
 	if (!strcmp(a.action, "up"))
-		return testbed_up(a.name, false);
+		return a.routed ? testbed_up_routed(a.name, false) : testbed_up(a.name, false);
 	if (!strcmp(a.action, "down"))
 		return testbed_down(a.name, false);
 	return testbed_status(a.name, stdout);

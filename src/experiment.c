@@ -27,6 +27,11 @@ void experiment_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+enum probe_hook experiment_probe_hook(enum rules_hook h)
+{
+	return h == HOOK_INPUT ? PROBE_LOCAL_IN : h == HOOK_FORWARD ? PROBE_FORWARD : PROBE_LOCAL_OUT;
+}
+
 int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 		     const char *name_prefix)
 {
@@ -35,17 +40,19 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	if (cfg->hook == HOOK_FORWARD) {
-		nf_err("--hook forward needs a routing namespace that the testbed does not "
-		       "build yet: use --hook output or --hook input");
-		return EXIT_USAGE;
-	}
 	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
-	if ((rc = testbed_up(e->testbed, true)))
+	/* FORWARD sees only packets a namespace routes on: that takes a router
+	 * between the two ends, where the rules and the probe go. */
+	rc = cfg->hook == HOOK_FORWARD ? testbed_up_routed(e->testbed, true)
+				       : testbed_up(e->testbed, true);
+	if (rc)
 		return rc;
 	e->testbed_made = true;
 	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
-	testbed_netns_path(e->testbed, cfg->hook == HOOK_INPUT ? TESTBED_SRV : TESTBED_CLI,
+	testbed_netns_path(e->testbed,
+			   cfg->hook == HOOK_INPUT     ? TESTBED_SRV
+			   : cfg->hook == HOOK_FORWARD ? TESTBED_RTR
+						       : TESTBED_CLI,
 			   e->rules_netns, sizeof(e->rules_netns));
 	e->target = (struct rules_target){
 		.netns_path = e->rules_netns, .backend = cfg->backend, .shape = cfg->shape,
@@ -57,8 +64,7 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 	struct probe_opts po = {
 		.tracer = cfg->tracer,
 		.netns_path = e->rules_netns,
-		.hook = drop_mode ? PROBE_HOOKS : cfg->hook == HOOK_INPUT ? PROBE_LOCAL_IN
-									   : PROBE_LOCAL_OUT,
+		.hook = drop_mode ? PROBE_HOOKS : experiment_probe_hook(cfg->hook),
 		.by_comm = false,
 	};
 	/* Step 0 is an empty chain (with the hit rule, if any), not a missing one. */

@@ -60,7 +60,10 @@ extern volatile sig_atomic_t experiment_stop;
 /* Installs the SIGINT/SIGTERM handler that sets experiment_stop. */
 void experiment_catch_signals(void);
 
-/* Makes a fresh testbed (name from prefix) and attaches the probe. 0 or an
+/* The hook the probe times for rules on hook h (FORWARD: PROBE_FORWARD). */
+enum probe_hook experiment_probe_hook(enum rules_hook h);
+/* Makes a fresh testbed (name from prefix; routed for HOOK_FORWARD, rules
+ * and probe then in its rtr namespace) and attaches the probe. 0 or an
  * exit status (message printed); on failure nothing is left behind. */
 int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 		     const char *name_prefix);

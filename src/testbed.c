@@ -27,10 +27,13 @@
 
 #define CLI_IFNAME "nfcost-cli"
 #define SRV_IFNAME "nfcost-srv"
+/* The router's two ends (at most 15 characters, IFNAMSIZ). */
+#define RTR_CLI_IFNAME "nfcost-rtr-c"
+#define RTR_SRV_IFNAME "nfcost-rtr-s"
 
 static const char *side_suffix(enum testbed_side side)
 {
-	return side == TESTBED_CLI ? "cli" : "srv";
+	return side == TESTBED_CLI ? "cli" : side == TESTBED_SRV ? "srv" : "rtr";
 }
 
 bool testbed_name_valid(const char *name)
@@ -66,6 +69,14 @@ bool testbed_exists(const char *name)
 	char p[256];
 
 	testbed_netns_path(name, TESTBED_CLI, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+bool testbed_routed(const char *name)
+{
+	char p[256];
+
+	testbed_netns_path(name, TESTBED_RTR, p, sizeof(p));
 	return access(p, F_OK) == 0;
 }
 
@@ -165,8 +176,9 @@ out:
 	return ret;
 }
 
-/* Creates the veth pair in the current (cli) namespace, peer moved to peer_ns_fd. */
-static int nl_veth_create(int peer_ns_fd)
+/* Creates the veth pair ifname/peer_ifname in the current namespace, the
+ * peer end moved to peer_ns_fd. */
+static int nl_veth_create(const char *ifname, const char *peer_ifname, int peer_ns_fd)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -177,14 +189,14 @@ static int nl_veth_create(int peer_ns_fd)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, CLI_IFNAME);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	peer = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer));
 	peer->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, SRV_IFNAME);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_ifname);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
 	mnl_attr_nest_end(nlh, peer_nest);
 	mnl_attr_nest_end(nlh, data);
@@ -241,6 +253,92 @@ static int nl_addr_add(const char *ifname, const char *addr, int prefixlen)
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(in), &in);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(in), &in);
 	return nl_talk(nlh);
+}
+
+/* Adds a route in the main table: to dst/prefixlen (NULL: the default route)
+ * via the gateway gw, as `ip route add` would (protocol boot, scope universe). */
+static int nl_route_add(const char *dst, int prefixlen, const char *gw)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct in_addr d, g;
+
+	if (inet_pton(AF_INET, gw, &g) != 1 || (dst && inet_pton(AF_INET, dst, &d) != 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = dst ? (unsigned char)prefixlen : 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (dst)
+		mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
+	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(g), &g);
+	return nl_talk(nlh);
+}
+
+/* Runs nl_route_add inside the namespace nspath. */
+static int route_add_in(const char *nspath, const char *dst, int prefixlen, const char *gw)
+{
+	int saved, ret;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	ret = nl_route_add(dst, prefixlen, gw);
+	int e = errno;
+	netns_leave(saved);
+	errno = e;
+	return ret;
+}
+
+/* Creates a veth pair from namespace nspath to peer_nspath. */
+static int veth_between(const char *nspath, const char *ifname, const char *peer_nspath,
+			const char *peer_ifname)
+{
+	int peer_fd, saved, ret = -1, e;
+
+	peer_fd = open(peer_nspath, O_RDONLY | O_CLOEXEC);
+	if (peer_fd < 0)
+		return -1;
+	if (netns_enter(nspath, &saved) == 0) {
+		ret = nl_veth_create(ifname, peer_ifname, peer_fd);
+		e = errno;
+		netns_leave(saved);
+		errno = e;
+	}
+	e = errno;
+	close(peer_fd);
+	errno = e;
+	return ret;
+}
+
+/* Turns IPv4 forwarding on in nspath only: /proc/sys/net belongs to the
+ * namespace of the task that opens it, so the host's setting stays. */
+static int enable_forwarding_in(const char *nspath)
+{
+	int saved, fd, ret = -1, e;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	e = errno;
+	netns_leave(saved);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (write(fd, "1\n", 2) == 2)
+		ret = 0;
+	e = errno;
+	close(fd);
+	errno = e;
+	return ret;
 }
 
 static int configure_side(const char *nspath, const char *ifname, const char *addr)
@@ -467,15 +565,17 @@ pid_t testbed_server_ensure(const char *name)
 
 /* --- up / down / status / cleanup --- */
 
-int testbed_up(const char *name, bool quiet)
+static int testbed_make(const char *name, bool routed, bool quiet)
 {
-	char cli[256], srv[256], st[300];
-	int srv_fd = -1, saved;
+	char cli[256], srv[256], rtr[256], st[300];
+	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
 	const char *step;
+	int e;
 
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	if (testbed_exists(name) || access(srv, F_OK) == 0) {
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0) {
 		nf_err("testbed '%s' already exists: use it, or remove it with "
 		       "'nfcost testbed down --name %s'", name, name);
 		return EXIT_USAGE;
@@ -493,53 +593,88 @@ int testbed_up(const char *name, bool quiet)
 	step = "create " TESTBED_STATE_DIR;
 	if (mkdir_p(st))
 		goto fail;
-	step = "create the veth pair";
-	srv_fd = open(srv, O_RDONLY | O_CLOEXEC);
-	if (srv_fd < 0 || netns_enter(cli, &saved))
-		goto fail;
-	int rc = nl_veth_create(srv_fd);
-	int e = errno;
-	netns_leave(saved);
-	errno = e;
-	close(srv_fd);
-	srv_fd = -1;
-	if (rc)
-		goto fail;
+	if (routed) {
+		step = "create the router namespace";
+		if (netns_create(rtr))
+			goto fail;
+		step = "turn on IPv4 forwarding in the router namespace";
+		if (enable_forwarding_in(rtr))
+			goto fail;
+		step = "create the veth pair client-router";
+		if (veth_between(cli, CLI_IFNAME, rtr, RTR_CLI_IFNAME))
+			goto fail;
+		step = "create the veth pair router-server";
+		if (veth_between(rtr, RTR_SRV_IFNAME, srv, SRV_IFNAME))
+			goto fail;
+	} else {
+		step = "create the veth pair";
+		if (veth_between(cli, CLI_IFNAME, srv, SRV_IFNAME))
+			goto fail;
+	}
 	step = "configure the client side";
-	if (configure_side(cli, CLI_IFNAME, TESTBED_CLI_ADDR))
+	if (configure_side(cli, CLI_IFNAME, cli_addr))
 		goto fail;
 	step = "configure the server side";
 	if (configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR))
 		goto fail;
-	step = "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
+	if (routed) {
+		step = "configure the router";
+		if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
+		    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
+			goto fail;
+		step = "route the client side through the router";
+		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR))
+			goto fail;
+		step = "route the server side back through the router";
+		if (route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
+				 TESTBED_RTR_SRV_ADDR))
+			goto fail;
+	}
+	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
+			TESTBED_SRV_ADDR
+		      : "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
 	if (check_tcp_connect(name))
 		goto fail;
 	step = "start the iperf3 server";
 	if (testbed_server_ensure(name) < 0)
 		goto fail;
-	if (!quiet)
+	if (!quiet && routed)
+		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
+		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name, cli_addr, name,
+		       TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR, name, TESTBED_SRV_ADDR,
+		       (int)read_server_pid(name));
+	else if (!quiet)
 		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-srv (%s), "
 		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
 		       TESTBED_SRV_ADDR, (int)read_server_pid(name));
 	return EXIT_OK;
 fail:
 	e = errno;
-	if (srv_fd >= 0)
-		close(srv_fd);
 	nf_err("testbed up: cannot %s: %s", step, strerror(e));
 	testbed_down(name, true);
 	return EXIT_RUNTIME;
 }
 
+int testbed_up(const char *name, bool quiet)
+{
+	return testbed_make(name, false, quiet);
+}
+
+int testbed_up_routed(const char *name, bool quiet)
+{
+	return testbed_make(name, true, quiet);
+}
+
 static int remove_testbed(const char *name, FILE *report)
 {
-	char paths[2][256], st[300];
-	uint64_t inodes[2];
+	char paths[3][256], st[300];
+	uint64_t inodes[3];
 	int n = 0, failed = 0;
 
 	testbed_netns_path(name, TESTBED_CLI, paths[0], sizeof(paths[0]));
 	testbed_netns_path(name, TESTBED_SRV, paths[1], sizeof(paths[1]));
-	for (int i = 0; i < 2; i++)
+	testbed_netns_path(name, TESTBED_RTR, paths[2], sizeof(paths[2]));
+	for (int i = 0; i < 3; i++)
 		if ((inodes[n] = netns_inode(paths[i])) != 0 &&
 		    /* an unmounted leftover file has the inode of the tmpfs file */
 		    inodes[n] != netns_inode("/proc/self/ns/net"))
@@ -553,7 +688,16 @@ static int remove_testbed(const char *name, FILE *report)
 			fprintf(report, "  link %s (veth)\n", CLI_IFNAME);
 		netns_leave(saved);
 	}
-	for (int i = 0; i < 2; i++) {
+	/* A routed testbed's second pair; the first is gone already, unless
+	 * the cli namespace was (a crash between creating them). */
+	if (access(paths[2], F_OK) == 0 && netns_enter(paths[2], &saved) == 0) {
+		const char *rtr_ifs[] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME };
+		for (int i = 0; i < 2; i++)
+			if (nl_link_delete(rtr_ifs[i]) == 0 && report)
+				fprintf(report, "  link %s (veth)\n", rtr_ifs[i]);
+		netns_leave(saved);
+	}
+	for (int i = 0; i < 3; i++) {
 		if (access(paths[i], F_OK))
 			continue;
 		if (netns_remove(paths[i])) {
@@ -578,7 +722,7 @@ int testbed_down(const char *name, bool quiet)
 	if (!testbed_exists(name) && access(st, F_OK)) {
 		char srv[256];
 		testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-		if (access(srv, F_OK)) {
+		if (access(srv, F_OK) && !testbed_routed(name)) {
 			if (!quiet)
 				nf_err("testbed '%s' does not exist: 'nfcost testbed status' lists "
 				       "the testbeds there are", name);
@@ -608,7 +752,8 @@ static int list_testbeds(char names[][TESTBED_NAME_MAX + 1], int max)
 			if (d == 0) {
 				if (strncmp(de->d_name, "nfcost-", 7) || len < 12 ||
 				    (strcmp(de->d_name + len - 4, "-cli") &&
-				     strcmp(de->d_name + len - 4, "-srv")))
+				     strcmp(de->d_name + len - 4, "-srv") &&
+				     strcmp(de->d_name + len - 4, "-rtr")))
 					continue;
 				len -= 11;
 				if (len > TESTBED_NAME_MAX)
@@ -645,8 +790,14 @@ int testbed_status(const char *name, FILE *out)
 		testbed_netns_path(names[i], TESTBED_CLI, cli, sizeof(cli));
 		testbed_netns_path(names[i], TESTBED_SRV, srv, sizeof(srv));
 		pid_t pid = read_server_pid(names[i]);
-		fprintf(out, "testbed %s: nfcost-%s-cli %s, nfcost-%s-srv %s, iperf3 server %s",
-			names[i], names[i], access(cli, F_OK) ? "missing" : TESTBED_CLI_ADDR,
+		bool routed = testbed_routed(names[i]);
+		fprintf(out, "testbed %s: nfcost-%s-cli %s, ", names[i], names[i],
+			access(cli, F_OK) ? "missing"
+			: routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR);
+		if (routed)
+			fprintf(out, "nfcost-%s-rtr %s %s (routing), ", names[i],
+				TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR);
+		fprintf(out, "nfcost-%s-srv %s, iperf3 server %s",
 			names[i], access(srv, F_OK) ? "missing" : TESTBED_SRV_ADDR,
 			server_alive(names[i], pid) ? "running" : "not running");
 		if (server_alive(names[i], pid))

@@ -2,7 +2,10 @@
  * nfcost-NAME-srv (named as iproute2 names them, under /run/netns), the veth
  * pair between them (198.18.0.1/30 <-> 198.18.0.2/30), the iperf3 server
  * process in the srv namespace, and the removal of all of that, also after a
- * crashed run. It never touches the firewall of any namespace. */
+ * crashed run. A routed testbed (for the FORWARD hook) puts a third namespace,
+ * nfcost-NAME-rtr, between them: cli 198.18.1.1/30 <-> 198.18.1.2/30 rtr
+ * 198.18.0.1/30 <-> 198.18.0.2/30 srv, IPv4 forwarding on in rtr only; the
+ * server keeps its address. It never touches the firewall of any namespace. */
 #ifndef NFCOST_TESTBED_H
 #define NFCOST_TESTBED_H
 
@@ -16,6 +19,12 @@
 #define TESTBED_CLI_ADDR "198.18.0.1"
 #define TESTBED_SRV_ADDR "198.18.0.2"
 #define TESTBED_PREFIXLEN 30
+/* Routed testbed: the cli side moves to its own /30, the router takes
+ * TESTBED_CLI_ADDR's place on the server's link. */
+#define TESTBED_ROUTED_CLI_ADDR "198.18.1.1"
+#define TESTBED_RTR_CLI_ADDR "198.18.1.2"   /* the router on the cli link */
+#define TESTBED_RTR_SRV_ADDR "198.18.0.1"   /* the router on the srv link */
+#define TESTBED_ROUTED_CLI_NET "198.18.1.0"
 /* The lab's blocked port, served by a host no rule names: every packet passes
  * a rule's protocol and port tests and is only let go by the address test,
  * so it runs all of each rule's checks (see rules.h). */
@@ -23,21 +32,26 @@
 #define TESTBED_NETNS_DIR "/run/netns"
 #define TESTBED_STATE_DIR "/run/nfcost"
 
-enum testbed_side { TESTBED_CLI, TESTBED_SRV };
+enum testbed_side { TESTBED_CLI, TESTBED_SRV, TESTBED_RTR };
 
 /* Letters, digits and '_' only, 1..TESTBED_NAME_MAX characters. */
 bool testbed_name_valid(const char *name);
-/* "/run/netns/nfcost-NAME-cli" (or -srv) into buf. */
+/* "/run/netns/nfcost-NAME-cli" (or -srv, -rtr) into buf. */
 void testbed_netns_path(const char *name, enum testbed_side side, char *buf, size_t len);
-/* "nfcost-NAME-cli" (or -srv) into buf. */
+/* "nfcost-NAME-cli" (or -srv, -rtr) into buf. */
 void testbed_netns_name(const char *name, enum testbed_side side, char *buf, size_t len);
 bool testbed_exists(const char *name);
+/* Does the testbed have the router namespace (made by testbed_up_routed)? */
+bool testbed_routed(const char *name);
 /* A name no existing testbed has, built from prefix and this process's pid. */
 void testbed_unique_name(const char *prefix, char *buf, size_t len);
 
 /* Creates the testbed, checks a TCP connect cli->srv, starts the iperf3
  * server. On failure removes whatever it made. 0, or an exit status. */
 int testbed_up(const char *name, bool quiet);
+/* The same with nfcost-NAME-rtr routing between cli and srv; the TCP check
+ * goes through the router. */
+int testbed_up_routed(const char *name, bool quiet);
 /* Removes everything of the testbed (processes in it, links, namespaces). */
 int testbed_down(const char *name, bool quiet);
 /* Restarts the iperf3 server if it is not running; its pid, or -1. */
