@@ -6,7 +6,8 @@
  * iptables would test a plain -d before any match callback),
  * applying them as ONE transaction appended after the rules already there,
  * counting and flushing them. Programs are execvp'd with their input piped
- * from memory (no shell, no temp files); nft goes through libnftables. */
+ * from memory (no shell, no temp files); nft goes through libnftables, and
+ * its linear addr/addr-port rules as one libnftnl batch (nftbatch.h). */
 #ifndef NFCOST_RULES_H
 #define NFCOST_RULES_H
 

@@ -40,6 +40,7 @@ done
 check "rules never match the test traffic: connect still works" \
 	sh -c "$NFCOST rules add --count 100 --name $T >/dev/null && ip netns exec $CLI bash -c 'exec 3<>/dev/tcp/198.18.0.2/443'"
 check "addr shape" sh -c "$NFCOST rules add --count 10 --shape addr --backend iptables-legacy --name $T >/dev/null && ip netns exec $CLI iptables-legacy-save | grep -q -- '-A OUTPUT -d 240.0.0.1/32 -j DROP'"
+check "nft addr shape (netlink batch)" sh -c "$NFCOST rules add --count 10 --shape addr --backend nft --name $T >/dev/null && ip netns exec $CLI nft list chain ip nfcost output | grep -q '^\s*ip daddr 240.0.0.1 drop$'"
 check "multiport shape" sh -c "$NFCOST rules add --count 10 --shape multiport --backend nft --name $T >/dev/null && ip netns exec $CLI nft list chain ip nfcost output | grep -q 'tcp dport {'"
 
 check "testbed down" $NFCOST testbed down --name $T
