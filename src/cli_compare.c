@@ -104,10 +104,12 @@ static void write_report(const char *dir, const struct run_meta *m, struct compa
 			fprintf(f, "| %s | undetermined | | | | | |\n", rules_backend_name(cb[i].backend));
 			continue;
 		}
-		fprintf(f, "| %s | %s | %.2f (%.2f..%.2f) | %.2f | %.3f | %.0f ns | %.0f |\n",
-			rules_backend_name(cb[i].backend), report_growth_verdict(s), s->fit.slope,
-			s->fit.slope_ci95_lo, s->fit.slope_ci95_hi, s->ns_per_match, s->fit.r2,
-			s->max_rules_lat_ns, s->max_rules_mbps);
+		char ci[64] = "n/a: two steps";
+		if (isfinite(s->fit.slope_ci95_lo))
+			snprintf(ci, sizeof(ci), "%.2f..%.2f", s->fit.slope_ci95_lo, s->fit.slope_ci95_hi);
+		fprintf(f, "| %s | %s | %.2f (%s) | %.2f | %.3f | %.0f ns | %.0f |\n",
+			rules_backend_name(cb[i].backend), report_growth_verdict(s), s->fit.slope, ci,
+			s->ns_per_match, s->fit.r2, s->max_rules_lat_ns, s->max_rules_mbps);
 		if (lo < 0 || s->max_rules_lat_ns < cb[lo].sum.max_rules_lat_ns)
 			lo = i;
 		if (hi < 0 || s->max_rules_lat_ns > cb[hi].sum.max_rules_lat_ns)
@@ -123,6 +125,10 @@ static void write_report(const char *dir, const struct run_meta *m, struct compa
 			fprintf(f, "- **%s grows linearly**: every packet walks the chain rule by "
 				   "rule (O(n)), %.2f ns per rule.\n", rules_backend_name(cb[i].backend),
 				cb[i].sum.fit.slope);
+		else if (!strcmp(v, "growing"))
+			fprintf(f, "- **%s grows**, %.2f ns per rule between the two rule counts "
+				   "(measure more steps to tell a line from a curve).\n",
+				rules_backend_name(cb[i].backend), cb[i].sum.fit.slope);
 		else if (!strcmp(v, "growing, not linear"))
 			fprintf(f, "- **%s grows with the rule count**, about %.2f ns per rule, but "
 				   "not along one straight line (R² %.2f).\n",
@@ -242,19 +248,7 @@ int cmd_compare(int argc, char **argv)
 			}
 		}
 	}
-	meta.shape = rules_shape_name(a.cfg.shape);
-	meta.hook = rules_hook_name(a.cfg.hook);
-	meta.matches_per_rule = rules_matches_per_rule(a.cfg.shape);
-	meta.tracer = cb[0].ready ? probe_tracer_name(probe_tracer(cb[0].e.probe)) : "none";
-	if (cb[0].ready)
-		snprintf(meta.tracer_note, sizeof(meta.tracer_note), "%s",
-			 probe_selection_note(cb[0].e.probe));
-	meta.traffic = a.cfg.traffic;
-	meta.repeat = a.repeat;
-	meta.start = a.start;
-	meta.stop = a.stop;
-	meta.step = a.step;
-	meta.interrupted = experiment_stop != 0;
+	sweep_fill_meta(&meta, &a, cb[0].ready ? cb[0].e.probe : NULL);
 	for (int i = 0; i < nb; i++)
 		if (cb[i].ready)
 			experiment_teardown(&cb[i].e);

@@ -220,6 +220,22 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 	return EXIT_OK;
 }
 
+void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struct probe *p)
+{
+	m->shape = rules_shape_name(a->cfg.shape);
+	m->hook = rules_hook_name(a->cfg.hook);
+	m->matches_per_rule = rules_matches_per_rule(a->cfg.shape);
+	m->tracer = p ? probe_tracer_name(probe_tracer(p)) : "none";
+	if (p)
+		snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", probe_selection_note(p));
+	m->traffic = a->cfg.traffic;
+	m->repeat = a->repeat;
+	m->start = a->start;
+	m->stop = a->stop;
+	m->step = a->step;
+	m->interrupted = experiment_stop != 0;
+}
+
 void sweep_progress(long done, long total, const char *label, const struct step_row *r,
 		    double started)
 {
@@ -373,17 +389,7 @@ int cmd_sweep(int argc, char **argv)
 			break;
 		}
 	meta.backend = rules_backend_name(a.cfg.backend);
-	meta.shape = rules_shape_name(a.cfg.shape);
-	meta.hook = rules_hook_name(a.cfg.hook);
-	meta.tracer = probe_tracer_name(probe_tracer(e.probe));
-	snprintf(meta.tracer_note, sizeof(meta.tracer_note), "%s", probe_selection_note(e.probe));
-	meta.matches_per_rule = rules_matches_per_rule(a.cfg.shape);
-	meta.traffic = a.cfg.traffic;
-	meta.repeat = a.repeat;
-	meta.start = a.start;
-	meta.stop = a.stop;
-	meta.step = a.step;
-	meta.interrupted = experiment_stop != 0;
+	sweep_fill_meta(&meta, &a, e.probe);
 	experiment_teardown(&e);
 	fclose(csv);
 	if (drops_csv)

@@ -15,12 +15,22 @@
 
 const char *report_growth_verdict(const struct sweep_summary *s)
 {
+	double growth, base;
+
 	if (!s->fit_ok)
 		return "undetermined";
-	/* Flat: the slope's interval reaches zero, or the cost over the whole
-	 * range is under a nanosecond: no per-rule walk is visible. */
-	if (s->fit.slope_ci95_lo <= 0 || s->fit.slope * (double)(s->max_rules - s->min_rules) < 1.0)
+	/* Flat: over the whole range the time grows by less than a tenth of the
+	 * empty chain's (at least 1 ns), or the slope's interval reaches zero
+	 * while the growth stays below the empty chain's own time. The second
+	 * guard matters with few steps: one noisy step widens the interval of a
+	 * chain that clearly grows. */
+	growth = s->fit.slope * (double)(s->max_rules - s->min_rules);
+	base = isfinite(s->baseline_lat_ns) ? fabs(s->baseline_lat_ns) : 0;
+	if (growth < fmax(1.0, 0.1 * base) ||
+	    (isfinite(s->fit.slope_ci95_lo) && s->fit.slope_ci95_lo <= 0 && growth < base))
 		return "flat";
+	if (s->fit.n < 3) /* any two points lie on a line */
+		return "growing";
 	if (s->fit.r2 >= 0.9 && !s->fit.quad_significant)
 		return "linear";
 	if (s->fit.r2 >= 0.9)
@@ -91,11 +101,14 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 	if (drops && !s->fit_ok)
 		fprintf(f, "No packet left the hooks, so none was timed.\n\n");
 	else if (s->fit_ok) {
+		char ci[64] = "none with two steps";
+		if (isfinite(s->fit.slope_ci95_lo))
+			snprintf(ci, sizeof(ci), "%.2f..%.2f ns", s->fit.slope_ci95_lo,
+				 s->fit.slope_ci95_hi);
 		fprintf(f, "Fit over %zu steps: latency = %.0f ns + %.2f ns × rules "
-			   "(95 %% CI of the slope %.2f..%.2f ns), R² = %.3f; a quadratic term is "
+			   "(95 %% CI of the slope %s), R² = %.3f; a quadratic term is "
 			   "%ssignificant (p = %.2g).\n\n", s->rows, s->fit.intercept, s->fit.slope,
-			s->fit.slope_ci95_lo, s->fit.slope_ci95_hi, s->fit.r2,
-			s->fit.quad_significant ? "" : "not ", s->fit.quad_p_value);
+			ci, s->fit.r2, s->fit.quad_significant ? "" : "not ", s->fit.quad_p_value);
 		if (!strcmp(verdict, "linear") || !strcmp(verdict, "mostly linear"))
 			fprintf(f, "**%s.** Every packet walks the chain rule by rule until it "
 				   "reaches the policy: the evaluation is sequential, O(n) in the "
@@ -104,6 +117,10 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 		else if (!strcmp(verdict, "flat"))
 			fprintf(f, "**No, it stays flat.** The cost does not depend on the number "
 				   "of entries: one lookup (a set or hash, O(1)) replaces the walk.\n\n");
+		else if (!strcmp(verdict, "growing"))
+			fprintf(f, "**It grows**, by %.2f ns per rule between the two rule counts "
+				   "measured; two steps cannot tell a line from a curve: measure "
+				   "more steps.\n\n", s->fit.slope);
 		else
 			fprintf(f, "**It grows with the rule count, but not along one straight "
 				   "line.** The slope's interval excludes zero, yet the steps scatter "

@@ -27,6 +27,9 @@ void sweep_args_defaults(struct sweep_args *a);
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
 /* Number of rule counts in START:STOP:STEP. */
 long sweep_steps(const struct sweep_args *a);
+struct run_meta;
+/* The run's settings and tracer (p may be NULL: none ran) into m. */
+void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struct probe *p);
 /* Keeps iperf3's JSON of one step as DIR/iperf/[BACKEND-]rules-N-rR.json. */
 int sweep_save_iperf(const char *dir, const char *backend, const struct step_row *row,
 		     const struct traffic_result *res);

@@ -1,0 +1,60 @@
+/* The growth verdict a report gives for a sweep's summary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+
+#include "report.h"
+
+static struct sweep_summary summary(size_t n, double slope, double lo, double hi, double r2,
+				    bool quad, double base)
+{
+	struct sweep_summary s = { .rows = n, .fit_ok = true, .min_rules = 0, .max_rules = 2000,
+				   .baseline_lat_ns = base };
+
+	s.fit.n = n;
+	s.fit.slope = slope;
+	s.fit.slope_ci95_lo = lo;
+	s.fit.slope_ci95_hi = hi;
+	s.fit.r2 = r2;
+	s.fit.quad_significant = quad;
+	return s;
+}
+
+static void test_verdicts(void **state)
+{
+	struct sweep_summary s;
+
+	(void)state;
+	s = summary(5, 30, 29, 31, 0.999, false, 400);
+	assert_string_equal(report_growth_verdict(&s), "linear");
+	s = summary(5, 30, 29, 31, 0.95, true, 400);
+	assert_string_equal(report_growth_verdict(&s), "mostly linear");
+	s = summary(31, 57, 50, 64, 0.80, true, 600);
+	assert_string_equal(report_growth_verdict(&s), "growing, not linear");
+	/* a set: 0.01 ns/rule over 2000 rules against a 500 ns empty chain */
+	s = summary(5, 0.01, -0.1, 0.12, 0.3, false, 500);
+	assert_string_equal(report_growth_verdict(&s), "flat");
+	/* 300 ns over the range, the interval reaches 0, less than the base: flat */
+	s = summary(3, 0.15, -0.2, 0.5, 0.6, false, 480);
+	assert_string_equal(report_growth_verdict(&s), "flat");
+	/* a chain with one noisy step (df 1): the interval reaches 0, but it grows
+	 * 60 us against a 400 ns base, so it is not flat */
+	s = summary(3, 30, -5, 65, 0.97, false, 400);
+	assert_string_equal(report_growth_verdict(&s), "linear");
+	/* two points: any line fits, no interval */
+	s = summary(2, 18, NAN, NAN, 1.0, false, 400);
+	assert_string_equal(report_growth_verdict(&s), "growing");
+	s = summary(2, 0.01, NAN, NAN, 1.0, false, 900);
+	assert_string_equal(report_growth_verdict(&s), "flat");
+	s.fit_ok = false;
+	assert_string_equal(report_growth_verdict(&s), "undetermined");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_verdicts) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
