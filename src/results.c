@@ -129,6 +129,8 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->max_rules_cwnd_kb = mean_at(rows, n, s->max_rules, offsetof(struct step_row, cwnd_kb));
 	s->baseline_lat_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_avg_ns));
 	s->max_rules_lat_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_avg_ns));
+	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
+	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
 out:
 	free(x);
 	free(lat);

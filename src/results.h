@@ -44,6 +44,7 @@ struct sweep_summary {
 	double baseline_mbps, max_rules_mbps;   /* means at the smallest / largest count */
 	double baseline_cwnd_kb, max_rules_cwnd_kb;
 	double baseline_lat_ns, max_rules_lat_ns;
+	double baseline_p50_ns, max_rules_p50_ns; /* medians: blind to rare spikes */
 };
 
 /* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */

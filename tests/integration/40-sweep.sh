@@ -25,7 +25,10 @@ sweep_checks() { # sweep_checks LABEL DIR
 	check_eq "$l: rule counts" "0 500 1000 1500 2000" "$(col $d/sweep.csv rules | xargs)"
 	check "$l: sweep.json parses, names the tracer" test -n "$(json $d/sweep.json 'd["tracer"]')"
 	check "$l: sweep.png is a real figure" is_png $d/sweep.png
-	check "$l: report.md answers the questions" grep -q 'grow linearly' $d/report.md
+	check "$l: report says how latency grows" grep -Eq '^\*\*(Yes, linearly|Mostly linearly|It grows)' $d/report.md
+	check "$l: report gives the cost per rule and per match" grep -Eq '^[0-9.]+ ns per rule per packet, [0-9.]+ ns per match callback' $d/report.md
+	check "$l: report answers where throughput degrades" grep -Eq '^(From \*\*[0-9]+ rules\*\* on|Not within this range)' $d/report.md
+	check "$l: report answers about the congestion window" grep -Eq '^(cwnd went from|UDP has no congestion window|The congestion window did not vary)' $d/report.md
 	check_eq "$l: one iperf3 JSON per step" 5 "$(ls $d/iperf/*.json | wc -l)"
 	check "$l: every step saw packets" sh -c "! col $d/sweep.csv packets | grep -qx 0"
 	check "$l: latency rises monotonically: $(col $d/sweep.csv lat_avg_ns | xargs)" \

@@ -20,6 +20,7 @@ static struct sweep_summary summary(size_t n, double slope, double lo, double hi
 	s.fit.slope_ci95_hi = hi;
 	s.fit.r2 = r2;
 	s.fit.quad_significant = quad;
+	s.baseline_p50_ns = s.max_rules_p50_ns = NAN; /* no medians unless a test sets them */
 	return s;
 }
 
@@ -43,6 +44,18 @@ static void test_verdicts(void **state)
 	/* a chain with one noisy step (df 1): the interval reaches 0, but it grows
 	 * 60 us against a 400 ns base, so it is not flat */
 	s = summary(3, 30, -5, 65, 0.97, false, 400);
+	assert_string_equal(report_growth_verdict(&s), "linear");
+	/* a set whose last step caught interrupts: the average grew 560 ns over a
+	 * 500 ns base, the median barely moved */
+	s = summary(3, 0.28, -2.0, 2.6, 0.7, false, 500);
+	assert_string_equal(report_growth_verdict(&s), "growing, not linear");
+	s.baseline_p50_ns = 340;
+	s.max_rules_p50_ns = 390;
+	assert_string_equal(report_growth_verdict(&s), "flat");
+	/* a chain: the median grows with the average */
+	s = summary(3, 30, -5, 65, 0.97, false, 400);
+	s.baseline_p50_ns = 300;
+	s.max_rules_p50_ns = 56000;
 	assert_string_equal(report_growth_verdict(&s), "linear");
 	/* two points: any line fits, no interval */
 	s = summary(2, 18, NAN, NAN, 1.0, false, 400);
