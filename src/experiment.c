@@ -111,8 +111,15 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	}
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			     &e->cfg.traffic, res, err, sizeof(err))) {
-		nf_err("traffic at %ld rules failed: %s", e->rules, err);
-		return EXIT_RUNTIME;
+		/* The server may have died since the check: restart it and run the
+		 * step once more, in a fresh window. */
+		if (experiment_stop || testbed_server_ensure(e->testbed) < 0 ||
+		    probe_read_window(e->probe, &w) ||
+		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+				     &e->cfg.traffic, res, err, sizeof(err))) {
+			nf_err("traffic at %ld rules failed: %s", e->rules, err);
+			return EXIT_RUNTIME;
+		}
 	}
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));

@@ -69,6 +69,24 @@ check_eq "no process of the sweep left running" "" "$(ps -eo stat=,args= | grep 
 check_eq "no nfcost BPF link left" 0 "$(bpftool link list 2>/dev/null | grep -c 'nfc_' || true)"
 check_eq "no nfcost BPF program left" 0 "$(bpftool prog list 2>/dev/null | grep -c 'nfc_' || true)"
 
+# The iperf3 server dies in the middle: the next step restarts it.
+$NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --no-plot --out $OUT/srv >$OUT/srv.log 2>&1 &
+pid=$!
+for i in $(seq 1 100); do
+	[ "$(tail -n +2 $OUT/srv/sweep.csv 2>/dev/null | grep -c .)" -ge 1 ] && break
+	sleep 0.1
+done
+srvns=$(ls /run/netns | grep "^nfcost-sw${pid}_.*-srv$")
+victim=""
+for p in $(pgrep -f -- "--out $OUT/srv"); do
+	[ "$(stat -L -c %i /proc/$p/ns/net 2>/dev/null)" = "$(stat -L -c %i /run/netns/$srvns)" ] && victim=$p
+done
+check "found the sweep's iperf3 server ($victim in $srvns)" test -n "$victim"
+kill -9 $victim
+wait $pid
+check_eq "sweep with a killed server still succeeds" 0 "$?"
+check_eq "and measures every step" 5 "$(tail -n +2 $OUT/srv/sweep.csv | grep -c .)"
+
 check_exit "bad --rules" 2 "START:STOP:STEP" $NFCOST sweep --rules 5:1
 check_exit "bad --traffic" 2 "tcp or udp" $NFCOST sweep --traffic sctp
 check_exit "--rate without udp" 2 "goes with --traffic udp" $NFCOST sweep --rate 10M
