@@ -201,7 +201,8 @@ int cmd_live(int argc, char **argv)
 	double next_probe = t0 + a.interval_s, window_start = 0;
 	double next_inject = t0 + a.inject_at_s;
 	double end = t0 + a.duration_s + 10; /* iperf3 needs a moment to report */
-	long injected = 0;
+	long injected = 0, batches = 0;
+	double batch_ms_sum = 0, batch_ms_max = 0;
 	while (!experiment_stop && !traffic_done(run) && now_monotonic() < end) {
 		double next = next_probe < next_inject ? next_probe : next_inject;
 		if (next > now_monotonic() + 0.2)
@@ -216,6 +217,9 @@ int cmd_live(int argc, char **argv)
 				break;
 			}
 			injected += batch;
+			batches++;
+			batch_ms_sum += ms;
+			batch_ms_max = ms > batch_ms_max ? ms : batch_ms_max;
 			fprintf(inj, "%.3f,%ld\n", now - t0, injected);
 			fflush(inj);
 			next_inject += 1.0;
@@ -249,6 +253,10 @@ int cmd_live(int argc, char **argv)
 			fclose(f);
 		printf("live: %zu one-second intervals, mean %.0f Mbit/s, %ld rules injected\n",
 		       res.n_intervals, res.bits_per_second / 1e6, injected);
+		/* What the injector cost the run: one transaction per batch. */
+		if (batches)
+			printf("live: %ld batches, one transaction each: mean %.1f ms, max %.1f ms\n",
+			       batches, batch_ms_sum / (double)batches, batch_ms_max);
 		traffic_result_free(&res);
 	}
 out:

@@ -6,7 +6,8 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 D=$OUT/live
 
-check "live runs" $NFCOST live -d 20 --inject-at 5 --rules 2000 --inject-rate 200 -i 2 --out $D
+check "live runs" sh -c "$NFCOST live -d 20 --inject-at 5 --rules 2000 --inject-rate 200 -i 2 --out $D > $OUT/live.out"
+check "live reports its batches' transaction times" grep -Eq '^live: 10 batches, one transaction each: mean [0-9.]+ ms, max [0-9.]+ ms$' $OUT/live.out
 for f in iperf_results.json bpf_results.txt injection.csv results.png; do
 	check "live wrote $f" test -s $D/$f
 done
