@@ -197,9 +197,9 @@ int cmd_compare(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	results_meta_init(&meta);
-	experiment_catch_signals();
+	catch_stop_signals();
 	memset(cb, 0, sizeof(cb));
-	for (int i = 0; i < nb && rc == EXIT_OK && !experiment_stop; i++) {
+	for (int i = 0; i < nb && rc == EXIT_OK && !stop_requested; i++) {
 		struct experiment_config cfg = a.cfg;
 		cfg.backend = cb[i].backend = list[i];
 		cb[i].rows = calloc((size_t)(sweep_steps(&a) * a.repeat), sizeof(struct step_row));
@@ -210,14 +210,14 @@ int cmd_compare(int argc, char **argv)
 		rc = experiment_setup(&cb[i].e, &cfg, "cmp");
 		cb[i].ready = rc == EXIT_OK;
 	}
-	if (rc == EXIT_OK && !experiment_stop)
+	if (rc == EXIT_OK && !stop_requested)
 		fprintf(stderr, "nfcost: compare %d backends, %ld..%ld rules by %ld, tracer %s; "
 			"writing %s\n", nb, a.start, a.stop, a.step,
 			probe_tracer_name(probe_tracer(cb[0].e.probe)), dir);
 
 	long total = sweep_steps(&a) * a.repeat * nb, done = 0;
 	int order[BACKEND_COUNT];
-	for (long c = a.start; c <= a.stop && rc == EXIT_OK && !experiment_stop; c += a.step) {
+	for (long c = a.start; c <= a.stop && rc == EXIT_OK && !stop_requested; c += a.step) {
 		for (int i = 0; i < nb; i++)
 			order[i] = i;
 		for (int i = nb - 1; i > 0; i--) { /* Fisher-Yates */
@@ -225,18 +225,18 @@ int cmd_compare(int argc, char **argv)
 			order[i] = order[j];
 			order[j] = t;
 		}
-		for (int k = 0; k < nb && rc == EXIT_OK && !experiment_stop; k++) {
+		for (int k = 0; k < nb && rc == EXIT_OK && !stop_requested; k++) {
 			struct compare_backend *b = &cb[order[k]];
 			const char *name = rules_backend_name(b->backend);
 			double ms;
 			if ((rc = experiment_grow(&b->e, c, &ms)))
 				break;
-			for (int r = 1; r <= a.repeat && !experiment_stop; r++) {
+			for (int r = 1; r <= a.repeat && !stop_requested; r++) {
 				struct step_row row = { .rules = c, .repeat = r, .inject_ms = r == 1 ? ms : 0 };
 				struct traffic_result res;
 				if ((rc = experiment_measure(&b->e, &row, &res)))
 					break;
-				if (experiment_stop) {
+				if (stop_requested) {
 					traffic_result_free(&res);
 					break;
 				}

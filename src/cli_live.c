@@ -174,7 +174,7 @@ int cmd_live(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	fprintf(inj, "time_s,rules\n");
-	experiment_catch_signals();
+	catch_stop_signals();
 	if ((rc = experiment_setup(&e, &a.cfg, "lv"))) {
 		fclose(bpf);
 		fclose(inj);
@@ -203,7 +203,7 @@ int cmd_live(int argc, char **argv)
 	double end = t0 + a.duration_s + 10; /* iperf3 needs a moment to report */
 	long injected = 0, batches = 0;
 	double batch_ms_sum = 0, batch_ms_max = 0;
-	while (!experiment_stop && !traffic_done(run) && now_monotonic() < end) {
+	while (!stop_requested && !traffic_done(run) && now_monotonic() < end) {
 		double next = next_probe < next_inject ? next_probe : next_inject;
 		if (next > now_monotonic() + 0.2)
 			next = now_monotonic() + 0.2; /* notice the client's end promptly */
@@ -234,7 +234,7 @@ int cmd_live(int argc, char **argv)
 			next_probe += a.interval_s;
 		}
 	}
-	if (experiment_stop)
+	if (stop_requested)
 		traffic_stop(run);
 	/* The last, shorter window: keep it if it holds something. */
 	probe_read_window(e.probe, &w);
@@ -265,7 +265,7 @@ out:
 	fclose(inj);
 	if (!a.no_plot && rc == EXIT_OK)
 		report_plot("live", dir);
-	printf("live: files in %s%s\n", dir, experiment_stop ? " (interrupted)" : "");
+	printf("live: files in %s%s\n", dir, stop_requested ? " (interrupted)" : "");
 	/* Interrupted: what was measured is on disk, but the run is not whole. */
-	return rc == EXIT_OK && experiment_stop ? EXIT_RUNTIME : rc;
+	return rc == EXIT_OK && stop_requested ? EXIT_RUNTIME : rc;
 }

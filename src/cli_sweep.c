@@ -233,7 +233,7 @@ void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struc
 	m->start = a->start;
 	m->stop = a->stop;
 	m->step = a->step;
-	m->interrupted = experiment_stop != 0;
+	m->interrupted = stop_requested != 0;
 }
 
 void sweep_progress(long done, long total, const char *label, const struct step_row *r,
@@ -306,7 +306,7 @@ int cmd_sweep(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	results_meta_init(&meta);
-	experiment_catch_signals();
+	catch_stop_signals();
 	if ((rc = experiment_setup(&e, &a.cfg, "sw"))) {
 		fclose(csv);
 		free(rows);
@@ -329,11 +329,11 @@ int cmd_sweep(int argc, char **argv)
 		if ((drops_csv = fopen(p, "we")))
 			fprintf(drops_csv, "rules,repeat,sent,send_eperm,hook,entered,lost\n");
 	}
-	for (long c = a.start; c <= a.stop && !experiment_stop && rc == EXIT_OK; c += a.step) {
+	for (long c = a.start; c <= a.stop && !stop_requested && rc == EXIT_OK; c += a.step) {
 		double ms;
 		if ((rc = experiment_grow(&e, c, &ms)))
 			break;
-		for (int r = 1; r <= a.repeat && !experiment_stop; r++) {
+		for (int r = 1; r <= a.repeat && !stop_requested; r++) {
 			struct step_row row = { .rules = c, .repeat = r, .inject_ms = r == 1 ? ms : 0 };
 			struct traffic_result res;
 			if (drop_mode) {
@@ -360,7 +360,7 @@ int cmd_sweep(int argc, char **argv)
 			}
 			if ((rc = experiment_measure(&e, &row, &res)))
 				break;
-			if (experiment_stop) { /* cut short: not a full step */
+			if (stop_requested) { /* cut short: not a full step */
 				traffic_result_free(&res);
 				break;
 			}
@@ -394,7 +394,7 @@ int cmd_sweep(int argc, char **argv)
 	fclose(csv);
 	if (drops_csv)
 		fclose(drops_csv);
-	if (experiment_stop && isatty(2))
+	if (stop_requested && isatty(2))
 		fputc('\n', stderr);
 
 	meta.wall_s = now_monotonic() - t0;

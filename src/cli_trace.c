@@ -112,24 +112,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void catch_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the sleep returns at once and we detach promptly. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* Ctrl-C or SIGTERM: the sleep returns at once and we detach promptly. */
+	catch_stop_signals();
 	/* A closed pipe ends the run through a failed write, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -270,7 +256,7 @@ static void sleep_until(double t)
 
 	ts.tv_sec = (time_t)t;
 	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
@@ -327,7 +313,7 @@ int cmd_trace(int argc, char **argv)
 			cal.empty_chain_avg_ns, cal.empty_chain_p50_ns,
 			(unsigned long long)cal.packets);
 		fflush(info);
-		if (stop)
+		if (stop_requested)
 			return EXIT_OK;
 	}
 
@@ -373,7 +359,7 @@ int cmd_trace(int argc, char **argv)
 		}
 		sleep_until(next);
 		double now = now_monotonic();
-		if (stop)
+		if (stop_requested)
 			last = true;
 		if ((rc = probe_read_window(p, &w))) {
 			nf_err("cannot read the probe's statistics: %s", strerror(-rc));

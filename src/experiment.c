@@ -7,26 +7,6 @@
 
 #include "util.h"
 
-volatile sig_atomic_t experiment_stop;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	experiment_stop = 1;
-}
-
-void experiment_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a sleep or wait returns early so we stop promptly. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 enum probe_hook experiment_probe_hook(enum rules_hook h)
 {
 	return h == HOOK_INPUT ? PROBE_LOCAL_IN : h == HOOK_FORWARD ? PROBE_FORWARD : PROBE_LOCAL_OUT;
@@ -113,7 +93,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 			     &e->cfg.traffic, res, err, sizeof(err))) {
 		/* The server may have died since the check: restart it and run the
 		 * step once more, in a fresh window. */
-		if (experiment_stop || testbed_server_ensure(e->testbed) < 0 ||
+		if (stop_requested || testbed_server_ensure(e->testbed) < 0 ||
 		    probe_read_window(e->probe, &w) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 				     &e->cfg.traffic, res, err, sizeof(err))) {

@@ -55,10 +55,6 @@ struct step_drops {
 	uint64_t lost[PROBE_HOOKS];     /* ... and never leave it (dropped there) */
 };
 
-/* Set by SIGINT/SIGTERM; every loop of an experiment checks it. */
-extern volatile sig_atomic_t experiment_stop;
-/* Installs the SIGINT/SIGTERM handler that sets experiment_stop. */
-void experiment_catch_signals(void);
 
 /* The hook the probe times for rules on hook h (FORWARD: PROBE_FORWARD). */
 enum probe_hook experiment_probe_hook(enum rules_hook h);

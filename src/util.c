@@ -225,6 +225,25 @@ child_fail:
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 bool program_exists(const char *name)
 {
 	const char *path = getenv("PATH");

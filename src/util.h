@@ -4,6 +4,7 @@
 #ifndef NFCOST_UTIL_H
 #define NFCOST_UTIL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +37,12 @@ int netns_enter(const char *path, int *saved);
 void netns_leave(int saved);
 /* Inode number of the network namespace at path (a /run/netns file or /proc/PID/ns/net). */
 uint64_t netns_inode(const char *path);
+
+/* Set by SIGINT/SIGTERM once catch_stop_signals ran; long loops check it. */
+extern volatile sig_atomic_t stop_requested;
+/* Installs the handler that sets stop_requested, without SA_RESTART, so a
+ * sleep or a wait returns early and the caller stops promptly. */
+void catch_stop_signals(void);
 
 bool program_exists(const char *name);
 double now_monotonic(void);
