@@ -205,9 +205,25 @@ static void quad_test(const double *x, const double *e, size_t n, double xm,
 	fit->quad_significant = fit->quad_p_value < 0.05;
 }
 
+/* Means of x and y, and the sums of squares and products of their
+ * deviations, which the fit and the correlation both start from. */
+static void centred_sums(const double *x, const double *y, size_t n, double *xm, double *ym,
+			 double *sxx, double *sxy, double *syy)
+{
+	*xm = shifted_mean(x, n);
+	*ym = shifted_mean(y, n);
+	*sxx = *sxy = *syy = 0;
+	for (size_t i = 0; i < n; i++) {
+		double dx = x[i] - *xm, dy = y[i] - *ym;
+		*sxx += dx * dx;
+		*sxy += dx * dy;
+		*syy += dy * dy;
+	}
+}
+
 int analysis_linear_fit(const double *x, const double *y, size_t n, struct linear_fit *fit)
 {
-	double xm, ym, sxx = 0, sxy = 0, syy = 0, sse = 0, ymax = 0, b, a;
+	double xm, ym, sxx, sxy, syy, sse = 0, ymax = 0, b, a;
 	double *e;
 
 	if (!fit)
@@ -215,16 +231,7 @@ int analysis_linear_fit(const double *x, const double *y, size_t n, struct linea
 	memset(fit, 0, sizeof(*fit));
 	if (!x || !y || n < 2 || !all_finite(x, n) || !all_finite(y, n) || all_equal(x, n))
 		return -1;
-	xm = shifted_mean(x, n);
-	ym = shifted_mean(y, n);
-	for (size_t i = 0; i < n; i++) {
-		double dx = x[i] - xm, dy = y[i] - ym;
-		sxx += dx * dx;
-		sxy += dx * dy;
-		syy += dy * dy;
-		if (fabs(y[i]) > ymax)
-			ymax = fabs(y[i]);
-	}
+	centred_sums(x, y, n, &xm, &ym, &sxx, &sxy, &syy);
 	b = sxy / sxx;
 	a = ym - b * xm;
 	if (!(sxx > 0) || !isfinite(sxx) || !isfinite(syy) || !isfinite(sxy) ||
@@ -237,6 +244,8 @@ int analysis_linear_fit(const double *x, const double *y, size_t n, struct linea
 	for (size_t i = 0; i < n; i++) {
 		e[i] = (y[i] - ym) - b * (x[i] - xm);
 		sse += e[i] * e[i];
+		if (fabs(y[i]) > ymax)
+			ymax = fabs(y[i]);
 	}
 	fit->n = n;
 	fit->slope = b;
@@ -264,19 +273,12 @@ int analysis_linear_fit(const double *x, const double *y, size_t n, struct linea
 
 double analysis_correlation(const double *x, const double *y, size_t n)
 {
-	double xm, ym, sxx = 0, syy = 0, sxy = 0, r;
+	double xm, ym, sxx, syy, sxy, r;
 
 	if (!x || !y || n < 2 || !all_finite(x, n) || !all_finite(y, n) ||
 	    all_equal(x, n) || all_equal(y, n))
 		return NAN;
-	xm = shifted_mean(x, n);
-	ym = shifted_mean(y, n);
-	for (size_t i = 0; i < n; i++) {
-		double dx = x[i] - xm, dy = y[i] - ym;
-		sxx += dx * dx;
-		syy += dy * dy;
-		sxy += dx * dy;
-	}
+	centred_sums(x, y, n, &xm, &ym, &sxx, &sxy, &syy);
 	if (!isfinite(sxx) || !isfinite(syy) || !isfinite(sxy) || !(sxx > 0) || !(syy > 0))
 		return NAN; /* overflow or underflow in the sums */
 	/* Separate square roots so the product cannot overflow. */

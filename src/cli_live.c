@@ -83,8 +83,7 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 		arg_tracer(arg, &a->cfg.tracer);
 		break;
 	case OPT_HOOK:
-		if (!rules_hook_parse(arg, &a->cfg.hook))
-			usage_fail("unknown hook '%s': use output, input or forward", arg);
+		arg_hook(arg, &a->cfg.hook);
 		break;
 	case OPT_OUT:
 		a->out = arg;

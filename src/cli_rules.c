@@ -48,8 +48,7 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 		a->backend_set = true;
 		break;
 	case 'k':
-		if (!rules_hook_parse(arg, &a->hook))
-			usage_fail("unknown hook '%s' for rules: use output, input or forward", arg);
+		arg_hook(arg, &a->hook);
 		break;
 	case 'n':
 		arg_testbed_name(arg, &a->name);

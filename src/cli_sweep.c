@@ -122,8 +122,7 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--rate takes bits per second (e.g. 500M), got '%s'", arg);
 		break;
 	case OPT_HOOK:
-		if (!rules_hook_parse(arg, &a->cfg.hook))
-			usage_fail("unknown hook '%s': use output, input or forward", arg);
+		arg_hook(arg, &a->cfg.hook);
 		break;
 	case OPT_TRACER:
 		arg_tracer(arg, &a->cfg.tracer);

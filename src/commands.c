@@ -69,6 +69,12 @@ void arg_tracer(const char *arg, enum probe_tracer *out)
 		usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
 }
 
+void arg_hook(const char *arg, enum rules_hook *out)
+{
+	if (!rules_hook_parse(arg, out))
+		usage_fail("unknown hook '%s': use output, input or forward", arg);
+}
+
 void arg_testbed_name(const char *arg, const char **out)
 {
 	if (!testbed_name_valid(arg))
