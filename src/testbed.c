@@ -530,15 +530,19 @@ static int wait_server_listening(const char *name)
 {
 	char srv[256];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TESTBED_IPERF_PORT) };
+	int one = 1;
 
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
 	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
-	/* Probe by bind: EADDRINUSE means the server holds the port. A connect
-	 * would be taken by iperf3 as a client and disturb it. */
+	/* Probe by bind: EADDRINUSE means a socket listens on the port. A connect
+	 * would be taken by iperf3 as a client and disturb it. SO_REUSEADDR makes
+	 * Linux ignore the closed tests' TIME_WAIT sockets on the port (they
+	 * would fake a listener); only a LISTEN socket still conflicts. */
 	for (int i = 0; i < 50; i++) {
 		int fd = socket_in(srv, SOCK_STREAM);
 		if (fd < 0)
 			return -1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		int in_use = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EADDRINUSE;
 		close(fd);
 		if (in_use)
@@ -548,16 +552,31 @@ static int wait_server_listening(const char *name)
 	return -1;
 }
 
+static void server_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	if (waitpid(pid, NULL, 0) == pid)
+		return;
+	/* Not our child (started by an earlier `testbed up`): wait until it is gone. */
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(10 * 1000);
+}
+
 pid_t testbed_server_ensure(const char *name)
 {
 	pid_t pid = read_server_pid(name);
 
-	if (server_alive(name, pid))
-		return pid;
+	/* Alive is not enough: a server between two tests has no listener for a
+	 * moment, and a killed one still looks alive while it exits. Wait for the
+	 * listener; a server that never shows one is replaced. */
+	if (server_alive(name, pid)) {
+		if (!wait_server_listening(name))
+			return pid;
+		server_kill(pid);
+	}
 	pid = server_start(name);
 	if (pid > 0 && wait_server_listening(name)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		server_kill(pid);
 		return -1;
 	}
 	return pid;

@@ -84,7 +84,9 @@ done
 check "found the sweep's iperf3 server ($victim in $srvns)" test -n "$victim"
 kill -9 $victim
 wait $pid
-check_eq "sweep with a killed server still succeeds" 0 "$?"
+rc=$?
+check_eq "sweep with a killed server still succeeds" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/    /' $OUT/srv.log | tail -5
 check_eq "and measures every step" 5 "$(tail -n +2 $OUT/srv/sweep.csv | grep -c .)"
 
 check_exit "bad --rules" 2 "START:STOP:STEP" $NFCOST sweep --rules 5:1
