@@ -156,7 +156,7 @@ int cmd_compare(int argc, char **argv)
 	};
 	static const struct argp_child children[] = { { &sweep_options_argp, 0, NULL, 0 }, { 0 } };
 	static const struct argp argp = {
-		options, compare_parse, "compare --backends B1,B2,...",
+		options, compare_parse, "--backends B1,B2,...",
 		"Run the same sweep for several backends, each in a fresh testbed, with the "
 		"steps interleaved in a random order per rule count. Writes compare.csv, "
 		"compare.json, compare.png and report.md.\v"

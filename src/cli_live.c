@@ -126,7 +126,7 @@ static FILE *open_in(const char *dir, const char *name)
 int cmd_live(int argc, char **argv)
 {
 	static const struct argp argp = {
-		live_options, live_parse, "live",
+		live_options, live_parse, NULL,
 		"One long iperf3 run (one-second intervals) in a testbed of its own while "
 		"rules are injected at a steady rate during a window, each batch one "
 		"transaction; the probe reports the hook latency every interval. Writes "

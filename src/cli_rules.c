@@ -77,7 +77,7 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 int cmd_rules(int argc, char **argv)
 {
 	static const struct argp argp = {
-		rules_options, rules_parse, "rules add|count|flush",
+		rules_options, rules_parse, "add|count|flush",
 		"Add rules that never match the test traffic (destinations in 240.0.0.0/4) "
 		"to a testbed, as ONE transaction per call, after the rules already there; "
 		"count them; or flush them.\v"

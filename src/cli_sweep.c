@@ -268,7 +268,7 @@ int sweep_save_iperf(const char *dir, const char *backend, const struct step_row
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct argp argp = {
-		sweep_options, sweep_parse, "sweep",
+		sweep_options, sweep_parse, NULL,
 		"Grow a rule set in steps in a testbed of its own (baseline with an empty "
 		"chain, then +STEP rules per step, each step one transaction); at every step "
 		"measure throughput and cwnd with iperf3 and the per-packet time in the "

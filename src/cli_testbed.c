@@ -56,7 +56,7 @@ static error_t testbed_parse(int key, char *arg, struct argp_state *state)
 int cmd_testbed(int argc, char **argv)
 {
 	static const struct argp argp = {
-		testbed_options, testbed_parse, "testbed up|down|status",
+		testbed_options, testbed_parse, "up|down|status",
 		"Build, inspect or remove an isolated testbed: namespaces nfcost-NAME-cli "
 		"and nfcost-NAME-srv joined by a veth pair (" TESTBED_CLI_ADDR " <-> "
 		TESTBED_SRV_ADDR "), with an iperf3 server on the srv side.\v"
@@ -99,7 +99,7 @@ static error_t cleanup_parse(int key, char *arg, struct argp_state *state)
 int cmd_cleanup(int argc, char **argv)
 {
 	static const struct argp argp = {
-		NULL, cleanup_parse, "cleanup",
+		NULL, cleanup_parse, NULL,
 		"Remove every nfcost-* namespace, link and process that earlier runs "
 		"left behind (also after a crash or SIGKILL), and say what was removed.",
 		NULL, NULL, NULL

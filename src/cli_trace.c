@@ -263,7 +263,7 @@ static void sleep_until(double t)
 int cmd_trace(int argc, char **argv)
 {
 	static const struct argp argp = {
-		trace_options, trace_parse, "trace",
+		trace_options, trace_parse, NULL,
 		"Measure the time every packet spends in the netfilter hooks of a network "
 		"namespace (nf_hook_slow), with eBPF, and print it every interval: packet "
 		"count, average, p50/p90/p99 and packets the hooks never let through. It "

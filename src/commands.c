@@ -11,16 +11,41 @@
 #include "util.h"
 
 static FILE *devnull;
+static char command_name[64];
+
+enum { OPT_USAGE = 0x1000 };
+
+/* argp's own --help (and with it --version) would print "Usage: nfcost [OPTION...]": it names the
+ * program after argv[0], which must stay "nfcost" for getopt's messages. */
+static const struct argp_option help_options[] = {
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", 0 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
+	{ 0 }
+};
 
 static error_t quiet_parent(int key, char *arg, struct argp_state *state)
 {
 	(void)arg;
-	if (key == ARGP_KEY_INIT) {
+	switch (key) {
+	case ARGP_KEY_INIT:
 		/* getopt already printed "nfcost: unrecognized option ..." as one
 		 * line; argp's extra "Try ..." line goes nowhere. */
 		if (devnull)
 			state->err_stream = devnull;
 		state->child_inputs[0] = state->input;
+		return 0;
+	case '?':
+		state->name = command_name;
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
+		return 0;
+	case OPT_USAGE:
+		state->name = command_name;
+		argp_state_help(state, state->out_stream, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		return 0;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(EXIT_OK);
 	}
 	return ARGP_ERR_UNKNOWN;
 }
@@ -28,15 +53,16 @@ static error_t quiet_parent(int key, char *arg, struct argp_state *state)
 int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp_child children[] = { { argp, 0, NULL, 0 }, { 0 } };
-	struct argp parent = { NULL, quiet_parent, NULL, NULL, children,
+	struct argp parent = { help_options, quiet_parent, NULL, NULL, children,
 			       NULL, NULL };
 	char *saved = argv[0];
 	int err;
 
 	if (!devnull)
 		devnull = fopen("/dev/null", "we");
+	snprintf(command_name, sizeof(command_name), "nfcost %s", saved);
 	argv[0] = "nfcost"; /* so messages start "nfcost:" */
-	err = argp_parse(&parent, argc, argv, 0, NULL, input);
+	err = argp_parse(&parent, argc, argv, ARGP_NO_HELP, NULL, input);
 	argv[0] = saved;
 	return err;
 }
