@@ -17,8 +17,8 @@
 #include "util.h"
 
 enum {
-	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_BY, OPT_HIST, OPT_JSON, OPT_CALIBRATE,
-	OPT_READY_FILE
+	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_FAMILY, OPT_BY, OPT_HIST, OPT_JSON,
+	OPT_CALIBRATE, OPT_READY_FILE
 };
 
 struct trace_args {
@@ -38,6 +38,7 @@ static const struct argp_option trace_options[] = {
 	  "Namespace to trace: /run/netns/NAME or a path (default: this one)", 0 },
 	{ "hook", OPT_HOOK, "H", 0,
 	  "prerouting|input|forward|output|postrouting|all (default output)", 0 },
+	{ "family", OPT_FAMILY, "ipv4|ipv6", 0, "Protocol family of the hooks (default ipv4)", 0 },
 	{ "by", OPT_BY, "comm|hook", 0, "Also count packets per process name or per hook", 0 },
 	{ "hist", OPT_HIST, NULL, 0, "Add a log2 histogram of the latency", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per interval on stdout", 0 },
@@ -80,6 +81,10 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		if (!probe_hook_parse(arg, &a->popts.hook))
 			usage_fail("unknown hook '%s': use prerouting, input, forward, output, "
 				   "postrouting or all", arg);
+		break;
+	case OPT_FAMILY:
+		if (!probe_family_parse(arg, &a->popts.family))
+			usage_fail("unknown family '%s': use ipv4 or ipv6", arg);
 		break;
 	case OPT_BY:
 		if (!strcmp(arg, "comm"))
@@ -184,6 +189,8 @@ static json_object *window_json(const struct trace_args *a, const struct probe_w
 	json_object_object_add(o, "tracer_note", json_object_new_string(note));
 	json_object_object_add(o, "netns", json_object_new_string(netns));
 	json_object_object_add(o, "hook", json_object_new_string(hook));
+	json_object_object_add(o, "family",
+			       json_object_new_string(probe_family_name(a->popts.family)));
 	/* Every traced hook, zeros included: "0 entered" is an answer too. */
 	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
 	for (int i = 0; i < PROBE_HOOKS; i++) {
@@ -276,6 +283,7 @@ int cmd_trace(int argc, char **argv)
 		"  nfcost trace --netns nfcost-lab-cli          # the testbed's OUTPUT hook\n"
 		"  nfcost trace --netns nfcost-lab-cli --by comm --hist\n"
 		"  nfcost trace -i 1 -d 10 --json --netns nfcost-lab-cli\n"
+		"  nfcost trace --family ipv6 --hook all --by hook  # this namespace's IPv6\n"
 		"  nfcost trace --calibrate -d 5                # the tracer's own cost first",
 		NULL, NULL, NULL
 	};
@@ -286,7 +294,7 @@ int cmd_trace(int argc, char **argv)
 	struct probe_calibration cal;
 	struct probe_window w, total;
 	struct probe *p = NULL;
-	char why[768], netns[256];
+	char why[768], netns[256], hook_label[32], start_line[512];
 	const char *tracer, *hook;
 	bool have_cal = false;
 	FILE *info;
@@ -325,8 +333,13 @@ int cmd_trace(int argc, char **argv)
 	tracer = probe_tracer_name(probe_tracer(p));
 	hook = probe_hook_name(a.popts.hook);
 	probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
-	fprintf(info, "Tracing nf_hook_slow via %s in netns %s (%s)... Ctrl-C to stop.\n",
-		tracer, netns, hook);
+	/* IPv4 is what the testbed carries; only the other family is named. */
+	snprintf(hook_label, sizeof(hook_label), "%s%s",
+		 a.popts.family == PROBE_IPV6 ? "IPv6 " : "", hook);
+	snprintf(start_line, sizeof(start_line),
+		 "Tracing nf_hook_slow via %s in netns %s (%s)... Ctrl-C to stop.", tracer, netns,
+		 hook_label);
+	print_folded(info, "", start_line, "  ");
 	if (probe_selection_note(p)[0]) {
 		char line[600];
 		const char *s = probe_selection_note(p);
@@ -375,7 +388,8 @@ int cmd_trace(int argc, char **argv)
 				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 		} else {
-			probe_print_window(stdout, &w, win_start - t0, hook, netns, tracer, a.by);
+			probe_print_window(stdout, &w, win_start - t0, hook_label, netns, tracer,
+					   a.by);
 			if (a.hist && w.count) {
 				probe_print_hist(stdout, w.hist);
 				putchar('\n');

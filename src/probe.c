@@ -32,6 +32,7 @@
 #define NFC_PROG_TYPE_NETFILTER 32
 #define NFC_ATTACH_NETFILTER 45
 #define NFC_NFPROTO_IPV4 2
+#define NFC_NFPROTO_IPV6 10
 #define NFC_PRI_FIRST (-2147483647 - 1)
 #define NFC_PRI_LAST 2147483647
 
@@ -93,6 +94,27 @@ bool probe_hook_parse(const char *s, enum probe_hook *out)
 const char *probe_hook_name(enum probe_hook h)
 {
 	return (unsigned)h <= PROBE_HOOKS ? hook_names[h] : "?";
+}
+
+bool probe_family_parse(const char *s, enum probe_family *out)
+{
+	if (!strcasecmp(s, "ipv4") || !strcmp(s, "4"))
+		*out = PROBE_IPV4;
+	else if (!strcasecmp(s, "ipv6") || !strcmp(s, "6"))
+		*out = PROBE_IPV6;
+	else
+		return false;
+	return true;
+}
+
+const char *probe_family_name(enum probe_family f)
+{
+	return f == PROBE_IPV6 ? "ipv6" : "ipv4";
+}
+
+static uint32_t family_nfproto(enum probe_family f)
+{
+	return f == PROBE_IPV6 ? NFC_NFPROTO_IPV6 : NFC_NFPROTO_IPV4;
 }
 
 /* --- libbpf messages --- */
@@ -250,7 +272,7 @@ static uint32_t hook_mask(enum probe_hook h)
 	return h == PROBE_HOOKS ? (1u << PROBE_HOOKS) - 1 : 1u << h;
 }
 
-static int nf_link_create(int prog_fd, unsigned int hooknum, int priority)
+static int nf_link_create(int prog_fd, uint32_t pf, unsigned int hooknum, int priority)
 {
 	/* union bpf_attr's link_create with its netfilter member (6.4). */
 	struct {
@@ -263,7 +285,7 @@ static int nf_link_create(int prog_fd, unsigned int hooknum, int priority)
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (__u32)prog_fd;
 	attr.attach_type = NFC_ATTACH_NETFILTER;
-	attr.pf = NFC_NFPROTO_IPV4;
+	attr.pf = pf;
 	attr.hooknum = hooknum;
 	attr.priority = priority;
 	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
@@ -306,7 +328,7 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 {
 	int first = bpf_program__fd(p->skel->progs.nfc_nf_first);
 	int last = bpf_program__fd(p->skel->progs.nfc_nf_last);
-	uint32_t mask = hook_mask(o->hook);
+	uint32_t mask = hook_mask(o->hook), pf = family_nfproto(o->family);
 	int saved = -1, err = 0;
 
 	/* A netfilter link lives in the namespace it is created in. */
@@ -320,8 +342,8 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 		for (unsigned int h = 0; h < PROBE_HOOKS && !err; h++) {
 			if (!(mask & (1u << h)))
 				continue;
-			int fd = pass == 0 ? nf_link_create(last, h, NFC_PRI_LAST - 1)
-					   : nf_link_create(first, h, NFC_PRI_FIRST + 1);
+			int fd = pass == 0 ? nf_link_create(last, pf, h, NFC_PRI_LAST - 1)
+					   : nf_link_create(first, pf, h, NFC_PRI_FIRST + 1);
 			if (fd < 0)
 				err = errno;
 			else
@@ -387,7 +409,7 @@ static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_o
 	}
 	s->rodata->targ_netns = netns_ino;
 	s->rodata->targ_hooks = hook_mask(o->hook);
-	s->rodata->targ_pf = NFC_NFPROTO_IPV4;
+	s->rodata->targ_pf = family_nfproto(o->family);
 	s->rodata->by_comm = o->by_comm;
 	bpf_program__set_autoload(s->progs.nfc_fentry, t == TRACER_FENTRY);
 	bpf_program__set_autoload(s->progs.nfc_fexit, t == TRACER_FENTRY);

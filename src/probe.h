@@ -25,11 +25,15 @@ enum probe_hook {
 
 #define PROBE_COMMS 16 /* processes listed per window with --by comm */
 
-/* IPv4 (NFPROTO_IPV4) packets only. */
+/* The protocol family whose hooks are measured (netfilter keeps one set of
+ * hooks per family). */
+enum probe_family { PROBE_IPV4, PROBE_IPV6 };
+
 struct probe_opts {
 	enum probe_tracer tracer;
 	const char *netns_path;  /* namespace to measure; NULL: the one we run in */
 	enum probe_hook hook;    /* PROBE_LOCAL_OUT by default */
+	enum probe_family family; /* PROBE_IPV4 by default */
 	bool by_comm;            /* count per process name */
 };
 
@@ -72,6 +76,8 @@ bool probe_tracer_parse(const char *s, enum probe_tracer *out);
 const char *probe_tracer_name(enum probe_tracer t);
 bool probe_hook_parse(const char *s, enum probe_hook *out); /* "output", "LOCAL_OUT", ... */
 const char *probe_hook_name(enum probe_hook h);             /* "LOCAL_OUT" */
+bool probe_family_parse(const char *s, enum probe_family *out); /* "ipv4", "ipv6" */
+const char *probe_family_name(enum probe_family f);            /* "ipv4" */
 
 /* Loads and attaches. On failure returns NULL and writes one line to why
  * (what failed and what to do). The first window starts now. */

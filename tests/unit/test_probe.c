@@ -51,6 +51,21 @@ static void test_hook_names(void **state)
 	assert_false(probe_hook_parse("egress", &h));
 }
 
+static void test_family_names(void **state)
+{
+	enum probe_family f = PROBE_IPV6;
+
+	(void)state;
+	assert_true(probe_family_parse("ipv4", &f));
+	assert_int_equal(f, PROBE_IPV4);
+	assert_true(probe_family_parse("IPv6", &f));
+	assert_int_equal(f, PROBE_IPV6);
+	assert_string_equal(probe_family_name(PROBE_IPV6), "ipv6");
+	assert_string_equal(probe_family_name(PROBE_IPV4), "ipv4");
+	assert_false(probe_family_parse("inet", &f));
+	assert_false(probe_family_parse("", &f));
+}
+
 /* n packets of v ns each into w. */
 static void add_samples(struct probe_window *w, uint64_t v, uint64_t n)
 {
@@ -299,6 +314,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tracer_names),
 		cmocka_unit_test(test_hook_names),
+		cmocka_unit_test(test_family_names),
 		cmocka_unit_test(test_window_compute),
 		cmocka_unit_test(test_window_add),
 		cmocka_unit_test(test_window_add_keeps_top_comms),

@@ -177,6 +177,37 @@ tracer_tests() {
 	else
 		fail "$T: namespace filter: a=$a_count (want 0), b=$b_count (want > 0)"
 	fi
+
+	# Family filter: the IPv4 stream of testbed a and, in a's cli namespace,
+	# a slow IPv6 UDP stream over ::1 (~10 packets/s; an empty ip6 base
+	# chain gives it an IPv6 hook). --family ipv6 counts that stream, not the
+	# IPv4 one.
+	$IP netns exec nfcost-a-cli nft add table ip6 nfcv6
+	$IP netns exec nfcost-a-cli nft add chain ip6 nfcv6 out '{ type filter hook output priority 0; }'
+	$IP netns exec nfcost-a-cli iperf3 -s -B ::1 -p 5299 -1 >/tmp/v6srv.log 2>&1 &
+	v6srv=$!
+	sleep 1
+	$IP netns exec nfcost-a-cli iperf3 -c ::1 -p 5299 -u -b 80K -l 1000 \
+		-t $((WINDOW_S + 3)) >/tmp/v6cli.log 2>&1 &
+	v6cli=$!
+	traffic a "$TRAFFIC_S"
+	sleep 1
+	nfcost trace --tracer "$T" --family ipv6 -i 1 -d "$WINDOW_S" --netns nfcost-a-cli --json \
+		>"/tmp/$T-v6.json" 2>"/tmp/$T-v6.json.err"
+	v6rc=$?
+	traffic_done a
+	wait $v6cli
+	wait $v6srv
+	$IP netns exec nfcost-a-cli nft delete table ip6 nfcv6
+	v6_count=$(trace_sum "/tmp/$T-v6.json" | cut -d' ' -f1)
+	say "$T family filter: IPv4 stream plus ~10/s IPv6 datagrams: trace --family ipv6 packets=$v6_count (the IPv4 stream alone gave $empty_count)"
+	if [ "$v6rc" -eq 0 ] && num_cmp "$v6_count" gt 0 && num_cmp "$((v6_count * 4))" lt "$empty_count"; then
+		pass "$T: --family ipv6 counts the IPv6 packets and not the IPv4 stream ($v6_count packets)"
+	else
+		fail "$T: --family ipv6: exit $v6rc, $v6_count packets (want > 0 and < 1/4 of $empty_count)"
+		show "/tmp/$T-v6.json.err"
+		show /tmp/v6cli.log
+	fi
 }
 
 # check_tracer WANT "RAN": the JSON says which tracer ran
