@@ -17,7 +17,7 @@ EXTRA_CFLAGS ?=
 NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
 	-DNFCOST_VERSION='"$(VERSION)"' -DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lm
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
 BPF_SRCS  := $(wildcard src/*.bpf.c)
 SKELS     := $(patsubst src/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))

@@ -122,10 +122,23 @@ static __always_inline void count_lost_start(__u32 hook)
 	__sync_fetch_and_add(&s->lost_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
 }
 
-/* Adds one timed packet. Counters use atomic adds because a softirq on this
- * CPU may record in the middle of an interrupted task's update; min and max
- * are plain stores (BPF v1 has no compare-and-swap), so such a nesting can
- * at worst lose one extreme. */
+/* *p = min(*p, v) or max, safe against a softirq on this CPU that updates
+ * *p between our read and our write (cmpxchg, BPF ISA v3). A failed swap
+ * means a nested update went in; a few retries settle it. */
+static __always_inline void store_extreme(__u64 *p, __u64 v, bool is_max)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 old = *p;
+
+		if (is_max ? v <= old : v >= old)
+			return;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return;
+	}
+}
+
+/* Adds one timed packet. Every update is atomic because a softirq on this
+ * CPU may record in the middle of an interrupted task's update. */
 static __always_inline void record(__u64 delta, __u32 hook)
 {
 	struct hooklat_comm_key ck = {};
@@ -139,10 +152,8 @@ static __always_inline void record(__u64 delta, __u32 hook)
 		return;
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->sum_ns, delta);
-	if (delta < s->min_ns)
-		s->min_ns = delta;
-	if (delta > s->max_ns)
-		s->max_ns = delta;
+	store_extreme(&s->min_ns, delta, false);
+	store_extreme(&s->max_ns, delta, true);
 	__sync_fetch_and_add(&s->hook_count[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
 	slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */
 	__sync_fetch_and_add(&s->hist[slot & (HOOKLAT_HIST_ROOM - 1)], 1);

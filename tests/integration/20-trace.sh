@@ -97,6 +97,10 @@ check_eq "auto falls back to nfhook" nfhook "$TRACERS"
 check_num "every interval counts packets" "$MINC" -gt 0
 check_num "every interval's average above 10 ns" "$MINAVG" -gt 10
 check_num "every interval's average below 1 ms" "$MAXAVG" -lt 1000000
+check "every interval: 0 < min_ns <= avg_ns <= max_ns" $PY -c '
+import json, sys
+for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip()):
+    assert 0 < r["min_ns"] <= r["avg_ns"] <= r["max_ns"], r' "$TMP/empty.json"
 check "the JSON says why fentry and kprobe were skipped" \
 	grep -q '"tracer_note":"fentry: load refused (EPERM.*kprobe: kernel has no kprobe support' "$TMP/empty.json"
 # The start line folds at 80 columns; joined, it reads as one sentence.
