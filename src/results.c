@@ -87,6 +87,29 @@ static double mean_at(const struct step_row *rows, size_t n, long at, size_t off
 	return k ? sum / (double)k : NAN;
 }
 
+/* The slope over the points with x <= mid (upper: x >= mid); NAN when
+ * undefined. Packs those points to the front of scratch copies. */
+static double half_slope(const double *x, const double *y, size_t n, long mid, bool upper)
+{
+	double *hx = calloc(n ? n : 1, sizeof(double)), *hy = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit fit;
+	double slope = NAN;
+	size_t k = 0;
+
+	if (hx && hy) {
+		for (size_t i = 0; i < n; i++)
+			if (upper ? x[i] >= (double)mid : x[i] <= (double)mid) {
+				hx[k] = x[i];
+				hy[k++] = y[i];
+			}
+		if (analysis_linear_fit(hx, hy, k, &fit) == 0)
+			slope = fit.slope;
+	}
+	free(hx);
+	free(hy);
+	return slope;
+}
+
 void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
 		       struct sweep_summary *s)
 {
@@ -98,6 +121,7 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->rows = n;
 	s->knee_rules = -1;
 	s->cwnd_corr = NAN;
+	s->slope_lower_half = s->slope_upper_half = NAN;
 	if (!x || !lat || !tput || !cwnd || n == 0)
 		goto out;
 	s->min_rules = s->max_rules = rows[0].rules;
@@ -119,6 +143,9 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->fit_ok = analysis_linear_fit(x, lat, m, &s->fit) == 0;
 	if (s->fit_ok)
 		s->ns_per_match = s->fit.slope / (matches_per_rule > 0 ? matches_per_rule : 1);
+	s->mid_rules = (s->min_rules + s->max_rules) / 2;
+	s->slope_lower_half = half_slope(x, lat, m, s->mid_rules, false);
+	s->slope_upper_half = half_slope(x, lat, m, s->mid_rules, true);
 	for (size_t i = 0; i < n; i++)
 		x[i] = (double)rows[i].rules;
 	s->knee_rules = analysis_throughput_knee(x, tput, n);
@@ -194,6 +221,9 @@ json_object *results_summary_json(const struct sweep_summary *s)
 			       json_object_new_boolean(s->fit_ok && s->fit.quad_significant));
 	json_object_object_add(a, "quadratic_p_value",
 			       s->fit_ok ? num_or_null(s->fit.quad_p_value) : NULL);
+	json_object_object_add(a, "split_at_rules", json_object_new_int64(s->mid_rules));
+	json_object_object_add(a, "slope_lower_half_ns_per_rule", num_or_null(s->slope_lower_half));
+	json_object_object_add(a, "slope_upper_half_ns_per_rule", num_or_null(s->slope_upper_half));
 	json_object_object_add(a, "throughput_knee_rules",
 			       s->knee_rules >= 0 ? json_object_new_int64(s->knee_rules) : NULL);
 	json_object_object_add(a, "cwnd_throughput_corr", num_or_null(s->cwnd_corr));

@@ -45,6 +45,11 @@ struct sweep_summary {
 	double baseline_cwnd_kb, max_rules_cwnd_kb;
 	double baseline_lat_ns, max_rules_lat_ns;
 	double baseline_p50_ns, max_rules_p50_ns; /* medians: blind to rare spikes */
+	/* The fit's slope over each half of the rule range (split at mid_rules,
+	 * whose steps count in both): does a rule cost the same in a short
+	 * chain as in a long one? NAN when a half has fewer than two counts. */
+	long mid_rules;
+	double slope_lower_half, slope_upper_half;
 };
 
 /* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */

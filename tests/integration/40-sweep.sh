@@ -37,6 +37,13 @@ sweep_checks() { # sweep_checks LABEL DIR
 	slope=$(json $d/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
 	check_num "$l: slope ns/rule" "$slope" -ge 1
 	check_num "$l: slope ns/rule" "$slope" -le 50
+	check_eq "$l: sweep.json splits the range at its middle" 1000 \
+		"$(json $d/sweep.json 'd["analysis"]["split_at_rules"]')"
+	# 0..1000 and 1000..2000: three steps each, a chain costs in both halves
+	check_num "$l: slope over the lower half" \
+		"$(json $d/sweep.json 'd["analysis"]["slope_lower_half_ns_per_rule"]')" -gt 0
+	check_num "$l: slope over the upper half" \
+		"$(json $d/sweep.json 'd["analysis"]["slope_upper_half_ns_per_rule"]')" -gt 0
 }
 export -f col monotonic
 

@@ -1,10 +1,15 @@
-/* The growth verdict a report gives for a sweep's summary. */
+/* The growth verdict a report gives for a sweep's summary, and what
+ * report.md says of a chain whose rules cost more in its longer part. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -66,8 +71,59 @@ static void test_verdicts(void **state)
 	assert_string_equal(report_growth_verdict(&s), "undetermined");
 }
 
+/* report.md of a sweep with summary s, read back into buf. */
+static void write_report(const struct sweep_summary *s, char *buf, size_t len)
+{
+	char dir[] = "/tmp/nfcost-test-report-XXXXXX", path[128];
+	struct run_meta m = { .cpus = 2, .backend = "iptables-nft", .shape = "addr-port",
+			      .hook = "output", .tracer = "nfhook", .matches_per_rule = 3,
+			      .repeat = 1, .start = 0, .stop = 2000, .step = 500 };
+	struct step_row rows[1] = { { .rules = 0, .repeat = 1 } };
+	FILE *f;
+	size_t n;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(report_write_sweep(dir, &m, s, rows, 1, false, NULL), 0);
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	remove(path);
+	rmdir(dir);
+}
+
+static void test_half_slopes_text(void **state)
+{
+	static char text[1 << 16];
+	struct sweep_summary s;
+
+	(void)state;
+	s = summary(31, 57, 53, 60, 0.975, true, 371);
+	s.fit.quad_coef = 0.01;
+	s.mid_rules = 1500;
+	s.slope_lower_half = 46.2;
+	s.slope_upper_half = 68.9;
+	s.knee_rules = -1;
+	s.cwnd_corr = NAN;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "**Mostly linearly.**"));
+	assert_non_null(strstr(text, "46.20 ns per rule up to 1500 rules, 68.90 ns beyond (+49 %)"));
+	assert_non_null(strstr(text, "Rules cost more in the longer chain"));
+	assert_null(strstr(text, "each rule adds a fixed cost"));
+	/* and a straight line keeps the plain answer */
+	s = summary(5, 30, 29, 31, 0.999, false, 400);
+	s.knee_rules = -1;
+	s.cwnd_corr = NAN;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "**Yes, linearly.**"));
+	assert_non_null(strstr(text, "each rule adds a fixed cost"));
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_verdicts) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_verdicts),
+					    cmocka_unit_test(test_half_slopes_text) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,35 @@ static void test_summary(void **state)
 	assert_true(s.cwnd_corr > 0.99);
 	assert_int_equal(s.max_rules, 2500);
 	assert_true(fabs(s.baseline_mbps - 9000) < 1e-9);
+	/* a straight line costs the same per rule in both halves */
+	assert_int_equal(s.mid_rules, 1250);
+	assert_true(fabs(s.slope_lower_half - 4.0) < 0.1);
+	assert_true(fabs(s.slope_upper_half - 4.0) < 0.1);
+}
+
+static void test_summary_half_slopes(void **state)
+{
+	struct step_row rows[7];
+	struct sweep_summary s;
+
+	(void)state;
+	/* 40 ns/rule up to 1500 rules, 80 ns/rule beyond (a cache limit) */
+	for (int i = 0; i < 7; i++) {
+		long r = i * 500;
+		rows[i] = (struct step_row){ .rules = r, .repeat = 1, .packets = 1000,
+					     .throughput_mbps = 1000 };
+		rows[i].lat_avg_ns = 400 + 40.0 * r + (r > 1500 ? 40.0 * (r - 1500) : 0);
+	}
+	results_summarize(rows, 7, 3, &s);
+	assert_int_equal(s.mid_rules, 1500);
+	assert_true(fabs(s.slope_lower_half - 40) < 1e-6);
+	assert_true(fabs(s.slope_upper_half - 80) < 1e-6);
+	/* one step per half: no slope */
+	results_summarize(rows, 2, 3, &s);
+	assert_true(isnan(s.slope_lower_half) && isnan(s.slope_upper_half));
+	results_summarize(rows, 0, 3, &s);
+	assert_false(s.fit_ok);
+	assert_true(isnan(s.slope_lower_half));
 }
 
 static void test_iperf_json(void **state)
@@ -93,6 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv), cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_half_slopes),
 		cmocka_unit_test(test_iperf_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
