@@ -26,8 +26,7 @@ struct live_args {
 	bool no_plot;
 };
 
-enum { OPT_INJECT_AT = 1000, OPT_INJECT_RATE, OPT_RULES, OPT_BACKEND, OPT_SHAPE, OPT_TRACER,
-       OPT_OUT, OPT_NO_PLOT, OPT_HOOK };
+enum { OPT_INJECT_AT = 1000, OPT_INJECT_RATE, OPT_RULES };
 
 static const struct argp_option live_options[] = {
 	{ "duration", 'd', "SECS", 0, "Length of the traffic run (default 300)", 0 },
@@ -35,12 +34,12 @@ static const struct argp_option live_options[] = {
 	{ "inject-at", OPT_INJECT_AT, "SECS", 0, "Start injecting at this time (default 30)", 0 },
 	{ "inject-rate", OPT_INJECT_RATE, "RULES_PER_S", 0, "Injection rate (default 100)", 0 },
 	{ "rules", OPT_RULES, "N", 0, "Rules to inject in all (default 6000)", 0 },
-	{ "backend", OPT_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
-	{ "shape", OPT_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
-	{ "tracer", OPT_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
-	{ "hook", OPT_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
-	{ "out", OPT_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },
-	{ "no-plot", OPT_NO_PLOT, NULL, 0, "Do not draw results.png", 0 },
+	{ "backend", OPT_EXP_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
+	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
+	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
+	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
+	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },
+	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw results.png", 0 },
 	{ 0 }
 };
 
@@ -73,24 +72,6 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--rules takes a whole number from 0 to %ld, got '%s'",
 				   RULES_MAX_COUNT, arg);
 		break;
-	case OPT_BACKEND:
-		arg_backend(arg, &a->cfg.backend);
-		break;
-	case OPT_SHAPE:
-		arg_shape(arg, &a->cfg.shape);
-		break;
-	case OPT_TRACER:
-		arg_tracer(arg, &a->cfg.tracer);
-		break;
-	case OPT_HOOK:
-		arg_hook(arg, &a->cfg.hook);
-		break;
-	case OPT_OUT:
-		a->out = arg;
-		break;
-	case OPT_NO_PLOT:
-		a->no_plot = true;
-		break;
 	case ARGP_KEY_ARG:
 		usage_fail("live takes options only, got '%s'", arg);
 		break;
@@ -100,7 +81,8 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 				   a->inject_at_s, a->duration_s);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
+			? 0 : ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }

@@ -14,25 +14,24 @@
 #include "sweep.h"
 #include "util.h"
 
-enum { OPT_RULES = 1000, OPT_BACKEND, OPT_SHAPE, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_HOOK,
-       OPT_TRACER, OPT_OUT, OPT_NO_PLOT, OPT_REPEAT, OPT_BACKENDS, OPT_VERDICT, OPT_HIT,
+enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDICT, OPT_HIT,
        OPT_PACKETS };
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "START:STOP:STEP", 0, "Rule counts to measure (default 0:3000:100)", 0 },
 	{ "duration", 'd', "SECS", 0, "Traffic per step in seconds (default 5)", 0 },
 	{ "repeat", OPT_REPEAT, "N", 0, "Measurements per rule count (default 1)", 0 },
-	{ "backend", OPT_BACKEND, "B", 0,
+	{ "backend", OPT_EXP_BACKEND, "B", 0,
 	  "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
-	{ "shape", OPT_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
+	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
 	{ "traffic", OPT_TRAFFIC, "tcp|udp", 0, "Traffic kind (default tcp)", 0 },
 	{ "size", OPT_SIZE, "BYTES", 0, "Bytes per write (UDP: datagram payload)", 0 },
 	{ "rate", OPT_RATE, "BITS", 0, "UDP target rate in bit/s, K/M/G suffix (default unlimited)", 0 },
-	{ "hook", OPT_HOOK, "output|input|forward", 0,
+	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0,
 	  "Hook to fill and measure (default output; forward: through a router namespace)", 0 },
-	{ "tracer", OPT_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
-	{ "out", OPT_OUT, "DIR", 0, "Output directory (default results/<UTC timestamp>)", 0 },
-	{ "no-plot", OPT_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
+	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
+	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/<command>-<UTC timestamp>)", 0 },
+	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
 	{ "verdict", OPT_VERDICT, "drop|accept", 0, "The rules' verdict (default drop)", 0 },
 	{ "hit-traffic", OPT_HIT, NULL, 0,
 	  "A last rule matches the test traffic; with drop, UDP datagrams are sent and "
@@ -101,12 +100,6 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--repeat takes a whole number from 1 to 1000, got '%s'", arg);
 		a->repeat = (int)v;
 		break;
-	case OPT_BACKEND:
-		arg_backend(arg, &a->cfg.backend);
-		break;
-	case OPT_SHAPE:
-		arg_shape(arg, &a->cfg.shape);
-		break;
 	case OPT_TRAFFIC:
 		if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
 			usage_fail("--traffic takes tcp or udp, got '%s'", arg);
@@ -120,18 +113,6 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case OPT_RATE:
 		if (!parse_rate(arg, &a->cfg.traffic.rate_bps))
 			usage_fail("--rate takes bits per second (e.g. 500M), got '%s'", arg);
-		break;
-	case OPT_HOOK:
-		arg_hook(arg, &a->cfg.hook);
-		break;
-	case OPT_TRACER:
-		arg_tracer(arg, &a->cfg.tracer);
-		break;
-	case OPT_OUT:
-		a->out = arg;
-		break;
-	case OPT_NO_PLOT:
-		a->no_plot = true;
 		break;
 	case OPT_VERDICT:
 		if (strcmp(arg, "drop") && strcmp(arg, "accept"))
@@ -158,7 +139,8 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--packets goes with --hit-traffic and the drop verdict");
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
+			? 0 : ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }

@@ -108,3 +108,29 @@ void arg_testbed_name(const char *arg, const char **out)
 			   TESTBED_NAME_MAX);
 	*out = arg;
 }
+
+bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, const char **out,
+			   bool *no_plot)
+{
+	switch (key) {
+	case OPT_EXP_BACKEND:
+		arg_backend(arg, &cfg->backend);
+		return true;
+	case OPT_EXP_SHAPE:
+		arg_shape(arg, &cfg->shape);
+		return true;
+	case OPT_EXP_TRACER:
+		arg_tracer(arg, &cfg->tracer);
+		return true;
+	case OPT_EXP_HOOK:
+		arg_hook(arg, &cfg->hook);
+		return true;
+	case OPT_EXP_OUT:
+		*out = arg;
+		return true;
+	case OPT_EXP_NO_PLOT:
+		*no_plot = true;
+		return true;
+	}
+	return false;
+}

@@ -3,6 +3,9 @@
 #ifndef NFCOST_COMMANDS_H
 #define NFCOST_COMMANDS_H
 
+#include <stdbool.h>
+
+#include "experiment.h"
 #include "probe.h"
 #include "rules.h"
 
@@ -29,5 +32,16 @@ void arg_shape(const char *arg, enum rules_shape *out);
 void arg_tracer(const char *arg, enum probe_tracer *out);
 void arg_hook(const char *arg, enum rules_hook *out);
 void arg_testbed_name(const char *arg, const char **out);
+
+/* Keys of the options sweep, compare and live share (each lists them in its
+ * own argp_option table, with its own help text). */
+enum {
+	OPT_EXP_BACKEND = 0x2000, OPT_EXP_SHAPE, OPT_EXP_TRACER, OPT_EXP_HOOK, OPT_EXP_OUT,
+	OPT_EXP_NO_PLOT
+};
+/* Parses one of those options into cfg, *out or *no_plot; false when key is
+ * not one of them. */
+bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, const char **out,
+			   bool *no_plot);
 
 #endif
