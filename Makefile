@@ -64,6 +64,11 @@ asan:
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		build/asan/nfcost $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_BINS))
 
+# Every test suite against the ASan + UBSan build (any sanitizer report
+# aborts the process it is in, so the suites see it as a failure).
+check-asan: deps asan
+	BUILD=build/asan tests/run.sh
+
 deps:
 	@scripts/install-deps.sh
 
@@ -83,7 +88,7 @@ install: $(BUILD)/nfcost
 clean:
 	rm -rf build
 
-.PHONY: all unit asan deps check demo install clean
+.PHONY: all unit asan check-asan deps check demo install clean
 .SECONDARY:
 
 # `make vmtest`: the fentry and kprobe tracers need a kernel with ftrace direct

@@ -36,10 +36,13 @@ int main(int argc, char **argv) /* NETNS SHAPE drop|accept COUNT [HIT_ADDR] */
 	return rules_add(&t, atol(argv[4]), &ms);
 }
 EOF
-# shellcheck disable=SC2046
-check "driver builds against libnfcost.a" ${CC:-cc} -std=c11 -D_GNU_SOURCE -I"$ROOT/src" \
-	-o $WORK/drv $WORK/drv.c "$ROOT/${BUILD:-build}/libnfcost.a" \
-	$(sed -n 's/^LDLIBS *:= *//p' "$ROOT/Makefile")
+LIB="$ROOT/${BUILD:-build}/libnfcost.a"
+# The library of `make asan` needs its sanitizers' runtimes at link time.
+SAN=""
+nm "$LIB" 2>/dev/null | grep -q __asan_ && SAN="-fsanitize=address,undefined"
+# shellcheck disable=SC2046,SC2086
+check "driver builds against libnfcost.a" ${CC:-cc} -std=c11 -D_GNU_SOURCE -I"$ROOT/src" $SAN \
+	-o $WORK/drv $WORK/drv.c "$LIB" $(sed -n 's/^LDLIBS *:= *//p' "$ROOT/Makefile")
 
 check "testbed up" $NFCOST testbed up --name $T
 
