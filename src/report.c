@@ -232,7 +232,8 @@ static bool find_plot_script(char *buf, size_t len)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		/* build/nfcost or build/x/nfcost in a source tree */
+		/* build/nfcost or build/x/nfcost in a source tree; PREFIX/bin/nfcost
+		 * installed under another PREFIX than it was built for */
 		for (int up = 0; up < 3; up++) {
 			char *slash = strrchr(exe, '/');
 			if (!slash)
@@ -240,6 +241,9 @@ static bool find_plot_script(char *buf, size_t len)
 			*slash = '\0';
 			snprintf(buf, len, "%s/scripts/plot_results.py", exe);
 			if (access(buf, R_OK) == 0)
+				return true;
+			snprintf(buf, len, "%s/share/nfcost/plot_results.py", exe);
+			if (up == 1 && access(buf, R_OK) == 0)
 				return true;
 		}
 	}
