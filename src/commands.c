@@ -15,8 +15,9 @@ static char command_name[64];
 
 enum { OPT_USAGE = 0x1000 };
 
-/* argp's own --help (and with it --version) would print "Usage: nfcost [OPTION...]": it names the
- * program after argv[0], which must stay "nfcost" for getopt's messages. */
+/* Our own --help, --usage and --version (ARGP_NO_HELP drops argp's): argp's
+ * would print "Usage: nfcost [OPTION...]", naming the program after argv[0],
+ * which must stay "nfcost" for getopt's messages. */
 static const struct argp_option help_options[] = {
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", 0 },

@@ -139,17 +139,16 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 			   "(95 %% CI of the slope %s), R² = %.3f; a quadratic term is "
 			   "%ssignificant (p = %.2g).\n\n", s->rows, s->fit.intercept, s->fit.slope,
 			ci, s->fit.r2, s->fit.quad_significant ? "" : "not ", s->fit.quad_p_value);
-		if (!strcmp(verdict, "linear"))
-			fprintf(f, "**Yes, linearly.** Every packet walks the chain rule by rule "
-				   "until it reaches the policy: the evaluation is sequential, O(n) "
-				   "in the number of rules, and each rule adds a fixed cost.\n\n");
-		else if (!strcmp(verdict, "mostly linear")) {
-			fprintf(f, "**Mostly linearly.** Every packet walks the chain rule by rule "
-				   "until it reaches the policy: the evaluation is sequential, O(n) "
-				   "in the number of rules");
-			write_half_slopes(f, s);
-		}
-		else if (!strcmp(verdict, "flat"))
+		bool linear = !strcmp(verdict, "linear");
+		if (linear || !strcmp(verdict, "mostly linear")) {
+			fprintf(f, "**%s.** Every packet walks the chain rule by rule until it "
+				   "reaches the policy: the evaluation is sequential, O(n) in the "
+				   "number of rules", linear ? "Yes, linearly" : "Mostly linearly");
+			if (linear)
+				fprintf(f, ", and each rule adds a fixed cost.\n\n");
+			else
+				write_half_slopes(f, s);
+		} else if (!strcmp(verdict, "flat"))
 			fprintf(f, "**No, it stays flat.** The cost does not depend on the number "
 				   "of entries: one lookup (a set or hash, O(1)) replaces the walk.\n\n");
 		else if (!strcmp(verdict, "growing"))
@@ -242,8 +241,10 @@ static bool find_plot_script(char *buf, size_t len)
 			snprintf(buf, len, "%s/scripts/plot_results.py", exe);
 			if (access(buf, R_OK) == 0)
 				return true;
+			if (up != 1)
+				continue;
 			snprintf(buf, len, "%s/share/nfcost/plot_results.py", exe);
-			if (up == 1 && access(buf, R_OK) == 0)
+			if (access(buf, R_OK) == 0)
 				return true;
 		}
 	}
