@@ -43,6 +43,18 @@ print(len(iv), min((r["count"] for r in iv), default=0), "%.1f" % avg,
 EOF
 }
 
+# send_dropped_udp NAME N GAP: N datagrams from testbed NAME's client to the
+# server's port 9, GAP seconds apart; EPERM from a DROP rule is expected
+send_dropped_udp() {
+	ip netns exec "nfcost-$1-cli" $PY -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[1])):
+    try: s.sendto(b"x", ("198.18.0.2", 9))
+    except OSError: pass
+    time.sleep(float(sys.argv[2]))' "$2" "$3"
+}
+
 # bpf_ids PID: the BPF program and link ids the process holds, "prog:N link:N ..."
 bpf_ids() {
 	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' | sort -u
@@ -182,13 +194,7 @@ rm -f "$TMP/ready"
 	>"$TMP/drop.json" 2>/dev/null &
 TRACE_PID=$!
 wait_ready "$TMP/ready" $TRACE_PID >/dev/null
-ip netns exec "nfcost-$A-cli" $PY -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(50):
-    try: s.sendto(b"x", ("198.18.0.2", 9))
-    except OSError: pass
-    time.sleep(0.01)'
+send_dropped_udp "$A" 50 0.01
 wait $TRACE_PID
 TRACE_PID=
 ip netns exec "nfcost-$A-cli" iptables-legacy -D OUTPUT -p udp --dport 9 -j DROP
@@ -202,12 +208,7 @@ rm -f "$TMP/ready"
 	--ready-file "$TMP/ready" >"$TMP/lost.json" 2>/dev/null &
 TRACE_PID=$!
 wait_ready "$TMP/ready" $TRACE_PID >/dev/null
-ip netns exec "nfcost-$A-cli" $PY -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(200):
-    try: s.sendto(b"x", ("198.18.0.2", 9))
-    except OSError: pass'
+send_dropped_udp "$A" 200 0
 wait $TRACE_PID
 check_eq "trace --hook all exits 0 while a rule drops" 0 $?
 TRACE_PID=

@@ -47,6 +47,14 @@ sweep_checks() { # sweep_checks LABEL DIR
 }
 export -f col monotonic
 
+# wait_rows CSV N: until a running sweep has written N rows (20 s at most)
+wait_rows() {
+	for _ in $(seq 1 200); do
+		[ "$(tail -n +2 "$1" 2>/dev/null | grep -c .)" -ge "$2" ] && return
+		sleep 0.1
+	done
+}
+
 check "sweep TCP runs" $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --out $OUT/tcp
 sweep_checks tcp $OUT/tcp
 check_num "tcp: throughput measured" "$(col $OUT/tcp/sweep.csv throughput_mbps | head -1)" -gt 1
@@ -59,10 +67,7 @@ check_eq "udp: sweep.json says udp" udp "$(json $OUT/udp/sweep.json 'd["traffic"
 # SIGINT in the middle: the rows so far stay, nothing is left behind.
 $NFCOST sweep --rules 0:3000:250 -d 1 --backend iptables-legacy --no-plot --out $OUT/int >$OUT/int.log 2>&1 &
 pid=$!
-for i in $(seq 1 100); do
-	[ "$(tail -n +2 $OUT/int/sweep.csv 2>/dev/null | grep -c .)" -ge 2 ] && break
-	sleep 0.2
-done
+wait_rows $OUT/int/sweep.csv 2
 kill -INT $pid
 wait $pid
 rc=$?
@@ -79,10 +84,7 @@ check_eq "no nfcost BPF program left" 0 "$(bpftool prog list 2>/dev/null | grep 
 # The iperf3 server dies in the middle: the next step restarts it.
 $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --no-plot --out $OUT/srv >$OUT/srv.log 2>&1 &
 pid=$!
-for i in $(seq 1 100); do
-	[ "$(tail -n +2 $OUT/srv/sweep.csv 2>/dev/null | grep -c .)" -ge 1 ] && break
-	sleep 0.1
-done
+wait_rows $OUT/srv/sweep.csv 1
 srvns=$(ls /run/netns | grep "^nfcost-sw${pid}_.*-srv$")
 victim=""
 for p in $(pgrep -f -- "--out $OUT/srv"); do
