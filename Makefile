@@ -19,49 +19,69 @@ NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-trunca
 LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
-BPF_SRCS  := $(wildcard src/*.bpf.c)
-SKELS     := $(patsubst src/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-SRCS      := $(filter-out %.bpf.c,$(wildcard src/*.c))
+# Sources: one folder per stage of the data flow (see docs/architecture.md).
+BPF_SRCS  := $(wildcard src/*/*.bpf.c)
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
+SRCS      := $(filter-out %.bpf.c,$(wildcard src/*.c src/*/*.c))
 OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
-HDRS      := $(wildcard src/*.h)
+LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Objects that include a skeleton (found by grep, so a new one needs no edit).
+SKEL_USERS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(shell grep -l '\.skel\.h"' $(SRCS) /dev/null))
+
+# A failed recipe leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/nfcost
+
+# Changing CFLAGS, EXTRA_CFLAGS, LDFLAGS or the compiler rebuilds everything:
+# the stamp is rewritten only when the flags differ from the last build's.
+FLAGS_NOW := $(CC) $(CFLAGS) $(NFCOST_CFLAGS) $(LDFLAGS) $(CLANG) $(BPF_CFLAGS)
+$(BUILD)/flags.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(subst ','\'',$(FLAGS_NOW))' ]; then \
+		printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $@; fi
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 # `bpftool gen object` strips DWARF and links, so skeletons embed a small object.
-$(BUILD)/%.bpf.o: src/%.bpf.c src/*.h $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+$(BUILD)/%.bpf.o: $(BUILD)/vmlinux.h $(BUILD)/flags.stamp
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $(filter %/$*.bpf.c,$(BPF_SRCS)) -o $@.tmp
 	$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: src/%.c $(HDRS) $(SKELS)
+# -MMD -MP: each object depends on the headers it includes, and no more.
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/flags.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SKEL_USERS): $(SKELS)
 
 $(BUILD)/libnfcost.a: $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/nfcost: $(BUILD)/obj/main.o $(BUILD)/libnfcost.a
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/nfcost: $(BUILD)/obj/cli/main.o $(BUILD)/libnfcost.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(HDRS)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS) -lcmocka
+	@mkdir -p $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$*.d -MT $@ $(LDFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS) -lcmocka
+
+-include $(OBJS:.o=.d) $(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/%.d,$(UNIT_BINS)) $(SKELS:.skel.h=.bpf.o.d)
 
 unit: $(UNIT_BINS)
 
 # ASan + UBSan build of the tool and unit tests in build/asan.
 asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow" \
 		build/asan/nfcost $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_BINS))
 
 # Every test suite against the ASan + UBSan build (any sanitizer report
@@ -76,6 +96,11 @@ check: deps
 	$(MAKE) all unit
 	tests/run.sh
 
+# The unit tests and the plot script's tests: no root, no kernel, no apt.
+check-unit:
+	$(MAKE) all unit
+	tests/run.sh --unit
+
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh
@@ -88,7 +113,7 @@ install: $(BUILD)/nfcost
 clean:
 	rm -rf build
 
-.PHONY: all unit asan check-asan deps check demo install clean
+.PHONY: all unit asan check-asan deps check check-unit demo install clean FORCE
 .SECONDARY:
 
 # `make vmtest`: the fentry and kprobe tracers need a kernel with ftrace direct

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The nft backend's netlink batch (src/nftbatch.c): rules it adds list, as
+# The nft backend's netlink batch (src/rules/nftbatch.c): rules it adds list, as
 # text and as bytecode, exactly as the same rule text fed to nft itself;
 # count and flush work on them; a batch the kernel refuses leaves nothing.
 . "$(dirname "$0")/../lib.sh"
@@ -22,7 +22,7 @@ flush() { $NFCOST rules flush --backend nft --name $T >/dev/null; }
 cat >$WORK/drv.c <<'EOF'
 #include <stdlib.h>
 #include <string.h>
-#include "rules.h"
+#include "rules/rules.h"
 int main(int argc, char **argv) /* NETNS SHAPE drop|accept COUNT [HIT_ADDR] */
 {
 	struct rules_target t = { .netns_path = argv[1], .backend = BACKEND_NFT,

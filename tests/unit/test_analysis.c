@@ -1,4 +1,4 @@
-/* Unit tests of src/analysis.c. Expected values for the noisy data sets were
+/* Unit tests of src/results/analysis.c. Expected values for the noisy data sets were
  * computed independently with mpmath at 40 digits (normal equations for the
  * quadratic, mpmath's regularized incomplete beta for the t quantile and the
  * F p-value); Anscombe's quartet also has published answers (intercept 3.00,
@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "results/analysis.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,4 +1,4 @@
-/* Unit tests of src/hist.{c,h}: the slot layout shared with the BPF
+/* Unit tests of src/probe/hist.{c,h}: the slot layout shared with the BPF
  * programs (every 64-bit value has exactly one slot whose bounds contain it,
  * each slot at most 12.5 % wide) and quantiles read back from it. */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "probe/hist.h"
 
 /* low(slot(v)) <= v < high(slot(v)). The last slot's true upper bound is
  * 2^64, which uint64_t cannot hold; hist_slot_high saturates it to

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcapbpf.h"
+#include "rules/pcapbpf.h"
 
 /* Known good from iptables' nfbpf_compile / `tcpdump -ddd` (libpcap 1.10):
  * the version nibble test, then accept or reject. */

@@ -1,4 +1,4 @@
-/* Unit tests of the pure parts of src/probe.c: tracer and hook names, the
+/* Unit tests of the pure parts of src/probe/probe.c: tracer and hook names, the
  * window arithmetic (compute, add), and the text formats (the block of
  * docs/formats.md, the log2 histogram within 80 columns). */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 static void test_tracer_names(void **state)
 {

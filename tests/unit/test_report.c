@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "results/report.h"
 
 static struct sweep_summary summary(size_t n, double slope, double lo, double hi, double r2,
 				    bool quad, double base)

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results.h"
-#include "traffic.h"
+#include "results/results.h"
+#include "traffic/traffic.h"
 
 static void test_csv(void **state)
 {

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "rules.h"
+#include "rules/rules.h"
 
 static void test_addresses(void **state)
 {

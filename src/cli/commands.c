@@ -1,0 +1,137 @@
+#include "cli/commands.h"
+
+#include <argp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "probe/probe.h"
+#include "rules/rules.h"
+#include "testbed/testbed.h"
+#include "util.h"
+
+static FILE *devnull;
+static char command_name[64];
+
+enum { OPT_USAGE = 0x1000 };
+
+/* Our own --help, --usage and --version (ARGP_NO_HELP drops argp's): argp's
+ * would print "Usage: nfcost [OPTION...]", naming the program after argv[0],
+ * which must stay "nfcost" for getopt's messages. */
+static const struct argp_option help_options[] = {
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", 0 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
+	{ 0 }
+};
+
+static error_t quiet_parent(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		/* getopt already printed "nfcost: unrecognized option ..." as one
+		 * line; argp's extra "Try ..." line goes nowhere. */
+		if (devnull)
+			state->err_stream = devnull;
+		state->child_inputs[0] = state->input;
+		return 0;
+	case '?':
+		state->name = command_name;
+		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP);
+		return 0;
+	case OPT_USAGE:
+		state->name = command_name;
+		argp_state_help(state, state->out_stream, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		return 0;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(EXIT_OK);
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+int command_parse(const struct argp *argp, int argc, char **argv, void *input)
+{
+	struct argp_child children[] = { { argp, 0, NULL, 0 }, { 0 } };
+	struct argp parent = { help_options, quiet_parent, NULL, NULL, children,
+			       NULL, NULL };
+	char *saved = argv[0];
+	int err;
+
+	if (!devnull)
+		devnull = fopen("/dev/null", "we");
+	snprintf(command_name, sizeof(command_name), "nfcost %s", saved);
+	argv[0] = "nfcost"; /* so messages start "nfcost:" */
+	err = argp_parse(&parent, argc, argv, ARGP_NO_HELP, NULL, input);
+	argv[0] = saved;
+	return err;
+}
+
+void usage_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nf_verr(fmt, ap);
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+void arg_backend(const char *arg, enum rules_backend *out)
+{
+	if (!rules_backend_parse(arg, out))
+		usage_fail("unknown backend '%s': use %s", arg, rules_backend_names());
+}
+
+void arg_shape(const char *arg, enum rules_shape *out)
+{
+	if (!rules_shape_parse(arg, out))
+		usage_fail("unknown shape '%s': use %s", arg, rules_shape_names());
+}
+
+void arg_tracer(const char *arg, enum probe_tracer *out)
+{
+	if (!probe_tracer_parse(arg, out))
+		usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
+}
+
+void arg_hook(const char *arg, enum rules_hook *out)
+{
+	if (!rules_hook_parse(arg, out))
+		usage_fail("unknown hook '%s': use output, input or forward", arg);
+}
+
+void arg_testbed_name(const char *arg, const char **out)
+{
+	if (!testbed_name_valid(arg))
+		usage_fail("invalid testbed name '%s': use 1 to %d letters, digits or '_'", arg,
+			   TESTBED_NAME_MAX);
+	*out = arg;
+}
+
+bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, const char **out,
+			   bool *no_plot)
+{
+	switch (key) {
+	case OPT_EXP_BACKEND:
+		arg_backend(arg, &cfg->backend);
+		return true;
+	case OPT_EXP_SHAPE:
+		arg_shape(arg, &cfg->shape);
+		return true;
+	case OPT_EXP_TRACER:
+		arg_tracer(arg, &cfg->tracer);
+		return true;
+	case OPT_EXP_HOOK:
+		arg_hook(arg, &cfg->hook);
+		return true;
+	case OPT_EXP_OUT:
+		*out = arg;
+		return true;
+	case OPT_EXP_NO_PLOT:
+		*no_plot = true;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,47 @@
+/* commands: one entry point per `nfcost COMMAND`; each parses its own
+ * arguments (argp) and returns the process exit status (0, 1 or 2). */
+#ifndef NFCOST_COMMANDS_H
+#define NFCOST_COMMANDS_H
+
+#include <stdbool.h>
+
+#include "experiments/experiment.h"
+#include "probe/probe.h"
+#include "rules/rules.h"
+
+int cmd_testbed(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_live(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+
+struct argp;
+struct argp_state;
+/* argp_parse for a command, so that every usage error is ONE line on stderr
+ * ("nfcost: ...") and exit 2; argv[0] is the command's name. */
+int command_parse(const struct argp *argp, int argc, char **argv, void *input);
+/* A usage error found while parsing: one line, exit 2. */
+void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Option values several commands take; each exits 2 with one line on junk. */
+void arg_backend(const char *arg, enum rules_backend *out);
+void arg_shape(const char *arg, enum rules_shape *out);
+void arg_tracer(const char *arg, enum probe_tracer *out);
+void arg_hook(const char *arg, enum rules_hook *out);
+void arg_testbed_name(const char *arg, const char **out);
+
+/* Keys of the options sweep, compare and live share (each lists them in its
+ * own argp_option table, with its own help text). */
+enum {
+	OPT_EXP_BACKEND = 0x2000, OPT_EXP_SHAPE, OPT_EXP_TRACER, OPT_EXP_HOOK, OPT_EXP_OUT,
+	OPT_EXP_NO_PLOT
+};
+/* Parses one of those options into cfg, *out or *no_plot; false when key is
+ * not one of them. */
+bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, const char **out,
+			   bool *no_plot);
+
+#endif

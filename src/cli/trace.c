@@ -1,0 +1,411 @@
+/* `nfcost trace`: per-packet time in the netfilter hooks of one namespace,
+ * one block (or JSON object) per interval, until -d ends or Ctrl-C. It only
+ * observes: it never changes a firewall. */
+#include <argp.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "probe/probe.h"
+#include "testbed/testbed.h"
+#include "util.h"
+
+enum {
+	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_FAMILY, OPT_BY, OPT_HIST, OPT_JSON,
+	OPT_CALIBRATE, OPT_READY_FILE
+};
+
+struct trace_args {
+	struct probe_opts popts;
+	char netns_buf[512];
+	double interval_s, duration_s; /* duration 0: until a signal */
+	int by;
+	bool hist, json, calibrate, verbose;
+	const char *ready_file;
+};
+
+static const struct argp_option trace_options[] = {
+	{ "tracer", OPT_TRACER, "T", 0, "auto|fentry|kprobe|nfhook (default auto)", 0 },
+	{ "interval", 'i', "SECS", 0, "Print every SECS seconds (default 1)", 0 },
+	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds (default: at Ctrl-C)", 0 },
+	{ "netns", OPT_NETNS, "NAME|PATH", 0,
+	  "Namespace to trace: /run/netns/NAME or a path (default: this one)", 0 },
+	{ "hook", OPT_HOOK, "H", 0,
+	  "prerouting|input|forward|output|postrouting|all (default output)", 0 },
+	{ "family", OPT_FAMILY, "ipv4|ipv6", 0, "Protocol family of the hooks (default ipv4)", 0 },
+	{ "by", OPT_BY, "comm|hook", 0, "Also count packets per process name or per hook", 0 },
+	{ "hist", OPT_HIST, NULL, 0, "Add a log2 histogram of the latency", 0 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON object per interval on stdout", 0 },
+	{ "calibrate", OPT_CALIBRATE, NULL, 0,
+	  "First measure the tracer's own cost on an empty chain (temporary testbed)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ "ready-file", OPT_READY_FILE, "PATH", OPTION_HIDDEN, "Written once attached", 0 },
+	{ 0 }
+};
+
+static error_t trace_parse(int key, char *arg, struct argp_state *state)
+{
+	struct trace_args *a = state->input;
+
+	switch (key) {
+	case OPT_TRACER:
+		arg_tracer(arg, &a->popts.tracer);
+		break;
+	case 'i':
+		if (!parse_double(arg, 0.1, 86400, &a->interval_s))
+			usage_fail("-i takes seconds from 0.1 to 86400, got '%s'", arg);
+		break;
+	case 'd':
+		if (!parse_double(arg, 0.1, 31536000, &a->duration_s))
+			usage_fail("-d takes seconds from 0.1 up, got '%s'", arg);
+		break;
+	case OPT_NETNS:
+		if (!*arg)
+			usage_fail("--netns needs a namespace name or path");
+		if (strchr(arg, '/'))
+			snprintf(a->netns_buf, sizeof(a->netns_buf), "%s", arg);
+		else
+			snprintf(a->netns_buf, sizeof(a->netns_buf), "%s/%s", TESTBED_NETNS_DIR, arg);
+		if (access(a->netns_buf, F_OK))
+			usage_fail("no network namespace %s (%s): 'ip netns list' shows the "
+				   "named ones", a->netns_buf, strerror(errno));
+		a->popts.netns_path = a->netns_buf;
+		break;
+	case OPT_HOOK:
+		if (!probe_hook_parse(arg, &a->popts.hook))
+			usage_fail("unknown hook '%s': use prerouting, input, forward, output, "
+				   "postrouting or all", arg);
+		break;
+	case OPT_FAMILY:
+		if (!probe_family_parse(arg, &a->popts.family))
+			usage_fail("unknown family '%s': use ipv4 or ipv6", arg);
+		break;
+	case OPT_BY:
+		if (!strcmp(arg, "comm"))
+			a->by = PROBE_BY_COMM;
+		else if (!strcmp(arg, "hook"))
+			a->by = PROBE_BY_HOOK;
+		else
+			usage_fail("--by takes comm or hook, got '%s'", arg);
+		break;
+	case OPT_HIST:
+		a->hist = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_CALIBRATE:
+		a->calibrate = true;
+		break;
+	case 'v':
+		a->verbose = true;
+		break;
+	case OPT_READY_FILE:
+		a->ready_file = arg;
+		break;
+	case ARGP_KEY_ARG:
+		usage_fail("trace takes no arguments, got '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void catch_signals(void)
+{
+	/* Ctrl-C or SIGTERM: the sleep returns at once and we detach promptly. */
+	catch_stop_signals();
+	/* A closed pipe ends the run through a failed write, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Prints first + text wrapped at 80 columns, continuation lines indented. */
+static void print_folded(FILE *f, const char *first, const char *text, const char *indent)
+{
+	size_t col = strlen(first), ind = strlen(indent);
+	bool line_start = true;
+
+	fputs(first, f);
+	while (*text) {
+		size_t w = strcspn(text, " ");
+		if (!line_start && col + 1 + w > 80) {
+			fprintf(f, "\n%s", indent);
+			col = ind;
+			line_start = true;
+		}
+		if (!line_start) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)w, text);
+		col += w;
+		line_start = false;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
+}
+
+static json_object *json_ns(double v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.1f", v);
+	return json_object_new_double_s(v, s);
+}
+
+static json_object *window_json(const struct trace_args *a, const struct probe_window *w,
+				double t_start, const char *tracer, const char *note,
+				const char *netns, const char *hook,
+				const struct probe_calibration *cal)
+{
+	json_object *o = json_object_new_object();
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+	json_object_object_add(o, "type", json_object_new_string("interval"));
+	json_object_object_add(o, "time", json_object_new_string(clock));
+	json_object_object_add(o, "t_start_s", json_ns(t_start));
+	json_object_object_add(o, "seconds", json_ns(w->seconds));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
+	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
+	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
+	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));
+	json_object_object_add(o, "p99_ns", json_ns(w->p99_ns));
+	json_object_object_add(o, "min_ns", json_object_new_int64((int64_t)w->min_ns));
+	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)w->max_ns));
+	json_object_object_add(o, "unmatched", json_object_new_int64((int64_t)w->unmatched));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)w->dropped));
+	json_object_object_add(o, "tracer", json_object_new_string(tracer));
+	json_object_object_add(o, "tracer_note", json_object_new_string(note));
+	json_object_object_add(o, "netns", json_object_new_string(netns));
+	json_object_object_add(o, "hook", json_object_new_string(hook));
+	json_object_object_add(o, "family",
+			       json_object_new_string(probe_family_name(a->popts.family)));
+	/* Every traced hook, zeros included: "0 entered" is an answer too. */
+	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
+	for (int i = 0; i < PROBE_HOOKS; i++) {
+		if (a->popts.hook != PROBE_HOOKS && a->popts.hook != (enum probe_hook)i)
+			continue;
+		const char *name = probe_hook_name((enum probe_hook)i);
+		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
+		json_object_object_add(entered, name,
+				       json_object_new_int64((int64_t)w->entered_hook[i]));
+	}
+	json_object_object_add(o, "lost_by_hook", lost);
+	json_object_object_add(o, "entered_by_hook", entered);
+	if (a->by == PROBE_BY_COMM) {
+		json_object *c = json_object_new_object();
+		for (int i = 0; i < w->n_comms; i++)
+			json_object_object_add(c, w->comms[i].comm,
+					       json_object_new_int64((int64_t)w->comms[i].count));
+		if (w->comm_other)
+			json_object_object_add(c, "(other)",
+					       json_object_new_int64((int64_t)w->comm_other));
+		json_object_object_add(o, "comms", c);
+	} else if (a->by == PROBE_BY_HOOK) {
+		json_object *h = json_object_new_object();
+		for (int i = 0; i < PROBE_HOOKS; i++)
+			if (w->hook_count[i])
+				json_object_object_add(h, probe_hook_name((enum probe_hook)i),
+						       json_object_new_int64((int64_t)w->hook_count[i]));
+		json_object_object_add(o, "hooks", h);
+	}
+	if (a->hist) {
+		/* [low_ns, high_ns (exclusive), packets] for every non-empty slot */
+		json_object *h = json_object_new_array();
+		for (unsigned int i = 0; i < HIST_SLOTS; i++) {
+			if (!w->hist[i])
+				continue;
+			json_object *b = json_object_new_array();
+			json_object_array_add(b, json_object_new_uint64(hist_slot_low(i)));
+			json_object_array_add(b, json_object_new_uint64(hist_slot_high(i)));
+			json_object_array_add(b, json_object_new_uint64(w->hist[i]));
+			json_object_array_add(h, b);
+		}
+		json_object_object_add(o, "hist", h);
+	}
+	if (cal) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "tracer",
+				       json_object_new_string(probe_tracer_name(cal->tracer)));
+		json_object_object_add(c, "empty_chain_avg_ns", json_ns(cal->empty_chain_avg_ns));
+		json_object_object_add(c, "empty_chain_p50_ns", json_ns(cal->empty_chain_p50_ns));
+		json_object_object_add(c, "packets", json_object_new_int64((int64_t)cal->packets));
+		json_object_object_add(o, "calibration", c);
+	}
+	return o;
+}
+
+static int write_ready_file(const char *path, const char *tracer)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d %s\n", (int)getpid(), tracer);
+	return fclose(f);
+}
+
+/* Sleeps until monotonic time t, or until SIGINT/SIGTERM. */
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct argp argp = {
+		trace_options, trace_parse, NULL,
+		"Measure the time every packet spends in the netfilter hooks of a network "
+		"namespace (nf_hook_slow), with eBPF, and print it every interval: packet "
+		"count, average, p50/p90/p99 and packets the hooks never let through. It "
+		"only observes; it changes no firewall.\v"
+		"Tracers: fentry (fentry/fexit on nf_hook_slow), kprobe (kprobe/kretprobe), "
+		"nfhook (BPF netfilter programs at the first and last priority of the hook, "
+		"Linux >= 6.4). auto takes the first that works and says why it skipped the "
+		"others.\n\n"
+		"Examples:\n"
+		"  nfcost trace --netns nfcost-lab-cli          # the testbed's OUTPUT hook\n"
+		"  nfcost trace --netns nfcost-lab-cli --by comm --hist\n"
+		"  nfcost trace -i 1 -d 10 --json --netns nfcost-lab-cli\n"
+		"  nfcost trace --family ipv6 --hook all --by hook  # this namespace's IPv6\n"
+		"  nfcost trace --calibrate -d 5                # the tracer's own cost first",
+		NULL, NULL, NULL
+	};
+	struct trace_args a = {
+		.popts = { .tracer = TRACER_AUTO, .hook = PROBE_LOCAL_OUT },
+		.interval_s = 1,
+	};
+	struct probe_calibration cal;
+	struct probe_window w, total;
+	struct probe *p = NULL;
+	char why[768], netns[256], hook_label[32], start_line[512];
+	const char *tracer, *hook;
+	bool have_cal = false;
+	FILE *info;
+	int rc;
+
+	command_parse(&argp, argc, argv, &a);
+	if ((rc = require_root("nfcost trace")))
+		return rc;
+	probe_set_verbose(a.verbose);
+	a.popts.by_comm = a.by == PROBE_BY_COMM;
+	/* With --json, stdout carries only the interval objects. */
+	info = a.json ? stderr : stdout;
+	catch_signals();
+
+	if (a.calibrate) {
+		if (probe_calibrate_ex(a.popts.tracer, &cal, why, sizeof(why))) {
+			if (why[0])
+				nf_err("calibration failed: %s", why);
+			return EXIT_RUNTIME;
+		}
+		have_cal = true;
+		fprintf(info, "Calibration: %s measures %.0f ns per packet on an empty chain "
+			"(p50 %.0f ns, %llu packets)\n", probe_tracer_name(cal.tracer),
+			cal.empty_chain_avg_ns, cal.empty_chain_p50_ns,
+			(unsigned long long)cal.packets);
+		fflush(info);
+		if (stop_requested)
+			return EXIT_OK;
+	}
+
+	p = probe_open(&a.popts, why, sizeof(why));
+	if (!p) {
+		nf_err("%s", why);
+		return EXIT_RUNTIME;
+	}
+	tracer = probe_tracer_name(probe_tracer(p));
+	hook = probe_hook_name(a.popts.hook);
+	probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
+	/* IPv4 is what the testbed carries; only the other family is named. */
+	snprintf(hook_label, sizeof(hook_label), "%s%s",
+		 a.popts.family == PROBE_IPV6 ? "IPv6 " : "", hook);
+	snprintf(start_line, sizeof(start_line),
+		 "Tracing nf_hook_slow via %s in netns %s (%s)... Ctrl-C to stop.", tracer, netns,
+		 hook_label);
+	print_folded(info, "", start_line, "  ");
+	if (probe_selection_note(p)[0]) {
+		char line[600];
+		const char *s = probe_selection_note(p);
+		/* One skipped tracer per line: "fentry: why; kprobe: why". */
+		while (*s) {
+			size_t n = strcspn(s, ";");
+			snprintf(line, sizeof(line), "%.*s", (int)n, s);
+			print_folded(info, "  skipped ", line, "    ");
+			s += n;
+			while (*s == ';' || *s == ' ')
+				s++;
+		}
+	}
+	fflush(info);
+	if (a.ready_file && write_ready_file(a.ready_file, tracer)) {
+		nf_err("cannot write the ready file %s: %s", a.ready_file, strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+
+	memset(&total, 0, sizeof(total));
+	double t0 = now_monotonic(), end = a.duration_s > 0 ? t0 + a.duration_s : 0;
+	double win_start = t0;
+	for (int k = 1;; k++) {
+		double next = t0 + k * a.interval_s;
+		bool last = false;
+		if (end && next >= end) {
+			next = end;
+			last = true;
+		}
+		sleep_until(next);
+		double now = now_monotonic();
+		if (stop_requested)
+			last = true;
+		if ((rc = probe_read_window(p, &w))) {
+			nf_err("cannot read the probe's statistics: %s", strerror(-rc));
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		probe_window_add(&total, &w);
+		if (a.json) {
+			json_object *o = window_json(&a, &w, win_start - t0, tracer,
+						     probe_selection_note(p), netns, hook,
+						     have_cal ? &cal : NULL);
+			printf("%s\n", json_object_to_json_string_ext(
+				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			probe_print_window(stdout, &w, win_start - t0, hook_label, netns, tracer,
+					   a.by);
+			if (a.hist && w.count) {
+				probe_print_hist(stdout, w.hist);
+				putchar('\n');
+			}
+		}
+		win_start = now;
+		if (fflush(stdout) || ferror(stdout))
+			last = true; /* nobody reads us any more */
+		if (last)
+			break;
+	}
+	fprintf(info, "Detaching. %.1f s: count %llu avg %.0f ns p50 %.0f ns p99 %.0f ns "
+		"unmatched %llu\n", now_monotonic() - t0, (unsigned long long)total.count,
+		total.avg_ns, total.p50_ns, total.p99_ns, (unsigned long long)total.unmatched);
+	rc = EXIT_OK;
+out:
+	probe_close(p);
+	return rc;
+}

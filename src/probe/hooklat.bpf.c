@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hooklat: the kernel side of the probe: per-packet time spent in the
+ * netfilter hooks, three ways (user space loads exactly one of them):
+ *   fentry  fentry/fexit on nf_hook_slow
+ *   kprobe  kprobe/kretprobe on nf_hook_slow
+ *   nfhook  two BPF_PROG_TYPE_NETFILTER programs, linked at the first and
+ *           the last priority of a hook inside the measured namespace
+ * Every tracer feeds the same per-CPU window statistics (hooklat.h). */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "probe/hooklat.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u32 targ_netns = 0;    /* ns.inum of the measured namespace */
+const volatile __u32 targ_hooks = 1 << 3; /* bit per NF_INET_* hook (LOCAL_OUT) */
+const volatile __u32 targ_pf = 2;       /* NFPROTO_IPV4 */
+const volatile bool by_comm = false;
+
+/* Written by user space while attached: the statistics buffer programs add
+ * to (flipped once per window), and when the last program was attached. */
+__u32 cur_buf = 0;
+__u64 armed_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HOOKLAT_BUFS);
+	__type(key, __u32);
+	__type(value, struct hooklat_stats);
+} stats SEC(".maps");
+
+/* Start times by (skb, hook): a softirq that runs a hook for another packet
+ * on the same CPU in the middle of ours has another key. LRU, so starts of
+ * packets that never reach the end (drops) cannot fill it up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HOOKLAT_MAX_INFLIGHT);
+	__type(key, struct hooklat_start_key);
+	__type(value, __u64);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, HOOKLAT_BUFS * HOOKLAT_MAX_COMMS);
+	__type(key, struct hooklat_comm_key);
+	__type(value, __u64);
+} comms SEC(".maps");
+
+/* kprobe only: kretprobe gets no arguments, so every task keeps a stack of
+ * the nf_hook_slow calls it is inside of, keyed by its task_struct (not its
+ * pid: the idle tasks of all CPUs share pid 0). Calls of one task can only
+ * nest through interrupts on the CPU it runs on, and the interrupting call
+ * returns before the interrupted one resumes, so one task's calls return in
+ * LIFO order even when the task migrates between them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HOOKLAT_MAX_TASKS);
+	__type(key, __u64);
+	__type(value, struct hooklat_task_stack);
+} kstack SEC(".maps");
+
+static __always_inline struct hooklat_stats *cur_stats(__u32 *buf)
+{
+	*buf = cur_buf & (HOOKLAT_BUFS - 1);
+	return bpf_map_lookup_elem(&stats, buf);
+}
+
+static __always_inline void count_unmatched(__u64 n)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (s)
+		__sync_fetch_and_add(&s->unmatched, n);
+}
+
+/* An end without a start: its start was evicted or skipped (the kernel
+ * skips a program that would recurse on one CPU), unless the packet was
+ * already in the hooks when we attached. */
+static __always_inline void count_orphan(__u64 now)
+{
+	__u64 armed = armed_ns;
+
+	if (armed && now > armed + HOOKLAT_GRACE_NS)
+		count_unmatched(1);
+}
+
+/* A verdict other than 1 (fentry/kprobe): the packet never left hook. */
+static __always_inline void count_dropped(__u32 hook)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->dropped, 1);
+	__sync_fetch_and_add(&s->lost_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+}
+
+static __always_inline void count_entered(__u32 hook)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (s)
+		__sync_fetch_and_add(&s->entered_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+}
+
+/* nfhook: a start overwritten before its end, so its packet never left. */
+static __always_inline void count_lost_start(__u32 hook)
+{
+	__u32 buf;
+	struct hooklat_stats *s = cur_stats(&buf);
+
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->unmatched, 1);
+	__sync_fetch_and_add(&s->lost_hook[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+}
+
+/* *p = min(*p, v) or max, safe against a softirq on this CPU that updates
+ * *p between our read and our write (cmpxchg, BPF ISA v3). A failed swap
+ * means a nested update went in; a few retries settle it. */
+static __always_inline void store_extreme(__u64 *p, __u64 v, bool is_max)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 old = *p;
+
+		if (is_max ? v <= old : v >= old)
+			return;
+		if (__sync_val_compare_and_swap(p, old, v) == old)
+			return;
+	}
+}
+
+/* Adds one timed packet. Every update is atomic because a softirq on this
+ * CPU may record in the middle of an interrupted task's update. */
+static __always_inline void record(__u64 delta, __u32 hook)
+{
+	struct hooklat_comm_key ck = {};
+	__u64 one = 1, *cnt;
+	struct hooklat_stats *s;
+	unsigned int slot;
+	__u32 buf;
+
+	s = cur_stats(&buf);
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->count, 1);
+	__sync_fetch_and_add(&s->sum_ns, delta);
+	store_extreme(&s->min_ns, delta, false);
+	store_extreme(&s->max_ns, delta, true);
+	__sync_fetch_and_add(&s->hook_count[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
+	slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */
+	__sync_fetch_and_add(&s->hist[slot & (HOOKLAT_HIST_ROOM - 1)], 1);
+
+	if (!by_comm)
+		return;
+	ck.buf = buf;
+	bpf_get_current_comm(ck.comm, sizeof(ck.comm));
+	cnt = bpf_map_lookup_elem(&comms, &ck);
+	if (cnt) {
+		__sync_fetch_and_add(cnt, 1);
+		return;
+	}
+	/* A new name; if another context inserted it first, add to that. */
+	if (bpf_map_update_elem(&comms, &ck, &one, BPF_NOEXIST) == 0)
+		return;
+	cnt = bpf_map_lookup_elem(&comms, &ck);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
+		__sync_fetch_and_add(&s->comm_lost, 1);
+}
+
+/* overwrite_lost: an overwritten start means a packet that never left the
+ * hook (nfhook, where drops leave starts behind); with fentry it only means
+ * a skipped fexit, since drops are seen there as verdicts. */
+static __always_inline void start(__u64 skb, __u32 hook, bool overwrite_lost)
+{
+	struct hooklat_start_key key = { .skb = skb, .hook = hook };
+	__u64 ts = bpf_ktime_get_ns();
+
+	/* The key is still there: that packet never reached the end (dropped
+	 * or stolen, or its end was skipped), and its skb is being reused. */
+	if (bpf_map_update_elem(&starts, &key, &ts, BPF_NOEXIST)) {
+		if (overwrite_lost)
+			count_lost_start(hook);
+		else
+			count_unmatched(1);
+		if (bpf_map_update_elem(&starts, &key, &ts, BPF_ANY))
+			return;
+	}
+	count_entered(hook);
+}
+
+/* ret: nf_hook_slow's verdict, 1 when the packet may continue; < 0 when a
+ * hook dropped it, 0 when one stole or queued it. */
+static __always_inline void end(__u64 skb, __u32 hook, int ret)
+{
+	struct hooklat_start_key key = { .skb = skb, .hook = hook };
+	__u64 now = bpf_ktime_get_ns(), *tsp;
+
+	tsp = bpf_map_lookup_elem(&starts, &key);
+	if (!tsp) {
+		count_orphan(now);
+		return;
+	}
+	if (ret == 1)
+		record(now - *tsp, hook);
+	else
+		count_dropped(hook);
+	bpf_map_delete_elem(&starts, &key);
+}
+
+/* Is this call one we measure? Its hook number goes to *hook. */
+static __always_inline bool wanted(struct nf_hook_state *state, __u32 *hook)
+{
+	__u32 h = BPF_CORE_READ(state, hook);
+
+	if (h >= HOOKLAT_HOOKS || !(targ_hooks & (1u << h)))
+		return false;
+	if (BPF_CORE_READ(state, pf) != targ_pf)
+		return false;
+	if (BPF_CORE_READ(state, net, ns.inum) != targ_netns)
+		return false;
+	*hook = h;
+	return true;
+}
+
+/* --- fentry/fexit --- */
+
+SEC("fentry/nf_hook_slow")
+int BPF_PROG(nfc_fentry, struct sk_buff *skb, struct nf_hook_state *state)
+{
+	__u32 hook;
+
+	if (wanted(state, &hook))
+		start((__u64)skb, hook, false);
+	return 0;
+}
+
+SEC("fexit/nf_hook_slow")
+int BPF_PROG(nfc_fexit, struct sk_buff *skb, struct nf_hook_state *state,
+	     const struct nf_hook_entries *e, unsigned int s, int ret)
+{
+	__u32 hook;
+
+	if (wanted(state, &hook))
+		end((__u64)skb, hook, ret);
+	return 0;
+}
+
+/* --- kprobe/kretprobe --- */
+
+SEC("kprobe/nf_hook_slow")
+int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
+{
+	__u64 task = bpf_get_current_task();
+	struct hooklat_task_stack *st, fresh = {};
+	__u32 hook = 0, d;
+	bool w = wanted(state, &hook);
+
+	st = bpf_map_lookup_elem(&kstack, &task);
+	if (!st) {
+		bpf_map_update_elem(&kstack, &task, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&kstack, &task);
+		if (!st)
+			return 0; /* the return finds an empty stack and says so */
+	}
+	d = st->depth;
+	if (d >= HOOKLAT_MAX_DEPTH) {
+		/* Only returns the kernel missed (more calls in flight than
+		 * the kretprobe's maxactive) leave frames behind: drop them. */
+		__u64 lost = 0;
+#pragma unroll
+		for (int i = 0; i < HOOKLAT_MAX_DEPTH; i++)
+			lost += st->f[i].ts != 0;
+		if (lost)
+			count_unmatched(lost);
+		d = 0;
+	}
+	d &= HOOKLAT_MAX_DEPTH - 1;
+	st->f[d].hook = hook;
+	st->depth = d + 1;
+	st->f[d].ts = w ? bpf_ktime_get_ns() : 0;
+	if (w)
+		count_entered(hook);
+	return 0;
+}
+
+SEC("kretprobe/nf_hook_slow")
+int BPF_KRETPROBE(nfc_kretprobe, int ret)
+{
+	__u64 task = bpf_get_current_task(), now = bpf_ktime_get_ns(), ts;
+	struct hooklat_task_stack *st;
+	__u32 d, hook;
+
+	st = bpf_map_lookup_elem(&kstack, &task);
+	if (!st || st->depth == 0) {
+		count_orphan(now);
+		return 0;
+	}
+	d = (st->depth - 1) & (HOOKLAT_MAX_DEPTH - 1);
+	ts = st->f[d].ts;
+	hook = st->f[d].hook;
+	st->depth = d;
+	if (!ts)
+		return 0;
+	if (ret == 1)
+		record(now - ts, hook);
+	else
+		count_dropped(hook);
+	return 0;
+}
+
+/* --- BPF netfilter programs ---
+ * libbpf 1.1 has no netfilter section, so these sit in "socket" and user
+ * space sets their type (BPF_PROG_TYPE_NETFILTER) before loading them. A
+ * packet a hook drops never reaches the last program: it stays a start and
+ * is counted unmatched when its skb is reused. */
+
+SEC("socket")
+int nfc_nf_first(struct bpf_nf_ctx *ctx)
+{
+	start((__u64)ctx->skb, ctx->state->hook, true);
+	return 1; /* NF_ACCEPT */
+}
+
+SEC("socket")
+int nfc_nf_last(struct bpf_nf_ctx *ctx)
+{
+	end((__u64)ctx->skb, ctx->state->hook, 1);
+	return 1; /* NF_ACCEPT */
+}

@@ -1,0 +1,82 @@
+/* hooklat: the types and limits shared by the hook-latency BPF programs
+ * (hooklat.bpf.c) and the probe module that loads them (probe.c): the per-CPU
+ * statistics of one window, the keys of the in-flight maps and the per-task
+ * return stack of the kprobe tracer. Included by both sides, so it only uses
+ * __u* types. */
+#ifndef NFCOST_HOOKLAT_H
+#define NFCOST_HOOKLAT_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#include "probe/hist.h"
+
+#define HOOKLAT_HOOKS 5           /* NF_INET_PRE_ROUTING .. NF_INET_POST_ROUTING */
+#define HOOKLAT_BUFS 2            /* statistics double buffer, see probe.c */
+#define HOOKLAT_MAX_INFLIGHT 16384 /* packets between entry and exit at once */
+#define HOOKLAT_MAX_COMMS 1024    /* process names per window buffer */
+#define HOOKLAT_MAX_TASKS 8192    /* tasks with a kprobe return stack */
+#define HOOKLAT_MAX_DEPTH 8       /* nested nf_hook_slow calls per task (power of 2) */
+#define HOOKLAT_COMM_LEN 16
+/* Array sizes are powers of two so the BPF side can bound an index with a
+ * mask, which every verifier version follows (a compare on a copy of the
+ * register is lost on older ones, such as 6.1's). */
+#define HOOKLAT_HOOK_ROOM 8
+#define HOOKLAT_HIST_ROOM 512
+#if HIST_SLOTS > HOOKLAT_HIST_ROOM
+#error "HOOKLAT_HIST_ROOM must hold HIST_SLOTS"
+#endif
+/* Ends that find no start this soon after attaching belong to packets that
+ * were already inside the hooks when the start program was attached. */
+#define HOOKLAT_GRACE_NS 10000000ULL
+/* No packet spends this long in the hooks: a start this old was dropped. */
+#define HOOKLAT_STALE_NS 100000000ULL
+
+/* One CPU's statistics of one window. min_ns starts at ~0 (user space resets
+ * it), everything else at 0. */
+struct hooklat_stats {
+	__u64 count;      /* packets timed (the hooks let them through) */
+	__u64 sum_ns;
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 unmatched;  /* starts without end, ends without start */
+	__u64 dropped;    /* fentry/kprobe: verdict drop, stolen or queued */
+	__u64 comm_lost;  /* timed packets the comm map had no room for */
+	__u64 hook_count[HOOKLAT_HOOK_ROOM]; /* [HOOKLAT_HOOKS..] stay 0 */
+	/* Per hook, like hook_count: starts recorded, and packets that entered
+	 * and never left (nfhook: a start overwritten by a new one; fentry and
+	 * kprobe: a verdict other than 1). Stale starts are user space's. */
+	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
+	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
+	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
+};
+
+/* In-flight start of one packet in one hook (fentry and nfhook). */
+struct hooklat_start_key {
+	__u64 skb;
+	__u32 hook;
+	__u32 pad;
+};
+
+struct hooklat_comm_key {
+	__u32 buf;
+	char comm[HOOKLAT_COMM_LEN];
+};
+
+/* kprobe: one nf_hook_slow call a task has entered and not yet left.
+ * ts == 0: a call that is not traced (other namespace, hook or family);
+ * it is pushed anyway so that its return pops the right frame. */
+struct hooklat_frame {
+	__u64 ts;
+	__u32 hook;
+	__u32 pad;
+};
+
+struct hooklat_task_stack {
+	__u32 depth;
+	__u32 pad;
+	struct hooklat_frame f[HOOKLAT_MAX_DEPTH];
+};
+
+#endif

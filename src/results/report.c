@@ -1,0 +1,283 @@
+#include "results/report.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef NFCOST_DATADIR
+#define NFCOST_DATADIR "/usr/local/share/nfcost"
+#endif
+
+const char *report_growth_verdict(const struct sweep_summary *s)
+{
+	double growth, base;
+
+	if (!s->fit_ok)
+		return "undetermined";
+	/* Flat: over the whole range the average grows by less than a tenth of the
+	 * empty chain's (at least 1 ns), or the slope's interval reaches zero
+	 * while the growth stays below the empty chain's own time. The second
+	 * guard matters with few steps: one noisy step widens the interval of a
+	 * chain that clearly grows. */
+	growth = s->fit.slope * (double)(s->max_rules - s->min_rules);
+	base = isfinite(s->baseline_lat_ns) ? fabs(s->baseline_lat_ns) : 0;
+	if (growth < fmax(1.0, 0.1 * base) ||
+	    (isfinite(s->fit.slope_ci95_lo) && s->fit.slope_ci95_lo <= 0 && growth < base))
+		return "flat";
+	/* An interrupt landing inside the hooks adds tens of µs to one packet and
+	 * can lift a step's average; the median ignores it. A median that stays
+	 * within a quarter of the empty chain's is flat whatever the averages say. */
+	if (isfinite(s->baseline_p50_ns) && isfinite(s->max_rules_p50_ns) && s->baseline_p50_ns > 0 &&
+	    s->max_rules_p50_ns - s->baseline_p50_ns < fmax(1.0, 0.25 * s->baseline_p50_ns))
+		return "flat";
+	if (s->fit.n < 3) /* any two points lie on a line */
+		return "growing";
+	if (s->fit.r2 >= 0.9 && !s->fit.quad_significant)
+		return "linear";
+	if (s->fit.r2 >= 0.9)
+		return "mostly linear";
+	return "growing, not linear";
+}
+
+/* Ends the "mostly linear" paragraph: how the cost per rule differs
+ * between the short and the long chain, and the likely reasons. */
+static void write_half_slopes(FILE *f, const struct sweep_summary *s)
+{
+	double lo = s->slope_lower_half, hi = s->slope_upper_half;
+
+	if (!isfinite(lo) || !isfinite(hi) || lo <= 0 || hi <= 0) {
+		fprintf(f, ", but the cost per rule is not quite constant.\n\n");
+		return;
+	}
+	fprintf(f, ", but a rule does not cost the same everywhere: %.2f ns per rule up to "
+		   "%ld rules, %.2f ns beyond (%+.0f %%). ", lo, s->mid_rules, hi,
+		100.0 * (hi / lo - 1));
+	if (hi > lo)
+		fprintf(f, "Rules cost more in the longer chain: once the rule set outgrows "
+			   "the CPU caches, more of the walk waits for memory. Load that grew "
+			   "during the run would look the same: --repeat tells the two "
+			   "apart.\n\n");
+	else
+		fprintf(f, "Rules cost less in the longer chain, which the walk itself does "
+			   "not explain: look for load or frequency changes early in the run "
+			   "(--repeat, longer -d).\n\n");
+}
+
+static void fmt_opt(char *buf, size_t len, double v, const char *unit)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.1f %s", v, unit);
+	else
+		snprintf(buf, len, "n/a");
+}
+
+/* Drop mode: the path of the test datagrams ends at a hook, not at the server. */
+static void write_drops(FILE *f, const struct step_drops *d)
+{
+	int cut = results_cut_hook(d);
+
+	fprintf(f, "## Where is the path cut?\n\n");
+	fprintf(f, "The last rule matches the test traffic with DROP. %ld UDP datagrams were sent; "
+		   "sendto() refused %ld with EPERM, the sign of a drop in OUTPUT.\n\n", d->sent,
+		d->send_eperm);
+	if (cut < 0)
+		fprintf(f, "The probe saw no packet stop in a hook.\n\n");
+	else
+		fprintf(f, "**At %s**: %llu packets entered it and never left (they walked every "
+			   "rule and the last one dropped them).\n\n", probe_hook_name(cut),
+			(unsigned long long)d->lost[cut]);
+	fprintf(f, "| hook | entered | never left |\n|---|---:|---:|\n");
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		fprintf(f, "| %s | %llu | %llu |\n", probe_hook_name(h),
+			(unsigned long long)d->entered[h], (unsigned long long)d->lost[h]);
+	fprintf(f, "\nPer step: drops.csv.\n\n");
+}
+
+int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
+		       const struct step_row *rows, size_t n, bool have_figure,
+		       const struct step_drops *drops)
+{
+	char path[4096], a[64], b[64];
+	const char *verdict = report_growth_verdict(s);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	fprintf(f, "# nfcost sweep: %s, %s rules, %s hook\n\n", m->backend, m->shape, m->hook);
+	fprintf(f, "- kernel %s, %d CPUs (%s)\n", m->kernel, m->cpus, m->cpu_model);
+	fprintf(f, "- tracer **%s**%s%s\n", m->tracer, m->tracer_note[0] ? ": " : "", m->tracer_note);
+	fprintf(f, "- traffic: %s, %d s per step, %d repeat(s)%s\n", m->traffic.udp ? "UDP" : "TCP",
+		m->traffic.duration_s, m->repeat, m->traffic.size ? ", sized writes" : "");
+	if (m->traffic.size)
+		fprintf(f, "- write size %d bytes\n", m->traffic.size);
+	fprintf(f, "- rules %ld..%ld in steps of %ld, %d match callback(s) per rule\n", m->start,
+		m->stop, m->step, m->matches_per_rule);
+	if (m->calibrated)
+		fprintf(f, "- probe cost (empty chain, %s): %.0f ns per packet; it is part of the "
+			   "intercept, not of the slope\n", m->tracer, m->calibration_ns);
+	fprintf(f, "- started %s, took %.0f s%s\n\n", m->started_utc, m->wall_s,
+		m->interrupted ? " (interrupted: the rows below are what was measured)" : "");
+
+	if (drops)
+		write_drops(f, drops);
+	fprintf(f, "## Does hook latency grow linearly with the rule count?\n\n");
+	if (drops && !s->fit_ok)
+		fprintf(f, "No packet left the hooks, so none was timed.\n\n");
+	else if (s->fit_ok) {
+		char ci[64] = "none with two steps";
+		if (isfinite(s->fit.slope_ci95_lo))
+			snprintf(ci, sizeof(ci), "%.2f..%.2f ns", s->fit.slope_ci95_lo,
+				 s->fit.slope_ci95_hi);
+		fprintf(f, "Fit over %zu steps: latency = %.0f ns + %.2f ns × rules "
+			   "(95 %% CI of the slope %s), R² = %.3f; a quadratic term is "
+			   "%ssignificant (p = %.2g).\n\n", s->rows, s->fit.intercept, s->fit.slope,
+			ci, s->fit.r2, s->fit.quad_significant ? "" : "not ", s->fit.quad_p_value);
+		bool linear = !strcmp(verdict, "linear");
+		if (linear || !strcmp(verdict, "mostly linear")) {
+			fprintf(f, "**%s.** Every packet walks the chain rule by rule until it "
+				   "reaches the policy: the evaluation is sequential, O(n) in the "
+				   "number of rules", linear ? "Yes, linearly" : "Mostly linearly");
+			if (linear)
+				fprintf(f, ", and each rule adds a fixed cost.\n\n");
+			else
+				write_half_slopes(f, s);
+		} else if (!strcmp(verdict, "flat"))
+			fprintf(f, "**No, it stays flat.** The cost does not depend on the number "
+				   "of entries: one lookup (a set or hash, O(1)) replaces the walk.\n\n");
+		else if (!strcmp(verdict, "growing"))
+			fprintf(f, "**It grows**, by %.2f ns per rule between the two rule counts "
+				   "measured; two steps cannot tell a line from a curve: measure "
+				   "more steps.\n\n", s->fit.slope);
+		else
+			fprintf(f, "**It grows with the rule count, but not along one straight "
+				   "line.** The slope's interval excludes zero, yet the steps scatter "
+				   "around the line (R² = %.2f)%s. Jumps in the per-packet time come "
+				   "from something besides the walk itself: other load on the "
+				   "machine, or the rule set outgrowing a CPU cache. Repeat the run "
+				   "(--repeat, longer -d) to tell the two apart: load moves between "
+				   "runs, a cache limit stays at the same rule count.\n\n", s->fit.r2,
+				s->fit.quad_significant ? " and a quadratic term fits significantly "
+							  "better" : "");
+		fprintf(f, "## What does each rule cost?\n\n");
+		fprintf(f, "%.2f ns per rule per packet, %.2f ns per match callback "
+			   "(%d per %s rule). %ld rules add %.1f µs to every packet.\n\n",
+			s->fit.slope, s->ns_per_match, m->matches_per_rule, m->shape, s->max_rules,
+			s->fit.slope * (double)s->max_rules / 1000.0);
+	} else {
+		fprintf(f, "Too few steps with packets to fit a line.\n\n");
+	}
+
+	if (!drops) {
+		fprintf(f, "## At what rule count does throughput visibly degrade?\n\n");
+		fmt_opt(a, sizeof(a), s->baseline_mbps, "Mbit/s");
+		fmt_opt(b, sizeof(b), s->max_rules_mbps, "Mbit/s");
+		if (s->knee_rules >= 0)
+			fprintf(f, "From **%ld rules** on, throughput stays below the baseline by more "
+				   "than max(5 %%, 3× the baseline's spread). Baseline (%ld rules) %s, at "
+				   "%ld rules %s (%+.0f %%).\n\n", s->knee_rules, s->min_rules, a, s->max_rules,
+				b, 100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
+		else
+			fprintf(f, "Not within this range: throughput never stayed below the baseline by "
+				   "more than max(5 %%, 3× its spread). Baseline (%ld rules) %s, at %ld rules "
+				   "%s (%+.0f %%).\n\n", s->min_rules, a, s->max_rules, b,
+				100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
+
+		fprintf(f, "## Does the congestion window change the same way?\n\n");
+		if (m->traffic.udp)
+			fprintf(f, "UDP has no congestion window.\n\n");
+		else if (!isfinite(s->cwnd_corr))
+			fprintf(f, "The congestion window did not vary enough to correlate.\n\n");
+		else
+			fprintf(f, "cwnd went from %.0f KB to %.0f KB; its correlation with throughput "
+				   "across the steps is r = %.2f: %s.\n\n", s->baseline_cwnd_kb,
+				s->max_rules_cwnd_kb, s->cwnd_corr,
+				s->cwnd_corr > 0.7 ? "it moves with throughput" :
+				s->cwnd_corr < -0.7 ? "it moves against throughput" :
+				"it does not follow throughput closely");
+
+	}
+	if (have_figure)
+		fprintf(f, "## Figure\n\n![latency and throughput against rules](sweep.png)\n\n");
+	fprintf(f, "## Steps\n\n| rules | Mbit/s | cwnd KB | retr | packets | avg ns | p50 ns "
+		   "| p99 ns | inject ms |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "| %ld | %.0f | %.0f | %ld | %llu | %.0f | %.0f | %.0f | %.1f |\n",
+			rows[i].rules, rows[i].throughput_mbps, rows[i].cwnd_kb, rows[i].retransmits,
+			(unsigned long long)rows[i].packets, rows[i].lat_avg_ns, rows[i].lat_p50_ns,
+			rows[i].lat_p99_ns, rows[i].inject_ms);
+	fprintf(f, "\nData: sweep.csv, sweep.json, iperf/ (iperf3's JSON of every step). "
+		   "Redraw the figure with `/usr/bin/python3 scripts/plot_results.py sweep DIR`.\n");
+	return fclose(f) ? -1 : 0;
+}
+
+/* The plot script: $NFCOST_PLOT, beside the binary's source tree, or installed. */
+static bool find_plot_script(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	const char *env = getenv("NFCOST_PLOT");
+	ssize_t n;
+
+	if (env && access(env, R_OK) == 0) {
+		snprintf(buf, len, "%s", env);
+		return true;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		/* build/nfcost or build/x/nfcost in a source tree; PREFIX/bin/nfcost
+		 * installed under another PREFIX than it was built for */
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(exe, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+			snprintf(buf, len, "%s/scripts/plot_results.py", exe);
+			if (access(buf, R_OK) == 0)
+				return true;
+			if (up != 1)
+				continue;
+			snprintf(buf, len, "%s/share/nfcost/plot_results.py", exe);
+			if (access(buf, R_OK) == 0)
+				return true;
+		}
+	}
+	snprintf(buf, len, "%s/plot_results.py", NFCOST_DATADIR);
+	return access(buf, R_OK) == 0;
+}
+
+int report_plot(const char *kind, const char *dir)
+{
+	char script[PATH_MAX];
+	/* Debian's python3 has Debian's matplotlib; a python3 earlier in PATH may not. */
+	const char *python = getenv("NFCOST_PYTHON") ? getenv("NFCOST_PYTHON") : "/usr/bin/python3";
+	struct buf err = { 0 };
+	int rc;
+
+	if (!find_plot_script(script, sizeof(script))) {
+		nf_err("warning: plot_results.py not found (set NFCOST_PLOT): no figure drawn");
+		return -1;
+	}
+	char *argv[] = { (char *)python, script, (char *)kind, (char *)dir, NULL };
+	rc = run_program(NULL, argv, NULL, 0, NULL, &err);
+	if (rc != 0) {
+		const char *msg = err.data ? err.data : "";
+		const char *last = msg, *p;
+		/* the script's own one-line message is its last line */
+		for (p = msg; *p; p++)
+			if (*p == '\n' && p[1])
+				last = p + 1;
+		nf_err("warning: no figure drawn: %.*s", (int)strcspn(last, "\n"),
+		       rc < 0 ? "python3 not found (apt-get install python3-matplotlib)" : last);
+		buf_free(&err);
+		return -1;
+	}
+	buf_free(&err);
+	return 0;
+}

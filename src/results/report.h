@@ -1,0 +1,25 @@
+/* report: owns what a person reads after an experiment: report.md, which
+ * answers the lab's questions with the run's own numbers, and the call of
+ * scripts/plot_results.py that draws the figures from the data files. */
+#ifndef NFCOST_REPORT_H
+#define NFCOST_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "results/results.h"
+
+/* report.md of a sweep into dir; drops: drop mode's totals, or NULL. 0 or -1. */
+int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
+		       const struct step_row *rows, size_t n, bool have_figure,
+		       const struct step_drops *drops);
+
+/* Runs `python plot_results.py KIND DIR`. Returns 0 when the figure was
+ * drawn; otherwise prints one warning line (why, what to do) and returns -1.
+ * A missing figure never fails a measurement. */
+int report_plot(const char *kind, const char *dir);
+
+/* The text that interprets a fit: "linear", "flat" or "not linear", with why. */
+const char *report_growth_verdict(const struct sweep_summary *s);
+
+#endif

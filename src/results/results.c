@@ -1,0 +1,279 @@
+#include "results/results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void results_default_dir(const char *kind, char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	char stamp[32];
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	snprintf(buf, len, "results/%s-%s", kind, stamp);
+}
+
+void results_meta_init(struct run_meta *m)
+{
+	struct utsname u;
+	char line[512];
+	FILE *f;
+	time_t now = time(NULL);
+
+	memset(m, 0, sizeof(*m));
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
+	snprintf(m->cpu_model, sizeof(m->cpu_model), "unknown");
+	f = fopen("/proc/cpuinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10))
+			continue;
+		char *v = strchr(line, ':');
+		if (v) {
+			v += strspn(v + 1, " \t") + 1;
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", v);
+		}
+		break;
+	}
+	if (f)
+		fclose(f);
+	m->cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	strftime(m->started_utc, sizeof(m->started_utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+}
+
+FILE *results_csv_open(const char *dir, const char *file, bool with_backend)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "we");
+	if (!f)
+		return NULL;
+	fprintf(f, "%s%s\n", with_backend ? "backend," : "", SWEEP_CSV_HEADER);
+	fflush(f);
+	return f;
+}
+
+void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
+{
+	if (backend)
+		fprintf(f, "%s,", backend);
+	fprintf(f, "%ld,%d,%.3f,%.1f,%ld,%llu,%.1f,%.1f,%.1f,%.2f\n", r->rules, r->repeat,
+		r->throughput_mbps, r->cwnd_kb, r->retransmits, (unsigned long long)r->packets,
+		r->lat_avg_ns, r->lat_p50_ns, r->lat_p99_ns, r->inject_ms);
+	/* A row on disk survives a Ctrl-C or a crash in the next step. */
+	fflush(f);
+}
+
+/* Means of a column over the rows with rules == at. */
+static double mean_at(const struct step_row *rows, size_t n, long at, size_t offset)
+{
+	double sum = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].rules == at) {
+			sum += *(const double *)((const char *)&rows[i] + offset);
+			k++;
+		}
+	return k ? sum / (double)k : NAN;
+}
+
+/* The slope over the points with x <= mid (upper: x >= mid); NAN when
+ * undefined. Packs those points to the front of scratch copies. */
+static double half_slope(const double *x, const double *y, size_t n, long mid, bool upper)
+{
+	double *hx = calloc(n ? n : 1, sizeof(double)), *hy = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit fit;
+	double slope = NAN;
+	size_t k = 0;
+
+	if (hx && hy) {
+		for (size_t i = 0; i < n; i++)
+			if (upper ? x[i] >= (double)mid : x[i] <= (double)mid) {
+				hx[k] = x[i];
+				hy[k++] = y[i];
+			}
+		if (analysis_linear_fit(hx, hy, k, &fit) == 0)
+			slope = fit.slope;
+	}
+	free(hx);
+	free(hy);
+	return slope;
+}
+
+void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
+		       struct sweep_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *lat = calloc(n ? n : 1, sizeof(double));
+	double *tput = calloc(n ? n : 1, sizeof(double)), *cwnd = calloc(n ? n : 1, sizeof(double));
+	size_t m = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->rows = n;
+	s->knee_rules = -1;
+	s->cwnd_corr = NAN;
+	s->slope_lower_half = s->slope_upper_half = NAN;
+	if (!x || !lat || !tput || !cwnd || n == 0)
+		goto out;
+	s->min_rules = s->max_rules = rows[0].rules;
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].rules < s->min_rules)
+			s->min_rules = rows[i].rules;
+		if (rows[i].rules > s->max_rules)
+			s->max_rules = rows[i].rules;
+		x[i] = (double)rows[i].rules;
+		tput[i] = rows[i].throughput_mbps;
+		cwnd[i] = rows[i].cwnd_kb;
+		/* A step the probe saw no packet in has no latency to fit. */
+		if (rows[i].packets > 0) {
+			lat[m] = rows[i].lat_avg_ns;
+			x[m] = (double)rows[i].rules;
+			m++;
+		}
+	}
+	s->fit_ok = analysis_linear_fit(x, lat, m, &s->fit) == 0;
+	if (s->fit_ok)
+		s->ns_per_match = s->fit.slope / (matches_per_rule > 0 ? matches_per_rule : 1);
+	s->mid_rules = (s->min_rules + s->max_rules) / 2;
+	s->slope_lower_half = half_slope(x, lat, m, s->mid_rules, false);
+	s->slope_upper_half = half_slope(x, lat, m, s->mid_rules, true);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (double)rows[i].rules;
+	s->knee_rules = analysis_throughput_knee(x, tput, n);
+	s->cwnd_corr = analysis_correlation(cwnd, tput, n);
+	s->baseline_mbps = mean_at(rows, n, s->min_rules, offsetof(struct step_row, throughput_mbps));
+	s->max_rules_mbps = mean_at(rows, n, s->max_rules, offsetof(struct step_row, throughput_mbps));
+	s->baseline_cwnd_kb = mean_at(rows, n, s->min_rules, offsetof(struct step_row, cwnd_kb));
+	s->max_rules_cwnd_kb = mean_at(rows, n, s->max_rules, offsetof(struct step_row, cwnd_kb));
+	s->baseline_lat_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_avg_ns));
+	s->max_rules_lat_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_avg_ns));
+	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
+	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
+out:
+	free(x);
+	free(lat);
+	free(tput);
+	free(cwnd);
+}
+
+static json_object *num_or_null(double v)
+{
+	return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+json_object *results_meta_json(const struct run_meta *m)
+{
+	json_object *o = json_object_new_object(), *t = json_object_new_object();
+	json_object *r = json_object_new_object(), *c = json_object_new_object();
+
+	json_object_object_add(o, "nfcost_version", json_object_new_string(NFCOST_VERSION));
+	json_object_object_add(o, "kernel", json_object_new_string(m->kernel));
+	json_object_object_add(o, "cpu_model", json_object_new_string(m->cpu_model));
+	json_object_object_add(o, "cpus", json_object_new_int(m->cpus));
+	json_object_object_add(o, "started_utc", json_object_new_string(m->started_utc));
+	json_object_object_add(o, "wall_s", json_object_new_double(m->wall_s));
+	json_object_object_add(o, "interrupted", json_object_new_boolean(m->interrupted));
+	if (m->backend)
+		json_object_object_add(o, "backend", json_object_new_string(m->backend));
+	json_object_object_add(o, "shape", json_object_new_string(m->shape));
+	json_object_object_add(o, "matches_per_rule", json_object_new_int(m->matches_per_rule));
+	json_object_object_add(o, "hook", json_object_new_string(m->hook));
+	json_object_object_add(o, "tracer", json_object_new_string(m->tracer));
+	json_object_object_add(o, "tracer_note", json_object_new_string(m->tracer_note));
+	json_object_object_add(t, "protocol", json_object_new_string(m->traffic.udp ? "udp" : "tcp"));
+	json_object_object_add(t, "size", json_object_new_int(m->traffic.size));
+	json_object_object_add(t, "rate_bps", json_object_new_int64((int64_t)m->traffic.rate_bps));
+	json_object_object_add(t, "duration_s", json_object_new_int(m->traffic.duration_s));
+	json_object_object_add(t, "repeat", json_object_new_int(m->repeat));
+	json_object_object_add(o, "traffic", t);
+	json_object_object_add(r, "start", json_object_new_int64(m->start));
+	json_object_object_add(r, "stop", json_object_new_int64(m->stop));
+	json_object_object_add(r, "step", json_object_new_int64(m->step));
+	json_object_object_add(o, "rules", r);
+	json_object_object_add(c, "empty_chain_avg_ns",
+			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);
+	json_object_object_add(o, "calibration", c);
+	return o;
+}
+
+json_object *results_summary_json(const struct sweep_summary *s)
+{
+	json_object *a = json_object_new_object(), *ci = json_object_new_array();
+
+	json_object_object_add(a, "rows", json_object_new_int64((int64_t)s->rows));
+	json_object_object_add(a, "slope_ns_per_rule", s->fit_ok ? num_or_null(s->fit.slope) : NULL);
+	json_object_array_add(ci, s->fit_ok ? num_or_null(s->fit.slope_ci95_lo) : NULL);
+	json_object_array_add(ci, s->fit_ok ? num_or_null(s->fit.slope_ci95_hi) : NULL);
+	json_object_object_add(a, "slope_ci95", ci);
+	json_object_object_add(a, "intercept_ns", s->fit_ok ? num_or_null(s->fit.intercept) : NULL);
+	json_object_object_add(a, "r2", s->fit_ok ? num_or_null(s->fit.r2) : NULL);
+	json_object_object_add(a, "ns_per_match", s->fit_ok ? num_or_null(s->ns_per_match) : NULL);
+	json_object_object_add(a, "quadratic_significant",
+			       json_object_new_boolean(s->fit_ok && s->fit.quad_significant));
+	json_object_object_add(a, "quadratic_p_value",
+			       s->fit_ok ? num_or_null(s->fit.quad_p_value) : NULL);
+	json_object_object_add(a, "split_at_rules", json_object_new_int64(s->mid_rules));
+	json_object_object_add(a, "slope_lower_half_ns_per_rule", num_or_null(s->slope_lower_half));
+	json_object_object_add(a, "slope_upper_half_ns_per_rule", num_or_null(s->slope_upper_half));
+	json_object_object_add(a, "throughput_knee_rules",
+			       s->knee_rules >= 0 ? json_object_new_int64(s->knee_rules) : NULL);
+	json_object_object_add(a, "cwnd_throughput_corr", num_or_null(s->cwnd_corr));
+	json_object_object_add(a, "baseline_mbps", num_or_null(s->baseline_mbps));
+	json_object_object_add(a, "max_rules_mbps", num_or_null(s->max_rules_mbps));
+	json_object_object_add(a, "baseline_lat_ns", num_or_null(s->baseline_lat_ns));
+	json_object_object_add(a, "max_rules_lat_ns", num_or_null(s->max_rules_lat_ns));
+	return a;
+}
+
+int results_cut_hook(const struct step_drops *d)
+{
+	int cut = -1;
+
+	for (int h = 0; h < PROBE_HOOKS; h++)
+		if (d->lost[h] && (cut < 0 || d->lost[h] > d->lost[cut]))
+			cut = h;
+	return cut;
+}
+
+json_object *results_drops_json(const struct step_drops *d)
+{
+	json_object *o = json_object_new_object(), *by = json_object_new_object();
+	int cut = results_cut_hook(d);
+
+	json_object_object_add(o, "sent", json_object_new_int64(d->sent));
+	json_object_object_add(o, "send_eperm", json_object_new_int64(d->send_eperm));
+	json_object_object_add(o, "cut_at", cut >= 0 ? json_object_new_string(probe_hook_name(cut)) : NULL);
+	for (int h = 0; h < PROBE_HOOKS; h++) {
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "entered", json_object_new_int64((int64_t)d->entered[h]));
+		json_object_object_add(x, "lost", json_object_new_int64((int64_t)d->lost[h]));
+		json_object_object_add(by, probe_hook_name(h), x);
+	}
+	json_object_object_add(o, "by_hook", by);
+	return o;
+}
+
+int results_write_json(const char *path, json_object *obj)
+{
+	const char *txt = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	FILE *f = fopen(path, "we");
+	int rc = -1;
+
+	if (f) {
+		rc = fprintf(f, "%s\n", txt) < 0 ? -1 : 0;
+		if (fclose(f))
+			rc = -1;
+	}
+	json_object_put(obj);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* nftbatch: owns the nft backend's fast add path. For linear rules of the
+ * addr and addr-port shapes it builds the table, the base chain, the hit
+ * chain and rule when due, and the rules themselves directly as nf_tables
+ * netlink messages with libnftnl, with the bytecode nft generates for
+ * rules.c's rule text, and commits them with libmnl as ONE batch
+ * (NFNL_MSG_BATCH_BEGIN ... END: one transaction), skipping libnftables'
+ * parser and evaluator. Everything else stays with rules.c's text path. */
+#ifndef NFCOST_NFTBATCH_H
+#define NFCOST_NFTBATCH_H
+
+#include <stdbool.h>
+
+#include "rules/rules.h"
+
+/* Can nftbatch_add build this target's rules? (nft backend, addr or addr-port) */
+bool nftbatch_supported(const struct rules_target *t);
+
+/* Appends rules [first, first+count) (addresses from rules_address) to chain
+ * <hook> of table ip <table>, making the table and chain if missing, and
+ * with_hit: chain <hook>_hit (priority 1) with the rule for t->hit_addr.
+ * All in one transaction: either all of it is there afterwards or none.
+ * 0, or EXIT_RUNTIME with one message line printed. */
+int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
+		 bool with_hit);
+
+#endif

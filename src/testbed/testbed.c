@@ -1,0 +1,850 @@
+#include "testbed/testbed.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "traffic/traffic.h"
+#include "util.h"
+
+#define CLI_IFNAME "nfcost-cli"
+#define SRV_IFNAME "nfcost-srv"
+/* The router's two ends (at most 15 characters, IFNAMSIZ). */
+#define RTR_CLI_IFNAME "nfcost-rtr-c"
+#define RTR_SRV_IFNAME "nfcost-rtr-s"
+
+static const char *side_suffix(enum testbed_side side)
+{
+	return side == TESTBED_CLI ? "cli" : side == TESTBED_SRV ? "srv" : "rtr";
+}
+
+bool testbed_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > TESTBED_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(name[i] >= 'a' && name[i] <= 'z') && !(name[i] >= 'A' && name[i] <= 'Z') &&
+		    !(name[i] >= '0' && name[i] <= '9') && name[i] != '_')
+			return false;
+	return true;
+}
+
+void testbed_netns_name(const char *name, enum testbed_side side, char *buf, size_t len)
+{
+	snprintf(buf, len, "nfcost-%s-%s", name, side_suffix(side));
+}
+
+void testbed_netns_path(const char *name, enum testbed_side side, char *buf, size_t len)
+{
+	snprintf(buf, len, TESTBED_NETNS_DIR "/nfcost-%s-%s", name, side_suffix(side));
+}
+
+static void state_path(const char *name, const char *file, char *buf, size_t len)
+{
+	snprintf(buf, len, TESTBED_STATE_DIR "/%s%s%s", name, file ? "/" : "", file ? file : "");
+}
+
+bool testbed_exists(const char *name)
+{
+	char p[256];
+
+	testbed_netns_path(name, TESTBED_CLI, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+bool testbed_routed(const char *name)
+{
+	char p[256];
+
+	testbed_netns_path(name, TESTBED_RTR, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+void testbed_unique_name(const char *prefix, char *buf, size_t len)
+{
+	for (unsigned int i = 0;; i++) {
+		snprintf(buf, len, "%s%d_%u", prefix, (int)getpid(), i);
+		if (!testbed_exists(buf))
+			return;
+	}
+}
+
+/* --- namespaces, the way iproute2 makes them visible to `ip netns` --- */
+
+static int prepare_netns_dir(void)
+{
+	if (mkdir(TESTBED_NETNS_DIR, 0755) && errno != EEXIST)
+		return -1;
+	/* A shared mount lets the bind mounts below show up in every mount
+	 * namespace; iproute2 does the same, so we stay interoperable. */
+	if (mount("", TESTBED_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (mount(TESTBED_NETNS_DIR, TESTBED_NETNS_DIR, "none", MS_BIND | MS_REC, NULL))
+		return -1;
+	return mount("", TESTBED_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL);
+}
+
+static int netns_create(const char *path)
+{
+	int fd, saved, err = 0;
+
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		goto fail;
+	if (unshare(CLONE_NEWNET)) {
+		close(saved);
+		goto fail;
+	}
+	if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL))
+		err = errno;
+	netns_leave(saved);
+	if (!err)
+		return 0;
+	errno = err;
+fail:
+	err = errno;
+	unlink(path);
+	errno = err;
+	return -1;
+}
+
+static int netns_remove(const char *path)
+{
+	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
+		return -1;
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* --- rtnetlink through libmnl, in whatever namespace we are in now --- */
+
+static int nl_talk(struct nlmsghdr *nlh)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int seq = (unsigned int)time(NULL), portid;
+	int ret = -1;
+
+	if (!nl)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		goto out;
+	ret = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0 ? -1 : 0;
+out:
+	if (ret) {
+		int e = errno;
+		mnl_socket_close(nl);
+		errno = e;
+	} else {
+		mnl_socket_close(nl);
+	}
+	return ret;
+}
+
+/* Creates the veth pair ifname/peer_ifname in the current namespace, the
+ * peer end moved to peer_ns_fd. */
+static int nl_veth_create(const char *ifname, const char *peer_ifname, int peer_ns_fd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm, *peer;
+	struct nlattr *linkinfo, *data, *peer_nest;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	peer = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer));
+	peer->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_ifname);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
+	mnl_attr_nest_end(nlh, peer_nest);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_talk(nlh);
+}
+
+static int nl_link_up(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return nl_talk(nlh);
+}
+
+static int nl_link_delete(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return nl_talk(nlh);
+}
+
+static int nl_addr_add(const char *ifname, const char *addr, int prefixlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	struct in_addr in;
+	unsigned int idx = if_nametoindex(ifname);
+
+	if (!idx || inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	ifa->ifa_index = idx;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(in), &in);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(in), &in);
+	return nl_talk(nlh);
+}
+
+/* Adds a route in the main table: to dst/prefixlen (NULL: the default route)
+ * via the gateway gw, as `ip route add` would (protocol boot, scope universe). */
+static int nl_route_add(const char *dst, int prefixlen, const char *gw)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct in_addr d, g;
+
+	if (inet_pton(AF_INET, gw, &g) != 1 || (dst && inet_pton(AF_INET, dst, &d) != 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = dst ? (unsigned char)prefixlen : 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (dst)
+		mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
+	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(g), &g);
+	return nl_talk(nlh);
+}
+
+/* Runs nl_route_add inside the namespace nspath. */
+static int route_add_in(const char *nspath, const char *dst, int prefixlen, const char *gw)
+{
+	int saved, ret;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	ret = nl_route_add(dst, prefixlen, gw);
+	int e = errno;
+	netns_leave(saved);
+	errno = e;
+	return ret;
+}
+
+/* Creates a veth pair from namespace nspath to peer_nspath. */
+static int veth_between(const char *nspath, const char *ifname, const char *peer_nspath,
+			const char *peer_ifname)
+{
+	int peer_fd, saved, ret = -1, e;
+
+	peer_fd = open(peer_nspath, O_RDONLY | O_CLOEXEC);
+	if (peer_fd < 0)
+		return -1;
+	if (netns_enter(nspath, &saved) == 0) {
+		ret = nl_veth_create(ifname, peer_ifname, peer_fd);
+		e = errno;
+		netns_leave(saved);
+		errno = e;
+	}
+	e = errno;
+	close(peer_fd);
+	errno = e;
+	return ret;
+}
+
+/* Turns IPv4 forwarding on in nspath only: /proc/sys/net belongs to the
+ * namespace of the task that opens it, so the host's setting stays. */
+static int enable_forwarding_in(const char *nspath)
+{
+	int saved, fd, ret = -1, e;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	e = errno;
+	netns_leave(saved);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (write(fd, "1\n", 2) == 2)
+		ret = 0;
+	e = errno;
+	close(fd);
+	errno = e;
+	return ret;
+}
+
+static int configure_side(const char *nspath, const char *ifname, const char *addr)
+{
+	int saved, ret = -1;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	if (!nl_link_up("lo") && !nl_addr_add(ifname, addr, TESTBED_PREFIXLEN) &&
+	    !nl_link_up(ifname))
+		ret = 0;
+	int e = errno;
+	netns_leave(saved);
+	errno = e;
+	return ret;
+}
+
+/* --- reachability: a real TCP handshake from cli to srv --- */
+
+static int socket_in(const char *nspath, int type)
+{
+	int saved, fd;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	netns_leave(saved);
+	return fd;
+}
+
+static int check_tcp_connect(const char *name)
+{
+	char cli[256], srv[256];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	int lfd, cfd = -1, ret = -1;
+
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	lfd = socket_in(srv, SOCK_STREAM);
+	if (lfd < 0)
+		return -1;
+	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &salen))
+		goto out;
+	/* The link may need a moment after coming up; retry for up to 3 s. */
+	for (int attempt = 0; attempt < 30 && ret; attempt++) {
+		cfd = socket_in(cli, SOCK_STREAM | SOCK_NONBLOCK);
+		if (cfd < 0)
+			goto out;
+		if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS) {
+			struct pollfd p = { cfd, POLLOUT, 0 };
+			int soerr = 0;
+			socklen_t l = sizeof(soerr);
+			if (poll(&p, 1, 100) == 1 && !getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &l) &&
+			    soerr == 0)
+				ret = 0;
+		}
+		close(cfd);
+		if (ret)
+			usleep(100 * 1000);
+	}
+out:
+	close(lfd);
+	return ret;
+}
+
+/* --- processes inside our namespaces --- */
+
+/* Signals every process whose network namespace is one of inodes; returns
+ * how many it found. */
+static int signal_procs_in(const uint64_t *inodes, int n_inodes, int sig, FILE *report)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], comm[64] = "?";
+		long pid;
+		if (!parse_long(de->d_name, 1, 1L << 30, &pid) || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		uint64_t ino = netns_inode(path);
+		for (int i = 0; i < n_inodes; i++) {
+			if (!ino || ino != inodes[i])
+				continue;
+			found++;
+			if (report) {
+				snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+				if (read_small_file(path, comm, sizeof(comm)) > 0)
+					comm[strcspn(comm, "\n")] = '\0';
+				fprintf(report, "  process %ld (%s)\n", pid, comm);
+			}
+			kill((pid_t)pid, sig);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void stop_procs(const uint64_t *inodes, int n, FILE *report)
+{
+	if (!signal_procs_in(inodes, n, SIGTERM, report))
+		return;
+	for (int i = 0; i < 20; i++) { /* up to 1 s for a clean exit */
+		usleep(50 * 1000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!signal_procs_in(inodes, n, 0, NULL))
+			return;
+	}
+	signal_procs_in(inodes, n, SIGKILL, NULL);
+	usleep(50 * 1000);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* --- the iperf3 server --- */
+
+static pid_t read_server_pid(const char *name)
+{
+	char p[300], txt[32];
+	long pid;
+
+	state_path(name, "server.pid", p, sizeof(p));
+	if (read_small_file(p, txt, sizeof(txt)) <= 0)
+		return -1;
+	txt[strcspn(txt, "\n")] = '\0';
+	return parse_long(txt, 1, 1L << 30, &pid) ? (pid_t)pid : -1;
+}
+
+static bool server_alive(const char *name, pid_t pid)
+{
+	char srv[256], p[64];
+
+	if (pid <= 0)
+		return false;
+	/* Reap it if it is our own child that died. */
+	if (waitpid(pid, NULL, WNOHANG) == pid)
+		return false;
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	/* Same netns as the testbed's srv side: it is our server, not a reused pid. */
+	return netns_inode(p) && netns_inode(p) == netns_inode(srv);
+}
+
+static pid_t server_start(const char *name)
+{
+	char srv[256], p[300];
+	pid_t pid;
+	FILE *f;
+
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int ns = open(srv, O_RDONLY | O_CLOEXEC), null = open("/dev/null", O_RDWR);
+		if (ns < 0 || setns(ns, CLONE_NEWNET))
+			_exit(1);
+		/* Its own session, so a Ctrl-C on the terminal reaches only us, and
+		 * we stop the server ourselves, in order. */
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		/* Inherit nothing else: a BPF link fd held here would outlive its owner. */
+		close_range(3, ~0U, 0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		_exit(traffic_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
+	}
+	state_path(name, "server.pid", p, sizeof(p));
+	f = fopen(p, "we");
+	if (f) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+	return pid;
+}
+
+static int wait_server_listening(const char *name)
+{
+	char srv[256];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TESTBED_IPERF_PORT) };
+	int one = 1;
+
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
+	/* Probe by bind: EADDRINUSE means a socket listens on the port. A connect
+	 * would be taken by iperf3 as a client and disturb it. SO_REUSEADDR makes
+	 * Linux ignore the closed tests' TIME_WAIT sockets on the port (they
+	 * would fake a listener); only a LISTEN socket still conflicts. */
+	for (int i = 0; i < 50; i++) {
+		int fd = socket_in(srv, SOCK_STREAM);
+		if (fd < 0)
+			return -1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		int in_use = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EADDRINUSE;
+		close(fd);
+		if (in_use)
+			return 0;
+		usleep(20 * 1000);
+	}
+	return -1;
+}
+
+static void server_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	if (waitpid(pid, NULL, 0) == pid)
+		return;
+	/* Not our child (started by an earlier `testbed up`): wait until it is gone. */
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(10 * 1000);
+}
+
+pid_t testbed_server_ensure(const char *name)
+{
+	pid_t pid = read_server_pid(name);
+
+	/* Alive is not enough: a server between two tests has no listener for a
+	 * moment, and a killed one still looks alive while it exits. Wait for the
+	 * listener; a server that never shows one is replaced. */
+	if (server_alive(name, pid)) {
+		if (!wait_server_listening(name))
+			return pid;
+		server_kill(pid);
+	}
+	pid = server_start(name);
+	if (pid > 0 && wait_server_listening(name)) {
+		server_kill(pid);
+		return -1;
+	}
+	return pid;
+}
+
+/* --- up / down / status / cleanup --- */
+
+static int testbed_make(const char *name, bool routed, bool quiet)
+{
+	char cli[256], srv[256], rtr[256], st[300];
+	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
+	const char *step;
+	int e;
+
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0) {
+		nf_err("testbed '%s' already exists: use it, or remove it with "
+		       "'nfcost testbed down --name %s'", name, name);
+		return EXIT_USAGE;
+	}
+	step = "prepare " TESTBED_NETNS_DIR;
+	if (prepare_netns_dir())
+		goto fail;
+	step = "create the client namespace";
+	if (netns_create(cli))
+		goto fail;
+	step = "create the server namespace";
+	if (netns_create(srv))
+		goto fail;
+	state_path(name, NULL, st, sizeof(st));
+	step = "create " TESTBED_STATE_DIR;
+	if (mkdir_p(st))
+		goto fail;
+	if (routed) {
+		step = "create the router namespace";
+		if (netns_create(rtr))
+			goto fail;
+		step = "turn on IPv4 forwarding in the router namespace";
+		if (enable_forwarding_in(rtr))
+			goto fail;
+		step = "create the veth pair client-router";
+		if (veth_between(cli, CLI_IFNAME, rtr, RTR_CLI_IFNAME))
+			goto fail;
+		step = "create the veth pair router-server";
+		if (veth_between(rtr, RTR_SRV_IFNAME, srv, SRV_IFNAME))
+			goto fail;
+	} else {
+		step = "create the veth pair";
+		if (veth_between(cli, CLI_IFNAME, srv, SRV_IFNAME))
+			goto fail;
+	}
+	step = "configure the client side";
+	if (configure_side(cli, CLI_IFNAME, cli_addr))
+		goto fail;
+	step = "configure the server side";
+	if (configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR))
+		goto fail;
+	if (routed) {
+		step = "configure the router";
+		if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
+		    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
+			goto fail;
+		step = "route the client side through the router";
+		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR))
+			goto fail;
+		step = "route the server side back through the router";
+		if (route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
+				 TESTBED_RTR_SRV_ADDR))
+			goto fail;
+	}
+	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
+			TESTBED_SRV_ADDR
+		      : "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
+	if (check_tcp_connect(name))
+		goto fail;
+	step = "start the iperf3 server";
+	if (testbed_server_ensure(name) < 0)
+		goto fail;
+	if (!quiet && routed)
+		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
+		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name, cli_addr, name,
+		       TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR, name, TESTBED_SRV_ADDR,
+		       (int)read_server_pid(name));
+	else if (!quiet)
+		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-srv (%s), "
+		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
+		       TESTBED_SRV_ADDR, (int)read_server_pid(name));
+	return EXIT_OK;
+fail:
+	e = errno;
+	nf_err("testbed up: cannot %s: %s", step, strerror(e));
+	testbed_down(name, true);
+	return EXIT_RUNTIME;
+}
+
+int testbed_up(const char *name, bool quiet)
+{
+	return testbed_make(name, false, quiet);
+}
+
+int testbed_up_routed(const char *name, bool quiet)
+{
+	return testbed_make(name, true, quiet);
+}
+
+static int remove_testbed(const char *name, FILE *report)
+{
+	char paths[3][256], st[300];
+	uint64_t inodes[3];
+	int n = 0, failed = 0;
+
+	testbed_netns_path(name, TESTBED_CLI, paths[0], sizeof(paths[0]));
+	testbed_netns_path(name, TESTBED_SRV, paths[1], sizeof(paths[1]));
+	testbed_netns_path(name, TESTBED_RTR, paths[2], sizeof(paths[2]));
+	for (int i = 0; i < 3; i++)
+		if ((inodes[n] = netns_inode(paths[i])) != 0 &&
+		    /* an unmounted leftover file has the inode of the tmpfs file */
+		    inodes[n] != netns_inode("/proc/self/ns/net"))
+			n++;
+	stop_procs(inodes, n, report);
+	/* Deleting one end removes the pair; it also frees the namespace at once
+	 * instead of when the kernel's cleanup work gets to it. */
+	int saved;
+	if (access(paths[0], F_OK) == 0 && netns_enter(paths[0], &saved) == 0) {
+		if (nl_link_delete(CLI_IFNAME) == 0 && report)
+			fprintf(report, "  link %s (veth)\n", CLI_IFNAME);
+		netns_leave(saved);
+	}
+	/* A routed testbed's second pair; the first is gone already, unless
+	 * the cli namespace was (a crash between creating them). */
+	if (access(paths[2], F_OK) == 0 && netns_enter(paths[2], &saved) == 0) {
+		const char *rtr_ifs[] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME };
+		for (int i = 0; i < 2; i++)
+			if (nl_link_delete(rtr_ifs[i]) == 0 && report)
+				fprintf(report, "  link %s (veth)\n", rtr_ifs[i]);
+		netns_leave(saved);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (access(paths[i], F_OK))
+			continue;
+		if (netns_remove(paths[i])) {
+			nf_err("cannot remove %s: %s", paths[i], strerror(errno));
+			failed = 1;
+		} else if (report) {
+			fprintf(report, "  namespace %s\n", paths[i] + strlen(TESTBED_NETNS_DIR) + 1);
+		}
+	}
+	state_path(name, "server.pid", st, sizeof(st));
+	unlink(st);
+	state_path(name, NULL, st, sizeof(st));
+	rmdir(st);
+	return failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int testbed_down(const char *name, bool quiet)
+{
+	char st[300];
+
+	state_path(name, NULL, st, sizeof(st));
+	if (!testbed_exists(name) && access(st, F_OK)) {
+		char srv[256];
+		testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+		if (access(srv, F_OK) && !testbed_routed(name)) {
+			if (!quiet)
+				nf_err("testbed '%s' does not exist: 'nfcost testbed status' lists "
+				       "the testbeds there are", name);
+			return EXIT_USAGE;
+		}
+	}
+	int rc = remove_testbed(name, NULL);
+	if (!quiet && rc == EXIT_OK)
+		printf("testbed %s down\n", name);
+	return rc;
+}
+
+/* Collects the names of testbeds that have a namespace or a state dir. */
+static int list_testbeds(char names[][TESTBED_NAME_MAX + 1], int max)
+{
+	const char *dirs[] = { TESTBED_NETNS_DIR, TESTBED_STATE_DIR };
+	int n = 0;
+
+	for (int d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+		if (!dir)
+			continue;
+		while ((de = readdir(dir)) && n < max) {
+			char cand[TESTBED_NAME_MAX + 1];
+			size_t len = strlen(de->d_name);
+			if (d == 0) {
+				if (strncmp(de->d_name, "nfcost-", 7) || len < 12 ||
+				    (strcmp(de->d_name + len - 4, "-cli") &&
+				     strcmp(de->d_name + len - 4, "-srv") &&
+				     strcmp(de->d_name + len - 4, "-rtr")))
+					continue;
+				len -= 11;
+				if (len > TESTBED_NAME_MAX)
+					continue;
+				memcpy(cand, de->d_name + 7, len);
+				cand[len] = '\0';
+			} else {
+				if (len > TESTBED_NAME_MAX || de->d_name[0] == '.')
+					continue;
+				memcpy(cand, de->d_name, len + 1);
+			}
+			if (!testbed_name_valid(cand))
+				continue;
+			int dup = 0;
+			for (int i = 0; i < n; i++)
+				dup |= !strcmp(names[i], cand);
+			if (!dup)
+				strcpy(names[n++], cand);
+		}
+		closedir(dir);
+	}
+	return n;
+}
+
+int testbed_status(const char *name, FILE *out)
+{
+	char names[256][TESTBED_NAME_MAX + 1];
+	int n = list_testbeds(names, 256), shown = 0;
+
+	for (int i = 0; i < n; i++) {
+		char cli[256], srv[256];
+		if (name && strcmp(name, names[i]))
+			continue;
+		testbed_netns_path(names[i], TESTBED_CLI, cli, sizeof(cli));
+		testbed_netns_path(names[i], TESTBED_SRV, srv, sizeof(srv));
+		pid_t pid = read_server_pid(names[i]);
+		bool routed = testbed_routed(names[i]);
+		fprintf(out, "testbed %s: nfcost-%s-cli %s, ", names[i], names[i],
+			access(cli, F_OK) ? "missing"
+			: routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR);
+		if (routed)
+			fprintf(out, "nfcost-%s-rtr %s %s (routing), ", names[i],
+				TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR);
+		fprintf(out, "nfcost-%s-srv %s, iperf3 server %s",
+			names[i], access(srv, F_OK) ? "missing" : TESTBED_SRV_ADDR,
+			server_alive(names[i], pid) ? "running" : "not running");
+		if (server_alive(names[i], pid))
+			fprintf(out, " (pid %d)", (int)pid);
+		fputc('\n', out);
+		shown++;
+	}
+	if (name && !shown) {
+		nf_err("testbed '%s' does not exist: create it with 'nfcost testbed up --name %s'",
+		       name, name);
+		return EXIT_USAGE;
+	}
+	if (!shown)
+		fprintf(out, "no testbeds\n");
+	return EXIT_OK;
+}
+
+int testbed_cleanup(FILE *out)
+{
+	char names[256][TESTBED_NAME_MAX + 1];
+	int n = list_testbeds(names, 256), rc = EXIT_OK;
+
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "removed testbed %s:\n", names[i]);
+		if (remove_testbed(names[i], out))
+			rc = EXIT_RUNTIME;
+	}
+	if (!n)
+		fprintf(out, "nothing to clean up\n");
+	return rc;
+}
