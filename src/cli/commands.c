@@ -96,9 +96,9 @@ void arg_tracer(const char *arg, enum probe_tracer *out)
 		usage_fail("unknown tracer '%s': use auto, fentry, kprobe or nfhook", arg);
 }
 
-void arg_hook(const char *arg, enum rules_hook *out)
+void arg_hook(const char *arg, enum nfhook *out)
 {
-	if (!rules_hook_parse(arg, out))
+	if (!nfhook_parse(arg, out) || !nfhook_fillable(*out))
 		usage_fail("unknown hook '%s': use output, input or forward", arg);
 }
 

@@ -30,7 +30,7 @@ void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 void arg_backend(const char *arg, enum rules_backend *out);
 void arg_shape(const char *arg, enum rules_shape *out);
 void arg_tracer(const char *arg, enum probe_tracer *out);
-void arg_hook(const char *arg, enum rules_hook *out);
+void arg_hook(const char *arg, enum nfhook *out);
 void arg_testbed_name(const char *arg, const char **out);
 
 /* Keys of the options sweep, compare and live share (each lists them in its

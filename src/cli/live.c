@@ -122,7 +122,7 @@ int cmd_live(int argc, char **argv)
 		.duration_s = 300, .inject_at_s = 30, .rules = 6000, .inject_rate = 100,
 		.interval_s = 10,
 		.cfg = { .backend = BACKEND_IPTABLES_NFT, .shape = SHAPE_ADDR_PORT,
-			 .hook = HOOK_OUTPUT, .tracer = TRACER_AUTO,
+			 .hook = NFHOOK_LOCAL_OUT, .tracer = TRACER_AUTO,
 			 .traffic = { .interval_s = 1.0 } },
 	};
 	struct experiment e;
@@ -162,7 +162,7 @@ int cmd_live(int argc, char **argv)
 		return rc;
 	}
 	const char *tracer = probe_tracer_name(probe_tracer(e.probe));
-	const char *hook = probe_hook_name(experiment_probe_hook(a.cfg.hook));
+	const char *hook = nfhook_name(a.cfg.hook);
 	const char *ns = strrchr(e.rules_netns, '/') + 1;
 	fprintf(stderr, "nfcost: live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; "
 		"writing %s\n", a.duration_s, ns, tracer, a.rules, rules_backend_name(a.cfg.backend),
@@ -209,7 +209,7 @@ int cmd_live(int argc, char **argv)
 			next_inject = INFINITY;
 		if (now >= next_probe) {
 			probe_read_window(e.probe, &w);
-			probe_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
+			report_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
 			fflush(bpf);
 			window_start = now - t0;
 			next_probe += a.interval_s;
@@ -220,7 +220,7 @@ int cmd_live(int argc, char **argv)
 	/* The last, shorter window: keep it if it holds something. */
 	probe_read_window(e.probe, &w);
 	if (w.count > 0 && w.seconds >= a.interval_s / 2)
-		probe_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
+		report_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
 	if (traffic_finish(run, &res, err, sizeof(err))) {
 		nf_err("the traffic run failed: %s", err);
 		rc = rc ? rc : EXIT_RUNTIME;

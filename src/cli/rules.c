@@ -15,7 +15,7 @@ struct rules_args {
 	bool count_set, backend_set;
 	enum rules_backend backend;
 	enum rules_shape shape;
-	enum rules_hook hook;
+	enum nfhook hook;
 };
 
 static const struct argp_option rules_options[] = {
@@ -88,7 +88,8 @@ int cmd_rules(int argc, char **argv)
 		"  nfcost rules flush",
 		NULL, NULL, NULL
 	};
-	struct rules_args a = { .shape = SHAPE_ADDR_PORT, .backend = BACKEND_IPTABLES_NFT };
+	struct rules_args a = { .shape = SHAPE_ADDR_PORT, .backend = BACKEND_IPTABLES_NFT,
+				.hook = NFHOOK_LOCAL_OUT };
 	char nspath[256];
 	int rc;
 
@@ -103,13 +104,12 @@ int cmd_rules(int argc, char **argv)
 		       strcmp(a.name, TESTBED_DEFAULT_NAME) ? a.name : "");
 		return EXIT_USAGE;
 	}
-	if (a.hook == HOOK_FORWARD && !testbed_routed(a.name)) {
+	if (a.hook == NFHOOK_FORWARD && !testbed_routed(a.name)) {
 		nf_err("testbed '%s' has no router for --hook forward: make one with "
 		       "'nfcost testbed up --routed --name %s'", a.name, a.name);
 		return EXIT_USAGE;
 	}
-	testbed_netns_path(a.name, a.hook == HOOK_INPUT ? TESTBED_SRV :
-				   a.hook == HOOK_FORWARD ? TESTBED_RTR : TESTBED_CLI, nspath,
+	testbed_netns_path(a.name, experiment_rules_side(a.hook), nspath,
 			   sizeof(nspath));
 	struct rules_target t = {
 		.netns_path = nspath, .backend = a.backend, .shape = a.shape, .hook = a.hook,
@@ -122,7 +122,7 @@ int cmd_rules(int argc, char **argv)
 		long total = rules_count(&t);
 		printf("added %ld %s rules (%s) to %s %s in one transaction: %.1f ms; %ld in all\n",
 		       a.count, rules_backend_name(a.backend), rules_shape_name(a.shape),
-		       nspath + strlen(TESTBED_NETNS_DIR) + 1, rules_hook_name(a.hook), ms, total);
+		       nspath + strlen(TESTBED_NETNS_DIR) + 1, nfhook_option(a.hook), ms, total);
 		return EXIT_OK;
 	}
 	if (!strcmp(a.action, "count")) {

@@ -156,7 +156,7 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->repeat = 1;
 	a->cfg.backend = BACKEND_IPTABLES_NFT;
 	a->cfg.shape = SHAPE_ADDR_PORT;
-	a->cfg.hook = HOOK_OUTPUT;
+	a->cfg.hook = NFHOOK_LOCAL_OUT;
 	a->cfg.tracer = TRACER_AUTO;
 	a->cfg.traffic.duration_s = 5;
 	a->cfg.traffic.interval_s = 1.0;
@@ -204,12 +204,15 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struct probe *p)
 {
 	m->shape = rules_shape_name(a->cfg.shape);
-	m->hook = rules_hook_name(a->cfg.hook);
+	m->hook = nfhook_option(a->cfg.hook);
 	m->matches_per_rule = rules_matches_per_rule(a->cfg.shape);
 	m->tracer = p ? probe_tracer_name(probe_tracer(p)) : "none";
 	if (p)
 		snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", probe_selection_note(p));
-	m->traffic = a->cfg.traffic;
+	m->traffic = (struct run_traffic){ .udp = a->cfg.traffic.udp,
+					   .duration_s = a->cfg.traffic.duration_s,
+					   .size = a->cfg.traffic.size,
+					   .rate_bps = a->cfg.traffic.rate_bps };
 	m->repeat = a->repeat;
 	m->start = a->start;
 	m->stop = a->stop;
@@ -323,12 +326,12 @@ int cmd_sweep(int argc, char **argv)
 					break;
 				drops_total.sent += d.sent;
 				drops_total.send_eperm += d.send_eperm;
-				for (int h = 0; h < PROBE_HOOKS; h++) {
+				for (int h = 0; h < NFHOOK_COUNT; h++) {
 					drops_total.entered[h] += d.entered[h];
 					drops_total.lost[h] += d.lost[h];
 					if (drops_csv && (d.entered[h] || d.lost[h]))
 						fprintf(drops_csv, "%ld,%d,%ld,%ld,%s,%llu,%llu\n", c, r,
-							d.sent, d.send_eperm, probe_hook_name(h),
+							d.sent, d.send_eperm, nfhook_name(h),
 							(unsigned long long)d.entered[h],
 							(unsigned long long)d.lost[h]);
 				}

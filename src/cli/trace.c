@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "experiments/calibration.h"
 #include "probe/probe.h"
+#include "results/report.h"
+#include "results/results.h"
 #include "testbed/testbed.h"
 #include "util.h"
 
@@ -78,7 +81,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		a->popts.netns_path = a->netns_buf;
 		break;
 	case OPT_HOOK:
-		if (!probe_hook_parse(arg, &a->popts.hook))
+		if (!nfhook_parse(arg, &a->popts.hook))
 			usage_fail("unknown hook '%s': use prerouting, input, forward, output, "
 				   "postrouting or all", arg);
 		break;
@@ -153,99 +156,6 @@ static void print_folded(FILE *f, const char *first, const char *text, const cha
 	fputc('\n', f);
 }
 
-static json_object *json_ns(double v)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%.1f", v);
-	return json_object_new_double_s(v, s);
-}
-
-static json_object *window_json(const struct trace_args *a, const struct probe_window *w,
-				double t_start, const char *tracer, const char *note,
-				const char *netns, const char *hook,
-				const struct probe_calibration *cal)
-{
-	json_object *o = json_object_new_object();
-	char clock[16];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	json_object_object_add(o, "type", json_object_new_string("interval"));
-	json_object_object_add(o, "time", json_object_new_string(clock));
-	json_object_object_add(o, "t_start_s", json_ns(t_start));
-	json_object_object_add(o, "seconds", json_ns(w->seconds));
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
-	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
-	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
-	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));
-	json_object_object_add(o, "p99_ns", json_ns(w->p99_ns));
-	json_object_object_add(o, "min_ns", json_object_new_int64((int64_t)w->min_ns));
-	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)w->max_ns));
-	json_object_object_add(o, "unmatched", json_object_new_int64((int64_t)w->unmatched));
-	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)w->dropped));
-	json_object_object_add(o, "tracer", json_object_new_string(tracer));
-	json_object_object_add(o, "tracer_note", json_object_new_string(note));
-	json_object_object_add(o, "netns", json_object_new_string(netns));
-	json_object_object_add(o, "hook", json_object_new_string(hook));
-	json_object_object_add(o, "family",
-			       json_object_new_string(probe_family_name(a->popts.family)));
-	/* Every traced hook, zeros included: "0 entered" is an answer too. */
-	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
-	for (int i = 0; i < PROBE_HOOKS; i++) {
-		if (a->popts.hook != PROBE_HOOKS && a->popts.hook != (enum probe_hook)i)
-			continue;
-		const char *name = probe_hook_name((enum probe_hook)i);
-		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
-		json_object_object_add(entered, name,
-				       json_object_new_int64((int64_t)w->entered_hook[i]));
-	}
-	json_object_object_add(o, "lost_by_hook", lost);
-	json_object_object_add(o, "entered_by_hook", entered);
-	if (a->by == PROBE_BY_COMM) {
-		json_object *c = json_object_new_object();
-		for (int i = 0; i < w->n_comms; i++)
-			json_object_object_add(c, w->comms[i].comm,
-					       json_object_new_int64((int64_t)w->comms[i].count));
-		if (w->comm_other)
-			json_object_object_add(c, "(other)",
-					       json_object_new_int64((int64_t)w->comm_other));
-		json_object_object_add(o, "comms", c);
-	} else if (a->by == PROBE_BY_HOOK) {
-		json_object *h = json_object_new_object();
-		for (int i = 0; i < PROBE_HOOKS; i++)
-			if (w->hook_count[i])
-				json_object_object_add(h, probe_hook_name((enum probe_hook)i),
-						       json_object_new_int64((int64_t)w->hook_count[i]));
-		json_object_object_add(o, "hooks", h);
-	}
-	if (a->hist) {
-		/* [low_ns, high_ns (exclusive), packets] for every non-empty slot */
-		json_object *h = json_object_new_array();
-		for (unsigned int i = 0; i < HIST_SLOTS; i++) {
-			if (!w->hist[i])
-				continue;
-			json_object *b = json_object_new_array();
-			json_object_array_add(b, json_object_new_uint64(hist_slot_low(i)));
-			json_object_array_add(b, json_object_new_uint64(hist_slot_high(i)));
-			json_object_array_add(b, json_object_new_uint64(w->hist[i]));
-			json_object_array_add(h, b);
-		}
-		json_object_object_add(o, "hist", h);
-	}
-	if (cal) {
-		json_object *c = json_object_new_object();
-		json_object_object_add(c, "tracer",
-				       json_object_new_string(probe_tracer_name(cal->tracer)));
-		json_object_object_add(c, "empty_chain_avg_ns", json_ns(cal->empty_chain_avg_ns));
-		json_object_object_add(c, "empty_chain_p50_ns", json_ns(cal->empty_chain_p50_ns));
-		json_object_object_add(c, "packets", json_object_new_int64((int64_t)cal->packets));
-		json_object_object_add(o, "calibration", c);
-	}
-	return o;
-}
-
 static int write_ready_file(const char *path, const char *tracer)
 {
 	FILE *f = fopen(path, "we");
@@ -288,10 +198,10 @@ int cmd_trace(int argc, char **argv)
 		NULL, NULL, NULL
 	};
 	struct trace_args a = {
-		.popts = { .tracer = TRACER_AUTO, .hook = PROBE_LOCAL_OUT },
+		.popts = { .tracer = TRACER_AUTO, .hook = NFHOOK_LOCAL_OUT },
 		.interval_s = 1,
 	};
-	struct probe_calibration cal;
+	struct calibration cal;
 	struct probe_window w, total;
 	struct probe *p = NULL;
 	char why[768], netns[256], hook_label[32], start_line[512];
@@ -310,7 +220,7 @@ int cmd_trace(int argc, char **argv)
 	catch_signals();
 
 	if (a.calibrate) {
-		if (probe_calibrate_ex(a.popts.tracer, &cal, why, sizeof(why))) {
+		if (calibration_run(a.popts.tracer, &cal, why, sizeof(why))) {
 			if (why[0])
 				nf_err("calibration failed: %s", why);
 			return EXIT_RUNTIME;
@@ -331,7 +241,7 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	tracer = probe_tracer_name(probe_tracer(p));
-	hook = probe_hook_name(a.popts.hook);
+	hook = nfhook_name(a.popts.hook);
 	probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
 	/* IPv4 is what the testbed carries; only the other family is named. */
 	snprintf(hook_label, sizeof(hook_label), "%s%s",
@@ -381,17 +291,24 @@ int cmd_trace(int argc, char **argv)
 		}
 		probe_window_add(&total, &w);
 		if (a.json) {
-			json_object *o = window_json(&a, &w, win_start - t0, tracer,
-						     probe_selection_note(p), netns, hook,
-						     have_cal ? &cal : NULL);
+			struct window_labels l = {
+				.tracer = tracer, .note = probe_selection_note(p), .netns = netns,
+				.hook = hook, .family = probe_family_name(a.popts.family),
+				.traced = a.popts.hook, .by = a.by, .hist = a.hist,
+				.calibrated = have_cal,
+				.cal_tracer = have_cal ? probe_tracer_name(cal.tracer) : NULL,
+				.cal_avg_ns = cal.empty_chain_avg_ns,
+				.cal_p50_ns = cal.empty_chain_p50_ns, .cal_packets = cal.packets,
+			};
+			json_object *o = results_window_json(&w, win_start - t0, &l);
 			printf("%s\n", json_object_to_json_string_ext(
 				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 		} else {
-			probe_print_window(stdout, &w, win_start - t0, hook_label, netns, tracer,
+			report_print_window(stdout, &w, win_start - t0, hook_label, netns, tracer,
 					   a.by);
 			if (a.hist && w.count) {
-				probe_print_hist(stdout, w.hist);
+				report_print_hist(stdout, w.hist);
 				putchar('\n');
 			}
 		}

@@ -7,9 +7,9 @@
 
 #include "util.h"
 
-enum probe_hook experiment_probe_hook(enum rules_hook h)
+enum testbed_side experiment_rules_side(enum nfhook h)
 {
-	return h == HOOK_INPUT ? PROBE_LOCAL_IN : h == HOOK_FORWARD ? PROBE_FORWARD : PROBE_LOCAL_OUT;
+	return h == NFHOOK_LOCAL_IN ? TESTBED_SRV : h == NFHOOK_FORWARD ? TESTBED_RTR : TESTBED_CLI;
 }
 
 int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
@@ -23,17 +23,14 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
 	/* FORWARD sees only packets a namespace routes on: that takes a router
 	 * between the two ends, where the rules and the probe go. */
-	rc = cfg->hook == HOOK_FORWARD ? testbed_up_routed(e->testbed, true)
+	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, true)
 				       : testbed_up(e->testbed, true);
 	if (rc)
 		return rc;
 	e->testbed_made = true;
 	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
-	testbed_netns_path(e->testbed,
-			   cfg->hook == HOOK_INPUT     ? TESTBED_SRV
-			   : cfg->hook == HOOK_FORWARD ? TESTBED_RTR
-						       : TESTBED_CLI,
-			   e->rules_netns, sizeof(e->rules_netns));
+	testbed_netns_path(e->testbed, experiment_rules_side(cfg->hook), e->rules_netns,
+			   sizeof(e->rules_netns));
 	e->target = (struct rules_target){
 		.netns_path = e->rules_netns, .backend = cfg->backend, .shape = cfg->shape,
 		.hook = cfg->hook, .accept = cfg->accept,
@@ -44,7 +41,7 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 	struct probe_opts po = {
 		.tracer = cfg->tracer,
 		.netns_path = e->rules_netns,
-		.hook = drop_mode ? PROBE_HOOKS : experiment_probe_hook(cfg->hook),
+		.hook = drop_mode ? NFHOOK_ALL : cfg->hook,
 		.by_comm = false,
 	};
 	/* Step 0 is an empty chain (with the hit rule, if any), not a missing one. */
@@ -139,7 +136,7 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;
 	}
-	for (int h = 0; h < PROBE_HOOKS; h++) {
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
 		d->entered[h] = w.entered_hook[h];
 		d->lost[h] = w.lost_hook[h];
 	}

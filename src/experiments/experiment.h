@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "probe/probe.h"
+#include "results/results.h"
 #include "rules/rules.h"
 #include "testbed/testbed.h"
 #include "traffic/traffic.h"
@@ -17,7 +18,7 @@
 struct experiment_config {
 	enum rules_backend backend;
 	enum rules_shape shape;
-	enum rules_hook hook;
+	enum nfhook hook;
 	enum probe_tracer tracer;
 	struct traffic_opts traffic;
 	bool accept;          /* the rules' verdict */
@@ -36,29 +37,10 @@ struct experiment {
 	bool testbed_made;
 };
 
-/* One row of sweep.csv. */
-struct step_row {
-	long rules;
-	int repeat;
-	double throughput_mbps, cwnd_kb;
-	long retransmits;
-	uint64_t packets;
-	double lat_avg_ns, lat_p50_ns, lat_p99_ns;
-	double inject_ms;
-};
-
-/* Where a drop-mode step's datagrams went (hit_traffic with drop). */
-struct step_drops {
-	long rules;
-	long sent, send_eperm;          /* sendto() calls, and those refused with EPERM */
-	uint64_t entered[PROBE_HOOKS];  /* packets the probe saw enter each hook */
-	uint64_t lost[PROBE_HOOKS];     /* ... and never leave it (dropped there) */
-};
-
-
-/* The hook the probe times for rules on hook h (FORWARD: PROBE_FORWARD). */
-enum probe_hook experiment_probe_hook(enum rules_hook h);
-/* Makes a fresh testbed (name from prefix; routed for HOOK_FORWARD, rules
+/* The one map from a hook to the testbed side whose namespace holds its
+ * rules: output -> cli, input -> srv, forward -> rtr (a routed testbed). */
+enum testbed_side experiment_rules_side(enum nfhook h);
+/* Makes a fresh testbed (name from prefix; routed for NFHOOK_FORWARD, rules
  * and probe then in its rtr namespace) and attaches the probe. 0 or an
  * exit status (message printed); on failure nothing is left behind. */
 int experiment_setup(struct experiment *e, const struct experiment_config *cfg,

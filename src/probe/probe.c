@@ -24,8 +24,6 @@
 
 #include "probe/hooklat.h"
 #include "hooklat.skel.h"
-#include "testbed/testbed.h"
-#include "traffic/traffic.h"
 #include "util.h"
 
 /* Newer than Debian's 6.1 uapi headers (kernel >= 6.4). */
@@ -39,7 +37,7 @@
 struct probe {
 	enum probe_tracer tracer;
 	struct hooklat_bpf *skel;
-	int nf_links[2 * PROBE_HOOKS];
+	int nf_links[2 * NFHOOK_COUNT];
 	int n_nf_links;
 	int sync_outer, sync_inner; /* for the grace period, see the top */
 	int ncpu;
@@ -50,9 +48,6 @@ struct probe {
 };
 
 static const char *const tracer_names[TRACER_COUNT] = { "auto", "fentry", "kprobe", "nfhook" };
-static const char *const hook_names[PROBE_HOOKS + 1] = {
-	"PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING", "ALL"
-};
 
 bool probe_tracer_parse(const char *s, enum probe_tracer *out)
 {
@@ -67,33 +62,6 @@ bool probe_tracer_parse(const char *s, enum probe_tracer *out)
 const char *probe_tracer_name(enum probe_tracer t)
 {
 	return (unsigned)t < TRACER_COUNT ? tracer_names[t] : "?";
-}
-
-bool probe_hook_parse(const char *s, enum probe_hook *out)
-{
-	static const struct {
-		const char *name;
-		enum probe_hook hook;
-	} alias[] = {
-		{ "prerouting", PROBE_PRE_ROUTING }, { "pre_routing", PROBE_PRE_ROUTING },
-		{ "input", PROBE_LOCAL_IN }, { "local_in", PROBE_LOCAL_IN },
-		{ "forward", PROBE_FORWARD },
-		{ "output", PROBE_LOCAL_OUT }, { "local_out", PROBE_LOCAL_OUT },
-		{ "postrouting", PROBE_POST_ROUTING }, { "post_routing", PROBE_POST_ROUTING },
-		{ "all", PROBE_HOOKS },
-	};
-
-	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
-		if (!strcasecmp(s, alias[i].name)) {
-			*out = alias[i].hook;
-			return true;
-		}
-	return false;
-}
-
-const char *probe_hook_name(enum probe_hook h)
-{
-	return (unsigned)h <= PROBE_HOOKS ? hook_names[h] : "?";
 }
 
 bool probe_family_parse(const char *s, enum probe_family *out)
@@ -267,9 +235,9 @@ static void explain_errno(enum probe_tracer t, const char *what, int err, char *
 
 /* --- loading --- */
 
-static uint32_t hook_mask(enum probe_hook h)
+static uint32_t hook_mask(enum nfhook h)
 {
-	return h == PROBE_HOOKS ? (1u << PROBE_HOOKS) - 1 : 1u << h;
+	return h == NFHOOK_ALL ? (1u << NFHOOK_COUNT) - 1 : 1u << h;
 }
 
 static int nf_link_create(int prog_fd, uint32_t pf, unsigned int hooknum, int priority)
@@ -339,7 +307,7 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 	}
 	/* Ends before starts, so that no start is left without its end. */
 	for (int pass = 0; pass < 2 && !err; pass++)
-		for (unsigned int h = 0; h < PROBE_HOOKS && !err; h++) {
+		for (unsigned int h = 0; h < NFHOOK_COUNT && !err; h++) {
 			if (!(mask & (1u << h)))
 				continue;
 			int fd = pass == 0 ? nf_link_create(last, pf, h, NFC_PRI_LAST - 1)
@@ -471,7 +439,7 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 
 	if (!print_installed)
 		probe_set_verbose(false);
-	if (opts->tracer >= TRACER_COUNT || opts->hook > PROBE_HOOKS) {
+	if (opts->tracer >= TRACER_COUNT || opts->hook > NFHOOK_ALL) {
 		snprintf(why, whylen, "invalid probe options");
 		return NULL;
 	}
@@ -547,28 +515,6 @@ const char *probe_selection_note(const struct probe *p)
 
 /* --- windows --- */
 
-static int cmp_comm(const void *a, const void *b)
-{
-	const struct probe_comm *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return strcmp(x->comm, y->comm);
-}
-
-/* Sorts comms (n of them) and keeps the PROBE_COMMS largest in w. */
-static void keep_top_comms(struct probe_window *w, struct probe_comm *comms, size_t n)
-{
-	qsort(comms, n, sizeof(*comms), cmp_comm);
-	w->n_comms = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (w->n_comms < PROBE_COMMS)
-			w->comms[w->n_comms++] = comms[i];
-		else
-			w->comm_other += comms[i].count;
-	}
-}
-
 static int read_comms(struct probe *p, __u32 buf, struct probe_window *w)
 {
 	int fd = bpf_map__fd(p->skel->maps.comms);
@@ -599,22 +545,12 @@ static int read_comms(struct probe *p, __u32 buf, struct probe_window *w)
 			comms[i].count += vals[c];
 		bpf_map_delete_elem(fd, &keys[i]);
 	}
-	keep_top_comms(w, comms, n);
+	probe_window_keep_top_comms(w, comms, n);
 out:
 	free(keys);
 	free(comms);
 	free(vals);
 	return err;
-}
-
-void probe_window_compute(struct probe_window *w)
-{
-	w->avg_ns = w->count ? (double)w->sum_ns / (double)w->count : 0;
-	w->p50_ns = hist_quantile(w->hist, 0.50);
-	w->p90_ns = hist_quantile(w->hist, 0.90);
-	w->p99_ns = hist_quantile(w->hist, 0.99);
-	if (!w->count)
-		w->min_ns = w->max_ns = 0;
 }
 
 /* Starts older than HOOKLAT_STALE_NS belong to packets that never reached
@@ -625,7 +561,7 @@ void probe_window_compute(struct probe_window *w)
  * nfhook: each also counts in lost_hook[] of the key's hook, since there a
  * stale start is a packet the hook never let out (fentry sees drops as
  * verdicts: its stale starts are skipped fexits, not lost packets). */
-static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[PROBE_HOOKS])
+static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
 {
 	int fd = bpf_map__fd(p->skel->maps.starts);
 	size_t max = bpf_map__max_entries(p->skel->maps.starts), n = 0;
@@ -648,7 +584,7 @@ static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[PROBE_HOOKS])
 	}
 	for (size_t i = 0; i < n; i++) {
 		bpf_map_delete_elem(fd, &p->stale[i]);
-		if (p->tracer == TRACER_NFHOOK && p->stale[i].hook < PROBE_HOOKS)
+		if (p->tracer == TRACER_NFHOOK && p->stale[i].hook < NFHOOK_COUNT)
 			lost_hook[p->stale[i].hook]++;
 	}
 	return n;
@@ -682,7 +618,7 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		w->unmatched += s->unmatched;
 		w->dropped += s->dropped;
 		w->comm_other += s->comm_lost;
-		for (int h = 0; h < PROBE_HOOKS; h++) {
+		for (int h = 0; h < NFHOOK_COUNT; h++) {
 			w->hook_count[h] += s->hook_count[h];
 			w->entered_hook[h] += s->entered_hook[h];
 			w->lost_hook[h] += s->lost_hook[h];
@@ -697,44 +633,6 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		return err;
 	probe_window_compute(w);
 	return 0;
-}
-
-void probe_window_add(struct probe_window *total, const struct probe_window *w)
-{
-	struct probe_comm comms[2 * PROBE_COMMS];
-	size_t n = 0;
-
-	if (w->count && (!total->count || w->min_ns < total->min_ns))
-		total->min_ns = w->min_ns;
-	if (w->max_ns > total->max_ns)
-		total->max_ns = w->max_ns;
-	total->seconds += w->seconds;
-	total->count += w->count;
-	total->sum_ns += w->sum_ns;
-	total->unmatched += w->unmatched;
-	total->dropped += w->dropped;
-	total->comm_other += w->comm_other;
-	for (int h = 0; h < PROBE_HOOKS; h++) {
-		total->hook_count[h] += w->hook_count[h];
-		total->entered_hook[h] += w->entered_hook[h];
-		total->lost_hook[h] += w->lost_hook[h];
-	}
-	for (int i = 0; i < HIST_SLOTS; i++)
-		total->hist[i] += w->hist[i];
-	/* Merge the two top lists by name. */
-	for (int i = 0; i < total->n_comms; i++)
-		comms[n++] = total->comms[i];
-	for (int i = 0; i < w->n_comms; i++) {
-		size_t j;
-		for (j = 0; j < n && strcmp(comms[j].comm, w->comms[i].comm); j++)
-			;
-		if (j < n)
-			comms[j].count += w->comms[i].count;
-		else
-			comms[n++] = w->comms[i];
-	}
-	keep_top_comms(total, comms, n);
-	probe_window_compute(total);
 }
 
 void probe_close(struct probe *p)
@@ -769,150 +667,4 @@ const char *probe_netns_label(const char *netns_path, char *buf, size_t len)
 	else
 		snprintf(buf, len, "net:[%llu]", (unsigned long long)self);
 	return buf;
-}
-
-void probe_print_window(FILE *f, const struct probe_window *w, double t_start_s,
-			const char *hook, const char *netns, const char *tracer, int by)
-{
-	char clock[16];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	fprintf(f, "%s t=%.1fs %s %s via %s\n", clock, t_start_s, hook, netns, tracer);
-	fprintf(f, "  count %llu avg %.0f ns p50 %.0f ns p90 %.0f ns p99 %.0f ns unmatched %llu\n",
-		(unsigned long long)w->count, w->avg_ns, w->p50_ns, w->p90_ns, w->p99_ns,
-		(unsigned long long)w->unmatched);
-	if (by == PROBE_BY_COMM) {
-		for (int i = 0; i < w->n_comms; i++)
-			fprintf(f, "  %s %llu\n", w->comms[i].comm,
-				(unsigned long long)w->comms[i].count);
-		if (w->comm_other)
-			fprintf(f, "  (other) %llu\n", (unsigned long long)w->comm_other);
-	} else if (by == PROBE_BY_HOOK) {
-		for (int h = 0; h < PROBE_HOOKS; h++) {
-			if (!w->hook_count[h] && !w->lost_hook[h])
-				continue;
-			fprintf(f, "  %s %llu", hook_names[h], (unsigned long long)w->hook_count[h]);
-			if (w->lost_hook[h])
-				fprintf(f, " lost %llu", (unsigned long long)w->lost_hook[h]);
-			fputc('\n', f);
-		}
-	}
-	fputc('\n', f);
-}
-
-static void print_stars(FILE *f, uint64_t val, uint64_t max, int width)
-{
-	int n = max ? (int)((double)val * width / (double)max + 0.5) : 0;
-
-	if (val && n == 0)
-		n = 1; /* a non-empty bucket always shows */
-	for (int i = 0; i < width; i++)
-		fputc(i < n ? '*' : ' ', f);
-}
-
-void probe_print_hist(FILE *f, const uint64_t hist[HIST_SLOTS])
-{
-	/* Sub-buckets summed into powers of two, the way bcc prints. */
-	uint64_t log2[65] = { 0 }, max = 0;
-	int lo = -1, hi = -1;
-
-	for (unsigned int i = 0; i < HIST_SLOTS; i++) {
-		uint64_t v = hist_slot_low(i);
-		int b = v ? 64 - __builtin_clzll(v) : 0; /* v in [2^(b-1), 2^b) */
-		log2[b] += hist[i];
-	}
-	for (int b = 0; b < 65; b++) {
-		if (!log2[b])
-			continue;
-		if (lo < 0)
-			lo = b;
-		hi = b;
-		if (log2[b] > max)
-			max = log2[b];
-	}
-	if (lo < 0)
-		return;
-	/* Like bcc: wider numbers get a shorter bar, so lines stay in 80 columns. */
-	int wide = hi > 33, width = wide ? 20 : 10, stars = wide ? 20 : 40;
-	fprintf(f, "%*s%-*s : count    distribution\n", width, "", width + 4, "nsecs");
-	for (int b = lo; b <= hi; b++) {
-		unsigned long long low = b ? 1ULL << (b - 1) : 0;
-		unsigned long long high = b ? (b == 64 ? UINT64_MAX : (1ULL << b) - 1) : 0;
-		fprintf(f, "%*llu -> %-*llu : %-8llu |", width, low, width, high,
-			(unsigned long long)log2[b]);
-		print_stars(f, log2[b], max, stars);
-		fprintf(f, "|\n");
-	}
-}
-
-/* --- calibration --- */
-
-int probe_calibrate_ex(enum probe_tracer t, struct probe_calibration *cal, char *why,
-		       size_t whylen)
-{
-	struct traffic_opts topts = { .udp = false, .duration_s = 2, .interval_s = 1 };
-	struct probe_opts popts = { .tracer = t, .hook = PROBE_LOCAL_OUT };
-	struct traffic_result res;
-	struct probe_window w;
-	char name[TESTBED_NAME_MAX + 1], cli[256], terr[256];
-	struct probe *p = NULL;
-	int rc = -1, err;
-
-	memset(cal, 0, sizeof(*cal));
-	testbed_unique_name("cal", name, sizeof(name));
-	if (testbed_up(name, true)) {
-		why[0] = '\0'; /* testbed_up said why */
-		return -1;
-	}
-	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
-	/* The empty chain: listing it makes the kernel instantiate the legacy
-	 * filter table in this namespace, so its hooks run for every packet.
-	 * Without any hook nf_hook_slow() is never called and fentry/kprobe
-	 * would have nothing to time. */
-	char *list[] = { "iptables-legacy", "-w", "-n", "-L", "OUTPUT", NULL };
-	bool table = run_program(cli, list, NULL, 0, NULL, NULL) == 0;
-	popts.netns_path = cli;
-	p = probe_open(&popts, why, whylen);
-	if (!p)
-		goto out;
-	if ((err = probe_read_window(p, &w))) /* the window starts with the traffic */
-		goto read_fail;
-	memset(&res, 0, sizeof(res));
-	if (traffic_run_once(cli, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &topts, &res, terr,
-			     sizeof(terr))) {
-		snprintf(why, whylen, "calibration traffic failed: %s", terr);
-		goto out;
-	}
-	traffic_result_free(&res);
-	if ((err = probe_read_window(p, &w)))
-		goto read_fail;
-	if (!w.count) {
-		snprintf(why, whylen, "calibration timed no packet: the %s tracer sees no "
-			 "traffic in the testbed%s", probe_tracer_name(probe_tracer(p)),
-			 table ? "" : " (iptables-legacy could not make an empty filter table)");
-		goto out;
-	}
-	cal->tracer = probe_tracer(p);
-	cal->empty_chain_avg_ns = w.avg_ns;
-	cal->empty_chain_p50_ns = w.p50_ns;
-	cal->packets = w.count;
-	rc = 0;
-	goto out;
-read_fail:
-	snprintf(why, whylen, "cannot read the probe's statistics: %s", strerror(-err));
-out:
-	probe_close(p);
-	testbed_down(name, true);
-	return rc;
-}
-
-int probe_calibrate(enum probe_tracer t, double *empty_chain_avg_ns, char *why, size_t len)
-{
-	struct probe_calibration cal;
-	int rc = probe_calibrate_ex(t, &cal, why, len);
-
-	*empty_chain_avg_ns = rc ? 0 : cal.empty_chain_avg_ns;
-	return rc;
 }

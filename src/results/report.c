@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -89,11 +90,11 @@ static void write_drops(FILE *f, const struct step_drops *d)
 		fprintf(f, "The probe saw no packet stop in a hook.\n\n");
 	else
 		fprintf(f, "**At %s**: %llu packets entered it and never left (they walked every "
-			   "rule and the last one dropped them).\n\n", probe_hook_name(cut),
+			   "rule and the last one dropped them).\n\n", nfhook_name(cut),
 			(unsigned long long)d->lost[cut]);
 	fprintf(f, "| hook | entered | never left |\n|---|---:|---:|\n");
-	for (int h = 0; h < PROBE_HOOKS; h++)
-		fprintf(f, "| %s | %llu | %llu |\n", probe_hook_name(h),
+	for (int h = 0; h < NFHOOK_COUNT; h++)
+		fprintf(f, "| %s | %llu | %llu |\n", nfhook_name(h),
 			(unsigned long long)d->entered[h], (unsigned long long)d->lost[h]);
 	fprintf(f, "\nPer step: drops.csv.\n\n");
 }
@@ -280,4 +281,82 @@ int report_plot(const char *kind, const char *dir)
 	}
 	buf_free(&err);
 	return 0;
+}
+
+/* --- human-readable probe windows (trace, live's bpf_results.txt) --- */
+
+void report_print_window(FILE *f, const struct probe_window *w, double t_start_s,
+			const char *hook, const char *netns, const char *tracer, int by)
+{
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+	fprintf(f, "%s t=%.1fs %s %s via %s\n", clock, t_start_s, hook, netns, tracer);
+	fprintf(f, "  count %llu avg %.0f ns p50 %.0f ns p90 %.0f ns p99 %.0f ns unmatched %llu\n",
+		(unsigned long long)w->count, w->avg_ns, w->p50_ns, w->p90_ns, w->p99_ns,
+		(unsigned long long)w->unmatched);
+	if (by == PROBE_BY_COMM) {
+		for (int i = 0; i < w->n_comms; i++)
+			fprintf(f, "  %s %llu\n", w->comms[i].comm,
+				(unsigned long long)w->comms[i].count);
+		if (w->comm_other)
+			fprintf(f, "  (other) %llu\n", (unsigned long long)w->comm_other);
+	} else if (by == PROBE_BY_HOOK) {
+		for (int h = 0; h < NFHOOK_COUNT; h++) {
+			if (!w->hook_count[h] && !w->lost_hook[h])
+				continue;
+			fprintf(f, "  %s %llu", nfhook_name((enum nfhook)h), (unsigned long long)w->hook_count[h]);
+			if (w->lost_hook[h])
+				fprintf(f, " lost %llu", (unsigned long long)w->lost_hook[h]);
+			fputc('\n', f);
+		}
+	}
+	fputc('\n', f);
+}
+
+static void print_stars(FILE *f, uint64_t val, uint64_t max, int width)
+{
+	int n = max ? (int)((double)val * width / (double)max + 0.5) : 0;
+
+	if (val && n == 0)
+		n = 1; /* a non-empty bucket always shows */
+	for (int i = 0; i < width; i++)
+		fputc(i < n ? '*' : ' ', f);
+}
+
+void report_print_hist(FILE *f, const uint64_t hist[HIST_SLOTS])
+{
+	/* Sub-buckets summed into powers of two, the way bcc prints. */
+	uint64_t log2[65] = { 0 }, max = 0;
+	int lo = -1, hi = -1;
+
+	for (unsigned int i = 0; i < HIST_SLOTS; i++) {
+		uint64_t v = hist_slot_low(i);
+		int b = v ? 64 - __builtin_clzll(v) : 0; /* v in [2^(b-1), 2^b) */
+		log2[b] += hist[i];
+	}
+	for (int b = 0; b < 65; b++) {
+		if (!log2[b])
+			continue;
+		if (lo < 0)
+			lo = b;
+		hi = b;
+		if (log2[b] > max)
+			max = log2[b];
+	}
+	if (lo < 0)
+		return;
+	/* Like bcc: wider numbers get a shorter bar, so lines stay in 80 columns. */
+	int wide = hi > 33, width = wide ? 20 : 10, stars = wide ? 20 : 40;
+	fprintf(f, "%*s%-*s : count    distribution\n", width, "", width + 4, "nsecs");
+	for (int b = lo; b <= hi; b++) {
+		unsigned long long low = b ? 1ULL << (b - 1) : 0;
+		unsigned long long high = b ? (b == 64 ? UINT64_MAX : (1ULL << b) - 1) : 0;
+		fprintf(f, "%*llu -> %-*llu : %-8llu |", width, low, width, high,
+			(unsigned long long)log2[b]);
+		print_stars(f, log2[b], max, stars);
+		fprintf(f, "|\n");
+	}
 }

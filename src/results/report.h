@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "probe/window.h"
 #include "results/results.h"
 
 /* report.md of a sweep into dir; drops: drop mode's totals, or NULL. 0 or -1. */
@@ -21,5 +22,16 @@ int report_plot(const char *kind, const char *dir);
 
 /* The text that interprets a fit: "linear", "flat" or "not linear", with why. */
 const char *report_growth_verdict(const struct sweep_summary *s);
+
+/* One block of docs/formats.md ("trace text output"), blank line after:
+ *   19:30:12 t=10.0s LOCAL_OUT nfcost-x-cli via nfhook
+ *     count 123456 avg 512 ns p50 480 ns p90 700 ns p99 1200 ns unmatched 0
+ * plus, for by (enum probe_by), one "  NAME COUNT" line per process or hook;
+ * a hook's line ends in " lost N" when N packets never left it.
+ * The clock is the local time of the call. */
+void report_print_window(FILE *f, const struct probe_window *w, double t_start_s,
+			const char *hook, const char *netns, const char *tracer, int by);
+/* bcc-style log2 histogram of hist in ns, 78 columns. Prints nothing when empty. */
+void report_print_hist(FILE *f, const uint64_t hist[HIST_SLOTS]);
 
 #endif

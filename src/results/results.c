@@ -238,7 +238,7 @@ int results_cut_hook(const struct step_drops *d)
 {
 	int cut = -1;
 
-	for (int h = 0; h < PROBE_HOOKS; h++)
+	for (int h = 0; h < NFHOOK_COUNT; h++)
 		if (d->lost[h] && (cut < 0 || d->lost[h] > d->lost[cut]))
 			cut = h;
 	return cut;
@@ -251,12 +251,12 @@ json_object *results_drops_json(const struct step_drops *d)
 
 	json_object_object_add(o, "sent", json_object_new_int64(d->sent));
 	json_object_object_add(o, "send_eperm", json_object_new_int64(d->send_eperm));
-	json_object_object_add(o, "cut_at", cut >= 0 ? json_object_new_string(probe_hook_name(cut)) : NULL);
-	for (int h = 0; h < PROBE_HOOKS; h++) {
+	json_object_object_add(o, "cut_at", cut >= 0 ? json_object_new_string(nfhook_name(cut)) : NULL);
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "entered", json_object_new_int64((int64_t)d->entered[h]));
 		json_object_object_add(x, "lost", json_object_new_int64((int64_t)d->lost[h]));
-		json_object_object_add(by, probe_hook_name(h), x);
+		json_object_object_add(by, nfhook_name(h), x);
 	}
 	json_object_object_add(o, "by_hook", by);
 	return o;
@@ -276,4 +276,123 @@ int results_write_json(const char *path, json_object *obj)
 	}
 	json_object_put(obj);
 	return rc;
+}
+
+/* --- probe windows as data (trace --json, live's bpf_windows.csv) --- */
+
+/* A number of ns with one decimal, as printed. */
+static json_object *json_ns(double v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.1f", v);
+	return json_object_new_double_s(v, s);
+}
+
+json_object *results_window_json(const struct probe_window *w, double t_start,
+				 const struct window_labels *l)
+{
+	json_object *o = json_object_new_object();
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+	json_object_object_add(o, "type", json_object_new_string("interval"));
+	json_object_object_add(o, "time", json_object_new_string(clock));
+	json_object_object_add(o, "t_start_s", json_ns(t_start));
+	json_object_object_add(o, "seconds", json_ns(w->seconds));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
+	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
+	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
+	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));
+	json_object_object_add(o, "p99_ns", json_ns(w->p99_ns));
+	json_object_object_add(o, "min_ns", json_object_new_int64((int64_t)w->min_ns));
+	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)w->max_ns));
+	json_object_object_add(o, "unmatched", json_object_new_int64((int64_t)w->unmatched));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)w->dropped));
+	json_object_object_add(o, "tracer", json_object_new_string(l->tracer));
+	json_object_object_add(o, "tracer_note", json_object_new_string(l->note));
+	json_object_object_add(o, "netns", json_object_new_string(l->netns));
+	json_object_object_add(o, "hook", json_object_new_string(l->hook));
+	json_object_object_add(o, "family",
+			       json_object_new_string(l->family));
+	/* Every traced hook, zeros included: "0 entered" is an answer too. */
+	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
+	for (int i = 0; i < NFHOOK_COUNT; i++) {
+		if (l->traced != NFHOOK_ALL && l->traced != (enum nfhook)i)
+			continue;
+		const char *name = nfhook_name((enum nfhook)i);
+		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
+		json_object_object_add(entered, name,
+				       json_object_new_int64((int64_t)w->entered_hook[i]));
+	}
+	json_object_object_add(o, "lost_by_hook", lost);
+	json_object_object_add(o, "entered_by_hook", entered);
+	if (l->by == PROBE_BY_COMM) {
+		json_object *c = json_object_new_object();
+		for (int i = 0; i < w->n_comms; i++)
+			json_object_object_add(c, w->comms[i].comm,
+					       json_object_new_int64((int64_t)w->comms[i].count));
+		if (w->comm_other)
+			json_object_object_add(c, "(other)",
+					       json_object_new_int64((int64_t)w->comm_other));
+		json_object_object_add(o, "comms", c);
+	} else if (l->by == PROBE_BY_HOOK) {
+		json_object *h = json_object_new_object();
+		for (int i = 0; i < NFHOOK_COUNT; i++)
+			if (w->hook_count[i])
+				json_object_object_add(h, nfhook_name((enum nfhook)i),
+						       json_object_new_int64((int64_t)w->hook_count[i]));
+		json_object_object_add(o, "hooks", h);
+	}
+	if (l->hist) {
+		/* [low_ns, high_ns (exclusive), packets] for every non-empty slot */
+		json_object *h = json_object_new_array();
+		for (unsigned int i = 0; i < HIST_SLOTS; i++) {
+			if (!w->hist[i])
+				continue;
+			json_object *b = json_object_new_array();
+			json_object_array_add(b, json_object_new_uint64(hist_slot_low(i)));
+			json_object_array_add(b, json_object_new_uint64(hist_slot_high(i)));
+			json_object_array_add(b, json_object_new_uint64(w->hist[i]));
+			json_object_array_add(h, b);
+		}
+		json_object_object_add(o, "hist", h);
+	}
+	if (l->calibrated) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "tracer", json_object_new_string(l->cal_tracer));
+		json_object_object_add(c, "empty_chain_avg_ns", json_ns(l->cal_avg_ns));
+		json_object_object_add(c, "empty_chain_p50_ns", json_ns(l->cal_p50_ns));
+		json_object_object_add(c, "packets", json_object_new_int64((int64_t)l->cal_packets));
+		json_object_object_add(o, "calibration", c);
+	}
+	return o;
+}
+
+FILE *results_window_csv_open(const char *dir, const char *file)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!(f = fopen(path, "we")))
+		return NULL;
+	fprintf(f, "%s\n", WINDOW_CSV_HEADER);
+	fflush(f);
+	return f;
+}
+
+int results_window_csv_row(FILE *f, double t_start_s, double t_end_s, const char *hook,
+			   const struct probe_window *w)
+{
+	fprintf(f, "%.3f,%.3f,%s,%llu,", t_start_s, t_end_s, hook, (unsigned long long)w->count);
+	/* No packet, no latency: empty cells, not zeros. */
+	if (w->count)
+		fprintf(f, "%.1f,%.1f,%.1f,", w->avg_ns, w->p50_ns, w->p99_ns);
+	else
+		fputs(",,,", f);
+	fprintf(f, "%llu\n", (unsigned long long)w->unmatched);
+	return fflush(f) || ferror(f) ? -1 : 0;
 }

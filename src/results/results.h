@@ -1,4 +1,5 @@
-/* results: owns the data files of an experiment: sweep.csv / compare.csv rows,
+/* results: owns the data files of an experiment: the rows of sweep.csv /
+ * compare.csv (struct step_row) and drop mode's counts (struct step_drops),
  * the run's metadata (kernel, CPU, settings, tracer and why), the summary
  * computed from the rows through analysis, and sweep.json / compare.json.
  * No I/O with the kernel beyond reading uname and /proc/cpuinfo. */
@@ -8,13 +9,42 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "nfhook.h"
+#include "probe/window.h"
 #include "results/analysis.h"
-#include "experiments/experiment.h"
 
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
 			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms"
+
+/* One row of sweep.csv. */
+struct step_row {
+	long rules;
+	int repeat;
+	double throughput_mbps, cwnd_kb;
+	long retransmits;
+	uint64_t packets;
+	double lat_avg_ns, lat_p50_ns, lat_p99_ns;
+	double inject_ms;
+};
+
+/* Where a drop-mode step's datagrams went (hit_traffic with drop). */
+struct step_drops {
+	long rules;
+	long sent, send_eperm;          /* sendto() calls, and those refused with EPERM */
+	uint64_t entered[NFHOOK_COUNT];  /* packets the probe saw enter each hook */
+	uint64_t lost[NFHOOK_COUNT];     /* ... and never leave it (dropped there) */
+};
+
+/* The traffic settings a run used, as its data files record them. */
+struct run_traffic {
+	bool udp;
+	int duration_s;
+	int size;            /* bytes per write / UDP payload; 0: iperf3's default */
+	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
+};
 
 struct run_meta {
 	char kernel[128];
@@ -25,7 +55,7 @@ struct run_meta {
 	const char *backend, *shape, *hook, *tracer;
 	int matches_per_rule;
 	char tracer_note[512];
-	struct traffic_opts traffic;
+	struct run_traffic traffic;
 	int repeat;
 	long start, stop, step;
 	bool calibrated;
@@ -72,5 +102,27 @@ json_object *results_drops_json(const struct step_drops *d);
 int results_cut_hook(const struct step_drops *d);
 /* Writes obj to path (pretty) and drops the reference. 0 or -1. */
 int results_write_json(const char *path, json_object *obj);
+
+/* What a probe window's JSON is labelled with (trace --json). */
+struct window_labels {
+	const char *tracer, *note, *netns, *hook, *family;
+	enum nfhook traced;   /* the traced hook; NFHOOK_ALL: all five */
+	int by;               /* enum probe_by: per-process or per-hook counts */
+	bool hist;            /* the histogram's non-empty slots */
+	bool calibrated;      /* with the empty-chain calibration: */
+	const char *cal_tracer;
+	double cal_avg_ns, cal_p50_ns;
+	uint64_t cal_packets;
+};
+/* One window as trace --json prints it (docs/formats.md). */
+json_object *results_window_json(const struct probe_window *w, double t_start,
+				 const struct window_labels *l);
+
+#define WINDOW_CSV_HEADER "t_start_s,t_end_s,hook,packets,lat_avg_ns,lat_p50_ns,lat_p99_ns,unmatched"
+/* live's bpf_windows.csv: the probe windows as data, one row per window,
+ * times relative to the start of the run; latencies empty without packets. */
+FILE *results_window_csv_open(const char *dir, const char *file);
+int results_window_csv_row(FILE *f, double t_start_s, double t_end_s, const char *hook,
+			   const struct probe_window *w);
 
 #endif

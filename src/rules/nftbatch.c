@@ -1,5 +1,7 @@
 #include "rules/nftbatch.h"
 
+#include "util.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -173,12 +175,13 @@ static bool put_table(struct batch *b, const char *table)
 	return ok;
 }
 
+_Static_assert((int)NFHOOK_LOCAL_OUT == (int)NF_INET_LOCAL_OUT && (int)NFHOOK_LOCAL_IN == (int)NF_INET_LOCAL_IN &&
+	       (int)NFHOOK_FORWARD == (int)NF_INET_FORWARD, "enum nfhook numbers hooks as the kernel does");
+
 /* "add chain ip T C { type filter hook H priority P; policy accept; }" */
 static bool put_chain(struct batch *b, const char *table, const char *chain,
-		      enum rules_hook hook, int prio)
+		      enum nfhook hook, int prio)
 {
-	static const uint32_t hooknum[HOOK_COUNT] = { NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN,
-						       NF_INET_FORWARD };
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
 	bool ok = c && !nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table) &&
@@ -187,7 +190,8 @@ static bool put_chain(struct batch *b, const char *table, const char *chain,
 		  (nlh = msg_start(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE));
 
 	if (ok) {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooknum[hook]);
+		/* enum nfhook numbers the hooks as the kernel does */
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 		nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -208,7 +212,7 @@ static bool set_addr(struct nftnl_expr *cmp, const char *addr)
 static bool build(struct batch *b, const struct rules_target *t, const char *table, long first,
 		  long count, bool with_hit)
 {
-	const char *chain = rules_hook_name(t->hook);
+	const char *chain = nfhook_option(t->hook);
 	char hit_chain[64], addr[32];
 	struct nftnl_rule *r;
 	struct nftnl_expr *cmp;

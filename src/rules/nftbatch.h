@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "rules/rules.h"
+#include "rules/rulespec.h"
 
 /* Can nftbatch_add build this target's rules? (nft backend, addr or addr-port) */
 bool nftbatch_supported(const struct rules_target *t);

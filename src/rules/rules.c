@@ -10,103 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const backend_names[BACKEND_COUNT] = {
-	"iptables-nft", "iptables-legacy", "nft", "nft-set", "ipset",
-};
-static const char *const shape_names[SHAPE_COUNT] = { "addr", "addr-port", "multiport", "bpf" };
-static const char *const hook_names[HOOK_COUNT] = { "output", "input", "forward" };
-static const char *const ipt_chain[HOOK_COUNT] = { "OUTPUT", "INPUT", "FORWARD" };
-
 #define NFT_TABLE "nfcost"
 #define NFT_SET_TABLE "nfcost_set"
 #define NFT_SET_NAME "blocked"
 #define IPSET_NAME "nfcost-blocked"
-
-static bool lookup(const char *s, const char *const *names, int n, int *out)
-{
-	for (int i = 0; s && i < n; i++)
-		if (!strcmp(s, names[i])) {
-			*out = i;
-			return true;
-		}
-	return false;
-}
-
-bool rules_backend_parse(const char *s, enum rules_backend *out)
-{
-	int i;
-
-	if (s && !strcmp(s, "iptables")) /* what `iptables` is on current distributions */
-		s = "iptables-nft";
-	if (!lookup(s, backend_names, BACKEND_COUNT, &i))
-		return false;
-	*out = (enum rules_backend)i;
-	return true;
-}
-
-bool rules_shape_parse(const char *s, enum rules_shape *out)
-{
-	int i;
-
-	if (!lookup(s, shape_names, SHAPE_COUNT, &i))
-		return false;
-	*out = (enum rules_shape)i;
-	return true;
-}
-
-bool rules_hook_parse(const char *s, enum rules_hook *out)
-{
-	int i;
-
-	if (!lookup(s, hook_names, HOOK_COUNT, &i))
-		return false;
-	*out = (enum rules_hook)i;
-	return true;
-}
-
-const char *rules_backend_name(enum rules_backend b) { return backend_names[b]; }
-const char *rules_shape_name(enum rules_shape s) { return shape_names[s]; }
-const char *rules_hook_name(enum rules_hook h) { return hook_names[h]; }
-const char *rules_backend_names(void) { return "iptables-nft|iptables-legacy|nft|nft-set|ipset"; }
-const char *rules_shape_names(void) { return "addr|addr-port|multiport|bpf"; }
-
-int rules_matches_per_rule(enum rules_shape s)
-{
-	switch (s) {
-	case SHAPE_ADDR: return 1;      /* -d X */
-	case SHAPE_ADDR_PORT: return 3; /* -p tcp, --dport 443, the address */
-	case SHAPE_MULTIPORT: return 3; /* -p tcp, -m multiport (K ports, one callback), the address */
-	case SHAPE_BPF: return 1;       /* -m bpf: one callback running the whole program */
-	default: return 1;
-	}
-}
-
-const char *rules_backend_program(enum rules_backend b)
-{
-	switch (b) {
-	case BACKEND_IPTABLES_NFT: return "iptables-nft-restore";
-	case BACKEND_IPTABLES_LEGACY: return "iptables-legacy-restore";
-	case BACKEND_IPSET: return "ipset";
-	default: return NULL;
-	}
-}
-
-bool rules_shape_supported(enum rules_backend b, enum rules_shape s, const char **why)
-{
-	if (s == SHAPE_BPF && b != BACKEND_IPTABLES_NFT && b != BACKEND_IPTABLES_LEGACY) {
-		*why = "the bpf shape is one xt_bpf match per rule: use iptables-nft or iptables-legacy";
-		return false;
-	}
-	return true;
-}
-
-void rules_address(long index, char *buf, size_t len)
-{
-	/* Skip .0 so every address looks like a host; 2^28 - 1 addresses in all. */
-	unsigned long a = 0xF0000000UL | (((unsigned long)index + 1) & 0x0FFFFFFFUL);
-
-	snprintf(buf, len, "%lu.%lu.%lu.%lu", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
 
 static void multiport_list(char *buf, size_t len, const char *sep)
 {
@@ -160,12 +67,12 @@ static void nft_matches(const struct rules_target *t, const char *daddr, struct 
 	buf_printf(out, " ip daddr %s", daddr);
 }
 
-static void nft_base(const char *table, enum rules_hook hook, struct buf *out)
+static void nft_base(const char *table, enum nfhook hook, struct buf *out)
 {
 	/* "add" is idempotent: the table and chain stay if they exist. */
 	buf_printf(out, "add table ip %s\n", table);
 	buf_printf(out, "add chain ip %s %s { type filter hook %s priority 0; policy accept; }\n",
-		   table, hook_names[hook], hook_names[hook]);
+		   table, nfhook_option(hook), nfhook_option(hook));
 }
 
 static const char *ipt_verdict(const struct rules_target *t)
@@ -186,8 +93,8 @@ static void nft_hit(const struct rules_target *t, const char *table, bool need_b
 	if (!t->hit_addr || !need_base)
 		return;
 	buf_printf(out, "add chain ip %s %s_hit { type filter hook %s priority 1; policy accept; }\n",
-		   table, hook_names[t->hook], hook_names[t->hook]);
-	buf_printf(out, "add rule ip %s %s_hit ip daddr %s %s\n", table, hook_names[t->hook],
+		   table, nfhook_option(t->hook), nfhook_option(t->hook));
+	buf_printf(out, "add rule ip %s %s_hit ip daddr %s %s\n", table, nfhook_option(t->hook),
 		   t->hit_addr, nft_verdict(t));
 }
 
@@ -204,14 +111,14 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 			rules_address(i, addr, sizeof(addr));
 			/* Once the hit rule is there, new rules go in before it. */
 			if (t->hit_addr && !need_base)
-				buf_printf(out, "-I %s %ld", ipt_chain[t->hook], i + 1);
+				buf_printf(out, "-I %s %ld", nfhook_chain(t->hook), i + 1);
 			else
-				buf_printf(out, "-A %s", ipt_chain[t->hook]);
+				buf_printf(out, "-A %s", nfhook_chain(t->hook));
 			ipt_matches(t, addr, out);
 			buf_printf(out, " -j %s\n", ipt_verdict(t));
 		}
 		if (t->hit_addr && need_base)
-			buf_printf(out, "-A %s -d %s/32 -j %s\n", ipt_chain[t->hook], t->hit_addr,
+			buf_printf(out, "-A %s -d %s/32 -j %s\n", nfhook_chain(t->hook), t->hit_addr,
 				   ipt_verdict(t));
 		buf_printf(out, "COMMIT\n");
 		break;
@@ -220,7 +127,7 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 		nft_hit(t, NFT_TABLE, need_base, out);
 		for (long i = first; i < first + count; i++) {
 			rules_address(i, addr, sizeof(addr));
-			buf_printf(out, "add rule ip %s %s", NFT_TABLE, hook_names[t->hook]);
+			buf_printf(out, "add rule ip %s %s", NFT_TABLE, nfhook_option(t->hook));
 			nft_matches(t, addr, out);
 			buf_printf(out, " %s\n", nft_verdict(t));
 		}
@@ -230,7 +137,7 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 		nft_hit(t, NFT_SET_TABLE, need_base, out);
 		buf_printf(out, "add set ip %s %s { type ipv4_addr; }\n", NFT_SET_TABLE, NFT_SET_NAME);
 		if (need_base) {
-			buf_printf(out, "add rule ip %s %s", NFT_SET_TABLE, hook_names[t->hook]);
+			buf_printf(out, "add rule ip %s %s", NFT_SET_TABLE, nfhook_option(t->hook));
 			nft_matches(t, "@" NFT_SET_NAME, out);
 			buf_printf(out, " %s\n", nft_verdict(t));
 		}
@@ -262,7 +169,7 @@ static void ipset_rule(const struct rules_target *t, const char *op, struct buf 
 {
 	char ports[128];
 
-	buf_printf(out, "*filter\n%s %s", op, ipt_chain[t->hook]);
+	buf_printf(out, "*filter\n%s %s", op, nfhook_chain(t->hook));
 	switch (t->shape) {
 	case SHAPE_ADDR_PORT:
 		buf_printf(out, " -p tcp -m tcp --dport %d -m set --match-set %s dst",
@@ -279,7 +186,7 @@ static void ipset_rule(const struct rules_target *t, const char *op, struct buf 
 	}
 	buf_printf(out, " -j %s\n", ipt_verdict(t));
 	if (t->hit_addr && !strcmp(op, "-A"))
-		buf_printf(out, "-A %s -d %s/32 -j %s\n", ipt_chain[t->hook], t->hit_addr,
+		buf_printf(out, "-A %s -d %s/32 -j %s\n", nfhook_chain(t->hook), t->hit_addr,
 			   ipt_verdict(t));
 	buf_printf(out, "COMMIT\n");
 }
@@ -432,7 +339,7 @@ static long ipt_count(const struct rules_target *t, bool legacy, const char *onl
 		buf_free(&out);
 		return -1;
 	}
-	snprintf(prefix, sizeof(prefix), "-A %s ", ipt_chain[t->hook]);
+	snprintf(prefix, sizeof(prefix), "-A %s ", nfhook_chain(t->hook));
 	if (t->hit_addr)
 		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
 	for (char *l = out.data; l && *l;) {
@@ -477,7 +384,7 @@ long rules_count(const struct rules_target *t)
 	case BACKEND_IPTABLES_LEGACY:
 		return ipt_count(t, true, NULL);
 	case BACKEND_NFT:
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_TABLE, hook_names[t->hook]);
+		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_TABLE, nfhook_option(t->hook));
 		return nft_list_count(t->netns_path, cmd, "rule");
 	case BACKEND_NFT_SET:
 		snprintf(cmd, sizeof(cmd), "list set ip %s %s", NFT_SET_TABLE, NFT_SET_NAME);
@@ -549,13 +456,13 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	/* need_base: the rules added once (the set's rule, the hit rule) are missing. */
 	if (t->backend == BACKEND_NFT_SET) {
 		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_SET_TABLE, hook_names[t->hook]);
+		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_SET_TABLE, nfhook_option(t->hook));
 		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
 	} else if (t->backend == BACKEND_IPSET) {
 		need_base = ipt_count(t, false, "--match-set " IPSET_NAME " ") == 0;
 	} else if (t->hit_addr && t->backend == BACKEND_NFT) {
 		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s_hit", NFT_TABLE, hook_names[t->hook]);
+		snprintf(cmd, sizeof(cmd), "list chain ip %s %s_hit", NFT_TABLE, nfhook_option(t->hook));
 		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
 	} else if (t->hit_addr) { /* iptables: a line with the hit address */
 		struct rules_target all = *t;
@@ -573,10 +480,9 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 		rules_render(t, have, count, need_base, &text);
 
 	t0 = now_monotonic();
-	switch (batch ? BACKEND_COUNT : t->backend) {
-	case BACKEND_COUNT: /* the batch: built, sent and acknowledged */
+	if (batch) /* built, sent and acknowledged as one netlink batch */
 		rc = nftbatch_add(t, NFT_TABLE, have, count, need_base && t->hit_addr);
-		break;
+	else switch (t->backend) {
 	case BACKEND_IPTABLES_NFT:
 	case BACKEND_IPTABLES_LEGACY: {
 		char *argv[] = { (char *)rules_backend_program(t->backend), "--noflush", "--wait", NULL };
@@ -629,7 +535,7 @@ int rules_prepare(const struct rules_target *t)
 		if ((rc = check_program(t)))
 			return rc;
 		/* Naming the built-in chain makes the table, and its hook, exist. */
-		buf_printf(&text, "*filter\n:%s ACCEPT [0:0]\nCOMMIT\n", ipt_chain[t->hook]);
+		buf_printf(&text, "*filter\n:%s ACCEPT [0:0]\nCOMMIT\n", nfhook_chain(t->hook));
 		rc = run_or_report("creating the empty chain", t, argv, &text, NULL);
 		break;
 	}
@@ -665,7 +571,7 @@ int rules_flush(const struct rules_target *t)
 		}
 		struct buf text = { 0 };
 		char *argv[] = { "iptables-legacy-restore", "--noflush", "--wait", NULL };
-		buf_printf(&text, "*filter\n-F %s\nCOMMIT\n", ipt_chain[t->hook]);
+		buf_printf(&text, "*filter\n-F %s\nCOMMIT\n", nfhook_chain(t->hook));
 		int rc = run_or_report("flushing the rules", t, argv, &text, NULL);
 		buf_free(&text);
 		return rc;

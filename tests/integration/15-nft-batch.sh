@@ -26,7 +26,7 @@ cat >$WORK/drv.c <<'EOF'
 int main(int argc, char **argv) /* NETNS SHAPE drop|accept COUNT [HIT_ADDR] */
 {
 	struct rules_target t = { .netns_path = argv[1], .backend = BACKEND_NFT,
-				  .hook = HOOK_OUTPUT };
+				  .hook = NFHOOK_LOCAL_OUT };
 	double ms;
 
 	if (argc < 5 || !rules_shape_parse(argv[2], &t.shape))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "probe/probe.h"
+#include "results/report.h"
 
 static void test_tracer_names(void **state)
 {
@@ -30,25 +31,25 @@ static void test_tracer_names(void **state)
 
 static void test_hook_names(void **state)
 {
-	enum probe_hook h;
+	enum nfhook h;
 
 	(void)state;
-	assert_true(probe_hook_parse("output", &h));
-	assert_int_equal(h, PROBE_LOCAL_OUT);
-	assert_true(probe_hook_parse("LOCAL_OUT", &h));
-	assert_int_equal(h, PROBE_LOCAL_OUT);
-	assert_true(probe_hook_parse("input", &h));
-	assert_int_equal(h, PROBE_LOCAL_IN);
-	assert_true(probe_hook_parse("prerouting", &h));
-	assert_int_equal(h, PROBE_PRE_ROUTING);
-	assert_true(probe_hook_parse("all", &h));
-	assert_int_equal(h, PROBE_HOOKS);
-	for (int i = 0; i <= PROBE_HOOKS; i++) {
-		assert_true(probe_hook_parse(probe_hook_name((enum probe_hook)i), &h));
+	assert_true(nfhook_parse("output", &h));
+	assert_int_equal(h, NFHOOK_LOCAL_OUT);
+	assert_true(nfhook_parse("LOCAL_OUT", &h));
+	assert_int_equal(h, NFHOOK_LOCAL_OUT);
+	assert_true(nfhook_parse("input", &h));
+	assert_int_equal(h, NFHOOK_LOCAL_IN);
+	assert_true(nfhook_parse("prerouting", &h));
+	assert_int_equal(h, NFHOOK_PRE_ROUTING);
+	assert_true(nfhook_parse("all", &h));
+	assert_int_equal(h, NFHOOK_COUNT);
+	for (int i = 0; i <= NFHOOK_COUNT; i++) {
+		assert_true(nfhook_parse(nfhook_name((enum nfhook)i), &h));
 		assert_int_equal(h, i);
 	}
-	assert_string_equal(probe_hook_name(PROBE_POST_ROUTING), "POST_ROUTING");
-	assert_false(probe_hook_parse("egress", &h));
+	assert_string_equal(nfhook_name(NFHOOK_POST_ROUTING), "POST_ROUTING");
+	assert_false(nfhook_parse("egress", &h));
 }
 
 static void test_family_names(void **state)
@@ -111,9 +112,9 @@ static void test_window_add(void **state)
 	add_samples(&a, 300, 10);
 	a.seconds = 1;
 	a.unmatched = 2;
-	a.hook_count[PROBE_LOCAL_OUT] = 10;
-	a.entered_hook[PROBE_LOCAL_OUT] = 12;
-	a.lost_hook[PROBE_LOCAL_OUT] = 2;
+	a.hook_count[NFHOOK_LOCAL_OUT] = 10;
+	a.entered_hook[NFHOOK_LOCAL_OUT] = 12;
+	a.lost_hook[NFHOOK_LOCAL_OUT] = 2;
 	a.n_comms = 2;
 	strcpy(a.comms[0].comm, "iperf3");
 	a.comms[0].count = 7;
@@ -122,11 +123,11 @@ static void test_window_add(void **state)
 	add_samples(&b, 700, 30);
 	b.seconds = 0.5;
 	b.dropped = 1;
-	b.hook_count[PROBE_LOCAL_OUT] = 30;
-	b.entered_hook[PROBE_LOCAL_OUT] = 31;
-	b.lost_hook[PROBE_LOCAL_OUT] = 1;
-	b.entered_hook[PROBE_POST_ROUTING] = 5;
-	b.lost_hook[PROBE_POST_ROUTING] = 5;
+	b.hook_count[NFHOOK_LOCAL_OUT] = 30;
+	b.entered_hook[NFHOOK_LOCAL_OUT] = 31;
+	b.lost_hook[NFHOOK_LOCAL_OUT] = 1;
+	b.entered_hook[NFHOOK_POST_ROUTING] = 5;
+	b.lost_hook[NFHOOK_POST_ROUTING] = 5;
 	b.n_comms = 1;
 	strcpy(b.comms[0].comm, "ksoftirqd/0");
 	b.comms[0].count = 30;
@@ -141,13 +142,13 @@ static void test_window_add(void **state)
 	assert_int_equal(total.max_ns, 700);
 	assert_int_equal(total.unmatched, 2);
 	assert_int_equal(total.dropped, 1);
-	assert_int_equal(total.hook_count[PROBE_LOCAL_OUT], 40);
-	assert_int_equal(total.entered_hook[PROBE_LOCAL_OUT], 43);
-	assert_int_equal(total.lost_hook[PROBE_LOCAL_OUT], 3);
-	assert_int_equal(total.entered_hook[PROBE_POST_ROUTING], 5);
-	assert_int_equal(total.lost_hook[PROBE_POST_ROUTING], 5);
-	for (int h = 0; h < PROBE_HOOKS; h++)
-		if (h != PROBE_LOCAL_OUT && h != PROBE_POST_ROUTING)
+	assert_int_equal(total.hook_count[NFHOOK_LOCAL_OUT], 40);
+	assert_int_equal(total.entered_hook[NFHOOK_LOCAL_OUT], 43);
+	assert_int_equal(total.lost_hook[NFHOOK_LOCAL_OUT], 3);
+	assert_int_equal(total.entered_hook[NFHOOK_POST_ROUTING], 5);
+	assert_int_equal(total.lost_hook[NFHOOK_POST_ROUTING], 5);
+	for (int h = 0; h < NFHOOK_COUNT; h++)
+		if (h != NFHOOK_LOCAL_OUT && h != NFHOOK_POST_ROUTING)
 			assert_true(!total.entered_hook[h] && !total.lost_hook[h]);
 	assert_true(total.seconds > 1.49 && total.seconds < 1.51);
 	assert_true(total.avg_ns > 599.99 && total.avg_ns < 600.01);
@@ -199,7 +200,7 @@ static char *capture_window(const struct probe_window *w, int by)
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	probe_print_window(f, w, 10.0, "LOCAL_OUT", "nfcost-x-cli", "nfhook", by);
+	report_print_window(f, w, 10.0, "LOCAL_OUT", "nfcost-x-cli", "nfhook", by);
 	fclose(f);
 	return text;
 }
@@ -223,7 +224,7 @@ static void test_print_window(void **state)
 	memset(&w, 0, sizeof(w));
 	add_samples(&w, 512, 1000);
 	w.unmatched = 3;
-	w.hook_count[PROBE_LOCAL_OUT] = 1000;
+	w.hook_count[NFHOOK_LOCAL_OUT] = 1000;
 	w.n_comms = 2;
 	strcpy(w.comms[0].comm, "iperf3");
 	w.comms[0].count = 900;
@@ -248,8 +249,8 @@ static void test_print_window(void **state)
 
 	/* Lost packets: a hook that timed none still shows; the first two
 	 * lines stay as they were. */
-	w.lost_hook[PROBE_LOCAL_OUT] = 7;
-	w.lost_hook[PROBE_POST_ROUTING] = 1000;
+	w.lost_hook[NFHOOK_LOCAL_OUT] = 7;
+	w.lost_hook[NFHOOK_POST_ROUTING] = 1000;
 	text = capture_window(&w, PROBE_BY_HOOK);
 	assert_matches(text, "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] t=10\\.0s LOCAL_OUT nfcost-x-cli "
 			     "via nfhook\n"
@@ -273,7 +274,7 @@ static void test_print_hist(void **state)
 
 	(void)state;
 	f = open_memstream(&text, &len);
-	probe_print_hist(f, hist);
+	report_print_hist(f, hist);
 	fclose(f);
 	assert_string_equal(text, ""); /* empty: nothing */
 	free(text);
@@ -283,7 +284,7 @@ static void test_print_hist(void **state)
 	hist[hist_slot(40000)] = 12;
 	hist[hist_slot(UINT64_MAX)] = 1; /* the widest numbers still fit */
 	f = open_memstream(&text, &len);
-	probe_print_hist(f, hist);
+	report_print_hist(f, hist);
 	fclose(f);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long lo, hi, n;

@@ -27,7 +27,7 @@ static char *render(enum rules_backend b, enum rules_shape s, long first, long n
 {
 	static struct buf out;
 	struct rules_target t = { .netns_path = "/nonexistent", .backend = b, .shape = s,
-				  .hook = HOOK_OUTPUT,
+				  .hook = NFHOOK_LOCAL_OUT,
 				  .bpf_bytecode = "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0" };
 
 	buf_free(&out);
@@ -82,7 +82,7 @@ static void test_ipset(void **state)
 static void test_hit_rule(void **state)
 {
 	struct rules_target t = { .netns_path = "/x", .backend = BACKEND_IPTABLES_LEGACY,
-				  .shape = SHAPE_ADDR, .hook = HOOK_OUTPUT,
+				  .shape = SHAPE_ADDR, .hook = NFHOOK_LOCAL_OUT,
 				  .hit_addr = "198.18.0.2" };
 	struct buf out = { 0 };
 

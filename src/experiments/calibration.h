@@ -1,0 +1,25 @@
+/* calibration: the empty-chain measurement of a tracer's own cost. It
+ * builds a testbed and runs traffic, so it belongs to the experiments, not
+ * to the probe it measures. */
+#ifndef NFCOST_CALIBRATION_H
+#define NFCOST_CALIBRATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/probe.h"
+
+/* Empty-chain calibration: builds a temporary testbed with an empty
+ * iptables-legacy filter table on the client side, traces its LOCAL_OUT with
+ * tracer t during 2 s of TCP traffic, removes the testbed. The average
+ * is the fixed time the tracer itself adds to (and measures in) every
+ * packet. 0, or -1 with one line in why (empty when the testbed module
+ * already printed the reason). */
+struct calibration {
+	enum probe_tracer tracer;    /* the one that ran (auto resolved) */
+	double empty_chain_avg_ns, empty_chain_p50_ns;
+	uint64_t packets;
+};
+int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,73 @@
+#include "probe/window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_comm(const void *a, const void *b)
+{
+	const struct probe_comm *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->comm, y->comm);
+}
+
+void probe_window_keep_top_comms(struct probe_window *w, struct probe_comm *comms, size_t n)
+{
+	qsort(comms, n, sizeof(*comms), cmp_comm);
+	w->n_comms = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w->n_comms < PROBE_COMMS)
+			w->comms[w->n_comms++] = comms[i];
+		else
+			w->comm_other += comms[i].count;
+	}
+}
+
+void probe_window_compute(struct probe_window *w)
+{
+	w->avg_ns = w->count ? (double)w->sum_ns / (double)w->count : 0;
+	w->p50_ns = hist_quantile(w->hist, 0.50);
+	w->p90_ns = hist_quantile(w->hist, 0.90);
+	w->p99_ns = hist_quantile(w->hist, 0.99);
+	if (!w->count)
+		w->min_ns = w->max_ns = 0;
+}
+
+void probe_window_add(struct probe_window *total, const struct probe_window *w)
+{
+	struct probe_comm comms[2 * PROBE_COMMS];
+	size_t n = 0;
+
+	if (w->count && (!total->count || w->min_ns < total->min_ns))
+		total->min_ns = w->min_ns;
+	if (w->max_ns > total->max_ns)
+		total->max_ns = w->max_ns;
+	total->seconds += w->seconds;
+	total->count += w->count;
+	total->sum_ns += w->sum_ns;
+	total->unmatched += w->unmatched;
+	total->dropped += w->dropped;
+	total->comm_other += w->comm_other;
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		total->hook_count[h] += w->hook_count[h];
+		total->entered_hook[h] += w->entered_hook[h];
+		total->lost_hook[h] += w->lost_hook[h];
+	}
+	for (int i = 0; i < HIST_SLOTS; i++)
+		total->hist[i] += w->hist[i];
+	/* Merge the two top lists by name. */
+	for (int i = 0; i < total->n_comms; i++)
+		comms[n++] = total->comms[i];
+	for (int i = 0; i < w->n_comms; i++) {
+		size_t j;
+		for (j = 0; j < n && strcmp(comms[j].comm, w->comms[i].comm); j++)
+			;
+		if (j < n)
+			comms[j].count += w->comms[i].count;
+		else
+			comms[n++] = w->comms[i];
+	}
+	probe_window_keep_top_comms(total, comms, n);
+	probe_window_compute(total);
+}

@@ -1,0 +1,58 @@
+/* window: one measurement window of the hook-latency probe as plain data
+ * (counts, sums, extremes, per-hook counts, the histogram, the top process
+ * names) and its arithmetic: percentiles from the histogram, adding windows
+ * into a run total. Pure: no libbpf, no kernel; probe.c fills windows, the
+ * results stage prints and stores them. */
+#ifndef NFCOST_WINDOW_H
+#define NFCOST_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfhook.h"
+#include "probe/hist.h"
+
+#define PROBE_COMMS 16 /* processes listed per window with --by comm */
+
+struct probe_comm {
+	char comm[16];
+	uint64_t count;
+};
+
+/* One measurement window: everything since the previous read. */
+struct probe_window {
+	double seconds;              /* wall time the window covered */
+	uint64_t count;              /* packets timed through the hook(s) */
+	uint64_t sum_ns, min_ns, max_ns;
+	uint64_t unmatched;          /* starts never matched by an end: drops, evictions */
+	uint64_t hook_count[NFHOOK_COUNT];
+	uint64_t hist[HIST_SLOTS];
+	double avg_ns, p50_ns, p90_ns, p99_ns;
+	struct probe_comm comms[PROBE_COMMS];
+	int n_comms;                 /* sorted by count, largest first */
+	/* Added by the probe module: */
+	uint64_t dropped;            /* fentry/kprobe: a hook dropped, stole or queued
+				      * the packet (not timed); nfhook sees those as
+				      * unmatched */
+	uint64_t comm_other;         /* by_comm: packets of processes beyond comms[] */
+	/* Per NF_INET_* hook (enum nfhook): packets whose start was
+	 * recorded in this window, and packets that entered the hook and never
+	 * left it: nfhook: starts never ended (stale or overwritten; not the
+	 * ends without start of unmatched); fentry/kprobe: verdict drop,
+	 * stolen or queued (as dropped). */
+	uint64_t entered_hook[NFHOOK_COUNT];
+	uint64_t lost_hook[NFHOOK_COUNT];
+};
+
+/* What the indented lines of a printed window list. */
+enum probe_by { PROBE_BY_NONE, PROBE_BY_COMM, PROBE_BY_HOOK };
+
+/* avg/p50/p90/p99 from count, sum and hist (min/max zeroed when empty). */
+void probe_window_compute(struct probe_window *w);
+/* Adds w to total (a zeroed window to begin with), for run summaries. */
+void probe_window_add(struct probe_window *total, const struct probe_window *w);
+/* Sorts comms (n of them) and keeps the PROBE_COMMS largest in w; the rest
+ * count in w->comm_other. */
+void probe_window_keep_top_comms(struct probe_window *w, struct probe_comm *comms, size_t n);
+
+#endif
