@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "experiments/experiment.h"
+#include "experiments/sweep.h"
 #include "probe/probe.h"
 #include "rules/rules.h"
 
@@ -43,5 +44,23 @@ enum {
  * not one of them. */
 bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, const char **out,
 			   bool *no_plot);
+
+/* The options sweep and compare share (cli/sweep.c). */
+struct sweep_args {
+	long start, stop, step;
+	int repeat;
+	struct experiment_config cfg;
+	const char *out;
+	bool no_plot;
+	const char *backends; /* compare: "B1,B2,..." */
+	bool is_compare;
+};
+extern const struct argp sweep_options_argp;
+void sweep_args_defaults(struct sweep_args *a);
+/* Resolves everything the options leave open (checks, output dir).
+ * 0 or an exit status with one message line. */
+int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
+/* The plan of one sweep (one backend: a->cfg.backend) into p. */
+void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
 
 #endif

@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "experiments/experiment.h"
-#include "results/report.h"
+#include "experiments/live.h"
 #include "results/results.h"
 #include "util.h"
 
@@ -87,24 +86,6 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void sleep_until(double t)
-{
-	double d = t - now_monotonic();
-
-	if (d > 0) {
-		struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
-		nanosleep(&ts, NULL); /* a signal ends it early, on purpose */
-	}
-}
-
-static FILE *open_in(const char *dir, const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return fopen(path, "we");
-}
-
 int cmd_live(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -112,7 +93,8 @@ int cmd_live(int argc, char **argv)
 		"One long iperf3 run (one-second intervals) in a testbed of its own while "
 		"rules are injected at a steady rate during a window, each batch one "
 		"transaction; the probe reports the hook latency every interval. Writes "
-		"iperf_results.json, bpf_results.txt, injection.csv and results.png.\v"
+		"iperf_results.json, bpf_results.txt, bpf_windows.csv, injection.csv and "
+		"results.png.\v"
 		"Examples:\n"
 		"  nfcost live                        # 300 s, 6000 rules at 100/s from 30 s\n"
 		"  nfcost live -d 60 --inject-at 10 --rules 2000 --inject-rate 200 -i 2",
@@ -125,11 +107,9 @@ int cmd_live(int argc, char **argv)
 			 .hook = NFHOOK_LOCAL_OUT, .tracer = TRACER_AUTO,
 			 .traffic = { .interval_s = 1.0 } },
 	};
-	struct experiment e;
-	struct traffic_run *run;
-	struct traffic_result res;
-	char dir[4096], err[256];
-	FILE *bpf = NULL, *inj = NULL;
+	struct live_plan plan;
+	struct live_outcome out;
+	char dir[4096];
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
@@ -142,111 +122,27 @@ int cmd_live(int argc, char **argv)
 		       rules_backend_name(a.cfg.backend), why);
 		return EXIT_USAGE;
 	}
-	if (a.out) {
+	if (a.out)
 		snprintf(dir, sizeof(dir), "%s", a.out);
-	} else {
+	else
 		results_default_dir("live", dir, sizeof(dir));
-	}
-	if (mkdir_p(dir) || !(bpf = open_in(dir, "bpf_results.txt")) ||
-	    !(inj = open_in(dir, "injection.csv"))) {
-		nf_err("cannot write into %s: %s", dir, strerror(errno));
-		if (bpf)
-			fclose(bpf);
+	if (mkdir_p(dir)) {
+		nf_err("cannot create %s: %s", dir, strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	fprintf(inj, "time_s,rules\n");
-	catch_stop_signals();
-	if ((rc = experiment_setup(&e, &a.cfg, "lv"))) {
-		fclose(bpf);
-		fclose(inj);
-		return rc;
-	}
-	const char *tracer = probe_tracer_name(probe_tracer(e.probe));
-	const char *hook = nfhook_name(a.cfg.hook);
-	const char *ns = strrchr(e.rules_netns, '/') + 1;
-	fprintf(stderr, "nfcost: live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; "
-		"writing %s\n", a.duration_s, ns, tracer, a.rules, rules_backend_name(a.cfg.backend),
-		a.inject_rate, a.inject_at_s, dir);
-
-	struct probe_window w;
-	probe_read_window(e.probe, &w); /* the window starts with the run */
-	double t0 = now_monotonic();
-	run = traffic_start(e.cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &a.cfg.traffic);
-	if (!run) {
-		nf_err("cannot start the iperf3 client: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	/* Batches once a second: rate rules each, so the rate holds and every
-	 * batch is one transaction whose duration we record. */
-	double next_probe = t0 + a.interval_s, window_start = 0;
-	double next_inject = t0 + a.inject_at_s;
-	double end = t0 + a.duration_s + 10; /* iperf3 needs a moment to report */
-	long injected = 0, batches = 0;
-	double batch_ms_sum = 0, batch_ms_max = 0;
-	while (!stop_requested && !traffic_done(run) && now_monotonic() < end) {
-		double next = next_probe < next_inject ? next_probe : next_inject;
-		if (next > now_monotonic() + 0.2)
-			next = now_monotonic() + 0.2; /* notice the client's end promptly */
-		sleep_until(next);
-		double now = now_monotonic();
-		if (now >= next_inject && injected < a.rules && rc == EXIT_OK) {
-			long batch = a.inject_rate < a.rules - injected ? a.inject_rate : a.rules - injected;
-			double ms;
-			if ((rc = experiment_grow(&e, injected + batch, &ms))) {
-				traffic_stop(run);
-				break;
-			}
-			injected += batch;
-			batches++;
-			batch_ms_sum += ms;
-			batch_ms_max = ms > batch_ms_max ? ms : batch_ms_max;
-			fprintf(inj, "%.3f,%ld\n", now - t0, injected);
-			fflush(inj);
-			next_inject += 1.0;
-		}
-		if (injected >= a.rules)
-			next_inject = INFINITY;
-		if (now >= next_probe) {
-			probe_read_window(e.probe, &w);
-			report_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
-			fflush(bpf);
-			window_start = now - t0;
-			next_probe += a.interval_s;
-		}
-	}
-	if (stop_requested)
-		traffic_stop(run);
-	/* The last, shorter window: keep it if it holds something. */
-	probe_read_window(e.probe, &w);
-	if (w.count > 0 && w.seconds >= a.interval_s / 2)
-		report_print_window(bpf, &w, window_start, hook, ns, tracer, PROBE_BY_NONE);
-	if (traffic_finish(run, &res, err, sizeof(err))) {
-		nf_err("the traffic run failed: %s", err);
-		rc = rc ? rc : EXIT_RUNTIME;
-	} else {
-		FILE *f = open_in(dir, "iperf_results.json");
-		if (!f || fputs(res.json, f) < 0) {
-			nf_err("cannot write %s/iperf_results.json: %s", dir, strerror(errno));
-			rc = rc ? rc : EXIT_RUNTIME;
-		}
-		if (f)
-			fclose(f);
+	plan = (struct live_plan){
+		.duration_s = a.duration_s, .inject_at_s = a.inject_at_s, .rules = a.rules,
+		.inject_rate = a.inject_rate, .interval_s = a.interval_s, .cfg = a.cfg,
+		.dir = dir, .no_plot = a.no_plot,
+	};
+	rc = live_run(&plan, &out);
+	if (out.measured)
 		printf("live: %zu one-second intervals, mean %.0f Mbit/s, %ld rules injected\n",
-		       res.n_intervals, res.bits_per_second / 1e6, injected);
-		/* What the injector cost the run: one transaction per batch. */
-		if (batches)
-			printf("live: %ld batches, one transaction each: mean %.1f ms, max %.1f ms\n",
-			       batches, batch_ms_sum / (double)batches, batch_ms_max);
-		traffic_result_free(&res);
-	}
-out:
-	experiment_teardown(&e);
-	fclose(bpf);
-	fclose(inj);
-	if (!a.no_plot && rc == EXIT_OK)
-		report_plot("live", dir);
-	printf("live: files in %s%s\n", dir, stop_requested ? " (interrupted)" : "");
-	/* Interrupted: what was measured is on disk, but the run is not whole. */
-	return rc == EXIT_OK && stop_requested ? EXIT_RUNTIME : rc;
+		       out.intervals, out.mean_mbps, out.injected);
+	/* What the injector cost the run: one transaction per batch. */
+	if (out.batches)
+		printf("live: %ld batches, one transaction each: mean %.1f ms, max %.1f ms\n",
+		       out.batches, out.batch_ms_mean, out.batch_ms_max);
+	printf("live: files in %s%s\n", dir, out.interrupted ? " (interrupted)" : "");
+	return rc;
 }

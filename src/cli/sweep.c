@@ -163,17 +163,27 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->cfg.hit_packets = 0; /* set to the default when the mode is on */
 }
 
-long sweep_steps(const struct sweep_args *a)
+void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p)
 {
-	return (a->stop - a->start) / a->step + 1;
+	memset(p, 0, sizeof(*p));
+	p->start = a->start;
+	p->stop = a->stop;
+	p->step = a->step;
+	p->repeat = a->repeat;
+	p->cfg = a->cfg;
+	p->no_plot = a->no_plot;
+	p->dir = dir;
+	p->backends[0] = a->cfg.backend;
+	p->n_backends = 1;
 }
 
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len)
 {
 	char path[4096];
 
-	if (sweep_steps(a) > 10000) {
-		nf_err("--rules makes %ld steps; at most 10000: use a larger STEP", sweep_steps(a));
+	if ((a->stop - a->start) / a->step + 1 > 10000) {
+		nf_err("--rules makes %ld steps; at most 10000: use a larger STEP",
+		       (a->stop - a->start) / a->step + 1);
 		return EXIT_USAGE;
 	}
 	const char *why;
@@ -201,55 +211,6 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 	return EXIT_OK;
 }
 
-void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struct probe *p)
-{
-	m->shape = rules_shape_name(a->cfg.shape);
-	m->hook = nfhook_option(a->cfg.hook);
-	m->matches_per_rule = rules_matches_per_rule(a->cfg.shape);
-	m->tracer = p ? probe_tracer_name(probe_tracer(p)) : "none";
-	if (p)
-		snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", probe_selection_note(p));
-	m->traffic = (struct run_traffic){ .udp = a->cfg.traffic.udp,
-					   .duration_s = a->cfg.traffic.duration_s,
-					   .size = a->cfg.traffic.size,
-					   .rate_bps = a->cfg.traffic.rate_bps };
-	m->repeat = a->repeat;
-	m->start = a->start;
-	m->stop = a->stop;
-	m->step = a->step;
-	m->interrupted = stop_requested != 0;
-}
-
-void sweep_progress(long done, long total, const char *label, const struct step_row *r,
-		    double started)
-{
-	double elapsed = now_monotonic() - started;
-	double left = done ? elapsed / (double)done * (double)(total - done) : 0;
-
-	if (!isatty(2))
-		return;
-	fprintf(stderr, "\r\033[K[%ld/%ld] %s%s%ld rules: %.0f ns, %.0f Mbit/s, ~%.0f s left",
-		done, total, label ? label : "", label ? " " : "", r->rules, r->lat_avg_ns,
-		r->throughput_mbps, left);
-	if (done == total)
-		fputc('\n', stderr);
-}
-
-int sweep_save_iperf(const char *dir, const char *backend, const struct step_row *row,
-		     const struct traffic_result *res)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/iperf/%s%srules-%07ld-r%d.json", dir, backend ? backend : "",
-		 backend ? "-" : "", row->rules, row->repeat);
-	f = fopen(path, "we");
-	if (!f)
-		return -1;
-	fputs(res->json ? res->json : "{}\n", f);
-	return fclose(f);
-}
-
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -266,15 +227,10 @@ int cmd_sweep(int argc, char **argv)
 		NULL, NULL, NULL
 	};
 	struct sweep_args a;
-	struct experiment e;
-	struct run_meta meta;
-	struct sweep_summary sum;
-	struct step_row *rows = NULL;
+	struct sweep_plan plan;
+	struct sweep_outcome out;
 	char dir[4096];
-	FILE *csv = NULL;
-	size_t n = 0;
 	int rc;
-	double t0 = now_monotonic();
 
 	sweep_args_defaults(&a);
 	command_parse(&argp, argc, argv, &a);
@@ -282,133 +238,16 @@ int cmd_sweep(int argc, char **argv)
 		return rc;
 	if ((rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir))))
 		return rc;
-	rows = calloc((size_t)(sweep_steps(&a) * a.repeat), sizeof(*rows));
-	csv = results_csv_open(dir, "sweep.csv", false);
-	if (!rows || !csv) {
-		nf_err("cannot write %s/sweep.csv: %s", dir, strerror(errno));
-		free(rows);
-		return EXIT_RUNTIME;
-	}
-	results_meta_init(&meta);
-	catch_stop_signals();
-	if ((rc = experiment_setup(&e, &a.cfg, "sw"))) {
-		fclose(csv);
-		free(rows);
-		return rc;
-	}
-	fprintf(stderr, "nfcost: sweep %ld..%ld rules by %ld, %s %s, %s, tracer %s; writing %s\n",
-		a.start, a.stop, a.step, rules_backend_name(a.cfg.backend),
-		rules_shape_name(a.cfg.shape),
-		a.cfg.hit_traffic && !a.cfg.accept ? "UDP datagrams into a dropping last rule" :
-		a.cfg.traffic.udp ? "UDP" : "TCP",
-		probe_tracer_name(probe_tracer(e.probe)), dir);
-
-	long total = sweep_steps(&a) * a.repeat, done = 0;
-	bool drop_mode = a.cfg.hit_traffic && !a.cfg.accept;
-	FILE *drops_csv = NULL;
-	struct step_drops drops_total = { 0 };
-	if (drop_mode) {
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/drops.csv", dir);
-		if ((drops_csv = fopen(p, "we")))
-			fprintf(drops_csv, "rules,repeat,sent,send_eperm,hook,entered,lost\n");
-	}
-	for (long c = a.start; c <= a.stop && !stop_requested && rc == EXIT_OK; c += a.step) {
-		double ms;
-		if ((rc = experiment_grow(&e, c, &ms)))
-			break;
-		for (int r = 1; r <= a.repeat && !stop_requested; r++) {
-			struct step_row row = { .rules = c, .repeat = r, .inject_ms = r == 1 ? ms : 0 };
-			struct traffic_result res;
-			if (drop_mode) {
-				struct step_drops d;
-				if ((rc = experiment_measure_drops(&e, &row, &d)))
-					break;
-				drops_total.sent += d.sent;
-				drops_total.send_eperm += d.send_eperm;
-				for (int h = 0; h < NFHOOK_COUNT; h++) {
-					drops_total.entered[h] += d.entered[h];
-					drops_total.lost[h] += d.lost[h];
-					if (drops_csv && (d.entered[h] || d.lost[h]))
-						fprintf(drops_csv, "%ld,%d,%ld,%ld,%s,%llu,%llu\n", c, r,
-							d.sent, d.send_eperm, nfhook_name(h),
-							(unsigned long long)d.entered[h],
-							(unsigned long long)d.lost[h]);
-				}
-				if (drops_csv)
-					fflush(drops_csv);
-				results_csv_row(csv, NULL, &row);
-				rows[n++] = row;
-				sweep_progress(++done, total, NULL, &row, t0);
-				continue;
-			}
-			if ((rc = experiment_measure(&e, &row, &res)))
-				break;
-			if (stop_requested) { /* cut short: not a full step */
-				traffic_result_free(&res);
-				break;
-			}
-			sweep_save_iperf(dir, NULL, &row, &res);
-			traffic_result_free(&res);
-			results_csv_row(csv, NULL, &row);
-			rows[n++] = row;
-			sweep_progress(++done, total, NULL, &row, t0);
-		}
-	}
-	/* A probe that timed nothing is a failed measurement, not a flat line. */
-	bool timed_any = false;
-	for (size_t i = 0; i < n; i++)
-		timed_any |= rows[i].packets > 0;
-	if (n > 0 && !timed_any && !drop_mode && rc == EXIT_OK) {
-		nf_err("the %s tracer timed no packet in any step: nothing was measured; "
-		       "try another --tracer (nfhook needs kernel >= 6.4)",
-		       probe_tracer_name(probe_tracer(e.probe)));
-		rc = EXIT_RUNTIME;
-	}
-	/* The calibration is the empty chain's own step, when the plan has one. */
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].rules == 0 && rows[i].packets) {
-			meta.calibrated = true;
-			meta.calibration_ns = rows[i].lat_avg_ns;
-			break;
-		}
-	meta.backend = rules_backend_name(a.cfg.backend);
-	sweep_fill_meta(&meta, &a, e.probe);
-	experiment_teardown(&e);
-	fclose(csv);
-	if (drops_csv)
-		fclose(drops_csv);
-	if (stop_requested && isatty(2))
-		fputc('\n', stderr);
-
-	meta.wall_s = now_monotonic() - t0;
-	results_summarize(rows, n, meta.matches_per_rule, &sum);
-	json_object *j = results_meta_json(&meta);
-	json_object_object_add(j, "analysis", results_summary_json(&sum));
-	json_object_object_add(j, "verdict", json_object_new_string(a.cfg.accept ? "accept" : "drop"));
-	json_object_object_add(j, "hit_traffic", json_object_new_boolean(a.cfg.hit_traffic));
-	if (drop_mode)
-		json_object_object_add(j, "drops", results_drops_json(&drops_total));
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/sweep.json", dir);
-	if (results_write_json(path, j)) {
-		nf_err("cannot write %s: %s", path, strerror(errno));
-		rc = rc ? rc : EXIT_RUNTIME;
-	}
-	bool fig = !a.no_plot && n > 0 && report_plot("sweep", dir) == 0;
-	if (report_write_sweep(dir, &meta, &sum, rows, n, fig, drop_mode ? &drops_total : NULL)) {
-		nf_err("cannot write %s/report.md: %s", dir, strerror(errno));
-		rc = rc ? rc : EXIT_RUNTIME;
-	}
-	free(rows);
-	meta.wall_s = now_monotonic() - t0;
-	if (sum.fit_ok)
+	sweep_args_plan(&a, dir, &plan);
+	rc = sweep_run(&plan, &out);
+	const struct sweep_summary *sum = &out.per[0].sum;
+	if (out.meta.shape && sum->fit_ok)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",
-		       sum.fit.slope, sum.fit.slope_ci95_lo, sum.fit.slope_ci95_hi, sum.fit.r2,
-		       sum.fit.intercept);
-	printf("sweep: %zu step(s) in %.1f s%s; report: %s/report.md\n", n, meta.wall_s,
-	       meta.interrupted ? " (interrupted)" : "", dir);
-	if (meta.interrupted && rc == EXIT_OK)
-		rc = EXIT_RUNTIME;
+		       sum->fit.slope, sum->fit.slope_ci95_lo, sum->fit.slope_ci95_hi, sum->fit.r2,
+		       sum->fit.intercept);
+	if (out.meta.shape)
+		printf("sweep: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
+		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);
+	sweep_outcome_free(&out);
 	return rc;
 }

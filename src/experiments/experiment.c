@@ -2,31 +2,55 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util.h"
+
+struct experiment {
+	struct experiment_config cfg;
+	char testbed[TESTBED_NAME_MAX + 1];
+	char rules_netns[256];   /* where the rules and the probe go */
+	char cli_netns[256];     /* where the traffic starts */
+	struct rules_target target;
+	struct probe *probe;
+	long rules;              /* rules in place now */
+	bool testbed_made;
+};
 
 enum testbed_side experiment_rules_side(enum nfhook h)
 {
 	return h == NFHOOK_LOCAL_IN ? TESTBED_SRV : h == NFHOOK_FORWARD ? TESTBED_RTR : TESTBED_CLI;
 }
 
-int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
+bool experiment_drop_mode(const struct experiment_config *cfg)
+{
+	return cfg->hit_traffic && !cfg->accept;
+}
+
+int experiment_setup(struct experiment **out, const struct experiment_config *cfg,
 		     const char *name_prefix)
 {
+	struct experiment *e = calloc(1, sizeof(*e));
 	char why[512];
 	int rc;
 
-	memset(e, 0, sizeof(*e));
+	*out = NULL;
+	if (!e) {
+		nf_err("out of memory setting up the experiment");
+		return EXIT_RUNTIME;
+	}
 	e->cfg = *cfg;
 	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
 	/* FORWARD sees only packets a namespace routes on: that takes a router
 	 * between the two ends, where the rules and the probe go. */
 	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, true)
 				       : testbed_up(e->testbed, true);
-	if (rc)
+	if (rc) {
+		free(e);
 		return rc;
+	}
 	e->testbed_made = true;
 	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
 	testbed_netns_path(e->testbed, experiment_rules_side(cfg->hook), e->rules_netns,
@@ -37,7 +61,7 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 		.hit_addr = cfg->hit_traffic ? TESTBED_SRV_ADDR : NULL,
 	};
 	/* Drop mode watches every hook, to say at which one the path ends. */
-	bool drop_mode = cfg->hit_traffic && !cfg->accept;
+	bool drop_mode = experiment_drop_mode(cfg);
 	struct probe_opts po = {
 		.tracer = cfg->tracer,
 		.netns_path = e->rules_netns,
@@ -55,6 +79,7 @@ int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
 		experiment_teardown(e);
 		return EXIT_RUNTIME;
 	}
+	*out = e;
 	return EXIT_OK;
 }
 
@@ -103,6 +128,14 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		traffic_result_free(res);
 		return EXIT_RUNTIME;
 	}
+	/* A testbed removed under a running step (nfcost cleanup --force, ip
+	 * netns del) leaves numbers of nothing: fail the step, keep no row. */
+	if (!testbed_exists(e->testbed)) {
+		nf_err("testbed %s vanished during the step at %ld rules (removed from outside?): "
+		       "the step is not kept", e->testbed, e->rules);
+		traffic_result_free(res);
+		return EXIT_RUNTIME;
+	}
 	row->throughput_mbps = res->bits_per_second / 1e6;
 	row->cwnd_kb = res->mean_cwnd_bytes / 1000.0;
 	row->retransmits = res->retransmits;
@@ -147,12 +180,39 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 	return EXIT_OK;
 }
 
+int experiment_read_window(struct experiment *e, struct probe_window *w)
+{
+	return probe_read_window(e->probe, w);
+}
+
+struct traffic_run *experiment_traffic_start(struct experiment *e)
+{
+	return traffic_start(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &e->cfg.traffic);
+}
+
+long experiment_rules(const struct experiment *e)
+{
+	return e->rules;
+}
+
+const struct probe *experiment_probe(const struct experiment *e)
+{
+	return e ? e->probe : NULL;
+}
+
+const char *experiment_rules_netns_name(const struct experiment *e)
+{
+	const char *slash = strrchr(e->rules_netns, '/');
+
+	return slash ? slash + 1 : e->rules_netns;
+}
+
 void experiment_teardown(struct experiment *e)
 {
+	if (!e)
+		return;
 	probe_close(e->probe);
-	e->probe = NULL;
-	if (e->testbed_made) {
+	if (e->testbed_made)
 		testbed_down(e->testbed, true);
-		e->testbed_made = false;
-	}
+	free(e);
 }

@@ -1,11 +1,12 @@
 /* experiment: what sweep, compare and live share: a testbed of their own, the
  * probe attached in the namespace where the rules go, the rule target, and
  * one measured step (grow the rule set in one transaction, then traffic with
- * the probe window open). It knows no experiment's plan: the commands do. */
+ * the probe window open). It knows no experiment's plan: sweep.c and live.c
+ * do. The struct is private: callers hold a pointer and use the accessors,
+ * as iperf3's iperf_api.h does with its test. */
 #ifndef NFCOST_EXPERIMENT_H
 #define NFCOST_EXPERIMENT_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,24 +27,18 @@ struct experiment_config {
 	int hit_packets;      /* hit_traffic with drop: UDP datagrams per step */
 };
 
-struct experiment {
-	struct experiment_config cfg;
-	char testbed[TESTBED_NAME_MAX + 1];
-	char rules_netns[256];   /* where the rules and the probe go */
-	char cli_netns[256];     /* where the traffic starts */
-	struct rules_target target;
-	struct probe *probe;
-	long rules;              /* rules in place now */
-	bool testbed_made;
-};
+struct experiment;
 
 /* The one map from a hook to the testbed side whose namespace holds its
  * rules: output -> cli, input -> srv, forward -> rtr (a routed testbed). */
 enum testbed_side experiment_rules_side(enum nfhook h);
+/* Drop mode: the last rule drops the test traffic, so nfcost sends its own
+ * datagrams and counts where they stop. */
+bool experiment_drop_mode(const struct experiment_config *cfg);
 /* Makes a fresh testbed (name from prefix; routed for NFHOOK_FORWARD, rules
  * and probe then in its rtr namespace) and attaches the probe. 0 or an
  * exit status (message printed); on failure nothing is left behind. */
-int experiment_setup(struct experiment *e, const struct experiment_config *cfg,
+int experiment_setup(struct experiment **e, const struct experiment_config *cfg,
 		     const char *name_prefix);
 /* Grows the rule set to `rules` in one transaction; *ms: its duration. */
 int experiment_grow(struct experiment *e, long rules, double *ms);
@@ -54,7 +49,17 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 /* Drop mode: sends hit_packets UDP datagrams to the server with the probe
  * window open around them, and says where they were stopped. */
 int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d);
-/* Detaches the probe and removes the testbed. Safe to call twice. */
+/* Closes the probe's current window into w (see probe_read_window). */
+int experiment_read_window(struct experiment *e, struct probe_window *w);
+/* Starts one client run through the testbed (live: the long run). */
+struct traffic_run *experiment_traffic_start(struct experiment *e);
+/* Rules in place now. */
+long experiment_rules(const struct experiment *e);
+/* The probe that runs, or NULL before setup. */
+const struct probe *experiment_probe(const struct experiment *e);
+/* Name of the namespace holding the rules and the probe ("nfcost-x-cli"). */
+const char *experiment_rules_netns_name(const struct experiment *e);
+/* Detaches the probe, removes the testbed and frees e. NULL is fine. */
 void experiment_teardown(struct experiment *e);
 
 #endif

@@ -1,40 +1,44 @@
-/* sweep: the stepwise experiment (baseline, then +STEP rules at a time up to
- * STOP, traffic and probe window at every step) and its command-line options,
- * which `compare` shares. */
+/* sweep: the stepwise experiment that sweep and compare share, written once:
+ * for each rule count (baseline first), for each backend in a random order,
+ * grow the rule set in one transaction and measure (traffic with the probe
+ * window open, or drop mode's datagrams), REPEAT times; rows go to the CSV
+ * as they come; then the summaries, the JSON, the figure and report.md. */
 #ifndef NFCOST_SWEEP_H
 #define NFCOST_SWEEP_H
 
-#include <argp.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "experiments/experiment.h"
+#include "results/report.h"
 
-struct sweep_args {
+struct sweep_plan {
 	long start, stop, step;
 	int repeat;
-	struct experiment_config cfg;
-	const char *out;
+	struct experiment_config cfg;          /* cfg.backend is ignored: see backends */
+	enum rules_backend backends[BACKEND_COUNT];
+	int n_backends;
+	bool compare;        /* compare.csv/.json (backend column), else sweep.* */
 	bool no_plot;
-	const char *backends; /* compare: "B1,B2,..." */
-	bool is_compare;
+	const char *dir;     /* exists, with an iperf/ folder */
+	unsigned int seed;   /* the backends' order per rule count (compare) */
 };
 
-/* The options sweep and compare share, and their parser (input: sweep_args). */
-extern const struct argp sweep_options_argp;
-void sweep_args_defaults(struct sweep_args *a);
-/* Resolves everything the options leave open (checks, output dir).
- * 0 or an exit status with one message line. */
-int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
+struct sweep_outcome {
+	int n;                                  /* backends measured */
+	struct report_backend per[BACKEND_COUNT];
+	struct step_row *rows[BACKEND_COUNT];
+	size_t n_rows[BACKEND_COUNT];
+	long steps_done;
+	struct run_meta meta;
+	bool figure;                            /* the plot was drawn */
+};
+
 /* Number of rule counts in START:STOP:STEP. */
-long sweep_steps(const struct sweep_args *a);
-struct run_meta;
-/* The run's settings and tracer (p may be NULL: none ran) into m. */
-void sweep_fill_meta(struct run_meta *m, const struct sweep_args *a, const struct probe *p);
-/* Keeps iperf3's JSON of one step as DIR/iperf/[BACKEND-]rules-N-rR.json. */
-int sweep_save_iperf(const char *dir, const char *backend, const struct step_row *row,
-		     const struct traffic_result *res);
-/* Progress line on stderr when it is a terminal. */
-void sweep_progress(long done, long total, const char *label, const struct step_row *r,
-		    double started);
+long sweep_steps(const struct sweep_plan *p);
+/* Runs the plan and writes every file. 0 or an exit status (one message
+ * line printed; an interrupted run is EXIT_RUNTIME with its rows kept). */
+int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out);
+void sweep_outcome_free(struct sweep_outcome *out);
 
 #endif

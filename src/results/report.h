@@ -15,6 +15,16 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 		       const struct step_row *rows, size_t n, bool have_figure,
 		       const struct step_drops *drops);
 
+/* One backend's part of a compare run. */
+struct report_backend {
+	const char *name;
+	struct sweep_summary sum;
+};
+/* compare's report.md into dir: a table of the backends and what each
+ * one's growth says about its lookup. 0 or -1 (errno set). */
+int report_write_compare(const char *dir, const struct run_meta *m,
+			 const struct report_backend *cb, int nb, bool fig);
+
 /* Runs `python plot_results.py KIND DIR`. Returns 0 when the figure was
  * drawn; otherwise prints one warning line (why, what to do) and returns -1.
  * A missing figure never fails a measurement. */

@@ -73,14 +73,19 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 	fflush(f);
 }
 
-/* Means of a column over the rows with rules == at. */
+/* Means of a column over the rows with rules == at. A row whose probe saw
+ * no packet has no latency: latency columns skip it (the fit does too), so
+ * a baseline is never an average that counts those rows as 0 ns. */
 static double mean_at(const struct step_row *rows, size_t n, long at, size_t offset)
 {
+	bool latency = offset == offsetof(struct step_row, lat_avg_ns) ||
+		       offset == offsetof(struct step_row, lat_p50_ns) ||
+		       offset == offsetof(struct step_row, lat_p99_ns);
 	double sum = 0;
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].rules == at) {
+		if (rows[i].rules == at && !(latency && rows[i].packets == 0)) {
 			sum += *(const double *)((const char *)&rows[i] + offset);
 			k++;
 		}

@@ -1,5 +1,5 @@
-/* Unit tests of the pure parts of src/probe/probe.c: tracer and hook names, the
- * window arithmetic (compute, add), and the text formats (the block of
+/* Unit tests of the pure parts of src/probe/probe.c (tracer and family names)
+ * and of the window text results/report.c prints (the block of
  * docs/formats.md, the log2 histogram within 80 columns). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,29 +29,6 @@ static void test_tracer_names(void **state)
 	assert_false(probe_tracer_parse("", &t));
 }
 
-static void test_hook_names(void **state)
-{
-	enum nfhook h;
-
-	(void)state;
-	assert_true(nfhook_parse("output", &h));
-	assert_int_equal(h, NFHOOK_LOCAL_OUT);
-	assert_true(nfhook_parse("LOCAL_OUT", &h));
-	assert_int_equal(h, NFHOOK_LOCAL_OUT);
-	assert_true(nfhook_parse("input", &h));
-	assert_int_equal(h, NFHOOK_LOCAL_IN);
-	assert_true(nfhook_parse("prerouting", &h));
-	assert_int_equal(h, NFHOOK_PRE_ROUTING);
-	assert_true(nfhook_parse("all", &h));
-	assert_int_equal(h, NFHOOK_COUNT);
-	for (int i = 0; i <= NFHOOK_COUNT; i++) {
-		assert_true(nfhook_parse(nfhook_name((enum nfhook)i), &h));
-		assert_int_equal(h, i);
-	}
-	assert_string_equal(nfhook_name(NFHOOK_POST_ROUTING), "POST_ROUTING");
-	assert_false(nfhook_parse("egress", &h));
-}
-
 static void test_family_names(void **state)
 {
 	enum probe_family f = PROBE_IPV6;
@@ -77,120 +54,6 @@ static void add_samples(struct probe_window *w, uint64_t v, uint64_t n)
 		w->min_ns = v;
 	if (v > w->max_ns)
 		w->max_ns = v;
-}
-
-static void test_window_compute(void **state)
-{
-	struct probe_window w;
-
-	(void)state;
-	memset(&w, 0, sizeof(w));
-	probe_window_compute(&w);
-	assert_true(w.avg_ns == 0 && w.p50_ns == 0 && w.p99_ns == 0);
-	assert_int_equal(w.min_ns, 0);
-
-	add_samples(&w, 400, 900);
-	add_samples(&w, 10000, 100);
-	probe_window_compute(&w);
-	assert_true(w.avg_ns > 1359.99 && w.avg_ns < 1360.01); /* (400*900 + 10000*100) / 1000 */
-	/* 90 % of the packets took 400 ns: p50 in 400's slot, p99 in 10000's. */
-	assert_true(w.p50_ns >= (double)hist_slot_low(hist_slot(400)) &&
-		    w.p50_ns < (double)hist_slot_high(hist_slot(400)));
-	assert_true(w.p99_ns >= (double)hist_slot_low(hist_slot(10000)) &&
-		    w.p99_ns < (double)hist_slot_high(hist_slot(10000)));
-	assert_true(w.p90_ns <= w.p99_ns);
-}
-
-static void test_window_add(void **state)
-{
-	struct probe_window a, b, total;
-
-	(void)state;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	memset(&total, 0, sizeof(total));
-	add_samples(&a, 300, 10);
-	a.seconds = 1;
-	a.unmatched = 2;
-	a.hook_count[NFHOOK_LOCAL_OUT] = 10;
-	a.entered_hook[NFHOOK_LOCAL_OUT] = 12;
-	a.lost_hook[NFHOOK_LOCAL_OUT] = 2;
-	a.n_comms = 2;
-	strcpy(a.comms[0].comm, "iperf3");
-	a.comms[0].count = 7;
-	strcpy(a.comms[1].comm, "ksoftirqd/0");
-	a.comms[1].count = 3;
-	add_samples(&b, 700, 30);
-	b.seconds = 0.5;
-	b.dropped = 1;
-	b.hook_count[NFHOOK_LOCAL_OUT] = 30;
-	b.entered_hook[NFHOOK_LOCAL_OUT] = 31;
-	b.lost_hook[NFHOOK_LOCAL_OUT] = 1;
-	b.entered_hook[NFHOOK_POST_ROUTING] = 5;
-	b.lost_hook[NFHOOK_POST_ROUTING] = 5;
-	b.n_comms = 1;
-	strcpy(b.comms[0].comm, "ksoftirqd/0");
-	b.comms[0].count = 30;
-	probe_window_compute(&a);
-	probe_window_compute(&b);
-
-	probe_window_add(&total, &a);
-	probe_window_add(&total, &b);
-	assert_int_equal(total.count, 40);
-	assert_int_equal(total.sum_ns, 300 * 10 + 700 * 30);
-	assert_int_equal(total.min_ns, 300);
-	assert_int_equal(total.max_ns, 700);
-	assert_int_equal(total.unmatched, 2);
-	assert_int_equal(total.dropped, 1);
-	assert_int_equal(total.hook_count[NFHOOK_LOCAL_OUT], 40);
-	assert_int_equal(total.entered_hook[NFHOOK_LOCAL_OUT], 43);
-	assert_int_equal(total.lost_hook[NFHOOK_LOCAL_OUT], 3);
-	assert_int_equal(total.entered_hook[NFHOOK_POST_ROUTING], 5);
-	assert_int_equal(total.lost_hook[NFHOOK_POST_ROUTING], 5);
-	for (int h = 0; h < NFHOOK_COUNT; h++)
-		if (h != NFHOOK_LOCAL_OUT && h != NFHOOK_POST_ROUTING)
-			assert_true(!total.entered_hook[h] && !total.lost_hook[h]);
-	assert_true(total.seconds > 1.49 && total.seconds < 1.51);
-	assert_true(total.avg_ns > 599.99 && total.avg_ns < 600.01);
-	assert_int_equal(hist_total(total.hist), 40);
-	/* Merged by name, largest first. */
-	assert_int_equal(total.n_comms, 2);
-	assert_string_equal(total.comms[0].comm, "ksoftirqd/0");
-	assert_int_equal(total.comms[0].count, 33);
-	assert_string_equal(total.comms[1].comm, "iperf3");
-	assert_int_equal(total.comms[1].count, 7);
-}
-
-static void test_window_add_keeps_top_comms(void **state)
-{
-	struct probe_window w, total;
-
-	(void)state;
-	memset(&total, 0, sizeof(total));
-	for (int round = 0; round < 2; round++) {
-		memset(&w, 0, sizeof(w));
-		w.n_comms = PROBE_COMMS;
-		for (int i = 0; i < PROBE_COMMS; i++) {
-			/* round 0: p0..p15, round 1: p8..p23 */
-			snprintf(w.comms[i].comm, sizeof(w.comms[i].comm), "p%d", i + 8 * round);
-			w.comms[i].count = 100 + (uint64_t)(i + 8 * round);
-		}
-		probe_window_add(&total, &w);
-	}
-	assert_int_equal(total.n_comms, PROBE_COMMS);
-	uint64_t listed = 0;
-	for (int i = 0; i < total.n_comms; i++) {
-		listed += total.comms[i].count;
-		if (i)
-			assert_true(total.comms[i - 1].count >= total.comms[i].count);
-	}
-	/* Everything is accounted for: listed plus other. */
-	uint64_t all = 0;
-	for (int i = 0; i < 24; i++)
-		all += 100 + (uint64_t)i + (i >= 8 && i < 16 ? 100 + (uint64_t)i : 0);
-	assert_int_equal(listed + total.comm_other, all);
-	/* p8..p15 were seen twice: they lead. */
-	assert_string_equal(total.comms[0].comm, "p15");
 }
 
 static char *capture_window(const struct probe_window *w, int by)
@@ -314,11 +177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tracer_names),
-		cmocka_unit_test(test_hook_names),
 		cmocka_unit_test(test_family_names),
-		cmocka_unit_test(test_window_compute),
-		cmocka_unit_test(test_window_add),
-		cmocka_unit_test(test_window_add_keeps_top_comms),
 		cmocka_unit_test(test_print_window),
 		cmocka_unit_test(test_print_hist),
 		cmocka_unit_test(test_netns_label),

@@ -121,9 +121,39 @@ static void test_half_slopes_text(void **state)
 	assert_non_null(strstr(text, "each rule adds a fixed cost"));
 }
 
+/* With no python3 the warning names the reason (it once printed none). */
+static void test_plot_without_python(void **state)
+{
+	char dir[] = "/tmp/nfcost-plot-XXXXXX", out[] = "/tmp/nfcost-err-XXXXXX", line[512] = "";
+	int fd = mkstemp(out), saved = dup(2);
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true(fd >= 0 && saved >= 0);
+	setenv("NFCOST_PYTHON", "/nonexistent/python3", 1);
+	fflush(stderr);
+	dup2(fd, 2);
+	int rc = report_plot("sweep", dir);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	unsetenv("NFCOST_PYTHON");
+	assert_int_equal(rc, -1);
+	f = fdopen(fd, "r");
+	rewind(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_non_null(strstr(line, "no figure drawn: python3 not found"));
+	assert_null(fgets(line, sizeof(line), f)); /* one line */
+	fclose(f);
+	remove(out);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_verdicts),
+					    cmocka_unit_test(test_plot_without_python),
 					    cmocka_unit_test(test_half_slopes_text) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

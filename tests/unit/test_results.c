@@ -13,6 +13,32 @@
 #include "results/results.h"
 #include "traffic/traffic.h"
 
+/* A step whose probe saw no packet has no latency: neither the fit nor the
+ * baseline and largest-count averages may count it as 0 ns. */
+static void test_summary_skips_rows_without_packets(void **state)
+{
+	struct step_row rows[5] = {
+		{ .rules = 0, .repeat = 1, .packets = 1000, .lat_avg_ns = 400, .lat_p50_ns = 380 },
+		{ .rules = 0, .repeat = 2, .packets = 0, .throughput_mbps = 5 },
+		{ .rules = 1000, .repeat = 1, .packets = 1000, .lat_avg_ns = 4400, .lat_p50_ns = 4300 },
+		{ .rules = 2000, .repeat = 1, .packets = 1000, .lat_avg_ns = 8400, .lat_p50_ns = 8300 },
+		{ .rules = 2000, .repeat = 2, .packets = 0, .throughput_mbps = 7 },
+	};
+	struct sweep_summary s;
+
+	(void)state;
+	rows[0].throughput_mbps = 9;
+	results_summarize(rows, 5, 1, &s);
+	assert_true(s.fit_ok);
+	assert_int_equal(s.fit.n, 3);
+	assert_true(fabs(s.fit.slope - 4.0) < 1e-9);
+	assert_true(fabs(s.baseline_lat_ns - 400) < 1e-9);
+	assert_true(fabs(s.baseline_p50_ns - 380) < 1e-9);
+	assert_true(fabs(s.max_rules_lat_ns - 8400) < 1e-9);
+	/* throughput keeps every row */
+	assert_true(fabs(s.baseline_mbps - 7) < 1e-9);
+}
+
 static void test_csv(void **state)
 {
 	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
@@ -122,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv), cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_skips_rows_without_packets),
 		cmocka_unit_test(test_summary_half_slopes),
 		cmocka_unit_test(test_iperf_json),
 	};

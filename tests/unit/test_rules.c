@@ -8,21 +8,6 @@
 
 #include "rules/rules.h"
 
-static void test_addresses(void **state)
-{
-	char a[32];
-
-	(void)state;
-	rules_address(0, a, sizeof(a));
-	assert_string_equal(a, "240.0.0.1");
-	rules_address(254, a, sizeof(a));
-	assert_string_equal(a, "240.0.0.255");
-	rules_address(255, a, sizeof(a));
-	assert_string_equal(a, "240.0.1.0");
-	rules_address(999999, a, sizeof(a));
-	assert_string_equal(a, "240.15.66.64");
-}
-
 static char *render(enum rules_backend b, enum rules_shape s, long first, long n, bool base)
 {
 	static struct buf out;
@@ -108,28 +93,12 @@ static void test_hit_rule(void **state)
 	buf_free(&out);
 }
 
-static void test_names(void **state)
-{
-	enum rules_backend b;
-	enum rules_shape s;
-	const char *why;
-
-	(void)state;
-	assert_true(rules_backend_parse("iptables", &b));
-	assert_int_equal(b, BACKEND_IPTABLES_NFT);
-	assert_false(rules_backend_parse("pf", &b));
-	assert_true(rules_shape_parse("addr-port", &s));
-	assert_int_equal(rules_matches_per_rule(s), 3);
-	assert_false(rules_shape_supported(BACKEND_NFT, SHAPE_BPF, &why));
-	assert_true(rules_shape_supported(BACKEND_IPTABLES_LEGACY, SHAPE_BPF, &why));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addresses), cmocka_unit_test(test_iptables),
+		cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_nft), cmocka_unit_test(test_ipset),
-		cmocka_unit_test(test_hit_rule), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_hit_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

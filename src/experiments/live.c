@@ -1,0 +1,186 @@
+#include "experiments/live.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "results/report.h"
+#include "results/results.h"
+#include "util.h"
+
+static void sleep_until(double t)
+{
+	double d = t - now_monotonic();
+
+	if (d > 0) {
+		struct timespec ts = { (time_t)d, (long)((d - floor(d)) * 1e9) };
+		nanosleep(&ts, NULL); /* a signal ends it early, on purpose */
+	}
+}
+
+static FILE *open_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return fopen(path, "we");
+}
+
+struct live_files {
+	FILE *text, *csv, *inj;
+};
+
+/* One probe window into bpf_results.txt and bpf_windows.csv. */
+struct window_sink {
+	struct live_files *f;
+	const char *hook, *netns, *tracer;
+};
+
+static int close_window(struct experiment *e, const struct window_sink *s, double t_start,
+			double t_end, bool keep_if_empty)
+{
+	struct probe_window w;
+	int err = experiment_read_window(e, &w);
+
+	/* A window that could not be read is no data: stop, never write zeros. */
+	if (err) {
+		nf_err("cannot read the probe's statistics: %s", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (!keep_if_empty && !w.count)
+		return EXIT_OK;
+	report_print_window(s->f->text, &w, t_start, s->hook, s->netns, s->tracer, PROBE_BY_NONE);
+	fflush(s->f->text);
+	if (results_window_csv_row(s->f->csv, t_start, t_end, s->hook, &w)) {
+		nf_err("cannot write bpf_windows.csv: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int save_json(const char *dir, const char *json)
+{
+	FILE *f = open_in(dir, "iperf_results.json");
+	int bad = !f || fputs(json, f) < 0;
+
+	if (f && fclose(f))
+		bad = 1;
+	if (bad) {
+		nf_err("cannot write %s/iperf_results.json: %s", dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+int live_run(const struct live_plan *p, struct live_outcome *out)
+{
+	struct live_files f = { 0 };
+	struct experiment *e = NULL;
+	struct traffic_run *run = NULL;
+	struct traffic_result res;
+	char err[256];
+	int rc = EXIT_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (!(f.text = open_in(p->dir, "bpf_results.txt")) ||
+	    !(f.csv = results_window_csv_open(p->dir, "bpf_windows.csv")) ||
+	    !(f.inj = open_in(p->dir, "injection.csv"))) {
+		nf_err("cannot write into %s: %s", p->dir, strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	fprintf(f.inj, "time_s,rules\n");
+	catch_stop_signals();
+	if ((rc = experiment_setup(&e, &p->cfg, "lv")))
+		goto out;
+	struct window_sink sink = {
+		.f = &f, .hook = nfhook_name(p->cfg.hook), .netns = experiment_rules_netns_name(e),
+		.tracer = probe_tracer_name(probe_tracer(experiment_probe(e))),
+	};
+	fprintf(stderr, "nfcost: live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; "
+		"writing %s\n", p->duration_s, sink.netns, sink.tracer, p->rules,
+		rules_backend_name(p->cfg.backend), p->inject_rate, p->inject_at_s, p->dir);
+
+	struct probe_window w;
+	if (experiment_read_window(e, &w)) { /* the first window starts with the run */
+		nf_err("cannot read the probe's statistics");
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	double t0 = now_monotonic();
+	if (!(run = experiment_traffic_start(e))) {
+		nf_err("cannot start the iperf3 client: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	/* Batches once a second: rate rules each, so the rate holds and every
+	 * batch is one transaction whose duration we record. */
+	double next_probe = t0 + p->interval_s, window_start = 0;
+	double next_inject = t0 + p->inject_at_s;
+	double end = t0 + p->duration_s + 10; /* iperf3 needs a moment to report */
+	double batch_ms_sum = 0;
+	while (!stop_requested && !traffic_done(run) && now_monotonic() < end && rc == EXIT_OK) {
+		double next = next_probe < next_inject ? next_probe : next_inject;
+		if (next > now_monotonic() + 0.2)
+			next = now_monotonic() + 0.2; /* notice the client's end promptly */
+		sleep_until(next);
+		double now = now_monotonic();
+		if (now >= next_inject && out->injected < p->rules) {
+			long left = p->rules - out->injected;
+			long batch = p->inject_rate < left ? p->inject_rate : left;
+			double ms;
+			if ((rc = experiment_grow(e, out->injected + batch, &ms)))
+				break;
+			out->injected += batch;
+			out->batches++;
+			batch_ms_sum += ms;
+			out->batch_ms_max = ms > out->batch_ms_max ? ms : out->batch_ms_max;
+			fprintf(f.inj, "%.3f,%ld\n", now - t0, out->injected);
+			fflush(f.inj);
+			next_inject += 1.0;
+		}
+		if (out->injected >= p->rules)
+			next_inject = INFINITY;
+		if (now >= next_probe) {
+			rc = close_window(e, &sink, window_start, now - t0, true);
+			window_start = now - t0;
+			next_probe += p->interval_s;
+		}
+	}
+	if (stop_requested || rc)
+		traffic_stop(run);
+	/* The last, shorter window: keep it if it holds something. */
+	if (rc == EXIT_OK && now_monotonic() - t0 - window_start >= p->interval_s / 2)
+		rc = close_window(e, &sink, window_start, now_monotonic() - t0, false);
+	if (traffic_finish(run, &res, err, sizeof(err))) {
+		nf_err("the traffic run failed: %s", err);
+		rc = rc ? rc : EXIT_RUNTIME;
+	} else {
+		out->measured = true;
+		out->intervals = res.n_intervals;
+		out->mean_mbps = res.bits_per_second / 1e6;
+		int s = save_json(p->dir, res.json);
+		rc = rc ? rc : s;
+		traffic_result_free(&res);
+	}
+	if (out->batches)
+		out->batch_ms_mean = batch_ms_sum / (double)out->batches;
+out:
+	experiment_teardown(e);
+	if (f.text)
+		fclose(f.text);
+	if (f.csv)
+		fclose(f.csv);
+	if (f.inj)
+		fclose(f.inj);
+	out->interrupted = stop_requested != 0;
+	if (!p->no_plot && (rc == EXIT_OK || out->interrupted) && out->measured)
+		report_plot("live", p->dir);
+	if (out->interrupted) {
+		nf_err("live run interrupted by a signal; what was measured is in %s", p->dir);
+		rc = rc ? rc : EXIT_RUNTIME;
+	}
+	return rc;
+}

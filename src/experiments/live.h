@@ -1,0 +1,39 @@
+/* live: the lab's time-series experiment: one long iperf3 run in a testbed
+ * of its own while rules are injected at a steady rate (one transaction per
+ * batch, one batch a second), the probe closing a window every interval.
+ * Writes iperf_results.json, bpf_results.txt (the lab's text), bpf_windows.csv
+ * (the same windows as data), injection.csv and, unless told not to,
+ * results.png. */
+#ifndef NFCOST_LIVE_H
+#define NFCOST_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "experiments/experiment.h"
+
+struct live_plan {
+	int duration_s;
+	double inject_at_s;
+	long rules;
+	long inject_rate;      /* rules per second */
+	double interval_s;     /* probe window */
+	struct experiment_config cfg;
+	const char *dir;       /* exists */
+	bool no_plot;
+};
+
+struct live_outcome {
+	bool measured;         /* the traffic run ended with its JSON */
+	size_t intervals;      /* iperf3's */
+	double mean_mbps;
+	long injected, batches;
+	double batch_ms_mean, batch_ms_max;
+	bool interrupted;
+};
+
+/* 0 or an exit status (one message line printed). What was measured is on
+ * disk also when the run fails or is interrupted. */
+int live_run(const struct live_plan *p, struct live_outcome *out);
+
+#endif

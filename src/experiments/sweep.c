@@ -1,0 +1,320 @@
+#include "experiments/sweep.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+long sweep_steps(const struct sweep_plan *p)
+{
+	return (p->stop - p->start) / p->step + 1;
+}
+
+/* Progress line on stderr when it is a terminal. */
+static void progress(long done, long total, const char *label, const struct step_row *r,
+		     double started)
+{
+	double elapsed = now_monotonic() - started;
+	double left = done ? elapsed / (double)done * (double)(total - done) : 0;
+
+	if (!isatty(2))
+		return;
+	fprintf(stderr, "\r\033[K[%ld/%ld] %s%s%ld rules: %.0f ns, %.0f Mbit/s, ~%.0f s left",
+		done, total, label ? label : "", label ? " " : "", r->rules, r->lat_avg_ns,
+		r->throughput_mbps, left);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* Keeps iperf3's JSON of one step as DIR/iperf/[BACKEND-]rules-N-rR.json. */
+static int save_iperf(const char *dir, const char *backend, const struct step_row *row,
+		      const struct traffic_result *res)
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/iperf/%s%srules-%07ld-r%d.json", dir, backend ? backend : "",
+		 backend ? "-" : "", row->rules, row->repeat);
+	if (!(f = fopen(path, "we"))) {
+		nf_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = fputs(res->json ? res->json : "{}\n", f) < 0 ? -1 : 0;
+	if (fclose(f) || rc) {
+		nf_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const struct probe *probe)
+{
+	m->backend = p->compare ? NULL : rules_backend_name(p->backends[0]);
+	m->shape = rules_shape_name(p->cfg.shape);
+	m->hook = nfhook_option(p->cfg.hook);
+	m->matches_per_rule = rules_matches_per_rule(p->cfg.shape);
+	m->tracer = probe ? probe_tracer_name(probe_tracer(probe)) : "none";
+	if (probe)
+		snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", probe_selection_note(probe));
+	m->traffic = (struct run_traffic){ .udp = p->cfg.traffic.udp,
+					   .duration_s = p->cfg.traffic.duration_s,
+					   .size = p->cfg.traffic.size,
+					   .rate_bps = p->cfg.traffic.rate_bps };
+	m->repeat = p->repeat;
+	m->start = p->start;
+	m->stop = p->stop;
+	m->step = p->step;
+	m->interrupted = stop_requested != 0;
+}
+
+static void shuffle(int *order, int n, unsigned int *seed)
+{
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+		int j = (int)(rand_r(seed) % (unsigned int)(i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+/* The files of a run in progress: closed by close_files on every path. */
+struct sweep_files {
+	FILE *csv, *drops;
+};
+
+static int open_files(const struct sweep_plan *p, bool drop_mode, struct sweep_files *f)
+{
+	const char *csv = p->compare ? "compare.csv" : "sweep.csv";
+	char path[4096];
+
+	if (!(f->csv = results_csv_open(p->dir, csv, p->compare))) {
+		nf_err("cannot write %s/%s: %s", p->dir, csv, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (drop_mode) {
+		snprintf(path, sizeof(path), "%s/drops.csv", p->dir);
+		if (!(f->drops = fopen(path, "we"))) {
+			nf_err("cannot write %s: %s", path, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		fprintf(f->drops, "rules,repeat,sent,send_eperm,hook,entered,lost\n");
+	}
+	return EXIT_OK;
+}
+
+static void close_files(struct sweep_files *f)
+{
+	if (f->csv)
+		fclose(f->csv);
+	if (f->drops)
+		fclose(f->drops);
+}
+
+static void add_drops(struct step_drops *total, const struct step_drops *d, FILE *csv, int repeat)
+{
+	total->sent += d->sent;
+	total->send_eperm += d->send_eperm;
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		total->entered[h] += d->entered[h];
+		total->lost[h] += d->lost[h];
+		if (d->entered[h] || d->lost[h])
+			fprintf(csv, "%ld,%d,%ld,%ld,%s,%llu,%llu\n", d->rules, repeat, d->sent,
+				d->send_eperm, nfhook_name((enum nfhook)h),
+				(unsigned long long)d->entered[h], (unsigned long long)d->lost[h]);
+	}
+	fflush(csv);
+}
+
+/* One measurement of backend b at its current rule count: a row in the CSV
+ * and in out, or an exit status (nothing kept). */
+static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct step_row *row,
+		       struct sweep_files *f, struct step_drops *drops_total,
+		       struct sweep_outcome *out)
+{
+	const char *label = p->compare ? out->per[b].name : NULL;
+	struct traffic_result res;
+	int rc;
+
+	if (experiment_drop_mode(&p->cfg)) {
+		struct step_drops d;
+		if ((rc = experiment_measure_drops(e, row, &d)))
+			return rc;
+		add_drops(drops_total, &d, f->drops, row->repeat);
+	} else {
+		if ((rc = experiment_measure(e, row, &res)))
+			return rc;
+		if (stop_requested) { /* cut short: not a full step */
+			traffic_result_free(&res);
+			return EXIT_OK;
+		}
+		rc = save_iperf(p->dir, label, row, &res);
+		traffic_result_free(&res);
+		if (rc)
+			return EXIT_RUNTIME;
+	}
+	results_csv_row(f->csv, label, row);
+	out->rows[b][out->n_rows[b]++] = *row;
+	return EXIT_OK;
+}
+
+/* A probe that timed nothing is a failed measurement, not a flat line. */
+static int check_timed(const struct sweep_plan *p, const struct sweep_outcome *out,
+		       const char *tracer)
+{
+	for (int b = 0; b < out->n; b++) {
+		bool timed = false;
+		for (size_t i = 0; i < out->n_rows[b]; i++)
+			timed |= out->rows[b][i].packets > 0;
+		if (out->n_rows[b] && !timed && !experiment_drop_mode(&p->cfg)) {
+			nf_err("the %s tracer timed no packet in any step: nothing was measured; "
+			       "try another --tracer (nfhook needs kernel >= 6.4)", tracer);
+			return EXIT_RUNTIME;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* sweep.json / compare.json, the figure and report.md. */
+static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
+			 const struct step_drops *drops)
+{
+	const char *kind = p->compare ? "compare" : "sweep";
+	json_object *j = results_meta_json(&out->meta);
+	char path[4096];
+	int rc = EXIT_OK;
+
+	if (p->compare) {
+		json_object *per = json_object_new_object();
+		for (int b = 0; b < out->n; b++)
+			json_object_object_add(per, out->per[b].name,
+					       results_summary_json(&out->per[b].sum));
+		/* The seed the order was drawn from, as given: the run can be redone. */
+		json_object_object_add(j, "random_seed", json_object_new_int64(p->seed));
+		json_object_object_add(j, "backends", per);
+	} else {
+		json_object_object_add(j, "analysis", results_summary_json(&out->per[0].sum));
+		json_object_object_add(j, "verdict",
+				       json_object_new_string(p->cfg.accept ? "accept" : "drop"));
+		json_object_object_add(j, "hit_traffic", json_object_new_boolean(p->cfg.hit_traffic));
+		if (drops)
+			json_object_object_add(j, "drops", results_drops_json(drops));
+	}
+	snprintf(path, sizeof(path), "%s/%s.json", p->dir, kind);
+	if (results_write_json(path, j)) {
+		nf_err("cannot write %s: %s", path, strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	out->figure = !p->no_plot && out->steps_done > 0 && report_plot(kind, p->dir) == 0;
+	int w = p->compare ? report_write_compare(p->dir, &out->meta, out->per, out->n, out->figure)
+			   : report_write_sweep(p->dir, &out->meta, &out->per[0].sum, out->rows[0],
+						out->n_rows[0], out->figure, drops);
+	if (w) {
+		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
+{
+	struct experiment *e[BACKEND_COUNT] = { 0 };
+	struct sweep_files files = { 0 };
+	struct step_drops drops_total = { 0 };
+	bool drop_mode = experiment_drop_mode(&p->cfg);
+	long steps = sweep_steps(p), total = steps * p->repeat * p->n_backends;
+	unsigned int seed = p->seed;
+	double t0 = now_monotonic();
+	int order[BACKEND_COUNT], rc;
+
+	memset(out, 0, sizeof(*out));
+	results_meta_init(&out->meta);
+	out->n = p->n_backends;
+	for (int b = 0; b < out->n; b++) {
+		out->per[b].name = rules_backend_name(p->backends[b]);
+		out->rows[b] = calloc((size_t)(steps * p->repeat), sizeof(struct step_row));
+		if (!out->rows[b]) {
+			nf_err("out of memory for %ld rows", steps * p->repeat);
+			return EXIT_RUNTIME;
+		}
+	}
+	if ((rc = open_files(p, drop_mode, &files)))
+		goto out;
+	catch_stop_signals();
+	for (int b = 0; b < out->n && !stop_requested; b++) {
+		struct experiment_config cfg = p->cfg;
+		cfg.backend = p->backends[b];
+		if ((rc = experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw")))
+			goto out;
+	}
+	if (!stop_requested)
+		fprintf(stderr, "nfcost: %s %ld..%ld rules by %ld, %d backend(s) (%s%s), %s %s, tracer %s; "
+			"writing %s\n", p->compare ? "compare" : "sweep", p->start, p->stop, p->step,
+			out->n, out->per[0].name, out->n > 1 ? ", ..." : "",
+			rules_shape_name(p->cfg.shape),
+			drop_mode ? "UDP datagrams into a dropping last rule" :
+			p->cfg.traffic.udp ? "UDP" : "TCP",
+			probe_tracer_name(probe_tracer(experiment_probe(e[0]))), p->dir);
+	for (long c = p->start; c <= p->stop && !stop_requested && rc == EXIT_OK; c += p->step) {
+		/* Drift on a noisy machine then favours no backend. */
+		shuffle(order, out->n, &seed);
+		for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {
+			int b = order[k];
+			double ms;
+			if ((rc = experiment_grow(e[b], c, &ms)))
+				break;
+			for (int r = 1; r <= p->repeat && !stop_requested && rc == EXIT_OK; r++) {
+				struct step_row row = { .rules = c, .repeat = r,
+							.inject_ms = r == 1 ? ms : 0 };
+				size_t before = out->n_rows[b];
+				rc = measure_one(p, e[b], b, &row, &files, &drops_total, out);
+				if (out->n_rows[b] > before)
+					progress(++out->steps_done, total,
+						 p->compare ? out->per[b].name : NULL, &row, t0);
+			}
+		}
+	}
+	if (rc == EXIT_OK && out->steps_done > 0)
+		rc = check_timed(p, out, probe_tracer_name(probe_tracer(experiment_probe(e[0]))));
+	/* The calibration is the empty chain's own step, when the plan has one. */
+	for (size_t i = 0; i < out->n_rows[0]; i++)
+		if (out->rows[0][i].rules == 0 && out->rows[0][i].packets) {
+			out->meta.calibrated = true;
+			out->meta.calibration_ns = out->rows[0][i].lat_avg_ns;
+			break;
+		}
+	fill_meta(&out->meta, p, experiment_probe(e[0]));
+out:
+	for (int b = 0; b < BACKEND_COUNT; b++)
+		experiment_teardown(e[b]);
+	close_files(&files);
+	if (stop_requested && isatty(2))
+		fputc('\n', stderr);
+	if (!out->meta.shape) /* setup failed before the plan began */
+		return rc;
+	out->meta.wall_s = now_monotonic() - t0;
+	for (int b = 0; b < out->n; b++)
+		results_summarize(out->rows[b], out->n_rows[b], out->meta.matches_per_rule,
+				  &out->per[b].sum);
+	int w = write_outputs(p, out, drop_mode ? &drops_total : NULL);
+	rc = rc ? rc : w;
+	if (out->meta.interrupted) {
+		nf_err("%s interrupted by a signal after %ld of %ld measurements; what was measured "
+		       "is in %s", p->compare ? "compare" : "sweep", out->steps_done, total, p->dir);
+		rc = rc ? rc : EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+void sweep_outcome_free(struct sweep_outcome *out)
+{
+	for (int b = 0; b < BACKEND_COUNT; b++) {
+		free(out->rows[b]);
+		out->rows[b] = NULL;
+	}
+}
