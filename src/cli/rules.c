@@ -74,6 +74,43 @@ static error_t rules_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* The namespace that holds the rules of a.hook in testbed a.name, into
+ * nspath. 0 or an exit status (one line printed). */
+static int rules_netns(const struct rules_args *a, char *nspath, size_t len)
+{
+	if (!testbed_exists(a->name)) {
+		nf_err("testbed '%s' does not exist: create it with 'nfcost testbed up%s%s'", a->name,
+		       strcmp(a->name, TESTBED_DEFAULT_NAME) ? " --name " : "",
+		       strcmp(a->name, TESTBED_DEFAULT_NAME) ? a->name : "");
+		return EXIT_USAGE;
+	}
+	if (a->hook == NFHOOK_FORWARD && !testbed_routed(a->name)) {
+		nf_err("testbed '%s' has no router for --hook forward: make one with "
+		       "'nfcost testbed up --routed --name %s'", a->name, a->name);
+		return EXIT_USAGE;
+	}
+	testbed_netns_path(a->name, experiment_rules_side(a->hook), nspath, len);
+	return EXIT_OK;
+}
+
+/* Flushes the chosen backend, or every installed one. */
+static int flush_rules(const struct rules_args *a, struct rules_target *t)
+{
+	int rc;
+
+	for (int b = 0; b < BACKEND_COUNT; b++) {
+		if (a->backend_set && b != (int)a->backend)
+			continue;
+		t->backend = (enum rules_backend)b;
+		if (!a->backend_set && rules_backend_program(t->backend) &&
+		    !program_exists(rules_backend_program(t->backend)))
+			continue; /* a backend that is not installed has nothing to flush */
+		if ((rc = rules_flush(t)))
+			return rc;
+	}
+	return EXIT_OK;
+}
+
 int cmd_rules(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -98,19 +135,8 @@ int cmd_rules(int argc, char **argv)
 		a.name = TESTBED_DEFAULT_NAME;
 	if ((rc = require_root("nfcost rules")))
 		return rc;
-	if (!testbed_exists(a.name)) {
-		nf_err("testbed '%s' does not exist: create it with 'nfcost testbed up%s%s'", a.name,
-		       strcmp(a.name, TESTBED_DEFAULT_NAME) ? " --name " : "",
-		       strcmp(a.name, TESTBED_DEFAULT_NAME) ? a.name : "");
-		return EXIT_USAGE;
-	}
-	if (a.hook == NFHOOK_FORWARD && !testbed_routed(a.name)) {
-		nf_err("testbed '%s' has no router for --hook forward: make one with "
-		       "'nfcost testbed up --routed --name %s'", a.name, a.name);
-		return EXIT_USAGE;
-	}
-	testbed_netns_path(a.name, experiment_rules_side(a.hook), nspath,
-			   sizeof(nspath));
+	if ((rc = rules_netns(&a, nspath, sizeof(nspath))))
+		return rc;
 	struct rules_target t = {
 		.netns_path = nspath, .backend = a.backend, .shape = a.shape, .hook = a.hook,
 	};
@@ -132,16 +158,8 @@ int cmd_rules(int argc, char **argv)
 		printf("%ld\n", n);
 		return EXIT_OK;
 	}
-	for (int b = 0; b < BACKEND_COUNT; b++) {
-		if (a.backend_set && b != (int)a.backend)
-			continue;
-		t.backend = (enum rules_backend)b;
-		if (!a.backend_set && rules_backend_program(t.backend) &&
-		    !program_exists(rules_backend_program(t.backend)))
-			continue; /* a backend that is not installed has nothing to flush */
-		if ((rc = rules_flush(&t)))
-			return rc;
-	}
+	if ((rc = flush_rules(&a, &t)))
+		return rc;
 	printf("flushed %s rules in %s\n", a.backend_set ? rules_backend_name(a.backend) : "all",
 	       nspath + strlen(TESTBED_NETNS_DIR) + 1);
 	return EXIT_OK;

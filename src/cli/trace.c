@@ -177,6 +177,106 @@ static void sleep_until(double t)
 		;
 }
 
+/* What a trace prints its windows with. */
+struct trace_view {
+	const char *tracer, *hook, *netns;
+	char hook_label[32];
+	const struct calibration *cal;  /* NULL: no --calibrate */
+	FILE *info;                     /* stdout, or stderr with --json */
+};
+
+/* The start line and one line per tracer skipped, folded at 80 columns. */
+static void announce(const struct trace_args *a, const struct probe *p, struct trace_view *v)
+{
+	char start_line[512];
+
+	/* IPv4 is what the testbed carries; only the other family is named. */
+	snprintf(v->hook_label, sizeof(v->hook_label), "%s%s",
+		 a->popts.family == PROBE_IPV6 ? "IPv6 " : "", v->hook);
+	snprintf(start_line, sizeof(start_line),
+		 "Tracing nf_hook_slow via %s in netns %s (%s)... Ctrl-C to stop.", v->tracer,
+		 v->netns, v->hook_label);
+	print_folded(v->info, "", start_line, "  ");
+	const char *s = probe_selection_note(p);
+	while (*s) { /* one skipped tracer per line: "fentry: why; kprobe: why" */
+		char line[600];
+		size_t n = strcspn(s, ";");
+		snprintf(line, sizeof(line), "%.*s", (int)n, s);
+		print_folded(v->info, "  skipped ", line, "    ");
+		s += n;
+		while (*s == ';' || *s == ' ')
+			s++;
+	}
+	fflush(v->info);
+}
+
+static void print_window(const struct trace_args *a, const struct probe *p,
+			 const struct trace_view *v, const struct probe_window *w, double t_start)
+{
+	if (a->json) {
+		const struct calibration *cal = v->cal;
+		struct window_labels l = {
+			.tracer = v->tracer, .note = probe_selection_note(p), .netns = v->netns,
+			.hook = v->hook, .family = probe_family_name(a->popts.family),
+			.traced = a->popts.hook, .by = a->by, .hist = a->hist,
+			.calibrated = cal != NULL,
+			.cal_tracer = cal ? probe_tracer_name(cal->tracer) : NULL,
+			.cal_avg_ns = cal ? cal->empty_chain_avg_ns : 0,
+			.cal_p50_ns = cal ? cal->empty_chain_p50_ns : 0,
+			.cal_packets = cal ? cal->packets : 0,
+		};
+		json_object *o = results_window_json(w, t_start, &l);
+		printf("%s\n", json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	report_print_window(stdout, w, t_start, v->hook_label, v->netns, v->tracer, a->by);
+	if (a->hist && w->count) {
+		report_print_hist(stdout, w->hist);
+		putchar('\n');
+	}
+}
+
+/* Windows every interval until the duration ends, a signal comes or nobody
+ * reads stdout any more; then the run's total. 0 or an exit status. */
+static int trace_windows(const struct trace_args *a, struct probe *p, const struct trace_view *v)
+{
+	struct probe_window w, total;
+	double t0 = now_monotonic(), end = a->duration_s > 0 ? t0 + a->duration_s : 0;
+	double win_start = t0;
+	int err;
+
+	memset(&total, 0, sizeof(total));
+	for (int k = 1;; k++) {
+		double next = t0 + k * a->interval_s;
+		bool last = false;
+		if (end && next >= end) {
+			next = end;
+			last = true;
+		}
+		sleep_until(next);
+		double now = now_monotonic();
+		if (stop_requested)
+			last = true;
+		if ((err = probe_read_window(p, &w))) {
+			nf_err("cannot read the probe's statistics: %s", strerror(-err));
+			return EXIT_RUNTIME;
+		}
+		probe_window_add(&total, &w);
+		print_window(a, p, v, &w, win_start - t0);
+		win_start = now;
+		if (fflush(stdout) || ferror(stdout))
+			last = true; /* nobody reads us any more */
+		if (last)
+			break;
+	}
+	fprintf(v->info, "Detaching. %.1f s: count %llu avg %.0f ns p50 %.0f ns p99 %.0f ns "
+		"unmatched %llu\n", now_monotonic() - t0, (unsigned long long)total.count,
+		total.avg_ns, total.p50_ns, total.p99_ns, (unsigned long long)total.unmatched);
+	return EXIT_OK;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -202,12 +302,9 @@ int cmd_trace(int argc, char **argv)
 		.interval_s = 1,
 	};
 	struct calibration cal;
-	struct probe_window w, total;
-	struct probe *p = NULL;
-	char why[768], netns[256], hook_label[32], start_line[512];
-	const char *tracer, *hook;
-	bool have_cal = false;
-	FILE *info;
+	struct trace_view v = { 0 };
+	struct probe *p;
+	char why[768], netns[256];
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
@@ -215,114 +312,37 @@ int cmd_trace(int argc, char **argv)
 		return rc;
 	probe_set_verbose(a.verbose);
 	a.popts.by_comm = a.by == PROBE_BY_COMM;
-	/* With --json, stdout carries only the interval objects. */
-	info = a.json ? stderr : stdout;
+	v.info = a.json ? stderr : stdout; /* with --json, stdout carries only the windows */
 	catch_signals();
-
 	if (a.calibrate) {
 		if (calibration_run(a.popts.tracer, &cal, why, sizeof(why))) {
 			if (why[0])
 				nf_err("calibration failed: %s", why);
 			return EXIT_RUNTIME;
 		}
-		have_cal = true;
-		fprintf(info, "Calibration: %s measures %.0f ns per packet on an empty chain "
+		v.cal = &cal;
+		fprintf(v.info, "Calibration: %s measures %.0f ns per packet on an empty chain "
 			"(p50 %.0f ns, %llu packets)\n", probe_tracer_name(cal.tracer),
 			cal.empty_chain_avg_ns, cal.empty_chain_p50_ns,
 			(unsigned long long)cal.packets);
-		fflush(info);
+		fflush(v.info);
 		if (stop_requested)
 			return EXIT_OK;
 	}
-
-	p = probe_open(&a.popts, why, sizeof(why));
-	if (!p) {
+	if (!(p = probe_open(&a.popts, why, sizeof(why)))) {
 		nf_err("%s", why);
 		return EXIT_RUNTIME;
 	}
-	tracer = probe_tracer_name(probe_tracer(p));
-	hook = nfhook_name(a.popts.hook);
-	probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
-	/* IPv4 is what the testbed carries; only the other family is named. */
-	snprintf(hook_label, sizeof(hook_label), "%s%s",
-		 a.popts.family == PROBE_IPV6 ? "IPv6 " : "", hook);
-	snprintf(start_line, sizeof(start_line),
-		 "Tracing nf_hook_slow via %s in netns %s (%s)... Ctrl-C to stop.", tracer, netns,
-		 hook_label);
-	print_folded(info, "", start_line, "  ");
-	if (probe_selection_note(p)[0]) {
-		char line[600];
-		const char *s = probe_selection_note(p);
-		/* One skipped tracer per line: "fentry: why; kprobe: why". */
-		while (*s) {
-			size_t n = strcspn(s, ";");
-			snprintf(line, sizeof(line), "%.*s", (int)n, s);
-			print_folded(info, "  skipped ", line, "    ");
-			s += n;
-			while (*s == ';' || *s == ' ')
-				s++;
-		}
-	}
-	fflush(info);
-	if (a.ready_file && write_ready_file(a.ready_file, tracer)) {
+	v.tracer = probe_tracer_name(probe_tracer(p));
+	v.hook = nfhook_name(a.popts.hook);
+	v.netns = probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
+	announce(&a, p, &v);
+	if (a.ready_file && write_ready_file(a.ready_file, v.tracer)) {
 		nf_err("cannot write the ready file %s: %s", a.ready_file, strerror(errno));
 		rc = EXIT_RUNTIME;
-		goto out;
+	} else {
+		rc = trace_windows(&a, p, &v);
 	}
-
-	memset(&total, 0, sizeof(total));
-	double t0 = now_monotonic(), end = a.duration_s > 0 ? t0 + a.duration_s : 0;
-	double win_start = t0;
-	for (int k = 1;; k++) {
-		double next = t0 + k * a.interval_s;
-		bool last = false;
-		if (end && next >= end) {
-			next = end;
-			last = true;
-		}
-		sleep_until(next);
-		double now = now_monotonic();
-		if (stop_requested)
-			last = true;
-		if ((rc = probe_read_window(p, &w))) {
-			nf_err("cannot read the probe's statistics: %s", strerror(-rc));
-			rc = EXIT_RUNTIME;
-			goto out;
-		}
-		probe_window_add(&total, &w);
-		if (a.json) {
-			struct window_labels l = {
-				.tracer = tracer, .note = probe_selection_note(p), .netns = netns,
-				.hook = hook, .family = probe_family_name(a.popts.family),
-				.traced = a.popts.hook, .by = a.by, .hist = a.hist,
-				.calibrated = have_cal,
-				.cal_tracer = have_cal ? probe_tracer_name(cal.tracer) : NULL,
-				.cal_avg_ns = cal.empty_chain_avg_ns,
-				.cal_p50_ns = cal.empty_chain_p50_ns, .cal_packets = cal.packets,
-			};
-			json_object *o = results_window_json(&w, win_start - t0, &l);
-			printf("%s\n", json_object_to_json_string_ext(
-				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
-		} else {
-			report_print_window(stdout, &w, win_start - t0, hook_label, netns, tracer,
-					   a.by);
-			if (a.hist && w.count) {
-				report_print_hist(stdout, w.hist);
-				putchar('\n');
-			}
-		}
-		win_start = now;
-		if (fflush(stdout) || ferror(stdout))
-			last = true; /* nobody reads us any more */
-		if (last)
-			break;
-	}
-	fprintf(info, "Detaching. %.1f s: count %llu avg %.0f ns p50 %.0f ns p99 %.0f ns "
-		"unmatched %llu\n", now_monotonic() - t0, (unsigned long long)total.count,
-		total.avg_ns, total.p50_ns, total.p99_ns, (unsigned long long)total.unmatched);
-	rc = EXIT_OK;
-out:
 	probe_close(p);
 	return rc;
 }
