@@ -1,10 +1,10 @@
 #include "rules/rules.h"
 
 #include "rules/nftbatch.h"
+#include "rules/nftcount.h"
 #include "rules/pcapbpf.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,46 +266,6 @@ static int nft_run(const char *netns_path, const char *cmd, bool json, struct bu
 	return rc ? EXIT_RUNTIME : EXIT_OK;
 }
 
-/* Counts "rule" objects (or a set's elements) in nft's JSON listing. */
-static long nft_json_count(const char *json, const char *kind)
-{
-	json_object *root = json_tokener_parse(json), *arr, *o, *x, *elems;
-	long n = 0;
-
-	if (!root || !json_object_object_get_ex(root, "nftables", &arr)) {
-		json_object_put(root);
-		return -1;
-	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		o = json_object_array_get_idx(arr, i);
-		if (!json_object_object_get_ex(o, kind, &x))
-			continue;
-		if (!strcmp(kind, "rule"))
-			n++;
-		else if (json_object_object_get_ex(x, "elem", &elems))
-			n += (long)json_object_array_length(elems);
-	}
-	json_object_put(root);
-	return n;
-}
-
-static long nft_list_count(const char *netns_path, const char *what, const char *kind)
-{
-	struct buf out = { 0 };
-	long n;
-
-	/* A missing table or set means zero, not an error. */
-	if (nft_run(netns_path, what, true, &out, true)) {
-		buf_free(&out);
-		return 0;
-	}
-	n = nft_json_count(out.data ? out.data : "", kind);
-	buf_free(&out);
-	if (n < 0)
-		nf_err("cannot read nft's JSON listing for '%s'", what);
-	return n;
-}
-
 /* Does the legacy filter table exist in the namespace? Asking iptables-legacy
  * would create it, and with it hooks that cost every packet. */
 static bool legacy_table_exists(const char *netns_path)
@@ -376,19 +336,17 @@ static long ipset_count(const struct rules_target *t)
 
 long rules_count(const struct rules_target *t)
 {
-	char cmd[128];
 
 	switch (t->backend) {
 	case BACKEND_IPTABLES_NFT:
 		return ipt_count(t, false, NULL);
 	case BACKEND_IPTABLES_LEGACY:
 		return ipt_count(t, true, NULL);
+	/* A netlink dump counted as it is read: constant memory at any size. */
 	case BACKEND_NFT:
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_TABLE, nfhook_option(t->hook));
-		return nft_list_count(t->netns_path, cmd, "rule");
+		return nftcount_rules(t->netns_path, NFT_TABLE, nfhook_option(t->hook));
 	case BACKEND_NFT_SET:
-		snprintf(cmd, sizeof(cmd), "list set ip %s %s", NFT_SET_TABLE, NFT_SET_NAME);
-		return nft_list_count(t->netns_path, cmd, "set");
+		return nftcount_set_elements(t->netns_path, NFT_SET_TABLE, NFT_SET_NAME);
 	case BACKEND_IPSET:
 		return ipset_count(t);
 	default:
@@ -455,15 +413,13 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	}
 	/* need_base: the rules added once (the set's rule, the hit rule) are missing. */
 	if (t->backend == BACKEND_NFT_SET) {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s", NFT_SET_TABLE, nfhook_option(t->hook));
-		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
+		need_base = nftcount_rules(t->netns_path, NFT_SET_TABLE, nfhook_option(t->hook)) == 0;
 	} else if (t->backend == BACKEND_IPSET) {
 		need_base = ipt_count(t, false, "--match-set " IPSET_NAME " ") == 0;
 	} else if (t->hit_addr && t->backend == BACKEND_NFT) {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "list chain ip %s %s_hit", NFT_TABLE, nfhook_option(t->hook));
-		need_base = nft_list_count(t->netns_path, cmd, "rule") == 0;
+		char chain[64];
+		snprintf(chain, sizeof(chain), "%s_hit", nfhook_option(t->hook));
+		need_base = nftcount_rules(t->netns_path, NFT_TABLE, chain) == 0;
 	} else if (t->hit_addr) { /* iptables: a line with the hit address */
 		struct rules_target all = *t;
 		char hit[64];
@@ -517,8 +473,30 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	return rc;
 }
 
+/* MemAvailable from /proc/meminfo in bytes, or 0 when unknown. */
+static unsigned long long mem_available(void)
+{
+	char text[8192];
+	const char *p;
+
+	if (read_small_file("/proc/meminfo", text, sizeof(text)) < 0 ||
+	    !(p = strstr(text, "MemAvailable:")))
+		return 0;
+	return strtoull(p + strlen("MemAvailable:"), NULL, 10) * 1024ULL;
+}
+
 int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 {
+	unsigned long long need = rules_memory_estimate(t->backend, t->shape, count);
+	unsigned long long avail = mem_available();
+
+	/* Fail before the transaction, not after the machine ran out of memory. */
+	if (avail && need > avail / 2) {
+		nf_err("adding %ld %s rules in one transaction needs about %llu MB and %llu MB are "
+		       "available: add fewer at a time", count, rules_backend_name(t->backend),
+		       need >> 20, avail >> 20);
+		return EXIT_USAGE;
+	}
 	return add_rules(t, count, elapsed_ms, false);
 }
 

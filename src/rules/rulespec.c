@@ -82,3 +82,20 @@ void rules_address(long index, char *buf, size_t len)
 
 	snprintf(buf, len, "%lu.%lu.%lu.%lu", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
+
+unsigned long long rules_memory_estimate(enum rules_backend b, enum rules_shape s, long count)
+{
+	unsigned long long per_rule;
+
+	/* Measured peaks per rule at 100,000 rules, about doubled: the restore
+	 * tools hold the whole table (iptables-nft-restore ~1.6 KB a rule,
+	 * iptables-legacy-restore ~0.7 KB), libnftables' parser ~4 KB a rule,
+	 * our own nft netlink batch ~0.4 KB, a set element ~0.6 KB. */
+	switch (b) {
+	case BACKEND_IPTABLES_NFT: per_rule = 3200; break;
+	case BACKEND_IPTABLES_LEGACY: per_rule = 1400; break;
+	case BACKEND_NFT: per_rule = s == SHAPE_ADDR || s == SHAPE_ADDR_PORT ? 800 : 8000; break;
+	default: per_rule = 1200; break; /* nft-set, ipset: elements */
+	}
+	return per_rule * (unsigned long long)(count > 0 ? count : 0) + (16ULL << 20);
+}

@@ -55,6 +55,10 @@ const char *rules_backend_program(enum rules_backend b);
 /* Does the backend support the shape? false with a reason. */
 bool rules_shape_supported(enum rules_backend b, enum rules_shape s, const char **why);
 
+/* Peak memory, in bytes, that one transaction of count rules takes (nfcost
+ * and the backend's own tool together), measured per backend and rounded up. */
+unsigned long long rules_memory_estimate(enum rules_backend b, enum rules_shape s, long count);
+
 /* Destination address of rule number index (0-based) in 240.0.0.0/4. */
 void rules_address(long index, char *buf, size_t len);
 

@@ -1,0 +1,14 @@
+/* nftcount: counts what an nf_tables chain or set holds by a netlink dump
+ * that counts as it reads (libmnl callbacks), in constant memory: the
+ * rules of a chain, the elements of a set. Never renders the rule set. */
+#ifndef NFCOST_NFTCOUNT_H
+#define NFCOST_NFTCOUNT_H
+
+/* Rules in chain `chain` of table ip `table` in the namespace at
+ * netns_path; 0 when the table or chain does not exist; -1 on error (one
+ * line printed). */
+long nftcount_rules(const char *netns_path, const char *table, const char *chain);
+/* Elements of set `set` in table ip `table`; 0 when missing; -1 on error. */
+long nftcount_set_elements(const char *netns_path, const char *table, const char *set);
+
+#endif
