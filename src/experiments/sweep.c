@@ -252,14 +252,15 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 		if ((rc = experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw")))
 			goto out;
 	}
-	if (!stop_requested)
-		fprintf(stderr, "nfcost: %s %ld..%ld rules by %ld, %d backend(s) (%s%s), %s %s, tracer %s; "
-			"writing %s\n", p->compare ? "compare" : "sweep", p->start, p->stop, p->step,
-			out->n, out->per[0].name, out->n > 1 ? ", ..." : "",
-			rules_shape_name(p->cfg.shape),
+	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
+	if (!stop_requested && p->compare)
+		fprintf(stderr, "nfcost: compare %d backends, %ld..%ld rules by %ld, tracer %s; "
+			"writing %s\n", out->n, p->start, p->stop, p->step, tracer, p->dir);
+	else if (!stop_requested)
+		fprintf(stderr, "nfcost: sweep %ld..%ld rules by %ld, %s %s, %s, tracer %s; writing %s\n",
+			p->start, p->stop, p->step, out->per[0].name, rules_shape_name(p->cfg.shape),
 			drop_mode ? "UDP datagrams into a dropping last rule" :
-			p->cfg.traffic.udp ? "UDP" : "TCP",
-			probe_tracer_name(probe_tracer(experiment_probe(e[0]))), p->dir);
+			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
 	for (long c = p->start; c <= p->stop && !stop_requested && rc == EXIT_OK; c += p->step) {
 		/* Drift on a noisy machine then favours no backend. */
 		shuffle(order, out->n, &seed);
@@ -280,7 +281,7 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 		}
 	}
 	if (rc == EXIT_OK && out->steps_done > 0)
-		rc = check_timed(p, out, probe_tracer_name(probe_tracer(experiment_probe(e[0]))));
+		rc = check_timed(p, out, tracer);
 	/* The calibration is the empty chain's own step, when the plan has one. */
 	for (size_t i = 0; i < out->n_rows[0]; i++)
 		if (out->rows[0][i].rules == 0 && out->rows[0][i].packets) {
