@@ -16,7 +16,7 @@ EXTRA_CFLAGS ?=
 # (clang does not know that warning: hence the second -Wno).
 NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
 	-DNFCOST_VERSION='"$(VERSION)"' -DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lm
+LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
 # Sources: one folder per stage of the data flow (see docs/architecture.md).
