@@ -7,7 +7,8 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 PYTHON    ?= /usr/bin/python3
 BUILD     ?= build
-VERSION   := 0.1.0
+# One version, from one place: the VERSION file, and the commit when built from git.
+VERSION   := $(shell cat VERSION)$(shell git rev-parse --short HEAD 2>/dev/null | sed 's/^/+g/')
 
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -O2 -g
@@ -15,7 +16,7 @@ EXTRA_CFLAGS ?=
 # snprintf truncation is the bounded behaviour we want, so its warning is off
 # (clang does not know that warning: hence the second -Wno).
 NFCOST_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
-	-DNFCOST_VERSION='"$(VERSION)"' -DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
+	-DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
@@ -42,6 +43,13 @@ $(BUILD)/flags.stamp: FORCE
 	@mkdir -p $(BUILD)
 	@if [ "$$(cat $@ 2>/dev/null)" != '$(subst ','\'',$(FLAGS_NOW))' ]; then \
 		printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $@; fi
+
+# version.h changes only when the version does: a commit rebuilds two objects.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@v='#define NFCOST_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+
+$(BUILD)/obj/cli/main.o $(BUILD)/obj/results/results.o: $(BUILD)/version.h
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "util.h"
+#include "version.h"
 
 const char *argp_program_version = "nfcost " NFCOST_VERSION;
 const char *argp_program_bug_address = "the nfcost issue tracker";

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "version.h"
 
 void results_default_dir(const char *kind, char *buf, size_t len)
 {
