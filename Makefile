@@ -128,6 +128,7 @@ install: $(BUILD)/nfcost
 	install -D -m 0755 $(BUILD)/nfcost $(DESTDIR)$(PREFIX)/bin/nfcost
 	install -D -m 0755 scripts/plot_results.py $(DESTDIR)$(PREFIX)/share/nfcost/plot_results.py
 	install -D -m 0644 docs/nfcost.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
+	install -D -m 0644 completion/nfcost $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nfcost
 
 clean:
 	rm -rf build
