@@ -34,7 +34,7 @@ static const struct argp_option live_options[] = {
 	{ "inject-rate", OPT_INJECT_RATE, "RULES_PER_S", 0, "Injection rate (default 100)", 0 },
 	{ "rules", OPT_RULES, "N", 0, "Rules to inject in all (default 6000)", 0 },
 	{ "backend", OPT_EXP_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
-	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
+	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },

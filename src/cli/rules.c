@@ -20,7 +20,7 @@ struct rules_args {
 
 static const struct argp_option rules_options[] = {
 	{ "count", 'c', "N", 0, "add: how many rules (0..1000000)", 0 },
-	{ "shape", 's', "SHAPE", 0, "addr|addr-port|multiport|bpf (default addr-port)", 0 },
+	{ "shape", 's', "SHAPE", 0, "addr|addr-port|multiport|bpf|lab (default addr-port)", 0 },
 	{ "backend", 'b', "BACKEND", 0,
 	  "iptables-nft|iptables-legacy|nft|nft-set|ipset (default iptables-nft; "
 	  "flush without it flushes every backend)", 0 },

@@ -23,7 +23,7 @@ static const struct argp_option sweep_options[] = {
 	{ "repeat", OPT_REPEAT, "N", 0, "Measurements per rule count (default 1)", 0 },
 	{ "backend", OPT_EXP_BACKEND, "B", 0,
 	  "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
-	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf", 0 },
+	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
 	{ "traffic", OPT_TRAFFIC, "tcp|udp", 0, "Traffic kind (default tcp)", 0 },
 	{ "size", OPT_SIZE, "BYTES", 0, "Bytes per write (UDP: datagram payload)", 0 },
 	{ "rate", OPT_RATE, "BITS", 0, "UDP target rate in bit/s, K/M/G suffix (default unlimited)", 0 },

@@ -171,6 +171,15 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 			   "(%d per %s rule). %ld rules add %.1f µs to every packet.\n\n",
 			s->fit.slope, s->ns_per_match, m->matches_per_rule, m->shape, s->max_rules,
 			s->fit.slope * (double)s->max_rules / 1000.0);
+		if (!strcmp(m->shape, "lab"))
+			fprintf(f, "The lab's rule `-p tcp -d X --dport 443` names the address "
+				   "first. iptables tests the protocol and the address in the rule "
+				   "header, before any match callback, so a packet to another "
+				   "address leaves each rule after that one test, and this shape "
+				   "costs about what `addr` costs; nft stops at the failed `ip daddr` "
+				   "too. Three checks per rule happen only when the address is tested "
+				   "last (`--shape addr-port`): compare the two with one sweep each, "
+				   "or `nfcost compare` per shape.\n\n");
 	} else {
 		fprintf(f, "Too few steps with packets to fit a line.\n\n");
 	}

@@ -43,6 +43,10 @@ static void ipt_matches(const struct rules_target *t, const char *addr, struct b
 		buf_printf(out, " -p tcp -m multiport --dports %s -m iprange --dst-range %s", ports,
 			   addr);
 		break;
+	case SHAPE_LAB:
+		/* The lab's rule as written: -d lives in the rule header. */
+		buf_printf(out, " -d %s/32 -p tcp -m tcp --dport %d", addr, RULES_BLOCKED_PORT);
+		break;
 	case SHAPE_BPF:
 		/* The program itself holds the never-matching test; a -d here would
 		 * reject packets before xt_bpf ever ran. */
@@ -57,7 +61,12 @@ static void nft_matches(const struct rules_target *t, const char *daddr, struct 
 {
 	char ports[128];
 
-	/* nft evaluates in the order written: the address last, as in iptables. */
+	/* nft evaluates in the order written: the address last, as in iptables,
+	 * but for the lab's own rule, which names it first. */
+	if (t->shape == SHAPE_LAB) {
+		buf_printf(out, " ip daddr %s tcp dport %d", daddr, RULES_BLOCKED_PORT);
+		return;
+	}
 	if (t->shape == SHAPE_ADDR_PORT) {
 		buf_printf(out, " tcp dport %d", RULES_BLOCKED_PORT);
 	} else if (t->shape == SHAPE_MULTIPORT) {
@@ -172,6 +181,7 @@ static void ipset_rule(const struct rules_target *t, const char *op, struct buf 
 	buf_printf(out, "*filter\n%s %s", op, nfhook_chain(t->hook));
 	switch (t->shape) {
 	case SHAPE_ADDR_PORT:
+	case SHAPE_LAB:
 		buf_printf(out, " -p tcp -m tcp --dport %d -m set --match-set %s dst",
 			   RULES_BLOCKED_PORT, IPSET_NAME);
 		break;

@@ -6,7 +6,7 @@
 static const char *const backend_names[BACKEND_COUNT] = {
 	"iptables-nft", "iptables-legacy", "nft", "nft-set", "ipset",
 };
-static const char *const shape_names[SHAPE_COUNT] = { "addr", "addr-port", "multiport", "bpf" };
+static const char *const shape_names[SHAPE_COUNT] = { "addr", "addr-port", "multiport", "bpf", "lab" };
 
 static bool lookup(const char *s, const char *const *names, int n, int *out)
 {
@@ -43,7 +43,7 @@ bool rules_shape_parse(const char *s, enum rules_shape *out)
 const char *rules_backend_name(enum rules_backend b) { return backend_names[b]; }
 const char *rules_shape_name(enum rules_shape s) { return shape_names[s]; }
 const char *rules_backend_names(void) { return "iptables-nft|iptables-legacy|nft|nft-set|ipset"; }
-const char *rules_shape_names(void) { return "addr|addr-port|multiport|bpf"; }
+const char *rules_shape_names(void) { return "addr|addr-port|multiport|bpf|lab"; }
 
 int rules_matches_per_rule(enum rules_shape s)
 {
@@ -52,6 +52,7 @@ int rules_matches_per_rule(enum rules_shape s)
 	case SHAPE_ADDR_PORT: return 3; /* -p tcp, --dport 443, the address */
 	case SHAPE_MULTIPORT: return 3; /* -p tcp, -m multiport (K ports, one callback), the address */
 	case SHAPE_BPF: return 1;       /* -m bpf: one callback running the whole program */
+	case SHAPE_LAB: return 3;       /* -p tcp, -d X, --dport 443: written, not all run */
 	default: return 1;
 	}
 }

@@ -20,7 +20,13 @@ enum rules_backend {
 	BACKEND_COUNT
 };
 
-enum rules_shape { SHAPE_ADDR, SHAPE_ADDR_PORT, SHAPE_MULTIPORT, SHAPE_BPF, SHAPE_COUNT };
+/* lab: the lab's literal `-p tcp -d X --dport 443` (nft: `ip daddr X tcp
+ * dport 443`): the address is tested FIRST. In iptables the protocol and
+ * address live in the rule header, tested before any match callback, so a
+ * packet to another address leaves the rule at once and lab costs what addr
+ * costs; in nft the address expression fails first too. addr-port tests the
+ * address last, so every packet runs all three checks of every rule. */
+enum rules_shape { SHAPE_ADDR, SHAPE_ADDR_PORT, SHAPE_MULTIPORT, SHAPE_BPF, SHAPE_LAB, SHAPE_COUNT };
 
 
 #define RULES_MAX_COUNT 1000000L

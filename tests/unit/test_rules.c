@@ -35,6 +35,10 @@ static void test_iptables(void **state)
 			       "-m iprange --dst-range 240.0.0.1 -j DROP"));
 	assert_non_null(strstr(render(BACKEND_IPTABLES_LEGACY, SHAPE_BPF, 0, 1, false),
 			       "-A OUTPUT -m bpf --bytecode \"4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0\" -j DROP"));
+	/* lab: the lab's own rule, the address in the rule header */
+	assert_string_equal(render(BACKEND_IPTABLES_LEGACY, SHAPE_LAB, 0, 1, false),
+			    "*filter\n-A OUTPUT -d 240.0.0.1/32 -p tcp -m tcp --dport 443 -j DROP\n"
+			    "COMMIT\n");
 }
 
 static void test_nft(void **state)
@@ -45,6 +49,8 @@ static void test_nft(void **state)
 	assert_non_null(strstr(txt, "add table ip nfcost\n"));
 	assert_non_null(strstr(txt, "type filter hook output priority 0;"));
 	assert_non_null(strstr(txt, "add rule ip nfcost output tcp dport 443 ip daddr 240.0.0.1 drop\n"));
+	assert_non_null(strstr(render(BACKEND_NFT, SHAPE_LAB, 0, 1, false),
+			       "add rule ip nfcost output ip daddr 240.0.0.1 tcp dport 443 drop\n"));
 	txt = render(BACKEND_NFT_SET, SHAPE_ADDR, 0, 1500, true);
 	assert_non_null(strstr(txt, "add rule ip nfcost_set output ip daddr @blocked drop\n"));
 	/* 1500 elements: two add element lines in the one transaction */
