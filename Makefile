@@ -124,8 +124,9 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh
 
+BINDIR ?= $(PREFIX)/bin
 install: $(BUILD)/nfcost
-	install -D -m 0755 $(BUILD)/nfcost $(DESTDIR)$(PREFIX)/bin/nfcost
+	install -D -m 0755 $(BUILD)/nfcost $(DESTDIR)$(BINDIR)/nfcost
 	install -D -m 0755 scripts/plot_results.py $(DESTDIR)$(PREFIX)/share/nfcost/plot_results.py
 	install -D -m 0644 docs/nfcost.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
 	install -D -m 0644 completion/nfcost $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nfcost
@@ -133,7 +134,12 @@ install: $(BUILD)/nfcost
 clean:
 	rm -rf build
 
-.PHONY: all unit asan check-asan deps check check-unit demo install clean FORCE
+# A Debian package (debian/, debhelper 13) into build/deb/, built in a copy of
+# the tree's committed files so that nothing here is touched.
+deb:
+	@scripts/make-deb.sh build/deb
+
+.PHONY: all unit asan check-asan deps check check-unit demo install clean deb FORCE
 .SECONDARY:
 
 # `make vmtest`: the fentry and kprobe tracers need a kernel with ftrace direct
