@@ -60,7 +60,8 @@ void sweep_args_defaults(struct sweep_args *a);
 /* Resolves everything the options leave open (checks, output dir).
  * 0 or an exit status with one message line. */
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
-/* The plan of one sweep (one backend: a->cfg.backend) into p. */
-void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* The plan of one sweep (one backend: a->cfg.backend) into p; p->counts is
+ * allocated (free it). 0 or an exit status. */
+int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
 
 #endif

@@ -97,14 +97,14 @@ int cmd_compare(int argc, char **argv)
 	sweep_args_defaults(&a);
 	a.is_compare = true;
 	command_parse(&argp, argc, argv, &a);
-	sweep_args_plan(&a, dir, &plan);
-	if (parse_backends(a.backends, plan.backends, &nb))
+	enum rules_backend list[BACKEND_COUNT];
+	if (parse_backends(a.backends, list, &nb))
 		return EXIT_USAGE;
 	for (int i = 0; i < nb; i++) {
 		const char *why;
-		if (!rules_shape_supported(plan.backends[i], a.cfg.shape, &why)) {
+		if (!rules_shape_supported(list[i], a.cfg.shape, &why)) {
 			nf_err("shape %s with backend %s: %s", rules_shape_name(a.cfg.shape),
-			       rules_backend_name(plan.backends[i]), why);
+			       rules_backend_name(list[i]), why);
 			return EXIT_USAGE;
 		}
 	}
@@ -112,10 +112,14 @@ int cmd_compare(int argc, char **argv)
 		return rc;
 	if ((rc = sweep_args_finish(&a, "compare", dir, sizeof(dir))))
 		return rc;
+	if ((rc = sweep_args_plan(&a, dir, &plan)))
+		return rc;
+	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;
 	plan.compare = true;
 	plan.seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	rc = sweep_run(&plan, &out);
+	free((long *)plan.counts);
 	for (int i = 0; i < out.n; i++)
 		if (out.per[i].sum.fit_ok)
 			printf("%-16s %8.2f ns/rule  R² %.3f  %s\n", out.per[i].name,

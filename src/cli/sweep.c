@@ -163,11 +163,19 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->cfg.hit_packets = 0; /* set to the default when the mode is on */
 }
 
-void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p)
+int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p)
 {
+	long n = (a->stop - a->start) / a->step + 1, *counts = calloc((size_t)n, sizeof(long));
+
 	memset(p, 0, sizeof(*p));
-	p->start = a->start;
-	p->stop = a->stop;
+	if (!counts) {
+		nf_err("out of memory for %ld rule counts", n);
+		return EXIT_RUNTIME;
+	}
+	for (long i = 0; i < n; i++)
+		counts[i] = a->start + i * a->step;
+	p->counts = counts;
+	p->n_counts = (size_t)n;
 	p->step = a->step;
 	p->repeat = a->repeat;
 	p->cfg = a->cfg;
@@ -175,6 +183,7 @@ void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_p
 	p->dir = dir;
 	p->backends[0] = a->cfg.backend;
 	p->n_backends = 1;
+	return EXIT_OK;
 }
 
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len)
@@ -238,8 +247,10 @@ int cmd_sweep(int argc, char **argv)
 		return rc;
 	if ((rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir))))
 		return rc;
-	sweep_args_plan(&a, dir, &plan);
+	if ((rc = sweep_args_plan(&a, dir, &plan)))
+		return rc;
 	rc = sweep_run(&plan, &out);
+	free((long *)plan.counts);
 	const struct sweep_summary *sum = &out.per[0].sum;
 	if (out.meta.shape && sum->fit_ok)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",

@@ -9,11 +9,6 @@
 
 #include "util.h"
 
-long sweep_steps(const struct sweep_plan *p)
-{
-	return (p->stop - p->start) / p->step + 1;
-}
-
 /* Progress line on stderr when it is a terminal. */
 static void progress(long done, long total, const char *label, const struct step_row *r,
 		     double started)
@@ -66,9 +61,11 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 					   .size = p->cfg.traffic.size,
 					   .rate_bps = p->cfg.traffic.rate_bps };
 	m->repeat = p->repeat;
-	m->start = p->start;
-	m->stop = p->stop;
+	m->start = p->counts[0];
+	m->stop = p->counts[p->n_counts - 1];
 	m->step = p->step;
+	m->counts = p->counts;
+	m->n_counts = p->n_counts;
 	m->interrupted = stop_requested != 0;
 }
 
@@ -227,7 +224,7 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	struct sweep_files files = { 0 };
 	struct step_drops drops_total = { 0 };
 	bool drop_mode = experiment_drop_mode(&p->cfg);
-	long steps = sweep_steps(p), total = steps * p->repeat * p->n_backends;
+	long steps = (long)p->n_counts, total = steps * p->repeat * p->n_backends;
 	unsigned int seed = p->seed;
 	double t0 = now_monotonic();
 	int order[BACKEND_COUNT], rc;
@@ -253,15 +250,23 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			goto out;
 	}
 	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
+	char counts[64];
+	long first = p->counts[0], last = p->counts[p->n_counts - 1];
+	if (p->step > 0)
+		snprintf(counts, sizeof(counts), "%ld..%ld rules by %ld", first, last, p->step);
+	else
+		snprintf(counts, sizeof(counts), "%zu rule counts from %ld to %ld", p->n_counts, first,
+			 last);
 	if (!stop_requested && p->compare)
-		fprintf(stderr, "nfcost: compare %d backends, %ld..%ld rules by %ld, tracer %s; "
-			"writing %s\n", out->n, p->start, p->stop, p->step, tracer, p->dir);
+		fprintf(stderr, "nfcost: compare %d backends, %s, tracer %s; writing %s\n", out->n,
+			counts, tracer, p->dir);
 	else if (!stop_requested)
-		fprintf(stderr, "nfcost: sweep %ld..%ld rules by %ld, %s %s, %s, tracer %s; writing %s\n",
-			p->start, p->stop, p->step, out->per[0].name, rules_shape_name(p->cfg.shape),
+		fprintf(stderr, "nfcost: sweep %s, %s %s, %s, tracer %s; writing %s\n",
+			counts, out->per[0].name, rules_shape_name(p->cfg.shape),
 			drop_mode ? "UDP datagrams into a dropping last rule" :
 			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
-	for (long c = p->start; c <= p->stop && !stop_requested && rc == EXIT_OK; c += p->step) {
+	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
+		long c = p->counts[ci];
 		/* Drift on a noisy machine then favours no backend. */
 		shuffle(order, out->n, &seed);
 		for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {

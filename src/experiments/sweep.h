@@ -13,7 +13,9 @@
 #include "results/report.h"
 
 struct sweep_plan {
-	long start, stop, step;
+	const long *counts;  /* the rule counts to measure: ascending, no repeats */
+	size_t n_counts;
+	long step;           /* their spacing when even (for the record), else 0 */
 	int repeat;
 	struct experiment_config cfg;          /* cfg.backend is ignored: see backends */
 	enum rules_backend backends[BACKEND_COUNT];
@@ -34,8 +36,6 @@ struct sweep_outcome {
 	bool figure;                            /* the plot was drawn */
 };
 
-/* Number of rule counts in START:STOP:STEP. */
-long sweep_steps(const struct sweep_plan *p);
 /* Runs the plan and writes every file. 0 or an exit status (one message
  * line printed; an interrupted run is EXIT_RUNTIME with its rows kept). */
 int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out);

@@ -14,6 +14,20 @@
 #define NFCOST_DATADIR "/usr/local/share/nfcost"
 #endif
 
+void report_counts(const struct run_meta *m, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (m->step > 0 || m->n_counts == 0) {
+		snprintf(buf, len, "%ld..%ld in steps of %ld", m->start, m->stop, m->step);
+		return;
+	}
+	for (size_t i = 0; i < m->n_counts && o + 24 < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%ld", i ? ", " : "", m->counts[i]);
+	if (o + 24 >= len)
+		snprintf(buf + o, len - o, ", ...");
+}
+
 const char *report_growth_verdict(const struct sweep_summary *s)
 {
 	double growth, base;
@@ -118,8 +132,9 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 		m->traffic.duration_s, m->repeat, m->traffic.size ? ", sized writes" : "");
 	if (m->traffic.size)
 		fprintf(f, "- write size %d bytes\n", m->traffic.size);
-	fprintf(f, "- rules %ld..%ld in steps of %ld, %d match callback(s) per rule\n", m->start,
-		m->stop, m->step, m->matches_per_rule);
+	char counts[256];
+	report_counts(m, counts, sizeof(counts));
+	fprintf(f, "- rules %s, %d match callback(s) per rule\n", counts, m->matches_per_rule);
 	if (m->calibrated)
 		fprintf(f, "- probe cost (empty chain, %s): %.0f ns per packet; it is part of the "
 			   "intercept, not of the slope\n", m->tracer, m->calibration_ns);
@@ -241,10 +256,11 @@ int report_write_compare(const char *dir, const struct run_meta *m,
 	fprintf(f, "# nfcost compare: %s rules, %s hook\n\n", m->shape, m->hook);
 	fprintf(f, "- kernel %s, %d CPUs (%s)\n- tracer **%s**%s%s\n", m->kernel, m->cpus,
 		m->cpu_model, m->tracer, m->tracer_note[0] ? ": " : "", m->tracer_note);
-	fprintf(f, "- %s traffic, %d s per step, %d repeat(s); rules %ld..%ld by %ld; steps of "
+	char counts[256];
+	report_counts(m, counts, sizeof(counts));
+	fprintf(f, "- %s traffic, %d s per step, %d repeat(s); rules %s; steps of "
 		   "the backends interleaved in a random order per rule count\n",
-		m->traffic.udp ? "UDP" : "TCP", m->traffic.duration_s, m->repeat, m->start,
-		m->stop, m->step);
+		m->traffic.udp ? "UDP" : "TCP", m->traffic.duration_s, m->repeat, counts);
 	fprintf(f, "- took %.0f s%s\n\n", m->wall_s, m->interrupted ? " (interrupted)" : "");
 	fprintf(f, "| backend | growth | ns/rule (95 %% CI) | ns/match | R² | latency at %ld "
 		   "rules | Mbit/s at %ld |\n|---|---|---:|---:|---:|---:|---:|\n", m->stop, m->stop);

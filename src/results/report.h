@@ -30,6 +30,10 @@ int report_write_compare(const char *dir, const struct run_meta *m,
  * A missing figure never fails a measurement. */
 int report_plot(const char *kind, const char *dir);
 
+/* The rule counts of a run for a sentence: "0..3000 in steps of 100", or
+ * the list ("0, 100, 1000, 10000") when they are not evenly spaced. */
+void report_counts(const struct run_meta *m, char *buf, size_t len);
+
 /* The text that interprets a fit: "linear", "flat" or "not linear", with why. */
 const char *report_growth_verdict(const struct sweep_summary *s);
 

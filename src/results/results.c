@@ -203,7 +203,11 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(o, "traffic", t);
 	json_object_object_add(r, "start", json_object_new_int64(m->start));
 	json_object_object_add(r, "stop", json_object_new_int64(m->stop));
-	json_object_object_add(r, "step", json_object_new_int64(m->step));
+	json_object_object_add(r, "step", m->step > 0 ? json_object_new_int64(m->step) : NULL);
+	json_object *counts = json_object_new_array();
+	for (size_t i = 0; i < m->n_counts; i++)
+		json_object_array_add(counts, json_object_new_int64(m->counts[i]));
+	json_object_object_add(r, "counts", counts);
 	json_object_object_add(o, "rules", r);
 	json_object_object_add(c, "empty_chain_avg_ns",
 			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);

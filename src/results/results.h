@@ -57,7 +57,9 @@ struct run_meta {
 	char tracer_note[512];
 	struct run_traffic traffic;
 	int repeat;
-	long start, stop, step;
+	long start, stop, step;  /* step 0: the counts are not evenly spaced */
+	const long *counts;      /* every rule count measured, ascending */
+	size_t n_counts;
 	bool calibrated;
 	double calibration_ns;   /* empty-chain average: the probe's own cost */
 	bool interrupted;        /* stopped by SIGINT/SIGTERM before the plan ended */
