@@ -155,6 +155,28 @@ int analysis_linear_fit(const double *x, const double *y, size_t n, struct linea
 	return 0;
 }
 
+int analysis_power_fit(const double *x, const double *y, size_t n, double baseline,
+		       struct linear_fit *fit)
+{
+	double *lx = malloc((n ? n : 1) * sizeof(double)), *ly = malloc((n ? n : 1) * sizeof(double));
+	size_t m = 0;
+	int rc = -1;
+
+	if (fit)
+		memset(fit, 0, sizeof(*fit));
+	if (lx && ly && x && y && fit && isfinite(baseline)) {
+		for (size_t i = 0; i < n; i++)
+			if (x[i] > 0 && isfinite(y[i]) && y[i] > baseline) {
+				lx[m] = log(x[i]);
+				ly[m++] = log(y[i] - baseline);
+			}
+		rc = analysis_linear_fit(lx, ly, m, fit);
+	}
+	free(lx);
+	free(ly);
+	return rc;
+}
+
 double analysis_correlation(const double *x, const double *y, size_t n)
 {
 	double xm, ym, sxx, syy, sxy, r;

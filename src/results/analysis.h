@@ -23,6 +23,13 @@ struct linear_fit {
  * quadratic test is skipped (p = 1, not significant). */
 int analysis_linear_fit(const double *x, const double *y, size_t n, struct linear_fit *fit);
 
+/* The growth exponent k of y = baseline + c x^k: the least-squares line of
+ * log(y - baseline) against log(x) over the points with x > 0 and
+ * y > baseline (fit->slope is k, with its 95 % CI). 0, or -1 when fewer than
+ * two such points with distinct x remain. */
+int analysis_power_fit(const double *x, const double *y, size_t n, double baseline,
+		       struct linear_fit *fit);
+
 /* Pearson correlation of x and y; NAN when undefined (n < 2 or a constant). */
 double analysis_correlation(const double *x, const double *y, size_t n);
 

@@ -116,6 +116,38 @@ static double half_slope(const double *x, const double *y, size_t n, long mid, b
 	return slope;
 }
 
+/* The growth exponent (see struct sweep_summary). The baseline is the empty
+ * chain's latency when measured, else the line's intercept. Growth within
+ * max(1 ns, 10 % of the baseline) over the whole range is flat, as the
+ * report's verdict calls it: log(noise) has no exponent to fit. */
+static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_summary *s)
+{
+	double base = s->min_rules == 0 && isfinite(s->baseline_lat_ns) ? s->baseline_lat_ns
+		      : s->fit_ok ? s->fit.intercept : NAN;
+	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit pf;
+	size_t m = 0;
+
+	if (x && y && isfinite(base) && isfinite(s->max_rules_lat_ns)) {
+		if (s->max_rules_lat_ns - base < fmax(1.0, 0.1 * fabs(base))) {
+			s->growth_exponent = 0;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (rows[i].packets > 0) {
+					x[m] = (double)rows[i].rules;
+					y[m++] = rows[i].lat_avg_ns;
+				}
+			if (analysis_power_fit(x, y, m, base, &pf) == 0) {
+				s->growth_exponent = pf.slope;
+				s->growth_exponent_lo = pf.slope_ci95_lo;
+				s->growth_exponent_hi = pf.slope_ci95_hi;
+			}
+		}
+	}
+	free(x);
+	free(y);
+}
+
 void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
 		       struct sweep_summary *s)
 {
@@ -128,6 +160,7 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->knee_rules = -1;
 	s->cwnd_corr = NAN;
 	s->slope_lower_half = s->slope_upper_half = NAN;
+	s->growth_exponent = s->growth_exponent_lo = s->growth_exponent_hi = NAN;
 	if (!x || !lat || !tput || !cwnd || n == 0)
 		goto out;
 	s->min_rules = s->max_rules = rows[0].rules;
@@ -164,6 +197,7 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->max_rules_lat_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_avg_ns));
 	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
 	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
+	growth_exponent(rows, n, s);
 out:
 	free(x);
 	free(lat);
@@ -234,6 +268,11 @@ json_object *results_summary_json(const struct sweep_summary *s)
 	json_object_object_add(a, "split_at_rules", json_object_new_int64(s->mid_rules));
 	json_object_object_add(a, "slope_lower_half_ns_per_rule", num_or_null(s->slope_lower_half));
 	json_object_object_add(a, "slope_upper_half_ns_per_rule", num_or_null(s->slope_upper_half));
+	json_object *gci = json_object_new_array();
+	json_object_array_add(gci, num_or_null(s->growth_exponent_lo));
+	json_object_array_add(gci, num_or_null(s->growth_exponent_hi));
+	json_object_object_add(a, "growth_exponent", num_or_null(s->growth_exponent));
+	json_object_object_add(a, "growth_exponent_ci95", gci);
 	json_object_object_add(a, "throughput_knee_rules",
 			       s->knee_rules >= 0 ? json_object_new_int64(s->knee_rules) : NULL);
 	json_object_object_add(a, "cwnd_throughput_corr", num_or_null(s->cwnd_corr));

@@ -82,6 +82,11 @@ struct sweep_summary {
 	 * chain as in a long one? NAN when a half has fewer than two counts. */
 	long mid_rules;
 	double slope_lower_half, slope_upper_half;
+	/* latency = baseline + c rules^k: k, the growth exponent (1 linear, 0
+	 * flat, 2 quadratic), from log(latency - baseline) against log(rules).
+	 * A chain whose latency does not grow beyond its noise is flat: k = 0
+	 * with no interval. NAN when undetermined. */
+	double growth_exponent, growth_exponent_lo, growth_exponent_hi;
 };
 
 /* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */

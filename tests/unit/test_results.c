@@ -39,6 +39,34 @@ static void test_summary_skips_rows_without_packets(void **state)
 	assert_true(fabs(s.baseline_mbps - 7) < 1e-9);
 }
 
+/* The growth exponent over log-spaced counts: linear 1, quadratic 2, a set
+ * that does not grow 0. */
+static void test_growth_exponent(void **state)
+{
+	const long counts[5] = { 0, 100, 1000, 10000, 100000 };
+	struct step_row rows[5];
+	struct sweep_summary s;
+
+	(void)state;
+	for (int shape = 0; shape < 3; shape++) {
+		for (int i = 0; i < 5; i++) {
+			double r = (double)counts[i];
+			rows[i] = (struct step_row){ .rules = counts[i], .repeat = 1, .packets = 1000 };
+			rows[i].lat_avg_ns = 500 + (shape == 0 ? 30 * r : shape == 1 ? 1e-3 * r * r
+										  : (i % 2) * 3.0);
+		}
+		results_summarize(rows, 5, 1, &s);
+		if (shape == 0) {
+			assert_true(fabs(s.growth_exponent - 1) < 1e-6);
+		} else if (shape == 1) {
+			assert_true(fabs(s.growth_exponent - 2) < 1e-6);
+		} else {
+			assert_true(s.growth_exponent == 0);
+			assert_true(isnan(s.growth_exponent_lo));
+		}
+	}
+}
+
 static void test_csv(void **state)
 {
 	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
@@ -149,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv), cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_skips_rows_without_packets),
+		cmocka_unit_test(test_growth_exponent),
 		cmocka_unit_test(test_summary_half_slopes),
 		cmocka_unit_test(test_iperf_json),
 	};
