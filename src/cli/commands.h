@@ -49,6 +49,7 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 struct sweep_args {
 	long start, stop, step;
 	int repeat;
+	int update_reps;      /* --updates */
 	struct experiment_config cfg;
 	const char *out;
 	bool no_plot;

@@ -15,7 +15,7 @@
 #include "util.h"
 
 enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDICT, OPT_HIT,
-       OPT_PACKETS };
+       OPT_PACKETS, OPT_UPDATES };
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "START:STOP:STEP", 0, "Rule counts to measure (default 0:3000:100)", 0 },
@@ -37,6 +37,9 @@ static const struct argp_option sweep_options[] = {
 	  "A last rule matches the test traffic; with drop, UDP datagrams are sent and "
 	  "counted where they stop", 0 },
 	{ "packets", OPT_PACKETS, "N", 0, "--hit-traffic with drop: datagrams per step (default 1000)", 0 },
+	{ "updates", OPT_UPDATES, "N", 0,
+	  "At every step, time adding and deleting one rule N times each, one transaction "
+	  "each (updates.csv; default 5, 0: off)", 0 },
 	{ 0 }
 };
 
@@ -122,6 +125,12 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case OPT_HIT:
 		a->cfg.hit_traffic = true;
 		break;
+	case OPT_UPDATES:
+		if (!parse_long(arg, 0, RULES_UPDATE_MAX_REPS, &v))
+			usage_fail("--updates takes a whole number from 0 to %d, got '%s'",
+				   RULES_UPDATE_MAX_REPS, arg);
+		a->update_reps = (int)v;
+		break;
 	case OPT_PACKETS:
 		if (!parse_long(arg, 1, 10000000, &v))
 			usage_fail("--packets takes a whole number from 1 to 10000000, got '%s'", arg);
@@ -154,6 +163,7 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->stop = 3000;
 	a->step = 100;
 	a->repeat = 1;
+	a->update_reps = 5;
 	a->cfg.backend = BACKEND_IPTABLES_NFT;
 	a->cfg.shape = SHAPE_ADDR_PORT;
 	a->cfg.hook = NFHOOK_LOCAL_OUT;
@@ -178,6 +188,7 @@ int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_pl
 	p->n_counts = (size_t)n;
 	p->step = a->step;
 	p->repeat = a->repeat;
+	p->update_reps = a->update_reps;
 	p->cfg = a->cfg;
 	p->no_plot = a->no_plot;
 	p->dir = dir;

@@ -180,6 +180,13 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 	return EXIT_OK;
 }
 
+int experiment_update_cost(struct experiment *e, int reps, struct update_row *row)
+{
+	row->rules = e->rules;
+	row->reps = reps;
+	return rules_update_cost(&e->target, e->rules, reps, &row->add_ms, &row->delete_ms);
+}
+
 int experiment_read_window(struct experiment *e, struct probe_window *w)
 {
 	return probe_read_window(e->probe, w);

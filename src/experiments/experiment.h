@@ -49,6 +49,8 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 /* Drop mode: sends hit_packets UDP datagrams to the server with the probe
  * window open around them, and says where they were stopped. */
 int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d);
+/* The cost of changing one rule at the current size (rules_update_cost). */
+int experiment_update_cost(struct experiment *e, int reps, struct update_row *row);
 /* Closes the probe's current window into w (see probe_read_window). */
 int experiment_read_window(struct experiment *e, struct probe_window *w);
 /* Starts one client run through the testbed (live: the long run). */

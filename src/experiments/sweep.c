@@ -82,7 +82,7 @@ static void shuffle(int *order, int n, unsigned int *seed)
 
 /* The files of a run in progress: closed by close_files on every path. */
 struct sweep_files {
-	FILE *csv, *drops;
+	FILE *csv, *drops, *updates;
 };
 
 static int open_files(const struct sweep_plan *p, bool drop_mode, struct sweep_files *f)
@@ -92,6 +92,10 @@ static int open_files(const struct sweep_plan *p, bool drop_mode, struct sweep_f
 
 	if (!(f->csv = results_csv_open(p->dir, csv, p->compare))) {
 		nf_err("cannot write %s/%s: %s", p->dir, csv, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (p->update_reps && !(f->updates = results_csv_open(p->dir, "updates.csv", p->compare))) {
+		nf_err("cannot write %s/updates.csv: %s", p->dir, strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	if (drop_mode) {
@@ -111,6 +115,8 @@ static void close_files(struct sweep_files *f)
 		fclose(f->csv);
 	if (f->drops)
 		fclose(f->drops);
+	if (f->updates)
+		fclose(f->updates);
 }
 
 static void add_drops(struct step_drops *total, const struct step_drops *d, FILE *csv, int repeat)
@@ -160,6 +166,22 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 	return EXIT_OK;
 }
 
+/* The cost of changing one rule at b's current size: a row in updates.csv. */
+static int measure_update(const struct sweep_plan *p, struct experiment *e, int b,
+			  struct sweep_files *f, struct sweep_outcome *out)
+{
+	struct update_row u;
+	int rc;
+
+	if (!p->update_reps || stop_requested)
+		return EXIT_OK;
+	if ((rc = experiment_update_cost(e, p->update_reps, &u)))
+		return rc;
+	results_updates_row(f->updates, p->compare ? out->per[b].name : NULL, &u);
+	out->updates[b][out->n_updates[b]++] = u;
+	return EXIT_OK;
+}
+
 /* A probe that timed nothing is a failed measurement, not a flat line. */
 static int check_timed(const struct sweep_plan *p, const struct sweep_outcome *out,
 		       const char *tracer)
@@ -194,6 +216,15 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 		/* The seed the order was drawn from, as given: the run can be redone. */
 		json_object_object_add(j, "random_seed", json_object_new_int64(p->seed));
 		json_object_object_add(j, "backends", per);
+		if (p->update_reps) {
+			json_object *up = json_object_new_object();
+			for (int b = 0; b < out->n; b++)
+				json_object_object_add(up, out->per[b].name,
+						       results_updates_json(out->updates[b],
+									    out->n_updates[b],
+									    &out->update_sum[b]));
+			json_object_object_add(j, "updates", up);
+		}
 	} else {
 		json_object_object_add(j, "analysis", results_summary_json(&out->per[0].sum));
 		json_object_object_add(j, "verdict",
@@ -201,6 +232,10 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 		json_object_object_add(j, "hit_traffic", json_object_new_boolean(p->cfg.hit_traffic));
 		if (drops)
 			json_object_object_add(j, "drops", results_drops_json(drops));
+		if (p->update_reps)
+			json_object_object_add(j, "updates",
+					       results_updates_json(out->updates[0], out->n_updates[0],
+								    &out->update_sum[0]));
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", p->dir, kind);
 	if (results_write_json(path, j)) {
@@ -208,9 +243,11 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 		rc = EXIT_RUNTIME;
 	}
 	out->figure = !p->no_plot && out->steps_done > 0 && report_plot(kind, p->dir) == 0;
+	struct report_updates u = { out->updates[0], out->n_updates[0], out->update_sum[0] };
 	int w = p->compare ? report_write_compare(p->dir, &out->meta, out->per, out->n, out->figure)
 			   : report_write_sweep(p->dir, &out->meta, &out->per[0].sum, out->rows[0],
-						out->n_rows[0], out->figure, drops);
+						out->n_rows[0], out->figure, drops,
+						p->update_reps ? &u : NULL);
 	if (w) {
 		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
 		rc = EXIT_RUNTIME;
@@ -235,7 +272,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	for (int b = 0; b < out->n; b++) {
 		out->per[b].name = rules_backend_name(p->backends[b]);
 		out->rows[b] = calloc((size_t)(steps * p->repeat), sizeof(struct step_row));
-		if (!out->rows[b]) {
+		out->updates[b] = calloc((size_t)steps, sizeof(struct update_row));
+		if (!out->rows[b] || !out->updates[b]) {
 			nf_err("out of memory for %ld rows", steps * p->repeat);
 			return EXIT_RUNTIME;
 		}
@@ -283,6 +321,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 					progress(++out->steps_done, total,
 						 p->compare ? out->per[b].name : NULL, &row, t0);
 			}
+			if (rc == EXIT_OK)
+				rc = measure_update(p, e[b], b, &files, out);
 		}
 	}
 	if (rc == EXIT_OK && out->steps_done > 0)
@@ -304,9 +344,11 @@ out:
 	if (!out->meta.shape) /* setup failed before the plan began */
 		return rc;
 	out->meta.wall_s = now_monotonic() - t0;
-	for (int b = 0; b < out->n; b++)
+	for (int b = 0; b < out->n; b++) {
 		results_summarize(out->rows[b], out->n_rows[b], out->meta.matches_per_rule,
 				  &out->per[b].sum);
+		results_summarize_updates(out->updates[b], out->n_updates[b], &out->update_sum[b]);
+	}
 	int w = write_outputs(p, out, drop_mode ? &drops_total : NULL);
 	rc = rc ? rc : w;
 	if (out->meta.interrupted) {
@@ -321,6 +363,8 @@ void sweep_outcome_free(struct sweep_outcome *out)
 {
 	for (int b = 0; b < BACKEND_COUNT; b++) {
 		free(out->rows[b]);
+		free(out->updates[b]);
 		out->rows[b] = NULL;
+		out->updates[b] = NULL;
 	}
 }

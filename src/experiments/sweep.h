@@ -1,8 +1,9 @@
 /* sweep: the stepwise experiment that sweep and compare share, written once:
  * for each rule count (baseline first), for each backend in a random order,
  * grow the rule set in one transaction and measure (traffic with the probe
- * window open, or drop mode's datagrams), REPEAT times; rows go to the CSV
- * as they come; then the summaries, the JSON, the figure and report.md. */
+ * window open, or drop mode's datagrams), REPEAT times, then the cost of
+ * changing one rule at that size; rows go to the CSVs as they come; then the
+ * summaries, the JSON, the figure and report.md. */
 #ifndef NFCOST_SWEEP_H
 #define NFCOST_SWEEP_H
 
@@ -17,6 +18,7 @@ struct sweep_plan {
 	size_t n_counts;
 	long step;           /* their spacing when even (for the record), else 0 */
 	int repeat;
+	int update_reps;     /* the cost of changing one rule: medians of this many; 0 off */
 	struct experiment_config cfg;          /* cfg.backend is ignored: see backends */
 	enum rules_backend backends[BACKEND_COUNT];
 	int n_backends;
@@ -31,6 +33,9 @@ struct sweep_outcome {
 	struct report_backend per[BACKEND_COUNT];
 	struct step_row *rows[BACKEND_COUNT];
 	size_t n_rows[BACKEND_COUNT];
+	struct update_row *updates[BACKEND_COUNT];
+	size_t n_updates[BACKEND_COUNT];
+	struct update_summary update_sum[BACKEND_COUNT];
 	long steps_done;
 	struct run_meta meta;
 	bool figure;                            /* the plot was drawn */

@@ -113,9 +113,43 @@ static void write_drops(FILE *f, const struct step_drops *d)
 	fprintf(f, "\nPer step: drops.csv.\n\n");
 }
 
+/* "How does the cost of changing one rule grow?": the answer and a table. */
+static void write_updates(FILE *f, const struct run_meta *m, const struct report_updates *u)
+{
+	const struct update_summary *s = &u->sum;
+
+	fprintf(f, "## How does the cost of changing one rule grow with the rule set?\n\n");
+	if (s->rows < 2 || s->min_rules == s->max_rules) {
+		fprintf(f, "Measured at one rule count only: nothing to compare.\n\n");
+	} else if (s->grows) {
+		fprintf(f, "**It grows with the rule set.** Adding one rule to %ld rules took %.2f ms "
+			   "(median), to %ld rules %.2f ms (%.1f×)", s->min_rules, s->add_ms_min,
+			s->max_rules, s->add_ms_max, s->add_ms_max / s->add_ms_min);
+		if (isfinite(s->add_exponent))
+			fprintf(f, ", growing as rules^%.2f above the smallest count's cost", s->add_exponent);
+		fprintf(f, "; deleting one %.2f ms -> %.2f ms. %s\n\n", s->delete_ms_min,
+			s->delete_ms_max,
+			!strcmp(m->backend ? m->backend : "", "iptables-legacy")
+			? "iptables-legacy replaces the whole table in every transaction, so one "
+			  "change costs in proportion to the table (O(n))."
+			: "The transaction's cost depends on the size of what it touches.");
+	} else {
+		fprintf(f, "**It stays about constant.** Adding one rule took %.2f ms at %ld rules and "
+			   "%.2f ms at %ld (deleting one: %.2f ms, %.2f ms): a change touches only "
+			   "itself (O(1)), whatever the rule set holds.\n\n", s->add_ms_min,
+			s->min_rules, s->add_ms_max, s->max_rules, s->delete_ms_min, s->delete_ms_max);
+	}
+	fprintf(f, "| rules | add one (ms) | delete one (ms) |\n|---:|---:|---:|\n");
+	for (size_t i = 0; i < u->n; i++)
+		fprintf(f, "| %ld | %.2f | %.2f |\n", u->rows[i].rules, u->rows[i].add_ms,
+			u->rows[i].delete_ms);
+	fprintf(f, "\nEach figure is the median of %d transactions, each its own (updates.csv).\n\n",
+		u->n ? u->rows[0].reps : 0);
+}
+
 int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
 		       const struct step_row *rows, size_t n, bool have_figure,
-		       const struct step_drops *drops)
+		       const struct step_drops *drops, const struct report_updates *updates)
 {
 	char path[4096], a[64], b[64];
 	const char *verdict = report_growth_verdict(s);
@@ -228,6 +262,8 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 				"it does not follow throughput closely");
 
 	}
+	if (updates && updates->n)
+		write_updates(f, m, updates);
 	if (have_figure)
 		fprintf(f, "## Figure\n\n![latency and throughput against rules](sweep.png)\n\n");
 	fprintf(f, "## Steps\n\n| rules | Mbit/s | cwnd KB | retr | packets | avg ns | p50 ns "

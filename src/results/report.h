@@ -10,10 +10,17 @@
 #include "probe/window.h"
 #include "results/results.h"
 
-/* report.md of a sweep into dir; drops: drop mode's totals, or NULL. 0 or -1. */
+/* The cost of changing one rule, per step, and its summary. */
+struct report_updates {
+	const struct update_row *rows;
+	size_t n;
+	struct update_summary sum;
+};
+/* report.md of a sweep into dir; drops: drop mode's totals, or NULL;
+ * updates: the update cost per step, or NULL. 0 or -1. */
 int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
 		       const struct step_row *rows, size_t n, bool have_figure,
-		       const struct step_drops *drops);
+		       const struct step_drops *drops, const struct report_updates *updates);
 
 /* One backend's part of a compare run. */
 struct report_backend {

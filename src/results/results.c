@@ -58,7 +58,8 @@ FILE *results_csv_open(const char *dir, const char *file, bool with_backend)
 	f = fopen(path, "we");
 	if (!f)
 		return NULL;
-	fprintf(f, "%s%s\n", with_backend ? "backend," : "", SWEEP_CSV_HEADER);
+	fprintf(f, "%s%s\n", with_backend ? "backend," : "",
+		strcmp(file, "updates.csv") ? SWEEP_CSV_HEADER : UPDATES_CSV_HEADER);
 	fflush(f);
 	return f;
 }
@@ -72,6 +73,51 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 		r->lat_avg_ns, r->lat_p50_ns, r->lat_p99_ns, r->inject_ms);
 	/* A row on disk survives a Ctrl-C or a crash in the next step. */
 	fflush(f);
+}
+
+void results_updates_row(FILE *f, const char *backend, const struct update_row *r)
+{
+	if (backend)
+		fprintf(f, "%s,", backend);
+	fprintf(f, "%ld,%.3f,%.3f,%d\n", r->rules, r->add_ms, r->delete_ms, r->reps);
+	fflush(f);
+}
+
+void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit pf;
+
+	memset(s, 0, sizeof(*s));
+	s->rows = n;
+	s->add_exponent = NAN;
+	if (!x || !y || n == 0)
+		goto out;
+	s->min_rules = s->max_rules = rows[0].rules;
+	for (size_t i = 0; i < n; i++) {
+		x[i] = (double)rows[i].rules;
+		y[i] = rows[i].add_ms;
+		if (rows[i].rules <= s->min_rules) {
+			s->min_rules = rows[i].rules;
+			s->add_ms_min = rows[i].add_ms;
+			s->delete_ms_min = rows[i].delete_ms;
+		}
+		if (rows[i].rules >= s->max_rules) {
+			s->max_rules = rows[i].rules;
+			s->add_ms_max = rows[i].add_ms;
+			s->delete_ms_max = rows[i].delete_ms;
+		}
+	}
+	s->fit_ok = analysis_linear_fit(x, y, n, &s->add_fit) == 0;
+	s->grows = s->add_ms_max > 2 * s->add_ms_min;
+	/* The exponent of the growth above the smallest count's cost. */
+	if (s->grows && analysis_power_fit(x, y, n, s->add_ms_min * 0.999, &pf) == 0)
+		s->add_exponent = pf.slope;
+	else if (!s->grows)
+		s->add_exponent = 0;
+out:
+	free(x);
+	free(y);
 }
 
 /* Means of a column over the rows with rules == at. A row whose probe saw
@@ -281,6 +327,27 @@ json_object *results_summary_json(const struct sweep_summary *s)
 	json_object_object_add(a, "baseline_lat_ns", num_or_null(s->baseline_lat_ns));
 	json_object_object_add(a, "max_rules_lat_ns", num_or_null(s->max_rules_lat_ns));
 	return a;
+}
+
+json_object *results_updates_json(const struct update_row *rows, size_t n,
+				  const struct update_summary *s)
+{
+	json_object *o = json_object_new_object(), *steps = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "rules", json_object_new_int64(rows[i].rules));
+		json_object_object_add(u, "add_ms", num_or_null(rows[i].add_ms));
+		json_object_object_add(u, "delete_ms", num_or_null(rows[i].delete_ms));
+		json_object_object_add(u, "reps", json_object_new_int(rows[i].reps));
+		json_object_array_add(steps, u);
+	}
+	json_object_object_add(o, "steps", steps);
+	json_object_object_add(o, "add_ms_per_1000_rules",
+			       s->fit_ok ? num_or_null(s->add_fit.slope * 1000) : NULL);
+	json_object_object_add(o, "add_growth_exponent", num_or_null(s->add_exponent));
+	json_object_object_add(o, "grows", json_object_new_boolean(s->grows));
+	return o;
 }
 
 int results_cut_hook(const struct step_drops *d)

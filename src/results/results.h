@@ -38,6 +38,26 @@ struct step_drops {
 	uint64_t lost[NFHOOK_COUNT];     /* ... and never leave it (dropped there) */
 };
 
+/* One row of updates.csv: at `rules` rules, the medians of `reps` single-rule
+ * transactions adding one more rule and deleting it again. */
+struct update_row {
+	long rules;
+	double add_ms, delete_ms;
+	int reps;
+};
+#define UPDATES_CSV_HEADER "rules,add_ms,delete_ms,reps"
+
+/* How the cost of changing one rule grows with the rule set. */
+struct update_summary {
+	size_t rows;
+	long min_rules, max_rules;
+	double add_ms_min, add_ms_max, delete_ms_min, delete_ms_max; /* at those counts */
+	bool fit_ok;
+	struct linear_fit add_fit;      /* add_ms against rules */
+	double add_exponent;            /* add_ms = a + c rules^k; NAN when undetermined */
+	bool grows;                     /* more than 2x from the smallest to the largest count */
+};
+
 /* The traffic settings a run used, as its data files record them. */
 struct run_traffic {
 	bool udp;
@@ -97,6 +117,11 @@ void results_meta_init(struct run_meta *m);
 /* Creates dir/file and writes the header (with "backend," first if asked). */
 FILE *results_csv_open(const char *dir, const char *file, bool with_backend);
 void results_csv_row(FILE *f, const char *backend, const struct step_row *r);
+
+void results_updates_row(FILE *f, const char *backend, const struct update_row *r);
+void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s);
+json_object *results_updates_json(const struct update_row *rows, size_t n,
+				  const struct update_summary *s);
 
 void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
 		       struct sweep_summary *s);

@@ -9,6 +9,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -37,6 +38,7 @@ struct batch {
 	long first;          /* rules_address index of that rule */
 	uint32_t last_seq;   /* the last message before BATCH_END */
 	size_t last_off;     /* and where it starts */
+	uint64_t handle;     /* the handle of a rule the kernel echoed, or 0 */
 };
 
 /* Makes room for one more message. The memory is zeroed: libmnl leaves
@@ -283,7 +285,7 @@ static void describe(const struct batch *b, uint32_t seq, char *buf, size_t len)
  * kernel sends an error for each message that failed (plus one on
  * BATCH_BEGIN for a failed commit) before the last message's ACK; with any
  * error it has rolled the whole batch back. */
-static int read_answers(int fd, const struct batch *b)
+static int read_answers(int fd, struct batch *b)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE]; /* an error echoes its ~300-byte message */
 	int first_err = 0, lost = 0;
@@ -306,6 +308,15 @@ static int read_answers(int fd, const struct batch *b)
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
+			if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE &&
+			    nlh->nlmsg_type != NLMSG_ERROR) { /* an echoed rule (NLM_F_ECHO) */
+				struct nftnl_rule *r = nftnl_rule_alloc();
+				if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+					b->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+				if (r)
+					nftnl_rule_free(r);
+				continue;
+			}
 			if (nlh->nlmsg_type != NLMSG_ERROR ||
 			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				continue; /* nothing else was asked for */
@@ -331,7 +342,7 @@ static int read_answers(int fd, const struct batch *b)
 	return EXIT_OK;
 }
 
-static int send_batch(const struct batch *b, const char *netns_path)
+static int send_batch(struct batch *b, const char *netns_path)
 {
 	struct mnl_socket *nl;
 	int saved, e, size = (int)b->len, rc;
@@ -402,4 +413,142 @@ int nftbatch_add(const struct rules_target *t, const char *table, long first, lo
 	rc = send_batch(&b, t->netns_path);
 	free(b.data);
 	return rc;
+}
+
+/* --- single changes: the cost of changing one rule --- */
+
+/* BATCH_BEGIN, the one message put(b, arg) adds (with flags added to its
+ * own), BATCH_END; sent and acknowledged in the target's namespace. */
+static int one_change(const struct rules_target *t, bool (*put)(struct batch *, const void *),
+		      const void *arg, uint16_t flags, uint64_t *handle)
+{
+	struct batch b = { 0 };
+	struct nlmsghdr *nlh;
+	int rc = EXIT_RUNTIME;
+
+	b.seq_base = b.next_seq = (uint32_t)time(NULL);
+	if (room(&b, 0) && (nlh = nftnl_batch_begin(b.data + b.len, b.next_seq++))) {
+		msg_end(&b, nlh);
+		b.rules_seq = b.next_seq;
+		if (put(&b, arg) && room(&b, 0)) {
+			((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK | flags;
+			nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
+			msg_end(&b, nlh);
+			rc = send_batch(&b, t->netns_path);
+		} else {
+			nf_err("cannot build the nft change: out of memory");
+		}
+	}
+	if (rc == EXIT_OK && handle && !(*handle = b.handle)) {
+		nf_err("nf_tables did not echo the new rule's handle");
+		rc = EXIT_RUNTIME;
+	}
+	free(b.data);
+	return rc;
+}
+
+struct rule_arg {
+	const struct rules_target *t;
+	const char *table;
+	long index;
+	uint64_t handle;
+};
+
+static bool put_new_rule(struct batch *b, const void *arg)
+{
+	const struct rule_arg *a = arg;
+	char addr[32];
+	struct nftnl_expr *cmp;
+	struct nftnl_rule *r = rule_template(a->table, nfhook_option(a->t->hook),
+					     a->t->shape == SHAPE_ADDR_PORT, a->t->accept, &cmp);
+	bool ok;
+
+	if (!r)
+		return false;
+	rules_address(a->index, addr, sizeof(addr));
+	ok = set_addr(cmp, addr) && put_rule(b, r);
+	nftnl_rule_free(r);
+	return ok;
+}
+
+static bool put_del_rule(struct batch *b, const void *arg)
+{
+	const struct rule_arg *a = arg;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	bool ok = r && !nftnl_rule_set_str(r, NFTNL_RULE_TABLE, a->table) &&
+		  !nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nfhook_option(a->t->hook)) &&
+		  (nlh = msg_start(b, NFT_MSG_DELRULE, 0));
+
+	if (ok) {
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, a->handle);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		msg_end(b, nlh);
+	}
+	if (r)
+		nftnl_rule_free(r);
+	return ok;
+}
+
+int nftbatch_add_one(const struct rules_target *t, const char *table, long index,
+		     uint64_t *handle)
+{
+	struct rule_arg a = { t, table, index, 0 };
+
+	return one_change(t, put_new_rule, &a, NLM_F_ECHO, handle);
+}
+
+int nftbatch_delete_rule(const struct rules_target *t, const char *table, uint64_t handle)
+{
+	struct rule_arg a = { t, table, 0, handle };
+
+	return one_change(t, put_del_rule, &a, 0, NULL);
+}
+
+struct elem_arg {
+	const char *table, *set;
+	long index;
+	bool add;
+};
+
+static bool put_elem(struct batch *b, const void *arg)
+{
+	const struct elem_arg *a = arg;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	struct in_addr ip;
+	char addr[32];
+	bool ok;
+
+	rules_address(a->index, addr, sizeof(addr));
+	ok = s && e && inet_pton(AF_INET, addr, &ip) == 1 &&
+	     !nftnl_set_set_str(s, NFTNL_SET_TABLE, a->table) &&
+	     !nftnl_set_set_str(s, NFTNL_SET_NAME, a->set) &&
+	     !nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &ip.s_addr, sizeof(ip.s_addr));
+	if (ok) {
+		nftnl_set_elem_add(s, e);
+		e = NULL; /* the set owns it now */
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+		ok = (nlh = msg_start(b, a->add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				      a->add ? NLM_F_CREATE : 0)) != NULL;
+		if (ok) {
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+			msg_end(b, nlh);
+		}
+	}
+	if (e) /* libnftnl's free functions take no NULL */
+		nftnl_set_elem_free(e);
+	if (s)
+		nftnl_set_free(s);
+	return ok;
+}
+
+int nftbatch_set_element(const struct rules_target *t, const char *table, const char *set,
+			 long index, bool add)
+{
+	struct elem_arg a = { table, set, index, add };
+
+	return one_change(t, put_elem, &a, 0, NULL);
 }

@@ -9,6 +9,7 @@
 #define NFCOST_NFTBATCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "rules/rulespec.h"
 
@@ -22,5 +23,15 @@ bool nftbatch_supported(const struct rules_target *t);
  * 0, or EXIT_RUNTIME with one message line printed. */
 int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
 		 bool with_hit);
+
+/* One change as its own transaction, for the cost of changing one rule:
+ * append the rule of that index (as nftbatch_add would make it; *handle:
+ * the handle the kernel gave it), delete a rule by handle, or add/delete
+ * the element of that index in a set. 0, or EXIT_RUNTIME with one line. */
+int nftbatch_add_one(const struct rules_target *t, const char *table, long index,
+		     uint64_t *handle);
+int nftbatch_delete_rule(const struct rules_target *t, const char *table, uint64_t handle);
+int nftbatch_set_element(const struct rules_target *t, const char *table, const char *set,
+			 long index, bool add);
 
 #endif

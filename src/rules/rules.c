@@ -238,7 +238,7 @@ static int run_or_report(const char *what, const struct rules_target *t, char *c
 	return EXIT_OK;
 }
 
-static int nft_run(const char *netns_path, const char *cmd, bool json, struct buf *out,
+static int nft_run(const char *netns_path, const char *cmd, unsigned int flags, struct buf *out,
 		   bool quiet_errors)
 {
 	struct nft_ctx *nft;
@@ -256,8 +256,8 @@ static int nft_run(const char *netns_path, const char *cmd, bool json, struct bu
 	}
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
-	if (json)
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (flags)
+		nft_ctx_output_set_flags(nft, flags);
 	rc = nft_run_cmd_from_buffer(nft, cmd);
 	if (rc == 0 && out) {
 		const char *o = nft_ctx_get_output_buffer(nft);
@@ -383,6 +383,27 @@ static int check_program(const struct rules_target *t)
 
 /* prepare: with count 0, still make the table, chain, set and the rules
  * added once (see rules_prepare). */
+/* The bpf shape's rules carry bytecode: compiled from PCAPBPF_SHAPE_EXPR
+ * (once per process) when the target names none; *t then points at copy. */
+static int with_bytecode(const struct rules_target **t, struct rules_target *copy)
+{
+	static char *shape_bytecode;
+	char err[256];
+	int rc;
+
+	if ((*t)->shape != SHAPE_BPF || (*t)->bpf_bytecode)
+		return EXIT_OK;
+	if (!shape_bytecode &&
+	    (rc = pcapbpf_bytecode(PCAPBPF_SHAPE_EXPR, DLT_RAW, &shape_bytecode, err, sizeof(err)))) {
+		nf_err("cannot compile the bpf shape's filter: %s", err);
+		return rc;
+	}
+	*copy = **t;
+	copy->bpf_bytecode = shape_bytecode;
+	*t = copy;
+	return EXIT_OK;
+}
+
 static int add_rules(const struct rules_target *t, long count, double *elapsed_ms, bool prepare)
 {
 	struct buf text = { 0 };
@@ -401,19 +422,8 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	if ((rc = check_program(t)))
 		return rc;
 	struct rules_target bpf_target;
-	if (t->shape == SHAPE_BPF && !t->bpf_bytecode) {
-		static char *shape_bytecode; /* compiled once per process */
-		char err[256];
-		if (!shape_bytecode &&
-		    (rc = pcapbpf_bytecode(PCAPBPF_SHAPE_EXPR, DLT_RAW, &shape_bytecode, err,
-					   sizeof(err)))) {
-			nf_err("cannot compile the bpf shape's filter: %s", err);
-			return rc;
-		}
-		bpf_target = *t;
-		bpf_target.bpf_bytecode = shape_bytecode;
-		t = &bpf_target;
-	}
+	if ((rc = with_bytecode(&t, &bpf_target)))
+		return rc;
 	have = rules_count(t);
 	if (have < 0)
 		return EXIT_RUNTIME;
@@ -457,7 +467,7 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	}
 	case BACKEND_NFT:
 	case BACKEND_NFT_SET:
-		rc = nft_run(t->netns_path, text.data, false, NULL, false);
+		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
 		break;
 	case BACKEND_IPSET: {
 		char *argv[] = { "ipset", "restore", NULL };
@@ -529,7 +539,7 @@ int rules_prepare(const struct rules_target *t)
 	}
 	case BACKEND_NFT:
 		nft_base(NFT_TABLE, t->hook, &text);
-		rc = nft_run(t->netns_path, text.data, false, NULL, false);
+		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
 		break;
 	default: /* sets: the table or iptables rule around an empty set */
 		rc = add_rules(t, 0, &ms, true);
@@ -555,7 +565,7 @@ int rules_flush(const struct rules_target *t)
 			/* Dropping iptables-nft's table unregisters its hooks too, so the
 			 * namespace is as it was. The ipset backend's rule lives there. */
 			snprintf(cmd, sizeof(cmd), "delete table ip filter");
-			return nft_run(t->netns_path, cmd, false, NULL, false);
+			return nft_run(t->netns_path, cmd, 0, NULL, false);
 		}
 		struct buf text = { 0 };
 		char *argv[] = { "iptables-legacy-restore", "--noflush", "--wait", NULL };
@@ -569,7 +579,7 @@ int rules_flush(const struct rules_target *t)
 		snprintf(cmd, sizeof(cmd), "delete table ip %s",
 			 t->backend == BACKEND_NFT ? NFT_TABLE : NFT_SET_TABLE);
 		/* A missing table is already flushed. */
-		nft_run(t->netns_path, cmd, false, NULL, true);
+		nft_run(t->netns_path, cmd, 0, NULL, true);
 		return EXIT_OK;
 	case BACKEND_IPSET: {
 		if (ipt_count(t, false, "--match-set " IPSET_NAME " ") > 0) {
@@ -590,4 +600,127 @@ int rules_flush(const struct rules_target *t)
 	default:
 		return EXIT_USAGE;
 	}
+}
+
+/* --- the cost of changing one rule --- */
+
+/* Adds the rule of index i and deletes it again, each as one transaction
+ * of the backend's own kind (a restore program's run, an nft command, a set
+ * element), timing both. 0 or an exit status. */
+static int update_once(const struct rules_target *t, long i, double *add_ms, double *del_ms)
+{
+	struct buf add = { 0 }, del = { 0 }, out = { 0 };
+	char addr[32], *handle;
+	const char *chain = nfhook_chain(t->hook);
+	double t0;
+	int rc = EXIT_OK;
+
+	rules_address(i, addr, sizeof(addr));
+	switch (t->backend) {
+	case BACKEND_IPTABLES_NFT:
+	case BACKEND_IPTABLES_LEGACY:
+	case BACKEND_IPSET: {
+		char *ipt[] = { (char *)rules_backend_program(t->backend), "--noflush", "--wait", NULL };
+		char *ipset[] = { "ipset", "restore", NULL };
+		char *const *argv = t->backend == BACKEND_IPSET ? ipset : ipt;
+		if (t->backend == BACKEND_IPSET) {
+			buf_printf(&add, "add %s %s\n", IPSET_NAME, addr);
+			buf_printf(&del, "del %s %s\n", IPSET_NAME, addr);
+		} else {
+			buf_printf(&add, "*filter\n-A %s", chain);
+			ipt_matches(t, addr, &add);
+			buf_printf(&add, " -j %s\nCOMMIT\n", ipt_verdict(t));
+			buf_printf(&del, "*filter\n-D %s", chain);
+			ipt_matches(t, addr, &del);
+			buf_printf(&del, " -j %s\nCOMMIT\n", ipt_verdict(t));
+		}
+		t0 = now_monotonic();
+		rc = run_or_report("adding one rule", t, argv, &add, NULL);
+		*add_ms = (now_monotonic() - t0) * 1000.0;
+		t0 = now_monotonic();
+		if (rc == EXIT_OK)
+			rc = run_or_report("deleting one rule", t, argv, &del, NULL);
+		*del_ms = (now_monotonic() - t0) * 1000.0;
+		break;
+	}
+	case BACKEND_NFT:
+		if (nftbatch_supported(t)) {
+			/* One netlink batch each way, as the rules were added: the
+			 * kernel's cost, not libnftables' cache of the whole set. */
+			uint64_t h = 0;
+			t0 = now_monotonic();
+			rc = nftbatch_add_one(t, NFT_TABLE, i, &h);
+			*add_ms = (now_monotonic() - t0) * 1000.0;
+			t0 = now_monotonic();
+			if (rc == EXIT_OK)
+				rc = nftbatch_delete_rule(t, NFT_TABLE, h);
+			*del_ms = (now_monotonic() - t0) * 1000.0;
+			break;
+		}
+		buf_printf(&add, "add rule ip %s %s", NFT_TABLE, nfhook_option(t->hook));
+		nft_matches(t, addr, &add);
+		buf_printf(&add, " %s\n", nft_verdict(t));
+		/* The kernel echoes the new rule's handle: delete by handle, as nft does. */
+		t0 = now_monotonic();
+		rc = nft_run(t->netns_path, add.data, NFT_CTX_OUTPUT_ECHO | NFT_CTX_OUTPUT_HANDLE,
+			     &out, false);
+		*add_ms = (now_monotonic() - t0) * 1000.0;
+		handle = out.data ? strstr(out.data, "# handle ") : NULL;
+		if (rc == EXIT_OK && !handle) {
+			nf_err("nft did not echo the new rule's handle");
+			rc = EXIT_RUNTIME;
+		}
+		if (rc == EXIT_OK) {
+			buf_printf(&del, "delete rule ip %s %s handle %ld\n", NFT_TABLE,
+				   nfhook_option(t->hook), strtol(handle + 9, NULL, 10));
+			t0 = now_monotonic();
+			rc = nft_run(t->netns_path, del.data, 0, NULL, false);
+			*del_ms = (now_monotonic() - t0) * 1000.0;
+		}
+		break;
+	case BACKEND_NFT_SET: /* one element, one netlink batch each way */
+		t0 = now_monotonic();
+		rc = nftbatch_set_element(t, NFT_SET_TABLE, NFT_SET_NAME, i, true);
+		*add_ms = (now_monotonic() - t0) * 1000.0;
+		t0 = now_monotonic();
+		if (rc == EXIT_OK)
+			rc = nftbatch_set_element(t, NFT_SET_TABLE, NFT_SET_NAME, i, false);
+		*del_ms = (now_monotonic() - t0) * 1000.0;
+		break;
+	default:
+		rc = EXIT_USAGE;
+	}
+	buf_free(&add);
+	buf_free(&del);
+	buf_free(&out);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int rules_update_cost(const struct rules_target *t, long have, int reps, double *add_ms,
+		      double *del_ms)
+{
+	double adds[RULES_UPDATE_MAX_REPS], dels[RULES_UPDATE_MAX_REPS];
+	struct rules_target copy;
+	int rc;
+
+	if (reps < 1 || reps > RULES_UPDATE_MAX_REPS)
+		return EXIT_USAGE;
+	if ((rc = with_bytecode(&t, &copy)))
+		return rc;
+	for (int r = 0; r < reps; r++)
+		if ((rc = update_once(t, have, &adds[r], &dels[r])))
+			return rc;
+	qsort(adds, (size_t)reps, sizeof(double), cmp_double);
+	qsort(dels, (size_t)reps, sizeof(double), cmp_double);
+	/* The median: one slow transaction (a page fault, a preemption) moves it little. */
+	*add_ms = reps % 2 ? adds[reps / 2] : (adds[reps / 2 - 1] + adds[reps / 2]) / 2;
+	*del_ms = reps % 2 ? dels[reps / 2] : (dels[reps / 2 - 1] + dels[reps / 2]) / 2;
+	return EXIT_OK;
 }

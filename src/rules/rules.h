@@ -31,6 +31,13 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms);
 int rules_prepare(const struct rules_target *t);
 /* How many rules (set elements for nft-set/ipset) the backend holds; -1 on error (printed). */
 long rules_count(const struct rules_target *t);
+#define RULES_UPDATE_MAX_REPS 101
+/* The control-plane cost at the current size: reps times, add one more rule
+ * (index have, so it is new) and delete it again, each its own transaction
+ * by the backend's own method; the medians in ms. The rule set is as before
+ * afterwards. 0 or an exit status. */
+int rules_update_cost(const struct rules_target *t, long have, int reps, double *add_ms,
+		      double *del_ms);
 /* Removes the backend's rules from the target namespace. 0 or an exit status. */
 int rules_flush(const struct rules_target *t);
 
