@@ -83,7 +83,7 @@ static void write_report(const struct sweep_summary *s, char *buf, size_t len)
 	size_t n;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(report_write_sweep(dir, &m, s, rows, 1, false, NULL), 0);
+	assert_int_equal(report_write_sweep(dir, &m, s, rows, 1, false, NULL, NULL), 0);
 	snprintf(path, sizeof(path), "%s/report.md", dir);
 	f = fopen(path, "r");
 	assert_non_null(f);
