@@ -1,0 +1,134 @@
+#!/bin/bash
+# Faults from outside: `nfcost cleanup` while a sweep runs (it must skip a
+# live run's testbed, and with --force the sweep must fail promptly and leave
+# nothing), two creators of one testbed name at once, UDP without --size.
+. "$(dirname "$0")/../lib.sh"
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+col() { # col FILE NAME: the column's values, one per line
+	awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } { print $c }' "$1"
+}
+# wait_for SECS CMD...: polls CMD until it succeeds; false at the deadline
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done
+}
+# wait_pid SECS PID: waits for our background job PID with a deadline; sets
+# RC to its exit status, or kills it (SIGKILL) and sets RC=timeout
+wait_pid() {
+	local end=$((SECONDS + $1))
+	while kill -0 "$2" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then kill -9 "$2"; wait "$2"; RC=timeout; return; fi
+		sleep 0.2
+	done
+	wait "$2"; RC=$?
+}
+# Namespaces of other people's runs: cleanup without an owner record (an
+# older nfcost) would take them, so cleanup runs only while there are none.
+foreign_ns() { ip netns list | awk '{print $1}' | grep '^nfcost-' | grep -v "^nfcost-\($1\)" || true; }
+no_foreign_ns() { [ -z "$(foreign_ns "$1")" ]; }
+ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
+	[ -z "$(ip netns list | grep "^nfcost-$1" || true)" ] &&
+		[ -z "$(ps -eo stat=,args= | grep -F -- "$2" | grep -v -e grep -e '^Z' || true)" ]
+}
+# Links held by one of the pids in $1 (bpftool names the holders).
+links_of() { local p; for p in $1; do bpftool link list 2>/dev/null | grep -E "\($p\)" || true; done; }
+rows_ok() { # every row measured something: no zero/junk throughput
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "throughput_mbps") c = i; next }
+		!($c > 0) { bad = 1 } END { exit bad }' "$1"
+}
+pids_of() { pgrep -f -- "$1" | xargs; }
+
+# --- 1. cleanup (no --force) 1.5 s into a sweep: it skips the sweep's testbed
+D=$OUT/skip
+$NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out $D \
+	>$OUT/skip.log 2>$OUT/skip.err &
+spid=$!
+sleep 1.5
+check "no other nfcost namespaces before cleanup (would disturb others)" \
+	wait_for 120 no_foreign_ns "sw${spid}_"
+pids=$(pids_of "--out $D")
+wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
+$NFCOST cleanup >$OUT/cleanup.out 2>&1
+check_eq "cleanup exits 0" 0 $?
+check "cleanup names the sweep's testbed as skipped, with its pid and command" \
+	grep -Eq "^skipped nfcost-sw${spid}_0-cli.*in use by nfcost pid $spid \(sweep\); --force removes it" $OUT/cleanup.out
+check "the testbed is still there after cleanup" test -e /run/netns/nfcost-sw${spid}_0-cli
+wait_pid 90 $spid
+check_eq "the sweep completes normally" 0 "$RC"
+[ "$RC" = 0 ] || tail -3 $OUT/skip.err | sed 's/^/    /'
+check_eq "all 5 steps measured" 5 "$(tail -n +2 $D/sweep.csv | grep -c .)"
+check "every row measured throughput" rows_ok $D/sweep.csv
+check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+
+# --- 2. cleanup --force in the middle of a sweep's traffic: bounded, exit 1, no junk
+D=$OUT/force
+$NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out $D \
+	>$OUT/force.log 2>$OUT/force.err &
+spid=$!
+wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
+sleep 1.5 # into the traffic of the first step
+check "no other nfcost namespaces before cleanup --force" wait_for 120 no_foreign_ns "sw${spid}_"
+pids=$(pids_of "--out $D")
+t0=$SECONDS
+$NFCOST cleanup --force >$OUT/cleanup2.out 2>&1
+check_eq "cleanup --force exits 0" 0 $?
+check "cleanup --force removed the sweep's testbed" grep -q "^removed testbed sw${spid}_0" $OUT/cleanup2.out
+wait_pid 30 $spid
+check "the sweep ends within 30 s of cleanup --force (it took $((SECONDS - t0)) s)" test "$RC" != timeout
+check "the sweep ends with exit 0 (done) or 1 (failed) (got $RC)" test "$RC" = 0 -o "$RC" = 1
+if [ "$RC" = 1 ]; then
+	check "its error is an nfcost: line" grep -q '^nfcost: ' $OUT/force.err
+	check "no stray (unprefixed) stderr line" test -z "$(grep -v '^nfcost: ' $OUT/force.err | grep -v $'^\r' || true)"
+fi
+[ -s $D/sweep.csv ] && check "no junk row" rows_ok $D/sweep.csv
+check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+check_eq "no BPF link held by the sweep or its children" "" "$(links_of "$pids")"
+
+# --- 3. SIGTERM during traffic: prompt exit 1, nothing left
+D=$OUT/term
+$NFCOST sweep --rules 0:0:1 -d 20 --backend iptables-legacy --no-plot --out $D \
+	>$OUT/term.log 2>$OUT/term.err &
+spid=$!
+wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
+sleep 3
+pids=$(pids_of "--out $D")
+t0=$SECONDS
+kill -TERM $spid
+wait_pid 15 $spid
+check "SIGTERM mid-run ends the sweep within 15 s (took $((SECONDS - t0)) s)" test "$RC" != timeout
+check_eq "interrupted sweep exits 1" 1 "$RC"
+check "no row from the cut-short run" test "$(tail -n +2 $D/sweep.csv 2>/dev/null | grep -c .)" = 0
+check "nothing of the sweep left" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+check_eq "no BPF link held by the sweep or its children" "" "$(links_of "$pids")"
+
+# --- 4. two `testbed up --name X` at once: exactly one wins, the loser removes nothing
+bad=0
+for i in $(seq 1 12); do
+	n=race$$_$i
+	$NFCOST testbed up --name $n >/dev/null 2>$OUT/a.err & a=$!
+	$NFCOST testbed up --name $n >/dev/null 2>$OUT/b.err & b=$!
+	wait $a; ra=$?; wait $b; rb=$?
+	codes=$(printf '%s\n' $ra $rb | sort | xargs)
+	ok=1
+	[ "$codes" = "0 2" ] || ok=0
+	grep -hq "^nfcost: testbed '$n' already exists" $OUT/a.err $OUT/b.err || ok=0
+	[ -e /run/netns/nfcost-$n-cli ] && [ -e /run/netns/nfcost-$n-srv ] || ok=0
+	$NFCOST testbed status --name $n | grep -q 'iperf3 server running' || ok=0
+	if [ $ok = 0 ]; then
+		bad=$((bad + 1)); echo "    pair $i: exits $codes"; cat $OUT/a.err $OUT/b.err | sed 's/^/    /'
+	fi
+	$NFCOST testbed down --name $n >/dev/null 2>&1
+done
+check_eq "12 concurrent pairs: one up (0), one 'already exists' (2), winner intact" 0 $bad
+check "no race testbed left" wait_for 10 test -z "$(ip netns list | grep "^nfcost-race$$_" || true)"
+
+# --- 5. a testbed made by `testbed up` has no live owner: cleanup removes it
+check "no other nfcost namespaces before cleanup" wait_for 120 no_foreign_ns "own$$"
+$NFCOST testbed up --name own$$ >/dev/null
+$NFCOST cleanup >$OUT/cleanup3.out 2>&1
+check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" $OUT/cleanup3.out
+check "its namespaces are gone" wait_for 10 test ! -e /run/netns/nfcost-own$$-cli
+
+finish
