@@ -401,6 +401,9 @@ int require_root(const char *what)
 {
 	if (geteuid() == 0)
 		return 0;
+	/* Callers name the command ("nfcost sweep"); the line starts "nfcost:" already. */
+	if (!strncmp(what, "nfcost ", 7))
+		what += 7;
 	nf_err("%s needs root (network namespaces, BPF and netfilter rules): run it with sudo", what);
 	return EXIT_USAGE;
 }

@@ -124,11 +124,54 @@ done
 check_eq "12 concurrent pairs: one up (0), one 'already exists' (2), winner intact" 0 $bad
 check "no race testbed left" wait_for 10 test -z "$(ip netns list | grep "^nfcost-race$$_" || true)"
 
-# --- 5. a testbed made by `testbed up` has no live owner: cleanup removes it
+# --- 5. UDP without --size: datagrams that fit the path; libiperf's own
+# messages reach the user only as nfcost: lines
+D=$OUT/udp
+$NFCOST sweep --rules 0:100:100 -d 1 --traffic udp --backend iptables-legacy --no-plot --out $D \
+	>/dev/null 2>$OUT/udp.err
+check_eq "sweep --traffic udp without --size succeeds" 0 $?
+check "it measured every step" test "$(tail -n +2 $D/sweep.csv | grep -c .)" = 2
+check "every UDP row measured throughput" rows_ok $D/sweep.csv
+check "UDP packets were sent" test "$(python3 -c 'import json,glob; print(min(json.load(open(f))["end"]["sum"]["packets"] for f in glob.glob("'$D'/iperf/*.json")))')" -gt 0
+check_eq "no unprefixed stderr line" "" "$(grep -v '^nfcost: ' $OUT/udp.err || true)"
+D=$OUT/udpbig
+$NFCOST sweep --rules 0:0:1 -d 1 --traffic udp --size 3000 --backend iptables-legacy --no-plot \
+	--out $D >/dev/null 2>$OUT/udpbig.err
+check_eq "UDP with 3000-byte datagrams succeeds" 0 $?
+check "libiperf's warning comes as one nfcost: iperf3: line" \
+	grep -q '^nfcost: iperf3: warning: UDP block size 3000' $OUT/udpbig.err
+check_eq "and nothing unprefixed" "" "$(grep -v '^nfcost: ' $OUT/udpbig.err || true)"
+
+# --- 6. a testbed made by `testbed up` has no live owner: cleanup removes it
 check "no other nfcost namespaces before cleanup" wait_for 120 no_foreign_ns "own$$"
 $NFCOST testbed up --name own$$ >/dev/null
 $NFCOST cleanup >$OUT/cleanup3.out 2>&1
 check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" $OUT/cleanup3.out
 check "its namespaces are gone" wait_for 10 test ! -e /run/netns/nfcost-own$$-cli
+
+# --- 7. compile: no accept-all program, the xt_bpf limit in both forms
+check_exit "compile '' is refused (it would match every packet)" 2 "empty pcap expression matches every packet" \
+	$NFCOST compile ''
+check_exit "compile -d ' ' too" 2 "empty pcap expression" $NFCOST compile -d ' '
+long="$(printf 'host 10.0.0.%d or ' $(seq 0 38))host 10.0.0.39"
+check_exit "compile -d enforces xt_bpf's 64 instructions" 2 "at most 64" $NFCOST compile -d "$long"
+check_exit "compile too" 2 "at most 64" $NFCOST compile "$long"
+check "compile -d of a short program still lists it" sh -c "$NFCOST compile -d ip | grep -q '^(000) '"
+
+# --- 8. bad input stays one line, whatever it quotes
+check_exit "--backend with a newline: one line" 2 "unknown backend 'nft\\\\nx'" $NFCOST sweep --backend $'nft\nx'
+check_exit "--rules with a newline: one line" 2 "got '0:10\\\\n:5'" $NFCOST sweep --rules $'0:10\n:5'
+check_exit "-d with a newline and a tab: one line" 2 "got '1\\\\n\\\\t'" $NFCOST sweep -d $'1\n\t'
+check_exit "--name with a newline: one line" 2 "invalid testbed name 'a\\\\nb'" $NFCOST testbed up --name $'a\nb'
+check_exit "--rules of 70 characters is read, not refused for its length" 2 "-d takes whole seconds" \
+	$NFCOST sweep --rules "$(printf '0%.0s' $(seq 1 60)):10:5" -d 0
+check_exit "--out '' is bad usage" 2 "--out needs a directory" $NFCOST sweep --out ''
+check_exit "compare --out '' too" 2 "--out needs a directory" $NFCOST compare --backends nft,ipset --out ''
+for v in ' 5' '+5' '-0' 'nan' '5 '; do
+	check_exit "-d '$v' is refused" 2 "-d takes whole seconds" $NFCOST sweep -d "$v"
+done
+check_exit "not root: the command named once" 2 "^nfcost: sweep needs root .*run it with sudo" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups $NFCOST sweep
+check_exit "--rate inf is refused" 2 "--rate takes" $NFCOST sweep --traffic udp --rate inf
 
 finish
