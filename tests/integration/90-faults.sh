@@ -170,8 +170,9 @@ check_exit "compare --out '' too" 2 "--out needs a directory" $NFCOST compare --
 for v in ' 5' '+5' '-0' 'nan' '5 '; do
 	check_exit "-d '$v' is refused" 2 "-d takes whole seconds" $NFCOST sweep -d "$v"
 done
-check_exit "not root: the command named once" 2 "^nfcost: sweep needs root .*run it with sudo" \
-	setpriv --reuid=65534 --regid=65534 --clear-groups $NFCOST sweep
+check_eq "not root: the command named once" \
+	"nfcost: sweep needs root (network namespaces, BPF and netfilter rules): run it with sudo" \
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups $NFCOST sweep 2>&1)"
 check_exit "--rate inf is refused" 2 "--rate takes" $NFCOST sweep --traffic udp --rate inf
 
 finish
