@@ -26,8 +26,10 @@ wait_pid() {
 }
 # Namespaces of other people's runs: cleanup without an owner record (an
 # older nfcost) would take them, so cleanup runs only while there are none.
-foreign_ns() { ip netns list | awk '{print $1}' | grep '^nfcost-' | grep -v "^nfcost-\($1\)" || true; }
-no_foreign_ns() { [ -z "$(foreign_ns "$1")" ]; }
+foreign_ns() { # foreign_ns [OURS_PREFIX]
+	ip netns list | awk '{print $1}' | grep '^nfcost-' | grep -v "^nfcost-${1:-/}" || true
+}
+no_foreign_ns() { [ -z "$(foreign_ns "${1:-}")" ]; }
 ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
 	[ -z "$(ip netns list | grep "^nfcost-$1" || true)" ] &&
 		[ -z "$(ps -eo stat=,args= | grep -F -- "$2" | grep -v -e grep -e '^Z' || true)" ]
@@ -41,15 +43,15 @@ rows_ok() { # every row measured something: no zero/junk throughput
 pids_of() { pgrep -f -- "$1" | xargs; }
 
 # --- 1. cleanup (no --force) 1.5 s into a sweep: it skips the sweep's testbed
+check "no other nfcost namespaces (cleanup would disturb others)" wait_for 300 no_foreign_ns
 D=$OUT/skip
 $NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out $D \
 	>$OUT/skip.log 2>$OUT/skip.err &
 spid=$!
 sleep 1.5
-check "no other nfcost namespaces before cleanup (would disturb others)" \
-	wait_for 120 no_foreign_ns "sw${spid}_"
-pids=$(pids_of "--out $D")
-wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
+check "the sweep's testbed is there" wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
+check "still no other nfcost namespace" no_foreign_ns "sw${spid}_"
+check "the sweep is still running" kill -0 $spid
 $NFCOST cleanup >$OUT/cleanup.out 2>&1
 check_eq "cleanup exits 0" 0 $?
 check "cleanup names the sweep's testbed as skipped, with its pid and command" \
@@ -63,14 +65,16 @@ check "every row measured throughput" rows_ok $D/sweep.csv
 check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 
 # --- 2. cleanup --force in the middle of a sweep's traffic: bounded, exit 1, no junk
+check "no other nfcost namespaces before cleanup --force" wait_for 300 no_foreign_ns
 D=$OUT/force
 $NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out $D \
 	>$OUT/force.log 2>$OUT/force.err &
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
 sleep 1.5 # into the traffic of the first step
-check "no other nfcost namespaces before cleanup --force" wait_for 120 no_foreign_ns "sw${spid}_"
 pids=$(pids_of "--out $D")
+check "still no other nfcost namespace" no_foreign_ns "sw${spid}_"
+check "the sweep is still running" kill -0 $spid
 t0=$SECONDS
 $NFCOST cleanup --force >$OUT/cleanup2.out 2>&1
 check_eq "cleanup --force exits 0" 0 $?
@@ -143,7 +147,7 @@ check "libiperf's warning comes as one nfcost: iperf3: line" \
 check_eq "and nothing unprefixed" "" "$(grep -v '^nfcost: ' $OUT/udpbig.err || true)"
 
 # --- 6. a testbed made by `testbed up` has no live owner: cleanup removes it
-check "no other nfcost namespaces before cleanup" wait_for 120 no_foreign_ns "own$$"
+check "no other nfcost namespaces before cleanup" wait_for 300 no_foreign_ns
 $NFCOST testbed up --name own$$ >/dev/null
 $NFCOST cleanup >$OUT/cleanup3.out 2>&1
 check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" $OUT/cleanup3.out
