@@ -144,23 +144,35 @@ static unsigned long long proc_start_time(pid_t pid)
 	return start;
 }
 
+/* argv[1] of process pid (the nfcost command) into cmd, or "?". */
+static void proc_command(pid_t pid, char *cmd, size_t cmdlen)
+{
+	char p[64], cl[256];
+	long n;
+
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
+	n = read_small_file(p, cl, sizeof(cl));
+	size_t first = n > 0 ? strlen(cl) : 0;
+	snprintf(cmd, cmdlen, "%.60s", n > 0 && first + 1 < (size_t)n ? cl + first + 1 : "?");
+}
+
 /* Records this process as the owner of testbed name: "PID START COMMAND". */
 static int owner_write(const char *name)
 {
-	char p[300], cmdline[256] = "", tmp[320];
-	const char *cmd = "nfcost";
-	long n = read_small_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	char p[300], cmd[64], tmp[320];
 	FILE *f;
 
-	/* argv[1] is the nfcost command (sweep, compare, live, ...). */
-	if (n > 0 && strlen(cmdline) + 1 < (size_t)n && cmdline[strlen(cmdline) + 1])
-		cmd = cmdline + strlen(cmdline) + 1;
+	proc_command(getpid(), cmd, sizeof(cmd));
 	state_path(name, "owner", p, sizeof(p));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -1;
-	fprintf(f, "%d %llu %.60s\n", (int)getpid(), proc_start_time(getpid()), cmd);
+	/* The command is one word in the record: no spaces. */
+	for (char *c = cmd; *c; c++)
+		if (*c == ' ' || *c == '\n')
+			*c = '_';
+	fprintf(f, "%d %llu %s\n", (int)getpid(), proc_start_time(getpid()), cmd);
 	if (fclose(f) || rename(tmp, p)) {
 		int e = errno;
 		unlink(tmp);
@@ -169,6 +181,8 @@ static int owner_write(const char *name)
 	}
 	return 0;
 }
+
+static pid_t read_server_pid(const char *name);
 
 /* Is the process that made testbed name still running? Its pid and command
  * into *pid and cmd when so. */
@@ -179,16 +193,35 @@ static bool owner_alive(const char *name, pid_t *pid, char *cmd, size_t cmdlen)
 	unsigned long long start;
 
 	state_path(name, "owner", p, sizeof(p));
-	if (read_small_file(p, txt, sizeof(txt)) <= 0)
+	if (read_small_file(p, txt, sizeof(txt)) > 0) {
+		char num[16];
+		if (sscanf(txt, "%15s %llu %63s", num, &start, c) < 2 ||
+		    !parse_long(num, 1, 1L << 30, &v))
+			return false;
+		if ((pid_t)v == getpid() || !start || proc_start_time((pid_t)v) != start)
+			return false;
+		*pid = (pid_t)v;
+		snprintf(cmd, cmdlen, "%s", c);
+		return true;
+	}
+	/* No record (made by an nfcost from before records): the iperf3 server
+	 * is a child of the run that made the testbed, so a server whose parent
+	 * is a live nfcost marks a run still going. After `testbed up` or a
+	 * killed run the server's parent is init (or a subreaper), not nfcost. */
+	pid_t srv = read_server_pid(name);
+	char stat[1024], comm[32] = "";
+	int ppid = 0;
+	if (srv <= 0)
 		return false;
-	char num[16];
-	if (sscanf(txt, "%15s %llu %63s", num, &start, c) < 2 ||
-	    !parse_long(num, 1, 1L << 30, &v))
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)srv);
+	if (read_small_file(p, stat, sizeof(stat)) <= 0 || !strrchr(stat, ')') ||
+	    sscanf(strrchr(stat, ')') + 1, " %*c %d", &ppid) != 1 || ppid <= 1 || ppid == getpid())
 		return false;
-	if ((pid_t)v == getpid() || !start || proc_start_time((pid_t)v) != start)
+	snprintf(p, sizeof(p), "/proc/%d/comm", ppid);
+	if (read_small_file(p, comm, sizeof(comm)) <= 0 || strcmp(comm, "nfcost\n"))
 		return false;
-	*pid = (pid_t)v;
-	snprintf(cmd, cmdlen, "%s", c);
+	*pid = (pid_t)ppid;
+	proc_command(*pid, cmd, cmdlen);
 	return true;
 }
 
