@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "traffic/traffic.h"
+#include "testbed/iperf_server.h"
 #include "util.h"
 
 #define CLI_IFNAME "nfcost-cli"
@@ -668,7 +668,7 @@ static pid_t server_start(const char *name)
 		close_range(3, ~0U, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(traffic_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
+		_exit(testbed_iperf_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
 	}
 	state_path(name, "server.pid", p, sizeof(p));
 	f = fopen(p, "we");
