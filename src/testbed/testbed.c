@@ -914,6 +914,8 @@ static int remove_testbed(const char *name, FILE *report)
 	unlink(st);
 	state_path(name, "owner", st, sizeof(st));
 	unlink(st);
+	state_path(name, "owner.tmp", st, sizeof(st)); /* a crash inside owner_write */
+	unlink(st);
 	state_path(name, NULL, st, sizeof(st));
 	rmdir(st);
 	return failed ? EXIT_RUNTIME : EXIT_OK;
