@@ -34,13 +34,19 @@ ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
 	[ -z "$(ip netns list | grep "^nfcost-$1" || true)" ] &&
 		[ -z "$(ps -eo stat=,args= | grep -F -- "$2" | grep -v -e grep -e '^Z' || true)" ]
 }
-# Links held by one of the pids in $1 (bpftool names the holders).
-links_of() { local p; for p in $1; do bpftool link list 2>/dev/null | grep -E "\($p\)" || true; done; }
+# The BPF links and programs process $1 holds (its fds' fdinfo says), as
+# "link:ID prog:ID ...", and which of those still exist.
+links_held() {
+	grep -hsE '^(link|prog)_id:' /proc/$1/fdinfo/* | sed 's/_id:[[:space:]]*/:/' | sort -u | xargs
+}
+links_alive() {
+	local o; for o in $1; do bpftool ${o%%:*} show id ${o#*:} >/dev/null 2>&1 && echo $o; done; true
+}
+no_links_alive() { [ -z "$(links_alive "$1")" ]; }
 rows_ok() { # every row measured something: no zero/junk throughput
 	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "throughput_mbps") c = i; next }
 		!($c > 0) { bad = 1 } END { exit bad }' "$1"
 }
-pids_of() { pgrep -f -- "$1" | xargs; }
 
 # --- 1. cleanup (no --force) 1.5 s into a sweep: it skips the sweep's testbed
 check "no other nfcost namespaces (cleanup would disturb others)" wait_for 300 no_foreign_ns
@@ -75,7 +81,8 @@ $NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out 
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
 sleep 1.5 # into the traffic of the first step
-pids=$(pids_of "--out $D")
+links=$(links_held $spid)
+check "the sweep holds BPF objects ($links)" test -n "$links"
 check "still no other nfcost namespace (else cleanup --force is not run)" no_foreign_ns "sw${spid}_"
 check "the sweep is still running" kill -0 $spid
 t0=$SECONDS
@@ -91,7 +98,7 @@ if [ "$RC" = 1 ]; then
 fi
 [ -s $D/sweep.csv ] && check "no junk row" rows_ok $D/sweep.csv
 check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
-check_eq "no BPF link held by the sweep or its children" "" "$(links_of "$pids")"
+check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
 # --- 3. SIGTERM during traffic: prompt exit 1, nothing left
 D=$OUT/term
@@ -100,7 +107,8 @@ $NFCOST sweep --rules 0:0:1 -d 20 --backend iptables-legacy --no-plot --out $D \
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
 sleep 3
-pids=$(pids_of "--out $D")
+links=$(links_held $spid)
+check "the sweep holds BPF objects ($links)" test -n "$links"
 t0=$SECONDS
 kill -TERM $spid
 wait_pid 15 $spid
@@ -108,7 +116,7 @@ check "SIGTERM mid-run ends the sweep within 15 s (took $((SECONDS - t0)) s)" te
 check_eq "interrupted sweep exits 1" 1 "$RC"
 check "no row from the cut-short run" test "$(tail -n +2 $D/sweep.csv 2>/dev/null | grep -c .)" = 0
 check "nothing of the sweep left" wait_for 10 ours_gone "sw${spid}_" "--out $D"
-check_eq "no BPF link held by the sweep or its children" "" "$(links_of "$pids")"
+check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
 # --- 4. two `testbed up --name X` at once: exactly one wins, the loser removes nothing
 bad=0
