@@ -118,6 +118,29 @@ check "no row from the cut-short run" test "$(tail -n +2 $D/sweep.csv 2>/dev/nul
 check "nothing of the sweep left" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
+# --- 3b. a client that hangs (SIGSTOP): the deadline kills it, the step is retried
+D=$OUT/stopped
+$NFCOST sweep --rules 0:0:1 -d 2 --backend iptables-legacy --no-plot --out $D \
+	>$OUT/stopped.log 2>$OUT/stopped.err &
+spid=$!
+client=""
+find_client() { # the sweep's child in the cli namespace: the iperf3 client
+	local p cli
+	cli=$(stat -L -c %i /run/netns/nfcost-sw${spid}_0-cli 2>/dev/null) || return 1
+	for p in $(pgrep -P $spid); do
+		[ "$(stat -L -c %i /proc/$p/ns/net 2>/dev/null)" = "$cli" ] && client=$p && return 0
+	done
+	return 1
+}
+check "found the sweep's iperf3 client" wait_for 60 find_client
+kill -STOP $client
+t0=$SECONDS
+wait_pid 60 $spid
+check "a hung client does not hang the sweep (took $((SECONDS - t0)) s)" test "$RC" != timeout
+check_eq "the retried step completes the sweep" 0 "$RC"
+check_eq "one row, measured" 1 "$(tail -n +2 $D/sweep.csv | grep -c .)"
+check "the stopped client is gone" wait_for 10 sh -c "! kill -0 $client 2>/dev/null"
+
 # --- 4. two `testbed up --name X` at once: exactly one wins, the loser removes nothing
 bad=0
 for i in $(seq 1 12); do
