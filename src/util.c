@@ -323,8 +323,8 @@ double now_monotonic(void)
 /* The shape every number on our command line has: an optional '-' (only
  * where negative values are allowed), then a decimal digit. This turns away
  * what strtol/strtod would skip or accept silently: leading whitespace, '+',
- * "-0" for a count, "inf", "nan", hex. */
-static bool number_start_ok(const char *s, bool negative_ok)
+ * "-0" for a count, "inf", "nan", hex. A fraction may start with its point. */
+static bool number_start_ok(const char *s, bool negative_ok, bool fraction_ok)
 {
 	if (!s)
 		return false;
@@ -333,6 +333,8 @@ static bool number_start_ok(const char *s, bool negative_ok)
 			return false;
 		s++;
 	}
+	if (*s == '.' && fraction_ok) /* ".5" */
+		s++;
 	return *s >= '0' && *s <= '9';
 }
 
@@ -341,7 +343,7 @@ bool parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!number_start_ok(s, min < 0))
+	if (!number_start_ok(s, min < 0, false))
 		return false;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -356,7 +358,7 @@ static bool parse_double_prefix(const char *s, double min, double max, double *o
 {
 	double v;
 
-	if (!number_start_ok(s, min < 0) || strpbrk(s, "xX"))
+	if (!number_start_ok(s, min < 0, true) || strpbrk(s, "xX"))
 		return false;
 	errno = 0;
 	v = strtod(s, end);

@@ -51,7 +51,7 @@ static void test_parse_long_rejects(void **state)
 static void test_parse_double(void **state)
 {
 	const char *bad[] = { "", "nan", "NAN", "inf", "-inf", "infinity", " 1", "\t1", "1 ",
-			      "+1", "-0", "-0.0", "0x1p3", ".5", "1e400", "1,5", "1.5s" };
+			      "+1", "-0", "-0.0", "0x1p3", ".", ".e1", "1e400", "1,5", "1.5s" };
 	double v = 42;
 
 	(void)state;
@@ -61,6 +61,8 @@ static void test_parse_double(void **state)
 	assert_true(v == 20);
 	assert_true(parse_double("-1.5", -2, 0, &v));
 	assert_true(v == -1.5);
+	assert_true(parse_double(".5", 0, 1, &v));
+	assert_true(v == 0.5);
 	v = 42;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_false(parse_double(bad[i], 0, DBL_MAX, &v));
