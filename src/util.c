@@ -15,11 +15,58 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Every error is one line, also when it quotes a user's value: control
+ * bytes are written as C escapes (\n, \t, \r, \xHH). */
 void nf_verr(const char *fmt, va_list ap)
 {
-	fputs("nfcost: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char stack[512], *msg = stack;
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(stack, sizeof(stack), fmt, cp);
+	va_end(cp);
+	if (n < 0) {
+		fputs("nfcost: (unprintable error message)\n", stderr);
+		return;
+	}
+	if ((size_t)n >= sizeof(stack)) {
+		msg = malloc((size_t)n + 1);
+		if (!msg) {
+			fputs("nfcost: out of memory while reporting an error\n", stderr);
+			return;
+		}
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	}
+	/* Not struct buf: its out-of-memory path reports through here. */
+	char ostack[2048], *out = ostack, *w;
+	size_t need = 8 + 4 * (size_t)n + 2;
+	if (need > sizeof(ostack) && !(out = malloc(need))) {
+		fputs("nfcost: out of memory while reporting an error\n", stderr);
+		if (msg != stack)
+			free(msg);
+		return;
+	}
+	w = out + sprintf(out, "nfcost: ");
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f)
+			*w++ = (char)*p;
+		else if (*p == '\n')
+			w += sprintf(w, "\\n");
+		else if (*p == '\t')
+			w += sprintf(w, "\\t");
+		else if (*p == '\r')
+			w += sprintf(w, "\\r");
+		else
+			w += sprintf(w, "\\x%02x", *p);
+	}
+	*w++ = '\n';
+	*w = '\0';
+	fputs(out, stderr); /* one write: stderr is unbuffered */
+	if (out != ostack)
+		free(out);
+	if (msg != stack)
+		free(msg);
 }
 
 void nf_err(const char *fmt, ...)
@@ -273,16 +320,49 @@ double now_monotonic(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The shape every number on our command line has: an optional '-' (only
+ * where negative values are allowed), then a decimal digit. This turns away
+ * what strtol/strtod would skip or accept silently: leading whitespace, '+',
+ * "-0" for a count, "inf", "nan", hex. A fraction may start with its point. */
+static bool number_start_ok(const char *s, bool negative_ok, bool fraction_ok)
+{
+	if (!s)
+		return false;
+	if (*s == '-') {
+		if (!negative_ok)
+			return false;
+		s++;
+	}
+	if (*s == '.' && fraction_ok) /* ".5" */
+		s++;
+	return *s >= '0' && *s <= '9';
+}
+
 bool parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	if (!number_start_ok(s, min < 0, false))
 		return false;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* strtod and its checks, ending at *end instead of the string's end. */
+static bool parse_double_prefix(const char *s, double min, double max, double *out, char **end)
+{
+	double v;
+
+	if (!number_start_ok(s, min < 0, true) || strpbrk(s, "xX"))
+		return false;
+	errno = 0;
+	v = strtod(s, end);
+	if (errno || !isfinite(v) || v < min || v > max)
 		return false;
 	*out = v;
 	return true;
@@ -293,13 +373,29 @@ bool parse_double(const char *s, double min, double max, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < min || v > max)
+	if (!parse_double_prefix(s, min, max, &v, &end) || *end)
 		return false;
 	*out = v;
+	return true;
+}
+
+bool parse_rate_bps(const char *s, double max, uint64_t *out)
+{
+	char *end;
+	double v, mult = 1;
+
+	if (!parse_double_prefix(s, 0, INFINITY, &v, &end))
+		return false;
+	switch (*end) {
+	case 'k': case 'K': mult = 1e3; end++; break;
+	case 'm': case 'M': mult = 1e6; end++; break;
+	case 'g': case 'G': mult = 1e9; end++; break;
+	default: break;
+	}
+	/* Compare before converting: a double beyond uint64_t is undefined. */
+	if (*end || !(v * mult <= max) || v * mult > 1.8e19)
+		return false;
+	*out = (uint64_t)llround(v * mult);
 	return true;
 }
 
@@ -307,6 +403,9 @@ int require_root(const char *what)
 {
 	if (geteuid() == 0)
 		return 0;
+	/* Callers name the command ("nfcost sweep"); the line starts "nfcost:" already. */
+	if (!strncmp(what, "nfcost ", 7))
+		what += 7;
 	nf_err("%s needs root (network namespaces, BPF and netfilter rules): run it with sudo", what);
 	return EXIT_USAGE;
 }

@@ -46,9 +46,15 @@ void catch_stop_signals(void);
 
 bool program_exists(const char *name);
 double now_monotonic(void);
-/* Strict integer parse of s into [min, max]; false on junk or range. */
+/* Strict parses of a whole command-line value into [min, max]; false on
+ * junk, range or overflow. Decimal only: no leading whitespace or '+', no
+ * '-' at all when min >= 0 (so no "-0" count), no inf/nan/hex. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
+/* A rate in bits per second, a number as parse_double takes it with an
+ * optional K, M or G (10^3, 10^6, 10^9; either case): "500M", "1.5G".
+ * From 0 to max. */
+bool parse_rate_bps(const char *s, double max, uint64_t *out);
 /* exit 2 with a message unless we run as root (namespaces, BPF, rules). */
 int require_root(const char *what);
 /* Creates dir and its parents (mode 0755). */

@@ -127,6 +127,10 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 		arg_hook(arg, &cfg->hook);
 		return true;
 	case OPT_EXP_OUT:
+		/* "" would put the files at the root: "" + "/iperf" is "/iperf". */
+		if (!*arg)
+			usage_fail("--out needs a directory name, got an empty one: give e.g. "
+				   "--out results/run1");
 		*out = arg;
 		return true;
 	case OPT_EXP_NO_PLOT:

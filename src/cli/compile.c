@@ -69,7 +69,7 @@ int cmd_compile(int argc, char **argv)
 
 	command_parse(&argp, argc, argv, &a);
 	if (a.dump) {
-		rc = pcapbpf_compile(a.expr.data, a.linktype, &prog, err, sizeof(err));
+		rc = pcapbpf_compile_xt(a.expr.data, a.linktype, &prog, err, sizeof(err));
 		if (!rc) {
 			pcapbpf_format_listing(&prog, &out);
 			pcap_freecode(&prog);

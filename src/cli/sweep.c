@@ -45,41 +45,25 @@ static const struct argp_option sweep_options[] = {
 
 static bool parse_rate(const char *s, uint64_t *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return false;
-	switch (*end) {
-	case 'k': case 'K': v *= 1e3; end++; break;
-	case 'm': case 'M': v *= 1e6; end++; break;
-	case 'g': case 'G': v *= 1e9; end++; break;
-	default: break;
-	}
-	if (*end || v > 1e12)
-		return false;
-	*out = (uint64_t)v;
-	return true;
+	return parse_rate_bps(s, 1e12, out);
 }
 
 static bool parse_rules_spec(const char *s, long *start, long *stop, long *step)
 {
-	char buf[64], *a, *b, *c;
+	char *buf = strdup(s), *a = buf, *b, *c;
+	bool ok = false;
 
-	if (strlen(s) >= sizeof(buf))
+	/* Any length: the parts are checked by parse_long, not by a buffer. */
+	if (!buf)
 		return false;
-	strcpy(buf, s);
-	a = buf;
-	if (!(b = strchr(a, ':')))
-		return false;
-	*b++ = '\0';
-	if (!(c = strchr(b, ':')))
-		return false;
-	*c++ = '\0';
-	return parse_long(a, 0, RULES_MAX_COUNT, start) && parse_long(b, 0, RULES_MAX_COUNT, stop) &&
-	       parse_long(c, 1, RULES_MAX_COUNT, step) && *stop >= *start;
+	if ((b = strchr(a, ':')) && (*b++ = '\0', c = strchr(b, ':'))) {
+		*c++ = '\0';
+		ok = parse_long(a, 0, RULES_MAX_COUNT, start) &&
+		     parse_long(b, 0, RULES_MAX_COUNT, stop) &&
+		     parse_long(c, 1, RULES_MAX_COUNT, step) && *stop >= *start;
+	}
+	free(buf);
+	return ok;
 }
 
 static error_t sweep_parse(int key, char *arg, struct argp_state *state)

@@ -88,9 +88,22 @@ int cmd_testbed(int argc, char **argv)
 	return testbed_status(a.name, stdout);
 }
 
+enum { OPT_FORCE = 1001 };
+
+static const struct argp_option cleanup_options[] = {
+	{ "force", OPT_FORCE, NULL, 0,
+	  "Also remove the testbeds of nfcost runs that are still going (they fail)", 0 },
+	{ 0 }
+};
+
 static error_t cleanup_parse(int key, char *arg, struct argp_state *state)
 {
-	(void)state;
+	bool *force = state->input;
+
+	if (key == OPT_FORCE) {
+		*force = true;
+		return 0;
+	}
 	if (key == ARGP_KEY_ARG)
 		usage_fail("cleanup takes no arguments, got '%s'", arg);
 	return ARGP_ERR_UNKNOWN;
@@ -99,15 +112,18 @@ static error_t cleanup_parse(int key, char *arg, struct argp_state *state)
 int cmd_cleanup(int argc, char **argv)
 {
 	static const struct argp argp = {
-		NULL, cleanup_parse, NULL,
+		cleanup_options, cleanup_parse, NULL,
 		"Remove every nfcost-* namespace, link and process that earlier runs "
-		"left behind (also after a crash or SIGKILL), and say what was removed.",
+		"left behind (also after a crash or SIGKILL), and say what was removed. "
+		"The testbeds of nfcost runs still going (sweep, compare, live) are "
+		"skipped and named, unless --force.",
 		NULL, NULL, NULL
 	};
+	bool force = false;
 	int rc;
 
-	command_parse(&argp, argc, argv, NULL);
+	command_parse(&argp, argc, argv, &force);
 	if ((rc = require_root("nfcost cleanup")))
 		return rc;
-	return testbed_cleanup(stdout);
+	return testbed_cleanup(stdout, force);
 }

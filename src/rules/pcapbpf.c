@@ -41,8 +41,16 @@ int pcapbpf_compile(const char *expr, int linktype, struct bpf_program *prog, ch
 {
 	/* 65535 is nfbpf_compile's and tcpdump's snaplen: it is the k of
 	 * "ret #65535", so the output matches theirs instruction for instruction. */
-	pcap_t *p = pcap_open_dead(linktype, 65535);
+	pcap_t *p;
 
+	/* libpcap takes "" (or blanks) as "match every packet": as a DROP rule
+	 * that would take the whole chain down, so it is never what was meant. */
+	if (!expr || !expr[strspn(expr, " \t\n\r\f\v")]) {
+		snprintf(err, errlen, "an empty pcap expression matches every packet: give the "
+			 "packets to match, e.g. 'udp dst port 53' (or 'ip' for all IPv4)");
+		return EXIT_USAGE;
+	}
+	p = pcap_open_dead(linktype, 65535);
 	if (!p) {
 		snprintf(err, errlen, "libpcap could not open a dead capture handle (out of memory?)");
 		return EXIT_RUNTIME;
@@ -75,23 +83,33 @@ void pcapbpf_format_listing(const struct bpf_program *prog, struct buf *out)
 		buf_printf(out, "%s\n", bpf_image(&prog->bf_insns[i], (int)i));
 }
 
+int pcapbpf_compile_xt(const char *expr, int linktype, struct bpf_program *prog, char *err,
+		       size_t errlen)
+{
+	int rc = pcapbpf_compile(expr, linktype, prog, err, errlen);
+
+	if (rc)
+		return rc;
+	if (prog->bf_len > PCAPBPF_XT_MAX_INSNS) {
+		snprintf(err, errlen,
+			 "pcap expression '%.300s' compiles to %u instructions, xt_bpf takes at "
+			 "most %d: simplify it",
+			 expr, prog->bf_len, PCAPBPF_XT_MAX_INSNS);
+		pcap_freecode(prog);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int pcapbpf_bytecode(const char *expr, int linktype, char **out, char *err, size_t errlen)
 {
 	struct bpf_program prog;
 	struct buf b = { 0 };
-	int rc = pcapbpf_compile(expr, linktype, &prog, err, errlen);
+	int rc = pcapbpf_compile_xt(expr, linktype, &prog, err, errlen);
 
 	*out = NULL;
 	if (rc)
 		return rc;
-	if (prog.bf_len > PCAPBPF_XT_MAX_INSNS) {
-		snprintf(err, errlen,
-			 "pcap expression '%.300s' compiles to %u instructions, xt_bpf takes at "
-			 "most %d: simplify it",
-			 expr, prog.bf_len, PCAPBPF_XT_MAX_INSNS);
-		pcap_freecode(&prog);
-		return EXIT_USAGE;
-	}
 	pcapbpf_format_bytecode(&prog, &b);
 	pcap_freecode(&prog);
 	*out = b.data;

@@ -14,11 +14,11 @@
 
 /* The bpf shape's default expression, the pcap twin of addr-port's
  * `-p tcp -d X --dport 443`. The test traffic is 198.18.0.1 -> 198.18.0.2
- * (TCP or UDP, port 5201), which the destination net alone rules out; the
- * protocol and port tests come first so that a test TCP packet runs most
- * of the program (11 of 15 instructions with libpcap 1.10) before it is
- * rejected. "ip and" keeps the program IPv4-only (without it libpcap adds
- * an IPv6 branch on DLT_RAW). */
+ * (TCP or UDP, port 443: TESTBED_IPERF_PORT), which the destination net
+ * alone rules out; the protocol and port tests come first so that a test
+ * TCP packet runs most of the program (11 of 15 instructions with libpcap
+ * 1.10) before it is rejected. "ip and" keeps the program IPv4-only
+ * (without it libpcap adds an IPv6 branch on DLT_RAW). */
 #define PCAPBPF_SHAPE_EXPR "ip and tcp dst port 443 and dst net 240.0.0.0/4"
 
 /* The longest program xt_bpf accepts (XT_BPF_MAX_NUM_INSTR). */
@@ -31,11 +31,17 @@ const char *pcapbpf_linktype_names(void);
 
 /* Compiles expr for linktype (DLT_RAW, DLT_EN10MB), optimized, snaplen
  * 65535, netmask unknown, as nfbpf_compile does. 0 on success (free prog
- * with pcap_freecode); EXIT_USAGE when libpcap rejects the expression,
- * EXIT_RUNTIME when libpcap cannot even start; either way err holds one
- * line (libpcap's message for a bad expression). */
+ * with pcap_freecode); EXIT_USAGE when libpcap rejects the expression or
+ * it is empty (libpcap would match every packet), EXIT_RUNTIME when
+ * libpcap cannot even start; either way err holds one line (libpcap's
+ * message for a bad expression). */
 int pcapbpf_compile(const char *expr, int linktype, struct bpf_program *prog, char *err,
 		    size_t errlen);
+/* pcapbpf_compile, plus EXIT_USAGE (nothing to free) when the program is
+ * longer than xt_bpf takes: what `nfcost compile` prints, in either form,
+ * must load. */
+int pcapbpf_compile_xt(const char *expr, int linktype, struct bpf_program *prog, char *err,
+		       size_t errlen);
 
 /* Appends "N,code jt jf k,code jt jf k,..." (no newline), the form
  * `iptables -m bpf --bytecode` parses and nfbpf_compile prints. */

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "traffic/traffic.h"
+#include "testbed/iperf_server.h"
 #include "util.h"
 
 #define CLI_IFNAME "nfcost-cli"
@@ -87,6 +88,141 @@ void testbed_unique_name(const char *prefix, char *buf, size_t len)
 		if (!testbed_exists(buf))
 			return;
 	}
+}
+
+/* --- who owns a testbed, and the lock that makes creation atomic --- */
+
+/* Locks TESTBED_STATE_DIR itself (flock on the directory: no lock file to
+ * leave behind). Held while a testbed's name is claimed and its owner
+ * recorded, and while cleanup decides what to remove, so cleanup never sees
+ * a half-claimed testbed and two creators never both pass the check. */
+static int state_lock(void)
+{
+	int fd;
+
+	if (mkdir_p(TESTBED_STATE_DIR))
+		return -1;
+	fd = open(TESTBED_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): with
+ * the pid it names one process, even after the pid is reused. 0 if gone. */
+static unsigned long long proc_start_time(pid_t pid)
+{
+	char p[64], txt[1024];
+	unsigned long long start = 0;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	if (read_small_file(p, txt, sizeof(txt)) <= 0)
+		return 0;
+	/* comm (field 2) may hold spaces and parentheses: count from the last ')'. */
+	char *f = strrchr(txt, ')');
+	if (!f)
+		return 0;
+	f++;
+	for (int field = 3; field < 22 && f; field++) /* f: the space before field 3 */
+		f = strchr(f + 1, ' ');
+	if (!f || sscanf(f, " %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* argv[1] of process pid (the nfcost command) into cmd, or "?". */
+static void proc_command(pid_t pid, char *cmd, size_t cmdlen)
+{
+	char p[64], cl[256];
+	long n;
+
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
+	n = read_small_file(p, cl, sizeof(cl));
+	size_t first = n > 0 ? strlen(cl) : 0;
+	snprintf(cmd, cmdlen, "%.60s", n > 0 && first + 1 < (size_t)n ? cl + first + 1 : "?");
+}
+
+/* Records this process as the owner of testbed name: "PID START COMMAND". */
+static int owner_write(const char *name)
+{
+	char p[300], cmd[64], tmp[320];
+	FILE *f;
+
+	proc_command(getpid(), cmd, sizeof(cmd));
+	state_path(name, "owner", p, sizeof(p));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	/* The command is one word in the record: no spaces. */
+	for (char *c = cmd; *c; c++)
+		if (*c == ' ' || *c == '\n')
+			*c = '_';
+	fprintf(f, "%d %llu %s\n", (int)getpid(), proc_start_time(getpid()), cmd);
+	if (fclose(f) || rename(tmp, p)) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static pid_t read_server_pid(const char *name);
+
+/* Is the process that made testbed name still running? Its pid and command
+ * into *pid and cmd when so. */
+static bool owner_alive(const char *name, pid_t *pid, char *cmd, size_t cmdlen)
+{
+	char p[300], txt[128], c[64] = "?";
+	long v;
+	unsigned long long start;
+
+	state_path(name, "owner", p, sizeof(p));
+	if (read_small_file(p, txt, sizeof(txt)) > 0) {
+		char num[16];
+		if (sscanf(txt, "%15s %llu %63s", num, &start, c) < 2 ||
+		    !parse_long(num, 1, 1L << 30, &v))
+			return false;
+		if ((pid_t)v == getpid() || !start || proc_start_time((pid_t)v) != start)
+			return false;
+		*pid = (pid_t)v;
+		snprintf(cmd, cmdlen, "%s", c);
+		return true;
+	}
+	/* No record (made by an nfcost from before records): the iperf3 server
+	 * is a child of the run that made the testbed, so a server whose parent
+	 * is a live nfcost marks a run still going. After `testbed up` or a
+	 * killed run the server's parent is init (or a subreaper), not nfcost. */
+	pid_t srv = read_server_pid(name);
+	char stat[1024], comm[32] = "";
+	int ppid = 0;
+	if (srv <= 0)
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)srv);
+	if (read_small_file(p, stat, sizeof(stat)) <= 0 || !strrchr(stat, ')') ||
+	    sscanf(strrchr(stat, ')') + 1, " %*c %d", &ppid) != 1 || ppid <= 1 || ppid == getpid())
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d/comm", ppid);
+	if (read_small_file(p, comm, sizeof(comm)) <= 0 || strcmp(comm, "nfcost\n"))
+		return false;
+	*pid = (pid_t)ppid;
+	proc_command(*pid, cmd, cmdlen);
+	return true;
 }
 
 /* --- namespaces, the way iproute2 makes them visible to `ip netns` --- */
@@ -369,39 +505,56 @@ static int socket_in(const char *nspath, int type)
 	return fd;
 }
 
-static int check_tcp_connect(const char *name)
+/* 0 when a TCP handshake cli->srv completes within 3 s; else -1 with what
+ * went wrong in why (errno would only tell the last non-blocking step). */
+static int check_tcp_connect(const char *name, char *why, size_t whylen)
 {
 	char cli[256], srv[256];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t salen = sizeof(sa);
-	int lfd, cfd = -1, ret = -1;
+	int lfd, cfd = -1, ret = -1, last_err = 0;
 
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
 	lfd = socket_in(srv, SOCK_STREAM);
-	if (lfd < 0)
+	if (lfd < 0) {
+		snprintf(why, whylen, "no socket in %s: %s", srv, strerror(errno));
 		return -1;
+	}
 	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &salen))
+	    getsockname(lfd, (struct sockaddr *)&sa, &salen)) {
+		snprintf(why, whylen, "cannot listen on " TESTBED_SRV_ADDR " in %s: %s", srv,
+			 strerror(errno));
 		goto out;
+	}
 	/* The link may need a moment after coming up; retry for up to 3 s. */
 	for (int attempt = 0; attempt < 30 && ret; attempt++) {
 		cfd = socket_in(cli, SOCK_STREAM | SOCK_NONBLOCK);
-		if (cfd < 0)
+		if (cfd < 0) {
+			snprintf(why, whylen, "no socket in %s: %s", cli, strerror(errno));
 			goto out;
+		}
 		if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS) {
 			struct pollfd p = { cfd, POLLOUT, 0 };
 			int soerr = 0;
 			socklen_t l = sizeof(soerr);
-			if (poll(&p, 1, 100) == 1 && !getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &l) &&
-			    soerr == 0)
-				ret = 0;
+			if (poll(&p, 1, 100) == 1 && !getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &l)) {
+				if (soerr == 0)
+					ret = 0;
+				else
+					last_err = soerr;
+			}
+		} else {
+			last_err = errno;
 		}
 		close(cfd);
 		if (ret)
 			usleep(100 * 1000);
 	}
+	if (ret)
+		snprintf(why, whylen, "no TCP handshake within 3 s (%s)",
+			 last_err ? strerror(last_err) : "no answer: the SYN got no reply");
 out:
 	close(lfd);
 	return ret;
@@ -515,7 +668,7 @@ static pid_t server_start(const char *name)
 		close_range(3, ~0U, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(traffic_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
+		_exit(testbed_iperf_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
 	}
 	state_path(name, "server.pid", p, sizeof(p));
 	f = fopen(p, "we");
@@ -555,11 +708,14 @@ static int wait_server_listening(const char *name)
 static void server_kill(pid_t pid)
 {
 	kill(pid, SIGKILL);
-	if (waitpid(pid, NULL, 0) == pid)
-		return;
-	/* Not our child (started by an earlier `testbed up`): wait until it is gone. */
-	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+	/* Our child: reap it. Not ours (started by an earlier `testbed up`):
+	 * wait until it is gone. Either way for at most 2 s. */
+	for (int i = 0; i < 200; i++) {
+		pid_t w = waitpid(pid, NULL, WNOHANG);
+		if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0))
+			return;
 		usleep(10 * 1000);
+	}
 }
 
 pid_t testbed_server_ensure(const char *name)
@@ -588,29 +744,43 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 {
 	char cli[256], srv[256], rtr[256], st[300];
 	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
+	char why[256] = "";
 	const char *step;
-	int e;
+	int e, lock;
 
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
 	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
-	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0) {
-		nf_err("testbed '%s' already exists: use it, or remove it with "
-		       "'nfcost testbed down --name %s'", name, name);
-		return EXIT_USAGE;
+	/* Claim the name under the state lock: the check and the creation of
+	 * the cli namespace (O_EXCL) are one step for every other nfcost, and
+	 * the owner is on record before cleanup can look. A loser has made
+	 * nothing, so it removes nothing. */
+	if ((lock = state_lock()) < 0) {
+		nf_err("testbed up: cannot lock " TESTBED_STATE_DIR ": %s", strerror(errno));
+		return EXIT_RUNTIME;
 	}
+	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0)
+		goto exists;
 	step = "prepare " TESTBED_NETNS_DIR;
 	if (prepare_netns_dir())
-		goto fail;
+		goto fail_unclaimed;
 	step = "create the client namespace";
-	if (netns_create(cli))
-		goto fail;
-	step = "create the server namespace";
-	if (netns_create(srv))
-		goto fail;
+	if (netns_create(cli)) {
+		if (errno == EEXIST) /* made by someone outside our lock (ip netns add) */
+			goto exists;
+		goto fail_unclaimed;
+	}
 	state_path(name, NULL, st, sizeof(st));
 	step = "create " TESTBED_STATE_DIR;
 	if (mkdir_p(st))
+		goto fail;
+	step = "record the testbed's owner";
+	if (owner_write(name))
+		goto fail;
+	state_unlock(lock);
+	lock = -1;
+	step = "create the server namespace";
+	if (netns_create(srv))
 		goto fail;
 	if (routed) {
 		step = "create the router namespace";
@@ -652,11 +822,14 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
 			TESTBED_SRV_ADDR
 		      : "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
-	if (check_tcp_connect(name))
+	if (check_tcp_connect(name, why, sizeof(why)))
 		goto fail;
 	step = "start the iperf3 server";
-	if (testbed_server_ensure(name) < 0)
+	if (testbed_server_ensure(name) < 0) {
+		snprintf(why, sizeof(why), "it did not listen on " TESTBED_SRV_ADDR ":%d within 1 s",
+			 TESTBED_IPERF_PORT);
 		goto fail;
+	}
 	if (!quiet && routed)
 		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
 		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name, cli_addr, name,
@@ -667,9 +840,20 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
 		       TESTBED_SRV_ADDR, (int)read_server_pid(name));
 	return EXIT_OK;
+exists:
+	state_unlock(lock);
+	nf_err("testbed '%s' already exists: use it, or remove it with "
+	       "'nfcost testbed down --name %s'", name, name);
+	return EXIT_USAGE;
+fail_unclaimed: /* nothing of ours exists yet */
+	e = errno;
+	state_unlock(lock);
+	nf_err("testbed up: cannot %s: %s", step, strerror(e));
+	return EXIT_RUNTIME;
 fail:
 	e = errno;
-	nf_err("testbed up: cannot %s: %s", step, strerror(e));
+	state_unlock(lock);
+	nf_err("testbed up: cannot %s: %s", step, why[0] ? why : strerror(e));
 	testbed_down(name, true);
 	return EXIT_RUNTIME;
 }
@@ -727,6 +911,10 @@ static int remove_testbed(const char *name, FILE *report)
 		}
 	}
 	state_path(name, "server.pid", st, sizeof(st));
+	unlink(st);
+	state_path(name, "owner", st, sizeof(st));
+	unlink(st);
+	state_path(name, "owner.tmp", st, sizeof(st)); /* a crash inside owner_write */
 	unlink(st);
 	state_path(name, NULL, st, sizeof(st));
 	rmdir(st);
@@ -834,17 +1022,29 @@ int testbed_status(const char *name, FILE *out)
 	return EXIT_OK;
 }
 
-int testbed_cleanup(FILE *out)
+int testbed_cleanup(FILE *out, bool force)
 {
 	char names[256][TESTBED_NAME_MAX + 1];
-	int n = list_testbeds(names, 256), rc = EXIT_OK;
+	int n, rc = EXIT_OK, lock = state_lock();
 
+	/* Without the lock a testbed being made could be taken for a leftover;
+	 * with no state dir there is no owner to respect either, so go on. */
+	n = list_testbeds(names, 256);
 	for (int i = 0; i < n; i++) {
+		pid_t pid;
+		char cmd[64];
+		if (!force && owner_alive(names[i], &pid, cmd, sizeof(cmd))) {
+			fprintf(out, "skipped nfcost-%s-cli%s: in use by nfcost pid %d (%s); "
+				"--force removes it\n", names[i],
+				testbed_routed(names[i]) ? ", -rtr, -srv" : " and -srv", (int)pid, cmd);
+			continue;
+		}
 		fprintf(out, "removed testbed %s:\n", names[i]);
 		if (remove_testbed(names[i], out))
 			rc = EXIT_RUNTIME;
 	}
 	if (!n)
 		fprintf(out, "nothing to clean up\n");
+	state_unlock(lock);
 	return rc;
 }

@@ -47,7 +47,13 @@ bool testbed_routed(const char *name);
 void testbed_unique_name(const char *prefix, char *buf, size_t len);
 
 /* Creates the testbed, checks a TCP connect cli->srv, starts the iperf3
- * server. On failure removes whatever it made. 0, or an exit status. */
+ * server. On failure removes whatever it made. 0, or an exit status:
+ * EXIT_USAGE when the name is taken, also by a concurrent creator (the name
+ * is claimed atomically; a loser removes nothing). The calling process is
+ * recorded as the owner (TESTBED_STATE_DIR/NAME/owner: pid, start time,
+ * command): while it runs, testbed_cleanup leaves the testbed alone, so a
+ * sweep or live run keeps its testbed; once it exits (`testbed up`) the
+ * testbed is anybody's to remove. testbed_down removes the record. */
 int testbed_up(const char *name, bool quiet);
 /* The same with nfcost-NAME-rtr routing between cli and srv; the TCP check
  * goes through the router. */
@@ -58,7 +64,9 @@ int testbed_down(const char *name, bool quiet);
 pid_t testbed_server_ensure(const char *name);
 /* Lists testbeds (all when name is NULL) and what is in them. */
 int testbed_status(const char *name, FILE *out);
-/* Removes every nfcost-* namespace and the processes in them; says what. */
-int testbed_cleanup(FILE *out);
+/* Removes every nfcost-* testbed (namespaces, links, the processes in
+ * them) whose owner is no longer running, and says what it removed and
+ * what it skipped; with force, also those of running nfcost processes. */
+int testbed_cleanup(FILE *out, bool force);
 
 #endif

@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <iperf_api.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,30 +21,22 @@
 
 struct traffic_run {
 	pid_t pid;
-	int out_fd;
+	int out_fd, err_fd;  /* the client's stdout (JSON) and stderr; -1 once at EOF */
 	bool udp;
 	bool reaped;
+	bool stop_sent;      /* traffic_stop asked it to end early */
 	int status;
-	struct buf out; /* JSON read so far: the pipe must not fill and stall the client */
+	int duration_s;
+	double started, stop_at;
+	struct buf out;      /* JSON read so far: the pipe must not fill and stall the client */
+	struct buf err;      /* libiperf's own messages (warnings) */
 };
 
-int traffic_server_run(const char *bind_addr, int port)
-{
-	for (;;) {
-		struct iperf_test *test = iperf_new_test();
-		if (!test || iperf_defaults(test) < 0)
-			return 1;
-		iperf_set_test_role(test, 's');
-		iperf_set_test_server_port(test, port);
-		iperf_set_test_bind_address(test, bind_addr);
-		/* A fresh test per client: libiperf's reset leaves state behind
-		 * after an aborted client, a new test object does not. */
-		int rc = iperf_run_server(test);
-		iperf_free_test(test);
-		if (rc < -1) /* bind failed and the like: nothing to retry */
-			return 1;
-	}
-}
+/* Time the client may take beyond its duration: the 3 s connect timeout,
+ * iperf3's end-of-test exchange and a loaded machine. */
+#define CLIENT_MARGIN_S 12
+/* How long a client asked to stop may take to print what it measured. */
+#define STOP_GRACE_S 3.0
 
 static struct iperf_test *client_test;
 
@@ -56,7 +50,7 @@ static void client_sigend(int sig)
 }
 
 static void client_child(const char *netns_path, const char *server_addr, int port,
-			 const struct traffic_opts *o, int out_fd)
+			 const struct traffic_opts *o, int out_fd, int err_fd)
 {
 	int ns = open(netns_path, O_RDONLY | O_CLOEXEC);
 	struct iperf_test *test;
@@ -66,6 +60,7 @@ static void client_child(const char *netns_path, const char *server_addr, int po
 		_exit(1);
 	}
 	dup2(out_fd, 1);
+	dup2(err_fd, 2);
 	/* Keep no inherited fd (BPF links among them) past stdio. */
 	close_range(3, ~0U, 0);
 	test = iperf_new_test();
@@ -85,6 +80,9 @@ static void client_child(const char *netns_path, const char *server_addr, int po
 	}
 	if (o->size > 0)
 		iperf_set_test_blksize(test, o->size);
+	else if (o->udp) /* 0: the control connection's MSS, as iperf3 itself does for UDP;
+			  * iperf_defaults' 128 KiB TCP block fits no datagram */
+		iperf_set_test_blksize(test, 0);
 	client_test = test;
 	iperf_catch_sigend(client_sigend);
 	/* On failure libiperf still prints JSON with an "error" member. */
@@ -97,45 +95,83 @@ struct traffic_run *traffic_start(const char *netns_path, const char *server_add
 				  const struct traffic_opts *opts)
 {
 	struct traffic_run *run = calloc(1, sizeof(*run));
-	int p[2];
+	pid_t parent = getpid();
+	int p[2], e[2];
 
+	if (!run)
+		return NULL;
 	/* A socket pair, not a pipe: recv(MSG_DONTWAIT) lets us drain it while
 	 * the client runs. */
-	if (!run || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)) {
 		free(run);
 		return NULL;
 	}
-	run->udp = opts->udp;
-	fflush(NULL);
-	run->pid = fork();
-	if (run->pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e)) {
 		close(p[0]);
 		close(p[1]);
 		free(run);
 		return NULL;
 	}
+	run->udp = opts->udp;
+	run->duration_s = opts->duration_s;
+	run->started = now_monotonic();
+	fflush(NULL);
+	run->pid = fork();
+	if (run->pid < 0) {
+		int err = errno;
+		close(p[0]);
+		close(p[1]);
+		close(e[0]);
+		close(e[1]);
+		free(run);
+		errno = err;
+		return NULL;
+	}
 	if (run->pid == 0) {
 		close(p[0]);
+		close(e[0]);
+		/* Never outlive nfcost, and never run (or spin) past the deadline
+		 * even if nobody is left to enforce it: SIGALRM's default ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		alarm((unsigned int)(opts->duration_s + CLIENT_MARGIN_S + 5));
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		client_child(netns_path, server_addr, port, opts, p[1]);
+		client_child(netns_path, server_addr, port, opts, p[1], e[1]);
 	}
 	close(p[1]);
+	close(e[1]);
 	run->out_fd = p[0];
+	run->err_fd = e[0];
 	return run;
 }
 
-/* Reads what the pipe holds now without blocking; false at EOF. */
-static bool drain_available(struct traffic_run *run)
+/* Reads what fd holds now without blocking; closes it (-1) at EOF or error. */
+static void drain_fd(int *fd, struct buf *b)
 {
 	char tmp[16384];
 	ssize_t n;
 
-	while ((n = recv(run->out_fd, tmp, sizeof(tmp), MSG_DONTWAIT)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			buf_append(&run->out, tmp, (size_t)n);
-	return n != 0;
+	while (*fd >= 0) {
+		n = recv(*fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (n > 0) {
+			buf_append(b, tmp, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void drain_available(struct traffic_run *run)
+{
+	drain_fd(&run->out_fd, &run->out);
+	drain_fd(&run->err_fd, &run->err);
 }
 
 bool traffic_done(struct traffic_run *run)
@@ -148,42 +184,129 @@ bool traffic_done(struct traffic_run *run)
 
 void traffic_stop(struct traffic_run *run)
 {
-	if (run && run->pid > 0 && !run->reaped)
-		kill(run->pid, SIGINT);
+	if (!run || run->pid <= 0 || run->reaped || run->stop_sent)
+		return;
+	kill(run->pid, SIGINT);
+	run->stop_sent = true;
+	run->stop_at = now_monotonic();
 }
+
+/* libiperf's stderr as one line ("a; b"), for an error or a warning. */
+static const char *stderr_text(struct traffic_run *run)
+{
+	struct buf *b = &run->err;
+	size_t w = 0;
+
+	if (!b->len)
+		return "";
+	for (size_t i = 0; i < b->len; i++) {
+		char c = b->data[i];
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			if (w && i + 1 < b->len)
+				b->data[w++] = ';', b->data[w++] = ' ';
+			continue;
+		}
+		b->data[w++] = c;
+	}
+	b->data[w] = '\0';
+	b->len = w;
+	return b->data;
+}
+
+/* Waits for the client's end: its output at EOF and the process reaped.
+ * Bounded: on stop_requested it asks the client to stop, and a client that
+ * overruns the deadline or the grace after a stop is killed (SIGKILL).
+ * Returns NULL, or why the client was killed. */
+static const char *wait_client(struct traffic_run *run, char *why, size_t whylen)
+{
+	double deadline = run->started + run->duration_s + CLIENT_MARGIN_S, killed_at = 0;
+	bool killed = false;
+
+	while (run->out_fd >= 0 || run->err_fd >= 0 || !run->reaped) {
+		double now = now_monotonic();
+		if (stop_requested && !run->stop_sent)
+			traffic_stop(run);
+		if (!killed && run->stop_sent && now > run->stop_at + STOP_GRACE_S) {
+			snprintf(why, whylen, "did not stop within %.0f s of being asked", STOP_GRACE_S);
+			killed = true;
+		} else if (!killed && now > deadline) {
+			snprintf(why, whylen, "did not finish within %d s (a %d s run)",
+				 run->duration_s + CLIENT_MARGIN_S, run->duration_s);
+			killed = true;
+		}
+		if (killed && !killed_at) {
+			if (!run->reaped)
+				kill(run->pid, SIGKILL); /* our own child, by its pid */
+			killed_at = now;
+		}
+		/* A killed child's pipes reach EOF at once; if not (stuck in the
+		 * kernel), give up on it rather than hang. */
+		if (killed_at && now > killed_at + 5)
+			break;
+		struct pollfd p[2] = { { run->out_fd, POLLIN, 0 }, { run->err_fd, POLLIN, 0 } };
+		if (run->out_fd >= 0 || run->err_fd >= 0)
+			(void)poll(p, 2, 100); /* EINTR: the loop looks at stop_requested */
+		else
+			(void)poll(NULL, 0, 20);
+		drain_available(run);
+		if (!run->reaped && waitpid(run->pid, &run->status, WNOHANG) == run->pid)
+			run->reaped = true;
+	}
+	return killed ? why : NULL;
+}
+
+static void run_free(struct traffic_run *run)
+{
+	if (run->out_fd >= 0)
+		close(run->out_fd);
+	if (run->err_fd >= 0)
+		close(run->err_fd);
+	buf_free(&run->err);
+	free(run);
+}
+
+static int parse_json(const char *json, bool allow_partial, struct traffic_result *res,
+		      char *err, size_t errlen);
 
 int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *err, size_t errlen)
 {
+	char why[128];
+	const char *killed = wait_client(run, why, sizeof(why));
 	struct buf out = run->out;
-	char tmp[16384];
-	ssize_t n;
-	int status = 0, rc;
+	int status = run->status, rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	while ((n = read(run->out_fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	const char *msgs = stderr_text(run);
+	const char *sep = *msgs ? "; iperf3 said: " : "";
+	if (killed) {
+		snprintf(err, errlen, "the iperf3 client %s: killed it (signal %d)%s%s", killed,
+			 SIGKILL, sep, msgs);
+	} else if (!run->reaped) {
+		snprintf(err, errlen, "the iperf3 client could not be waited for%s%s", sep, msgs);
+	} else if (WIFSIGNALED(status)) {
+		snprintf(err, errlen, "the iperf3 client was killed (signal %d, %s)%s%s",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)), sep, msgs);
+	} else if (!out.len) {
+		snprintf(err, errlen, "the iperf3 client printed nothing (exit status %d)%s%s",
+			 WEXITSTATUS(status), sep, msgs);
+	} else {
+		/* Partial results (an "error" next to intervals) only when we asked
+		 * it to stop; otherwise something else ended it early. */
+		rc = parse_json(out.data, run->stop_sent, res, err, errlen);
+		if (rc && *msgs) {
+			size_t n = strlen(err);
+			snprintf(err + n, errlen - n, "%s%s", sep, msgs);
+		} else if (!rc && *msgs) {
+			nf_err("iperf3: %s", msgs);
 		}
-		buf_append(&out, tmp, (size_t)n);
 	}
-	close(run->out_fd);
-	if (run->reaped)
-		status = run->status;
-	else
-		while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	free(run);
-	if (!out.len) {
-		snprintf(err, errlen, "the iperf3 client printed nothing (status %d)", status);
-		return -1;
-	}
-	rc = traffic_parse_json(out.data, res, err, errlen);
 	if (rc)
 		buf_free(&out);
 	else
 		res->json = out.data;
+	run_free(run);
 	return rc;
 }
 
@@ -256,6 +379,12 @@ static double jnum(json_object *o, const char *key)
 
 int traffic_parse_json(const char *json, struct traffic_result *res, char *err, size_t errlen)
 {
+	return parse_json(json, true, res, err, errlen);
+}
+
+static int parse_json(const char *json, bool allow_partial, struct traffic_result *res,
+		      char *err, size_t errlen)
+{
 	json_object *root = json_tokener_parse(json), *iv, *e;
 	size_t n;
 
@@ -269,7 +398,7 @@ int traffic_parse_json(const char *json, struct traffic_result *res, char *err, 
 	e = jpath(root, "error", NULL);
 	/* A client stopped by SIGINT reports an "error" next to the intervals it
 	 * measured: those are results. An error with nothing measured is not. */
-	if (e && (!iv || !json_object_is_type(iv, json_type_array) ||
+	if (e && (!allow_partial || !iv || !json_object_is_type(iv, json_type_array) ||
 		  json_object_array_length(iv) == 0)) {
 		snprintf(err, errlen, "iperf3: %s", json_object_get_string(e));
 		json_object_put(root);
@@ -282,6 +411,11 @@ int traffic_parse_json(const char *json, struct traffic_result *res, char *err, 
 	}
 	n = json_object_array_length(iv);
 	res->intervals = calloc(n ? n : 1, sizeof(*res->intervals));
+	if (!res->intervals) {
+		snprintf(err, errlen, "out of memory for %zu iperf3 intervals", n);
+		json_object_put(root);
+		return -1;
+	}
 	double cwnd_sum = 0;
 	size_t cwnd_n = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
-/* traffic: owns one iperf3 measurement through libiperf: the server loop (run
- * by the testbed as its own process in the srv namespace) and one client run
+/* traffic: owns one iperf3 measurement through libiperf: one client run
  * from the cli namespace, in a child process so that libiperf's globals and
- * exits stay out of nfcost. Results come from iperf3's JSON via json-c. */
+ * exits stay out of nfcost, bounded in time and never outliving nfcost.
+ * Results come from iperf3's JSON via json-c. (The server is the testbed's:
+ * src/testbed/iperf_server.c.) */
 #ifndef NFCOST_TRAFFIC_H
 #define NFCOST_TRAFFIC_H
 
@@ -37,10 +38,6 @@ struct traffic_result {
 
 struct traffic_run;
 
-/* iperf3 server loop on bind_addr:port in the current namespace; returns
- * only on a fatal error (its exit status). */
-int traffic_server_run(const char *bind_addr, int port);
-
 /* Starts one client run toward server_addr from the namespace at netns_path. */
 struct traffic_run *traffic_start(const char *netns_path, const char *server_addr, int port,
 				  const struct traffic_opts *opts);
@@ -48,7 +45,14 @@ struct traffic_run *traffic_start(const char *netns_path, const char *server_add
 bool traffic_done(struct traffic_run *run);
 /* Asks a running client to stop early; it still reports what it measured. */
 void traffic_stop(struct traffic_run *run);
-/* Waits for the run to end and fills res. 0 on success; -1 with a reason in err. */
+/* Waits for the run to end and fills res. 0 on success; -1 with a reason in
+ * err. Bounded: a client past its duration plus a margin is killed; on
+ * stop_requested the client is asked to stop (as by traffic_stop) and
+ * killed if it does not within a few seconds. A killed client, one ended by
+ * a signal, or one without its JSON is an error, never an empty result;
+ * partial results (JSON with an "error" next to intervals) count only after
+ * a stop was asked. libiperf's stderr lines come out as one
+ * "nfcost: iperf3: ..." line, or in err. */
 int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *err, size_t errlen);
 /* Both in one call. */
 int traffic_run_once(const char *netns_path, const char *server_addr, int port,
