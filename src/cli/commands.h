@@ -47,7 +47,9 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 
 /* The options sweep and compare share (cli/sweep.c). */
 struct sweep_args {
-	long start, stop, step;
+	long start, stop, step;   /* step 0: the counts are not evenly spaced */
+	long *counts;             /* --rules: every count, ascending (allocated) */
+	size_t n_counts;
 	int repeat;
 	int update_reps;      /* --updates */
 	struct experiment_config cfg;
@@ -61,8 +63,8 @@ void sweep_args_defaults(struct sweep_args *a);
 /* Resolves everything the options leave open (checks, output dir).
  * 0 or an exit status with one message line. */
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
-/* The plan of one sweep (one backend: a->cfg.backend) into p; p->counts is
- * allocated (free it). 0 or an exit status. */
-int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* The plan of one sweep (one backend: a->cfg.backend) into p; it borrows
+ * a->counts (free that after the run). */
+void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
 
 #endif

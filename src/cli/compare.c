@@ -112,14 +112,13 @@ int cmd_compare(int argc, char **argv)
 		return rc;
 	if ((rc = sweep_args_finish(&a, "compare", dir, sizeof(dir))))
 		return rc;
-	if ((rc = sweep_args_plan(&a, dir, &plan)))
-		return rc;
+	sweep_args_plan(&a, dir, &plan);
 	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;
 	plan.compare = true;
 	plan.seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	rc = sweep_run(&plan, &out);
-	free((long *)plan.counts);
+	free(a.counts);
 	for (int i = 0; i < out.n; i++)
 		if (out.per[i].sum.fit_ok)
 			printf("%-16s %8.2f ns/rule  R² %.3f  %s\n", out.per[i].name,

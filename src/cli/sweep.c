@@ -18,7 +18,9 @@ enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDIC
        OPT_PACKETS, OPT_UPDATES };
 
 static const struct argp_option sweep_options[] = {
-	{ "rules", OPT_RULES, "START:STOP:STEP", 0, "Rule counts to measure (default 0:3000:100)", 0 },
+	{ "rules", OPT_RULES, "SPEC", 0,
+	  "Rule counts to measure: START:STOP:STEP (default 0:3000:100), START:STOP:xF "
+	  "(log-spaced: START, START*F, ...) or a list A,B,C", 0 },
 	{ "duration", 'd', "SECS", 0, "Traffic per step in seconds (default 5)", 0 },
 	{ "repeat", OPT_REPEAT, "N", 0, "Measurements per rule count (default 1)", 0 },
 	{ "backend", OPT_EXP_BACKEND, "B", 0,
@@ -48,22 +50,74 @@ static bool parse_rate(const char *s, uint64_t *out)
 	return parse_rate_bps(s, 1e12, out);
 }
 
-static bool parse_rules_spec(const char *s, long *start, long *stop, long *step)
-{
-	char *buf = strdup(s), *a = buf, *b, *c;
-	bool ok = false;
+#define SWEEP_MAX_STEPS 10000
 
-	/* Any length: the parts are checked by parse_long, not by a buffer. */
-	if (!buf)
+/* Appends c to the counts; false when there would be too many. */
+static bool push_count(struct sweep_args *a, long c)
+{
+	if (a->n_counts >= SWEEP_MAX_STEPS)
 		return false;
-	if ((b = strchr(a, ':')) && (*b++ = '\0', c = strchr(b, ':'))) {
-		*c++ = '\0';
-		ok = parse_long(a, 0, RULES_MAX_COUNT, start) &&
-		     parse_long(b, 0, RULES_MAX_COUNT, stop) &&
-		     parse_long(c, 1, RULES_MAX_COUNT, step) && *stop >= *start;
+	a->counts[a->n_counts++] = c;
+	return true;
+}
+
+/* --rules: START:STOP:STEP (even steps), START:STOP:xF (START, START*F, ...
+ * up to STOP: log-spaced), or a list A,B,C,... (ascending). Fills a->counts;
+ * a->step is the spacing of even steps, else 0. NULL, or what is wrong. */
+static const char *parse_rules_spec(const char *s, struct sweep_args *a)
+{
+	char *buf = strdup(s), *save = NULL, *p, *q;
+	const char *bad = NULL;
+	long start, stop, step, f, c;
+
+	free(a->counts);
+	a->counts = calloc(SWEEP_MAX_STEPS, sizeof(long));
+	a->n_counts = 0;
+	a->step = 0;
+	if (!buf || !a->counts) {
+		free(buf);
+		return "out of memory";
+	}
+	if (strchr(buf, ',')) { /* a list */
+		for (p = strtok_r(buf, ",", &save); p && !bad; p = strtok_r(NULL, ",", &save)) {
+			if (!parse_long(p, 0, RULES_MAX_COUNT, &c))
+				bad = "each count of a list is a whole number from 0 to 1000000";
+			else if (a->n_counts && c <= a->counts[a->n_counts - 1])
+				bad = "the counts of a list must grow from left to right";
+			else if (!push_count(a, c))
+				bad = "at most 10000 counts";
+		}
+	} else if ((p = strchr(buf, ':')) && (*p++ = '\0', q = strchr(p, ':'))) {
+		*q++ = '\0';
+		if (!parse_long(buf, 0, RULES_MAX_COUNT, &start) ||
+		    !parse_long(p, 0, RULES_MAX_COUNT, &stop) || stop < start)
+			bad = "START and STOP are whole numbers, 0 <= START <= STOP <= 1000000";
+		else if (*q == 'x') { /* geometric */
+			if (!parse_long(q + 1, 2, 1000, &f) || start < 1)
+				bad = "START:STOP:xF takes START >= 1 and a whole factor F from 2 to 1000";
+			for (c = start; !bad && c <= stop; c *= f)
+				if (!push_count(a, c))
+					bad = "at most 10000 counts";
+		} else if (!parse_long(q, 1, RULES_MAX_COUNT, &step)) {
+			bad = "STEP is a whole number from 1 to 1000000";
+		} else if ((stop - start) / step + 1 > SWEEP_MAX_STEPS) {
+			bad = "that makes more than 10000 steps: use a larger STEP";
+		} else {
+			a->step = step;
+			for (c = start; c <= stop; c += step)
+				push_count(a, c);
+		}
+	} else {
+		bad = "use START:STOP:STEP, START:STOP:xFACTOR or a list A,B,C";
 	}
 	free(buf);
-	return ok;
+	if (!bad && a->n_counts == 0)
+		bad = "no rule count to measure";
+	if (!bad) {
+		a->start = a->counts[0];
+		a->stop = a->counts[a->n_counts - 1];
+	}
+	return bad;
 }
 
 static error_t sweep_parse(int key, char *arg, struct argp_state *state)
@@ -72,11 +126,12 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	long v;
 
 	switch (key) {
-	case OPT_RULES:
-		if (!parse_rules_spec(arg, &a->start, &a->stop, &a->step))
-			usage_fail("--rules takes START:STOP:STEP with 0 <= START <= STOP <= %ld and "
-				   "STEP >= 1, got '%s'", RULES_MAX_COUNT, arg);
+	case OPT_RULES: {
+		const char *bad = parse_rules_spec(arg, a);
+		if (bad)
+			usage_fail("--rules '%s': %s", arg, bad);
 		break;
+	}
 	case 'd':
 		if (!parse_long(arg, 1, 86400, &v))
 			usage_fail("-d takes whole seconds from 1 to 86400, got '%s'", arg);
@@ -157,19 +212,11 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->cfg.hit_packets = 0; /* set to the default when the mode is on */
 }
 
-int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p)
+void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p)
 {
-	long n = (a->stop - a->start) / a->step + 1, *counts = calloc((size_t)n, sizeof(long));
-
 	memset(p, 0, sizeof(*p));
-	if (!counts) {
-		nf_err("out of memory for %ld rule counts", n);
-		return EXIT_RUNTIME;
-	}
-	for (long i = 0; i < n; i++)
-		counts[i] = a->start + i * a->step;
-	p->counts = counts;
-	p->n_counts = (size_t)n;
+	p->counts = a->counts;
+	p->n_counts = a->n_counts;
 	p->step = a->step;
 	p->repeat = a->repeat;
 	p->update_reps = a->update_reps;
@@ -178,19 +225,17 @@ int sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_pl
 	p->dir = dir;
 	p->backends[0] = a->cfg.backend;
 	p->n_backends = 1;
-	return EXIT_OK;
 }
 
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len)
 {
 	char path[4096];
 
-	if ((a->stop - a->start) / a->step + 1 > 10000) {
-		nf_err("--rules makes %ld steps; at most 10000: use a larger STEP",
-		       (a->stop - a->start) / a->step + 1);
-		return EXIT_USAGE;
+	const char *why = a->counts ? NULL : parse_rules_spec("0:3000:100", a);
+	if (why) { /* the lab's default counts */
+		nf_err("--rules: %s", why);
+		return EXIT_RUNTIME;
 	}
-	const char *why;
 	if (!a->is_compare && !rules_shape_supported(a->cfg.backend, a->cfg.shape, &why)) {
 		nf_err("shape %s with backend %s: %s", rules_shape_name(a->cfg.shape),
 		       rules_backend_name(a->cfg.backend), why);
@@ -242,10 +287,9 @@ int cmd_sweep(int argc, char **argv)
 		return rc;
 	if ((rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir))))
 		return rc;
-	if ((rc = sweep_args_plan(&a, dir, &plan)))
-		return rc;
+	sweep_args_plan(&a, dir, &plan);
 	rc = sweep_run(&plan, &out);
-	free((long *)plan.counts);
+	free(a.counts);
 	const struct sweep_summary *sum = &out.per[0].sum;
 	if (out.meta.shape && sum->fit_ok)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",

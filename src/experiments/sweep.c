@@ -293,7 +293,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	if (p->step > 0)
 		snprintf(counts, sizeof(counts), "%ld..%ld rules by %ld", first, last, p->step);
 	else
-		snprintf(counts, sizeof(counts), "%zu rule counts from %ld to %ld", p->n_counts, first,
+		snprintf(counts, sizeof(counts), "%zu rule count%s from %ld to %ld", p->n_counts,
+			 p->n_counts == 1 ? "" : "s", first,
 			 last);
 	if (!stop_requested && p->compare)
 		fprintf(stderr, "nfcost: compare %d backends, %s, tracer %s; writing %s\n", out->n,

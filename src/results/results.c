@@ -163,9 +163,8 @@ static double half_slope(const double *x, const double *y, size_t n, long mid, b
 }
 
 /* The growth exponent (see struct sweep_summary). The baseline is the empty
- * chain's latency when measured, else the line's intercept. Growth within
- * max(1 ns, 10 % of the baseline) over the whole range is flat, as the
- * report's verdict calls it: log(noise) has no exponent to fit. */
+ * chain's latency when measured, else the line's intercept. A chain the
+ * report calls flat has exponent 0: log(noise) has no exponent to fit. */
 static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_summary *s)
 {
 	double base = s->min_rules == 0 && isfinite(s->baseline_lat_ns) ? s->baseline_lat_ns
@@ -175,7 +174,15 @@ static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_
 	size_t m = 0;
 
 	if (x && y && isfinite(base) && isfinite(s->max_rules_lat_ns)) {
-		if (s->max_rules_lat_ns - base < fmax(1.0, 0.1 * fabs(base))) {
+		double growth = s->max_rules_lat_ns - base;
+		double p50_growth = s->max_rules_p50_ns - s->baseline_p50_ns;
+		/* Flat by the report's own tests: the average grows less than a
+		 * tenth of the empty chain's, or not beyond its slope's interval,
+		 * or the median less than a quarter (spikes lift averages). */
+		if (growth < fmax(1.0, 0.1 * fabs(base)) ||
+		    (s->fit_ok && s->fit.slope_ci95_lo <= 0 && growth < fabs(base)) ||
+		    (isfinite(p50_growth) && s->baseline_p50_ns > 0 &&
+		     p50_growth < fmax(1.0, 0.25 * s->baseline_p50_ns))) {
 			s->growth_exponent = 0;
 		} else {
 			for (size_t i = 0; i < n; i++)
