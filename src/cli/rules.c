@@ -143,9 +143,13 @@ int cmd_rules(int argc, char **argv)
 
 	if (!strcmp(a.action, "add")) {
 		double ms;
-		if ((rc = rules_add(&t, a.count, &ms)))
+		long have = rules_count(&t);
+		if (have < 0)
+			return EXIT_RUNTIME;
+		if ((rc = rules_add(&t, have, a.count, &ms)))
 			return rc;
-		long total = rules_count(&t);
+		/* One transaction: all of it is there or none, so no recount. */
+		long total = have + a.count;
 		printf("added %ld %s rules (%s) to %s %s in one transaction: %.1f ms; %ld in all\n",
 		       a.count, rules_backend_name(a.backend), rules_shape_name(a.shape),
 		       nspath + strlen(TESTBED_NETNS_DIR) + 1, nfhook_option(a.hook), ms, total);

@@ -90,7 +90,7 @@ int experiment_grow(struct experiment *e, long rules, double *ms)
 	*ms = 0;
 	if (rules <= e->rules)
 		return EXIT_OK;
-	if ((rc = rules_add(&e->target, rules - e->rules, ms)))
+	if ((rc = rules_add(&e->target, e->rules, rules - e->rules, ms)))
 		return rc;
 	e->rules = rules;
 	return EXIT_OK;

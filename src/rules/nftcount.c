@@ -2,13 +2,16 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <arpa/inet.h>
 #include <libnftnl/common.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <string.h>
 #include <time.h>
 
+#include "rules/rulespec.h"
 #include "util.h"
 
 struct tally {
@@ -110,4 +113,103 @@ long nftcount_set_elements(const char *netns_path, const char *table, const char
 {
 	return dump_count(netns_path, NFT_MSG_GETSETELEM, NFTA_SET_ELEM_LIST_SET, table, set,
 			  count_elements, NFT_MSG_NEWSETELEM);
+}
+
+/* Opens a netfilter netlink socket in the namespace at netns_path. */
+static struct mnl_socket *open_in(const char *netns_path)
+{
+	struct mnl_socket *nl;
+	int saved, e;
+
+	if (netns_enter(netns_path, &saved)) {
+		nf_err("cannot enter %s: %s", netns_path, strerror(errno));
+		return NULL;
+	}
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	e = errno;
+	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		e = errno;
+		mnl_socket_close(nl);
+		nl = NULL;
+	}
+	netns_leave(saved);
+	if (!nl)
+		nf_err("cannot open a netfilter netlink socket in %s: %s", netns_path, strerror(e));
+	return nl;
+}
+
+/* Is the element rules_address(index) in the set? 1, 0, or -1 on error. */
+static int has_element(struct mnl_socket *nl, const char *table, const char *set, long index,
+		       uint32_t seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], addr[32];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	struct in_addr ip;
+	ssize_t n;
+	int rc = -1;
+
+	rules_address(index, addr, sizeof(addr));
+	if (!s || !e || inet_pton(AF_INET, addr, &ip) != 1) {
+		if (e)
+			nftnl_set_elem_free(e);
+		if (s)
+			nftnl_set_free(s);
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &ip.s_addr, sizeof(ip.s_addr));
+	nftnl_set_elem_add(s, e);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_IPV4, NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	/* The element comes back, then the ACK; or an error: ENOENT, absent. */
+	while (rc < 0 && (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		int r = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL);
+		if (r >= 0 && r != MNL_CB_OK)
+			rc = 1; /* MNL_CB_STOP: the ACK after the element */
+		else if (r < 0)
+			rc = errno == ENOENT ? 0 : -2;
+	}
+	return rc == -2 ? -1 : rc;
+}
+
+long nftcount_set_prefix(const char *netns_path, const char *table, const char *set)
+{
+	struct mnl_socket *nl = open_in(netns_path);
+	uint32_t seq = (uint32_t)time(NULL);
+	long lo = 0, hi = 1; /* element lo - 1 is there, hi is not (when lo > 0) */
+	int has;
+
+	if (!nl)
+		return -1;
+	if ((has = has_element(nl, table, set, 0, seq++)) <= 0) {
+		mnl_socket_close(nl);
+		/* No table or set answers ENOENT too: it holds nothing. */
+		return has == 0 ? 0 : (nf_err("cannot look up an element of set %s", set), -1);
+	}
+	/* Grow an upper bound, then halve the gap: about 2 log2(n) lookups. */
+	while (hi <= RULES_MAX_COUNT * 2 && (has = has_element(nl, table, set, hi, seq++)) == 1) {
+		lo = hi;
+		hi *= 2;
+	}
+	lo++;
+	while (has >= 0 && lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+		if ((has = has_element(nl, table, set, mid, seq++)) == 1)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	mnl_socket_close(nl);
+	if (has < 0) {
+		nf_err("cannot look up an element of set %s", set);
+		return -1;
+	}
+	return lo;
 }

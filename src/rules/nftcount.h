@@ -11,4 +11,11 @@ long nftcount_rules(const char *netns_path, const char *table, const char *chain
 /* Elements of set `set` in table ip `table`; 0 when missing; -1 on error. */
 long nftcount_set_elements(const char *netns_path, const char *table, const char *set);
 
+/* The elements of a set that nfcost filled: they are rules_address(0),
+ * rules_address(1), ... without a gap, so the count is the first index that
+ * is missing, found by about 2 log2(n) single-element lookups instead of a
+ * dump (which the kernel resumes by walking the set from its start: O(n²)).
+ * 0 when the set does not exist; -1 on error. */
+long nftcount_set_prefix(const char *netns_path, const char *table, const char *set);
+
 #endif

@@ -305,6 +305,10 @@ static long ipt_count(const struct rules_target *t, bool legacy, const char *onl
 
 	if (legacy && !legacy_table_exists(t->netns_path))
 		return 0;
+	/* iptables-nft keeps its rules in nf_tables (table ip filter): a dump
+	 * counted as it is read, instead of iptables-nft-save's whole text. */
+	if (!legacy && !only_matching && !t->hit_addr)
+		return nftcount_rules(t->netns_path, "filter", nfhook_chain(t->hook));
 	if (run_or_report("listing the rules", t, argv, NULL, &out)) {
 		buf_free(&out);
 		return -1;
@@ -356,7 +360,7 @@ long rules_count(const struct rules_target *t)
 	case BACKEND_NFT:
 		return nftcount_rules(t->netns_path, NFT_TABLE, nfhook_option(t->hook));
 	case BACKEND_NFT_SET:
-		return nftcount_set_elements(t->netns_path, NFT_SET_TABLE, NFT_SET_NAME);
+		return nftcount_set_prefix(t->netns_path, NFT_SET_TABLE, NFT_SET_NAME);
 	case BACKEND_IPSET:
 		return ipset_count(t);
 	default:
@@ -404,10 +408,11 @@ static int with_bytecode(const struct rules_target **t, struct rules_target *cop
 	return EXIT_OK;
 }
 
-static int add_rules(const struct rules_target *t, long count, double *elapsed_ms, bool prepare)
+/* have < 0: count what is there first; else the caller knows (it added them). */
+static int add_rules(const struct rules_target *t, long have, long count, double *elapsed_ms,
+		     bool prepare)
 {
 	struct buf text = { 0 };
-	long have;
 	bool need_base = false;
 	int rc;
 	double t0;
@@ -424,8 +429,7 @@ static int add_rules(const struct rules_target *t, long count, double *elapsed_m
 	struct rules_target bpf_target;
 	if ((rc = with_bytecode(&t, &bpf_target)))
 		return rc;
-	have = rules_count(t);
-	if (have < 0)
+	if (have < 0 && (have = rules_count(t)) < 0)
 		return EXIT_RUNTIME;
 	if (have + count > 0x0FFFFFFEL) {
 		nf_err("240.0.0.0/4 has room for %ld rules: flush first", 0x0FFFFFFEL);
@@ -505,7 +509,7 @@ static unsigned long long mem_available(void)
 	return strtoull(p + strlen("MemAvailable:"), NULL, 10) * 1024ULL;
 }
 
-int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
+int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms)
 {
 	unsigned long long need = rules_memory_estimate(t->backend, t->shape, count);
 	unsigned long long avail = mem_available();
@@ -517,7 +521,7 @@ int rules_add(const struct rules_target *t, long count, double *elapsed_ms)
 		       need >> 20, avail >> 20);
 		return EXIT_USAGE;
 	}
-	return add_rules(t, count, elapsed_ms, false);
+	return add_rules(t, have, count, elapsed_ms, false);
 }
 
 int rules_prepare(const struct rules_target *t)
@@ -542,12 +546,12 @@ int rules_prepare(const struct rules_target *t)
 		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
 		break;
 	default: /* sets: the table or iptables rule around an empty set */
-		rc = add_rules(t, 0, &ms, true);
+		rc = add_rules(t, -1, 0, &ms, true);
 		break;
 	}
 	buf_free(&text);
 	if (rc == EXIT_OK && t->hit_addr)
-		rc = add_rules(t, 0, &ms, false);
+		rc = add_rules(t, -1, 0, &ms, false);
 	return rc;
 }
 

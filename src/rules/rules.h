@@ -22,9 +22,11 @@
 void rules_render(const struct rules_target *t, long first, long count, bool need_base,
 		  struct buf *out);
 
-/* Appends count rules as one transaction. *elapsed_ms: how long it took.
- * 0, or an exit status with one message line printed. */
-int rules_add(const struct rules_target *t, long count, double *elapsed_ms);
+/* Appends count rules as one transaction. have: the rules there already,
+ * when the caller knows (it put them there), else -1: they are counted
+ * first, which at 100,000 rules costs a kernel dump. *elapsed_ms: how long
+ * the transaction took. 0, or an exit status with one message line. */
+int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms);
 /* Makes the empty chain exist (table, base chain, empty set and its rule,
  * and the hit rule if any), so that 0 rules is a chain every packet enters:
  * an empty-chain baseline, also for tracers that only see registered hooks. */
