@@ -247,6 +247,13 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 				   "more than max(5 %%, 3× its spread). Baseline (%ld rules) %s, at %ld rules "
 				   "%s (%+.0f %%).\n\n", s->min_rules, a, s->max_rules, b,
 				100.0 * (s->max_rules_mbps / s->baseline_mbps - 1));
+		/* At kube-proxy scale the link can be all but idle: say so, since a
+		 * figure of a few Mbit/s is easy to misread as a broken run. */
+		if (s->baseline_mbps > 0 && s->max_rules_mbps < 0.02 * s->baseline_mbps)
+			fprintf(f, "At %ld rules the link is **nearly idle**: %s, %.2f %% of the empty "
+				   "chain's throughput. Every packet spends so long in the hooks that the "
+				   "sender rarely gets to send; the figure is measured, not a failed "
+				   "run.\n\n", s->max_rules, b, 100.0 * s->max_rules_mbps / s->baseline_mbps);
 
 		fprintf(f, "## Does the congestion window change the same way?\n\n");
 		if (m->traffic.udp)
