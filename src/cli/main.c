@@ -1,7 +1,9 @@
 /* main: `nfcost COMMAND ...` dispatch. Each command lives in its own file. */
 #include <argp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/commands.h"
 #include "util.h"
@@ -35,6 +37,19 @@ static void usage(FILE *f)
 	fprintf(f, "\n`nfcost COMMAND --help` shows a command's options.\n");
 }
 
+/* NFCOST_RUSAGE=1: the peak memory of nfcost itself and of the largest
+ * program it ran (a restore tool), for benchmarks and the scale tests. */
+static int report_rusage(int rc)
+{
+	struct rusage self, kids;
+
+	if (getenv("NFCOST_RUSAGE") && !getrusage(RUSAGE_SELF, &self) &&
+	    !getrusage(RUSAGE_CHILDREN, &kids))
+		fprintf(stderr, "nfcost: peak RSS %ld KB, largest child %ld KB\n", self.ru_maxrss,
+			kids.ru_maxrss);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -52,7 +67,7 @@ int main(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return report_rusage(commands[i].run(argc - 1, argv + 1));
 	nf_err("unknown command '%s': run 'nfcost --help' for the list", argv[1]);
 	return EXIT_USAGE;
 }
