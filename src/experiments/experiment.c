@@ -207,6 +207,11 @@ const struct probe *experiment_probe(const struct experiment *e)
 	return e ? e->probe : NULL;
 }
 
+const char *experiment_rules_netns(const struct experiment *e)
+{
+	return e->rules_netns;
+}
+
 const char *experiment_rules_netns_name(const struct experiment *e)
 {
 	const char *slash = strrchr(e->rules_netns, '/');

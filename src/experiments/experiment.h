@@ -59,6 +59,8 @@ struct traffic_run *experiment_traffic_start(struct experiment *e);
 long experiment_rules(const struct experiment *e);
 /* The probe that runs, or NULL before setup. */
 const struct probe *experiment_probe(const struct experiment *e);
+/* Path of the namespace holding the rules and the probe. */
+const char *experiment_rules_netns(const struct experiment *e);
 /* Name of the namespace holding the rules and the probe ("nfcost-x-cli"). */
 const char *experiment_rules_netns_name(const struct experiment *e);
 /* Detaches the probe, removes the testbed and frees e. NULL is fine. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "experiments/environment.h"
 #include "util.h"
 
 /* Progress line on stderr when it is a terminal. */
@@ -281,6 +282,7 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	if ((rc = open_files(p, drop_mode, &files)))
 		goto out;
 	catch_stop_signals();
+	environment_collect(&out->meta.env); /* before our own programs attach */
 	for (int b = 0; b < out->n && !stop_requested; b++) {
 		struct experiment_config cfg = p->cfg;
 		cfg.backend = p->backends[b];
@@ -288,6 +290,7 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			goto out;
 	}
 	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
+	environment_finish(&out->meta.env, e[0] ? experiment_rules_netns(e[0]) : NULL);
 	char counts[64];
 	long first = p->counts[0], last = p->counts[p->n_counts - 1];
 	if (p->step > 0)
@@ -304,6 +307,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			counts, out->per[0].name, rules_shape_name(p->cfg.shape),
 			drop_mode ? "UDP datagrams into a dropping last rule" :
 			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
+	if (!stop_requested && out->meta.env.warnings[0])
+		nf_err("warning: %s", out->meta.env.warnings);
 	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
 		long c = p->counts[ci];
 		/* Drift on a noisy machine then favours no backend. */

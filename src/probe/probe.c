@@ -668,3 +668,25 @@ const char *probe_netns_label(const char *netns_path, char *buf, size_t len)
 		snprintf(buf, len, "net:[%llu]", (unsigned long long)self);
 	return buf;
 }
+
+int probe_count_netfilter_links(void)
+{
+	/* BPF_LINK_TYPE_NETFILTER (6.4); Debian's 6.1 uapi headers lack it. */
+	const __u32 link_type_netfilter = 10;
+	__u32 id = 0;
+	int n = 0;
+
+	while (bpf_link_get_next_id(id, &id) == 0) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue; /* gone since: it does not count */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == link_type_netfilter)
+			n++;
+		close(fd);
+	}
+	return errno == ENOENT ? n : -1;
+}

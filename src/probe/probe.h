@@ -52,6 +52,9 @@ int probe_read_window(struct probe *p, struct probe_window *w);
  * that does not exec keeps them attached until it exits. */
 void probe_close(struct probe *p);
 
+/* BPF netfilter links attached anywhere on the machine (they add to the
+ * time in the hooks), or -1 when they cannot be listed. */
+int probe_count_netfilter_links(void);
 /* libbpf's own messages: all on stderr when on, none when off (the default
  * once a probe is opened). */
 void probe_set_verbose(bool on);

@@ -172,6 +172,8 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 	if (m->calibrated)
 		fprintf(f, "- probe cost (empty chain, %s): %.0f ns per packet; it is part of the "
 			   "intercept, not of the slope\n", m->tracer, m->calibration_ns);
+	if (m->env.warnings[0])
+		fprintf(f, "- **warning**: %s\n", m->env.warnings);
 	fprintf(f, "- started %s, took %.0f s%s\n\n", m->started_utc, m->wall_s,
 		m->interrupted ? " (interrupted: the rows below are what was measured)" : "");
 

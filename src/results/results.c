@@ -263,6 +263,43 @@ static json_object *num_or_null(double v)
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
+static json_object *str_or_null(const char *s)
+{
+	return s[0] ? json_object_new_string(s) : NULL;
+}
+
+static json_object *env_json(const struct run_env *e)
+{
+	json_object *o = json_object_new_object(), *w = json_object_new_array();
+	char buf[sizeof(e->warnings)], *save = NULL;
+
+	json_object_object_add(o, "bpf_jit", e->bpf_jit >= 0 ? json_object_new_int(e->bpf_jit) : NULL);
+	json_object_object_add(o, "cpufreq_governor", str_or_null(e->governor));
+	json_object_object_add(o, "cpu_mhz", e->cpu_mhz > 0 ? json_object_new_double(e->cpu_mhz) : NULL);
+	json_object_object_add(o, "smt", str_or_null(e->smt));
+	json_object_object_add(o, "mitigations", str_or_null(e->mitigations));
+	json_object_object_add(o, "preemption", str_or_null(e->preempt));
+	json_object_object_add(o, "kernel_cmdline", str_or_null(e->cmdline));
+	json_object_object_add(o, "iptables_version", str_or_null(e->iptables));
+	json_object_object_add(o, "nft_version", str_or_null(e->nft));
+	json_object_object_add(o, "ipset_version", str_or_null(e->ipset));
+	json_object_object_add(o, "libbpf_version", str_or_null(e->libbpf));
+	json_object_object_add(o, "libnftnl_version", str_or_null(e->libnftnl));
+	json_object_object_add(o, "other_bpf_netfilter_links",
+			       e->nf_links_before >= 0 ? json_object_new_int(e->nf_links_before) : NULL);
+	json_object_object_add(o, "packet_sockets_in_netns",
+			       e->packet_sockets >= 0 ? json_object_new_int(e->packet_sockets) : NULL);
+	json_object_object_add(o, "cpu_busy_pct_before",
+			       e->busy_pct >= 0 ? json_object_new_double(e->busy_pct) : NULL);
+	json_object_object_add(o, "loadavg_1min",
+			       e->loadavg1 >= 0 ? json_object_new_double(e->loadavg1) : NULL);
+	snprintf(buf, sizeof(buf), "%s", e->warnings);
+	for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save))
+		json_object_array_add(w, json_object_new_string(t + strspn(t, " ")));
+	json_object_object_add(o, "warnings", w);
+	return o;
+}
+
 json_object *results_meta_json(const struct run_meta *m)
 {
 	json_object *o = json_object_new_object(), *t = json_object_new_object();
@@ -296,6 +333,7 @@ json_object *results_meta_json(const struct run_meta *m)
 		json_object_array_add(counts, json_object_new_int64(m->counts[i]));
 	json_object_object_add(r, "counts", counts);
 	json_object_object_add(o, "rules", r);
+	json_object_object_add(o, "environment", env_json(&m->env));
 	json_object_object_add(c, "empty_chain_avg_ns",
 			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);
 	json_object_object_add(o, "calibration", c);

@@ -66,6 +66,25 @@ struct run_traffic {
 	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
 };
 
+/* The conditions a run's figures depend on (issue: numbers a kernel engineer
+ * trusts). Strings are empty and numbers negative when unknown. */
+struct run_env {
+	int bpf_jit;                  /* net.core.bpf_jit_enable */
+	char governor[32];            /* cpufreq governor of CPU 0 */
+	double cpu_mhz;               /* its current frequency */
+	char smt[32];                 /* /sys/devices/system/cpu/smt/control */
+	char mitigations[1536];       /* "name: state; ..." */
+	char preempt[32];             /* the kernel's preemption model */
+	char cmdline[1024];
+	char iptables[64], nft[64], ipset[64];    /* the programs' own versions */
+	char libbpf[32], libnftnl[32];            /* the libraries nfcost was built with */
+	int nf_links_before;          /* BPF netfilter links attached before the run */
+	int packet_sockets;           /* packet sockets in the measured namespace */
+	double loadavg1;              /* 1-minute load average at the start */
+	double busy_pct;              /* all CPUs' non-idle share over 0.3 s before the run */
+	char warnings[1024];          /* what distorts the figures, "; "-separated */
+};
+
 struct run_meta {
 	char kernel[128];
 	char cpu_model[128];
@@ -83,6 +102,7 @@ struct run_meta {
 	bool calibrated;
 	double calibration_ns;   /* empty-chain average: the probe's own cost */
 	bool interrupted;        /* stopped by SIGINT/SIGTERM before the plan ended */
+	struct run_env env;
 };
 
 struct sweep_summary {
