@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "experiments/cpustat.h"
 #include "probe/probe.h"
 #include "util.h"
 
@@ -54,35 +55,17 @@ static void mitigations(char *buf, size_t len)
 	}
 }
 
-/* The machine's busy and total CPU time so far (/proc/stat's first line:
- * all CPUs; idle and iowait are not busy). */
-static bool cpu_times(unsigned long long *busy, unsigned long long *total)
-{
-	unsigned long long v[10] = { 0 };
-	char text[512];
-
-	if (read_small_file("/proc/stat", text, sizeof(text)) < 0 ||
-	    sscanf(text, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 8)
-		return false;
-	*total = 0;
-	for (int i = 0; i < 8; i++) /* guest time is counted in user already */
-		*total += v[i];
-	*busy = *total - v[3] - v[4];
-	return true;
-}
-
 /* How busy the machine is right now, in % of all CPUs, over 0.3 s. */
 static double busy_now(void)
 {
-	unsigned long long b0, t0, b1, t1;
+	struct cpustat a, b;
 
-	if (!cpu_times(&b0, &t0))
+	if (!cpustat_read(&a))
 		return -1;
 	usleep(300 * 1000);
-	if (!cpu_times(&b1, &t1) || t1 <= t0)
+	if (!cpustat_read(&b) || b.total_ns <= a.total_ns)
 		return -1;
-	return 100.0 * (double)(b1 - b0) / (double)(t1 - t0);
+	return 100.0 * cpustat_busy_ns(&a, &b) / (b.total_ns - a.total_ns);
 }
 
 void environment_collect(struct run_env *env)

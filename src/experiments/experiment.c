@@ -1,11 +1,13 @@
 #include "experiments/experiment.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "experiments/cpustat.h"
 #include "util.h"
 
 struct experiment {
@@ -96,6 +98,17 @@ int experiment_grow(struct experiment *e, long rules, double *ms)
 	return EXIT_OK;
 }
 
+/* The per-wire-packet figures of a step from its window, and the CPU time
+ * the whole machine spent during it (busy_ns, NAN when unknown). */
+static void fill_per_segment(struct step_row *row, const struct probe_window *w, double busy_ns)
+{
+	row->segments = w->segments;
+	row->lat_per_segment_ns = w->segments ? (double)w->sum_ns / (double)w->segments : NAN;
+	row->cpu_ns_per_packet = w->count && isfinite(busy_ns) ? busy_ns / (double)w->count : NAN;
+	row->cpu_ns_per_segment = w->segments && isfinite(busy_ns) ? busy_ns / (double)w->segments
+								 : NAN;
+}
+
 int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res)
 {
 	struct probe_window w;
@@ -111,18 +124,21 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;
 	}
+	struct cpustat cpu0, cpu1;
+	bool have_cpu = cpustat_read(&cpu0);
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			     &e->cfg.traffic, res, err, sizeof(err))) {
 		/* The server may have died since the check: restart it and run the
 		 * step once more, in a fresh window. */
 		if (stop_requested || testbed_server_ensure(e->testbed) < 0 ||
-		    probe_read_window(e->probe, &w) ||
+		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 				     &e->cfg.traffic, res, err, sizeof(err))) {
 			nf_err("traffic at %ld rules failed: %s", e->rules, err);
 			return EXIT_RUNTIME;
 		}
 	}
+	have_cpu = have_cpu && cpustat_read(&cpu1);
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		traffic_result_free(res);
@@ -143,6 +159,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	row->lat_avg_ns = w.avg_ns;
 	row->lat_p50_ns = w.p50_ns;
 	row->lat_p99_ns = w.p99_ns;
+	fill_per_segment(row, &w, have_cpu ? cpustat_busy_ns(&cpu0, &cpu1) : NAN);
 	return EXIT_OK;
 }
 
@@ -177,6 +194,7 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 	row->lat_avg_ns = w.avg_ns;
 	row->lat_p50_ns = w.p50_ns;
 	row->lat_p99_ns = w.p99_ns;
+	fill_per_segment(row, &w, NAN);
 	return EXIT_OK;
 }
 

@@ -139,7 +139,24 @@ static __always_inline void store_extreme(__u64 *p, __u64 v, bool is_max)
 
 /* Adds one timed packet. Every update is atomic because a softirq on this
  * CPU may record in the middle of an interrupted task's update. */
-static __always_inline void record(__u64 delta, __u32 hook)
+/* Wire packets in an skb: gso_segs of a GSO/TSO skb (from its shared info
+ * at head + end), else 1; a GSO skb whose count is not set yet is its
+ * length over the segment size. */
+static __always_inline __u32 skb_segs(struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u32 end = BPF_CORE_READ(skb, end), len = BPF_CORE_READ(skb, len);
+	struct skb_shared_info *sh = (struct skb_shared_info *)(head + end);
+	__u16 segs = BPF_CORE_READ(sh, gso_segs), size = BPF_CORE_READ(sh, gso_size);
+
+	if (segs)
+		return segs;
+	if (size)
+		return (len + size - 1) / size;
+	return 1;
+}
+
+static __always_inline void record(__u64 delta, __u32 hook, __u32 segs)
 {
 	struct hooklat_comm_key ck = {};
 	__u64 one = 1, *cnt;
@@ -152,6 +169,7 @@ static __always_inline void record(__u64 delta, __u32 hook)
 		return;
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->sum_ns, delta);
+	__sync_fetch_and_add(&s->segs, segs);
 	store_extreme(&s->min_ns, delta, false);
 	store_extreme(&s->max_ns, delta, true);
 	__sync_fetch_and_add(&s->hook_count[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
@@ -200,8 +218,9 @@ static __always_inline void start(__u64 skb, __u32 hook, bool overwrite_lost)
 
 /* ret: nf_hook_slow's verdict, 1 when the packet may continue; < 0 when a
  * hook dropped it, 0 when one stole or queued it. */
-static __always_inline void end(__u64 skb, __u32 hook, int ret)
+static __always_inline void end(struct sk_buff *skbp, __u32 hook, int ret)
 {
+	__u64 skb = (__u64)skbp;
 	struct hooklat_start_key key = { .skb = skb, .hook = hook };
 	__u64 now = bpf_ktime_get_ns(), *tsp;
 
@@ -211,7 +230,7 @@ static __always_inline void end(__u64 skb, __u32 hook, int ret)
 		return;
 	}
 	if (ret == 1)
-		record(now - *tsp, hook);
+		record(now - *tsp, hook, skb_segs(skbp));
 	else
 		count_dropped(hook);
 	bpf_map_delete_elem(&starts, &key);
@@ -251,7 +270,7 @@ int BPF_PROG(nfc_fexit, struct sk_buff *skb, struct nf_hook_state *state,
 	__u32 hook;
 
 	if (wanted(state, &hook))
-		end((__u64)skb, hook, ret);
+		end(skb, hook, ret);
 	return 0;
 }
 
@@ -287,6 +306,7 @@ int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 	d &= HOOKLAT_MAX_DEPTH - 1;
 	st->f[d].hook = hook;
 	st->depth = d + 1;
+	st->f[d].segs = w ? skb_segs(skb) : 0;
 	st->f[d].ts = w ? bpf_ktime_get_ns() : 0;
 	if (w)
 		count_entered(hook);
@@ -298,7 +318,7 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 {
 	__u64 task = bpf_get_current_task(), now = bpf_ktime_get_ns(), ts;
 	struct hooklat_task_stack *st;
-	__u32 d, hook;
+	__u32 d, hook, segs;
 
 	st = bpf_map_lookup_elem(&kstack, &task);
 	if (!st || st->depth == 0) {
@@ -308,11 +328,12 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 	d = (st->depth - 1) & (HOOKLAT_MAX_DEPTH - 1);
 	ts = st->f[d].ts;
 	hook = st->f[d].hook;
+	segs = st->f[d].segs;
 	st->depth = d;
 	if (!ts)
 		return 0;
 	if (ret == 1)
-		record(now - ts, hook);
+		record(now - ts, hook, segs);
 	else
 		count_dropped(hook);
 	return 0;
@@ -334,6 +355,6 @@ int nfc_nf_first(struct bpf_nf_ctx *ctx)
 SEC("socket")
 int nfc_nf_last(struct bpf_nf_ctx *ctx)
 {
-	end((__u64)ctx->skb, ctx->state->hook, 1);
+	end(ctx->skb, ctx->state->hook, 1);
 	return 1; /* NF_ACCEPT */
 }

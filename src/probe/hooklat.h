@@ -50,6 +50,9 @@ struct hooklat_stats {
 	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
 	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
 	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
+	/* Wire packets the timed skbs carry: a GSO/TSO skb holds many
+	 * (gso_segs), any other one. */
+	__u64 segs;
 };
 
 /* In-flight start of one packet in one hook (fentry and nfhook). */
@@ -70,7 +73,7 @@ struct hooklat_comm_key {
 struct hooklat_frame {
 	__u64 ts;
 	__u32 hook;
-	__u32 pad;
+	__u32 segs;  /* the skb's wire packets, read at entry */
 };
 
 struct hooklat_task_stack {

@@ -611,6 +611,7 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		const struct hooklat_stats *s = &p->pcpu[c];
 		w->count += s->count;
 		w->sum_ns += s->sum_ns;
+		w->segments += s->segs;
 		if (s->count && s->min_ns < w->min_ns)
 			w->min_ns = s->min_ns;
 		if (s->max_ns > w->max_ns)

@@ -46,6 +46,7 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 	total->seconds += w->seconds;
 	total->count += w->count;
 	total->sum_ns += w->sum_ns;
+	total->segments += w->segments;
 	total->unmatched += w->unmatched;
 	total->dropped += w->dropped;
 	total->comm_other += w->comm_other;

@@ -24,6 +24,7 @@ struct probe_window {
 	double seconds;              /* wall time the window covered */
 	uint64_t count;              /* packets timed through the hook(s) */
 	uint64_t sum_ns, min_ns, max_ns;
+	uint64_t segments;           /* wire packets those skbs carried (GSO/TSO) */
 	uint64_t unmatched;          /* starts never matched by an end: drops, evictions */
 	uint64_t hook_count[NFHOOK_COUNT];
 	uint64_t hist[HIST_SLOTS];

@@ -113,6 +113,36 @@ static void write_drops(FILE *f, const struct step_drops *d)
 	fprintf(f, "\nPer step: drops.csv.\n\n");
 }
 
+/* Per skb and per wire packet, and the hooks' share of the total CPU cost. */
+static void write_per_segment_and_cpu(FILE *f, const struct sweep_summary *s)
+{
+	if (isfinite(s->segments_per_packet) && s->seg_fit_ok) {
+		if (s->segments_per_packet > 1.5)
+			fprintf(f, "**Per skb and per wire packet.** The probe times skbs: with "
+				   "TSO/GSO one skb carried %.1f wire packets on average here, so per "
+				   "wire packet each rule costs %.3f ns. Traffic of small packets (one "
+				   "skb per packet, as a router forwards them) pays the per-skb figure, "
+				   "%.2f ns per rule, on every packet.\n\n", s->segments_per_packet,
+				s->seg_fit.slope, s->fit.slope);
+		else
+			fprintf(f, "**Per skb and per wire packet.** Every skb was one wire packet "
+				   "(%.2f on average), so the figures above are per packet on the wire "
+				   "too.\n\n", s->segments_per_packet);
+	}
+	if (s->cpu_fit_ok && s->fit_ok && s->cpu_fit.slope > 0) {
+		fprintf(f, "**Total CPU.** The whole machine spent %.2f ns more CPU time per skb for "
+			   "each rule (95 %% CI %.2f..%.2f), against %.2f ns in the hooks: the hooks "
+			   "account for %.0f %% of what a rule costs; the rest is spent elsewhere in "
+			   "the stack (cache and TLB pressure on the rest of the path, the sender's "
+			   "and receiver's own work per packet).\n\n", s->cpu_fit.slope,
+			s->cpu_fit.slope_ci95_lo, s->cpu_fit.slope_ci95_hi, s->fit.slope,
+			100.0 * s->fit.slope / s->cpu_fit.slope);
+	} else if (s->cpu_fit_ok) {
+		fprintf(f, "**Total CPU.** The whole machine's CPU time per skb did not grow with "
+			   "the rules (%.2f ns per rule).\n\n", s->cpu_fit.slope);
+	}
+}
+
 /* "How does the cost of changing one rule grow?": the answer and a table. */
 static void write_updates(FILE *f, const struct run_meta *m, const struct report_updates *u)
 {
@@ -222,6 +252,7 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 			   "(%d per %s rule). %ld rules add %.1f µs to every packet.\n\n",
 			s->fit.slope, s->ns_per_match, m->matches_per_rule, m->shape, s->max_rules,
 			s->fit.slope * (double)s->max_rules / 1000.0);
+		write_per_segment_and_cpu(f, s);
 		if (!strcmp(m->shape, "lab"))
 			fprintf(f, "The lab's rule `-p tcp -d X --dport 443` names the address "
 				   "first. iptables tests the protocol and the address in the rule "

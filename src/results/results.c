@@ -68,9 +68,17 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 {
 	if (backend)
 		fprintf(f, "%s,", backend);
-	fprintf(f, "%ld,%d,%.3f,%.1f,%ld,%llu,%.1f,%.1f,%.1f,%.2f\n", r->rules, r->repeat,
+	fprintf(f, "%ld,%d,%.3f,%.1f,%ld,%llu,%.1f,%.1f,%.1f,%.2f,%llu,", r->rules, r->repeat,
 		r->throughput_mbps, r->cwnd_kb, r->retransmits, (unsigned long long)r->packets,
-		r->lat_avg_ns, r->lat_p50_ns, r->lat_p99_ns, r->inject_ms);
+		r->lat_avg_ns, r->lat_p50_ns, r->lat_p99_ns, r->inject_ms,
+		(unsigned long long)r->segments);
+	/* Figures that were not measured are empty cells, not zeros. */
+	const double tail[3] = { r->lat_per_segment_ns, r->cpu_ns_per_packet, r->cpu_ns_per_segment };
+	for (int i = 0; i < 3; i++)
+		if (isfinite(tail[i]) && (i || r->segments))
+			fprintf(f, "%.2f%s", tail[i], i < 2 ? "," : "\n");
+		else
+			fputs(i < 2 ? "," : "\n", f);
 	/* A row on disk survives a Ctrl-C or a crash in the next step. */
 	fflush(f);
 }
@@ -201,6 +209,37 @@ static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_
 	free(y);
 }
 
+/* The per-wire-packet and total-CPU fits (see struct sweep_summary). */
+static void per_segment_and_cpu(const struct step_row *rows, size_t n, struct sweep_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
+	double ratio = 0;
+	size_t m = 0, k = 0;
+
+	s->segments_per_packet = NAN;
+	if (!x || !y)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].packets && rows[i].segments && isfinite(rows[i].lat_per_segment_ns)) {
+			x[m] = (double)rows[i].rules;
+			y[m++] = rows[i].lat_per_segment_ns;
+			ratio += (double)rows[i].segments / (double)rows[i].packets;
+		}
+	if (m) {
+		s->segments_per_packet = ratio / (double)m;
+		s->seg_fit_ok = analysis_linear_fit(x, y, m, &s->seg_fit) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].packets && isfinite(rows[i].cpu_ns_per_packet)) {
+			x[k] = (double)rows[i].rules;
+			y[k++] = rows[i].cpu_ns_per_packet;
+		}
+	s->cpu_fit_ok = analysis_linear_fit(x, y, k, &s->cpu_fit) == 0;
+out:
+	free(x);
+	free(y);
+}
+
 void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
 		       struct sweep_summary *s)
 {
@@ -251,6 +290,7 @@ void results_summarize(const struct step_row *rows, size_t n, int matches_per_ru
 	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
 	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
 	growth_exponent(rows, n, s);
+	per_segment_and_cpu(rows, n, s);
 out:
 	free(x);
 	free(lat);
@@ -363,6 +403,19 @@ json_object *results_summary_json(const struct sweep_summary *s)
 	json_object_array_add(gci, num_or_null(s->growth_exponent_lo));
 	json_object_array_add(gci, num_or_null(s->growth_exponent_hi));
 	json_object_object_add(a, "growth_exponent", num_or_null(s->growth_exponent));
+	json_object_object_add(a, "segments_per_packet", num_or_null(s->segments_per_packet));
+	json_object_object_add(a, "slope_ns_per_rule_per_segment",
+			       s->seg_fit_ok ? num_or_null(s->seg_fit.slope) : NULL);
+	json_object *cci = json_object_new_array();
+	json_object_array_add(cci, s->cpu_fit_ok ? num_or_null(s->cpu_fit.slope_ci95_lo) : NULL);
+	json_object_array_add(cci, s->cpu_fit_ok ? num_or_null(s->cpu_fit.slope_ci95_hi) : NULL);
+	json_object_object_add(a, "cpu_slope_ns_per_rule",
+			       s->cpu_fit_ok ? num_or_null(s->cpu_fit.slope) : NULL);
+	json_object_object_add(a, "cpu_slope_ci95", cci);
+	/* The share of each rule's total CPU cost that the hooks account for. */
+	json_object_object_add(a, "hook_share_of_cpu_slope",
+			       s->fit_ok && s->cpu_fit_ok && s->cpu_fit.slope > 0
+			       ? num_or_null(s->fit.slope / s->cpu_fit.slope) : NULL);
 	json_object_object_add(a, "growth_exponent_ci95", gci);
 	json_object_object_add(a, "throughput_knee_rules",
 			       s->knee_rules >= 0 ? json_object_new_int64(s->knee_rules) : NULL);
@@ -464,6 +517,7 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 	json_object_object_add(o, "t_start_s", json_ns(t_start));
 	json_object_object_add(o, "seconds", json_ns(w->seconds));
 	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
+	json_object_object_add(o, "segments", json_object_new_int64((int64_t)w->segments));
 	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
 	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
 	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));

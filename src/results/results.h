@@ -16,8 +16,10 @@
 #include "probe/window.h"
 #include "results/analysis.h"
 
+/* The documented columns first, unchanged; new ones only ever after them. */
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
-			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms"
+			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,lat_per_segment_ns," \
+			 "cpu_ns_per_packet,cpu_ns_per_segment"
 
 /* One row of sweep.csv. */
 struct step_row {
@@ -28,6 +30,12 @@ struct step_row {
 	uint64_t packets;
 	double lat_avg_ns, lat_p50_ns, lat_p99_ns;
 	double inject_ms;
+	/* Per wire packet: the skbs above carried `segments` wire packets
+	 * (TSO/GSO); the hook time and the whole machine's CPU time per skb
+	 * and per wire packet (NAN: not measured). */
+	uint64_t segments;
+	double lat_per_segment_ns;
+	double cpu_ns_per_packet, cpu_ns_per_segment;
 };
 
 /* Where a drop-mode step's datagrams went (hit_traffic with drop). */
@@ -127,6 +135,15 @@ struct sweep_summary {
 	 * A chain whose latency does not grow beyond its noise is flat: k = 0
 	 * with no interval. NAN when undetermined. */
 	double growth_exponent, growth_exponent_lo, growth_exponent_hi;
+	/* Per wire packet: wire packets per skb (mean over the steps), and the
+	 * hook time per wire packet against rules. */
+	double segments_per_packet;         /* NAN when not measured */
+	bool seg_fit_ok;
+	struct linear_fit seg_fit;
+	/* The whole machine's CPU time per skb against rules: what each rule
+	 * costs in all, inside the hooks and out. */
+	bool cpu_fit_ok;
+	struct linear_fit cpu_fit;
 };
 
 /* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */
