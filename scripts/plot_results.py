@@ -719,7 +719,7 @@ def load_inputs(figure, d):
         return os.path.join(d, name)
 
     if not os.path.isdir(d):
-        raise InputError(f"{d}: no such directory")
+        raise InputError(f"{d}: {'not a directory' if os.path.exists(d) else 'no such directory'}")
     # The fallback title: the directory's name, shown as typed, on one line.
     title = show(os.path.basename(os.path.abspath(d)), 80)
     if figure == "sweep":
@@ -789,10 +789,21 @@ def run(argv):
         except OSError as e:
             raise Failure(f"cannot write {output}: {e.strerror or e}") from None
         finally:
-            if os.path.exists(tmp):
+            try:
                 os.unlink(tmp)
+            except OSError:
+                pass  # renamed into place, or never written
     if args.describe:
-        print(json.dumps(describe(fig, args.figure, output), indent=1, ensure_ascii=False))
+        # ASCII: stdout's encoding may be anything
+        text = json.dumps(describe(fig, args.figure, output), indent=1)
+        try:
+            print(text, flush=True)
+        except OSError as e:
+            # Python's own flush at exit would fail again, with a message of
+            # its own: give it somewhere to write.
+            sys.stdout = open(os.devnull, "w", encoding="ascii")
+            raise Failure(f"cannot write the description on stdout: "
+                          f"{e.strerror or e}") from None
 
 
 def main(argv=None):

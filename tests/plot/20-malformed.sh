@@ -152,6 +152,13 @@ quiet "all-NaN throughput and latency columns: a figure, silently" "$PY" "$PLOT"
 head -n 2 "$FIX/sweep/sweep.csv" >"$D/sweep.csv"
 quiet "a single row: a figure, silently" "$PY" "$PLOT" sweep "$D"
 
+# ---------------------------------------------------------------- runtime failures, one line too
+check_exit "DIR is a file" 2 "sweep.csv: not a directory" "$PY" "$PLOT" sweep "$FIX/sweep/sweep.csv"
+D=$(fresh sweep)
+# shellcheck disable=SC2016 # expanded by the inner bash
+check_exit "--describe into a pipe nobody reads" 1 "cannot write the description on stdout: Broken pipe" \
+	bash -c '"$0" "$1" sweep "$2" --describe | head -c 0; exit "${PIPESTATUS[0]}"' "$PY" "$PLOT" "$D"
+
 # ---------------------------------------------------------------- the last resort
 # a matplotlib that fails (or warns) where no input check could have known:
 # one line that says it is an internal error, exit 1
