@@ -2,13 +2,14 @@
 """Draw nfcost's figures from its data files alone (see docs/formats.md).
 
   plot_results.py sweep DIR    sweep.csv [+ sweep.json]           -> DIR/sweep.png
-  plot_results.py live DIR     iperf_results.json, bpf_results.txt,
+  plot_results.py live DIR     iperf_results.json, bpf_windows.csv,
                                injection.csv                      -> DIR/results.png
   plot_results.py compare DIR  compare.csv [+ compare.json]       -> DIR/compare.png
 
 Exit status: 0 when the figure was written; 1 on a runtime failure (no
-matplotlib, the output cannot be written); 2 on bad usage or a missing or
-malformed input file. Every error is one line on stderr starting "nfcost: plot:".
+matplotlib, the output cannot be written, an internal error); 2 on bad usage
+or a missing or malformed input file. Every error is one line on stderr
+starting "nfcost: plot:", and nothing else is ever written there.
 """
 
 import argparse
@@ -21,18 +22,28 @@ import os
 import re
 import statistics
 import sys
+import warnings
 
 PROG = "nfcost: plot"
 
 SWEEP_COLUMNS = ("rules", "repeat", "throughput_mbps", "cwnd_kb", "retransmits", "packets",
                  "lat_avg_ns", "lat_p50_ns", "lat_p99_ns", "inject_ms")
-INTEGER_COLUMNS = {"rules", "repeat"}
+INTEGER_COLUMNS = {"rules", "repeat", "packets"}
+LATENCY_COLUMNS = ("lat_avg_ns", "lat_p50_ns", "lat_p99_ns")
+WINDOW_COLUMNS = ("t_start_s", "t_end_s", "hook", "packets", "lat_avg_ns", "lat_p50_ns",
+                  "lat_p99_ns", "unmatched")
 
-# One block of `nfcost trace` text output (docs/formats.md): a header line
-# "HH:MM:SS t=10.0s HOOK NETNS via TRACER", then an indented statistics line.
-BLOCK_HEADER = re.compile(r"^\S+\s+t=(?P<t>[-+]?\d+(?:\.\d*)?)s\s+(?P<hook>\S+)\s+"
-                          r"(?P<netns>\S+)\s+via\s+(?P<tracer>\S+)\s*$")
-BLOCK_STATS = re.compile(r"^\s+count\s+(?P<count>\d+)\s+avg\s+(?P<avg>\d+(?:\.\d*)?|-?nan)\s+ns\b")
+# What C's printf writes for a number ("%ld", "%.1f", "%g", "nan", "-nan"),
+# and nothing of what float() also takes ("1_000", " inf", "infinity", "٣").
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\Z", re.ASCII)
+NAN = re.compile(r"[-+]?nan\Z", re.ASCII | re.IGNORECASE)
+# No measured quantity comes near this; it keeps every sum of squares in the
+# fit and every axis limit in matplotlib finite.
+MAGNITUDE_LIMIT = 1e15
+# Names drawn in a figure (backends, hooks, run metadata): the font has every
+# printable ASCII character, and a name longer than this is no name.
+NAME_MAX = 100
+MAX_BACKENDS = 10
 
 # One colour per quantity in every figure, so that the figures read alike.
 C_TPUT, C_CWND, C_LAT, C_FIT = "tab:blue", "tab:orange", "tab:red", "black"
@@ -53,6 +64,44 @@ class UsageError(Failure):
     status = 2
 
 
+# ---------------------------------------------------------------- messages
+
+def escape(text):
+    """text with every unprintable character (NUL, newline, ESC, ...) as a
+    \\xNN / \\uNNNN escape, so that a message stays one line on a terminal."""
+    return "".join(c if c.isprintable() else
+                   f"\\x{ord(c):02x}" if ord(c) < 0x100 else
+                   f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                   for c in text)
+
+
+def show(text, limit=40):
+    """Input quoted in a message: escaped, and cut so that a 100 kB field or
+    the rest of a file never floods the terminal."""
+    text = escape(text[:limit + 1])
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def show_json(value):
+    """A JSON value in a message, without serializing it: it may be nested
+    deep enough to exhaust the recursion limit."""
+    if isinstance(value, str):
+        return f'"{show(value)}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return show(repr(value))
+
+
+def plain(text):
+    """Text for a figure, drawn as it is: a "$" would start matplotlib's math
+    mode, which fails on most input."""
+    return str(text).replace("$", r"\$")
+
+
 # ---------------------------------------------------------------- parsing
 
 def read_text(path):
@@ -65,57 +114,182 @@ def read_text(path):
         raise InputError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
 
 
-def parse_number(text, integer):
-    """A finite number (or NaN, which C's printf writes as "nan" or "-nan")."""
+def parse_number(text, integer, allow_nan=True):
+    """A number as C's printf writes it; NaN (C's "nan" or "-nan") only where
+    allowed. Raises ValueError with what is expected."""
     if integer:
-        value = int(text)
-        if value < 0:
-            raise ValueError
-        return value
+        if not text.isascii() or not text.isdigit():
+            raise ValueError("is not a non-negative integer")
+        # More digits than the limit allows are out of range anyway; this also
+        # spares int() its own digit limit (4300).
+        if len(text) > 16 or int(text) > MAGNITUDE_LIMIT:
+            raise ValueError(f"is out of range (over {MAGNITUDE_LIMIT:g})")
+        return int(text)
+    if allow_nan and NAN.match(text):
+        return math.nan
+    if not NUMBER.match(text):
+        raise ValueError("is not a number")
     value = float(text)
-    if math.isinf(value):
-        raise ValueError
+    if not abs(value) <= MAGNITUDE_LIMIT:
+        raise ValueError(f"is out of range (magnitude over {MAGNITUDE_LIMIT:g})")
     return value
 
 
-def read_csv(path, columns, text_columns=(), allow_no_rows=False):
+def check_name(text):
+    """A name to draw: printable ASCII, not too long. Raises ValueError."""
+    if not text:
+        raise ValueError("is empty")
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError("is not a name: only printable ASCII characters")
+    if len(text) > NAME_MAX:
+        raise ValueError(f"is longer than {NAME_MAX} characters")
+    return text
+
+
+def csv_rows(path):
+    """(header, [(line number, fields), ...]) of a CSV file; blank lines are
+    skipped. Fields are stripped."""
+    text = read_text(path)
+    # strict: a quote that is opened and never closed is an error, not a
+    # field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows = []
+    line = 1
+    try:
+        for row in reader:
+            rows.append((line, [field.strip() for field in row]))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        msg = str(e)
+        if "field limit" in msg:
+            msg = f"a field longer than {csv.field_size_limit()} characters"
+        elif "unexpected end of data" in msg:
+            msg = "a quoted field is never closed"
+        elif "expected after" in msg:
+            msg = "a closing quote is not followed by a comma"
+        else:
+            msg = f"not valid CSV ({show(msg, 80)})"
+        raise InputError(f"{path}: line {line}: {msg}") from None
+    rows = [(n, row) for n, row in rows if any(row)]
+    if not rows:
+        return None, []
+    return rows[0][1], rows[1:]
+
+
+def read_csv(path, columns, text_columns=(), allow_no_rows=False, allow_nan=True):
     """Rows of a CSV file as dicts of the named columns, numbers parsed.
 
     Extra columns are ignored so that newer files still plot."""
-    rows = list(csv.reader(io.StringIO(read_text(path))))
-    if not rows:
+    header, rows = csv_rows(path)
+    if header is None:
         raise InputError(f"{path}: empty file, expected the header {','.join(columns)}")
-    header = [h.strip() for h in rows[0]]
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(missing)} in the header")
     index = {c: header.index(c) for c in columns}
     records = []
-    for lineno, row in enumerate(rows[1:], start=2):
-        if not row or all(not field.strip() for field in row):
-            continue
+    for lineno, row in rows:
         if len(row) != len(header):
             raise InputError(f"{path}: line {lineno}: {len(row)} fields, "
                              f"the header has {len(header)}")
-        record = {}
+        record = {"line": lineno}
         for c in columns:
-            raw = row[index[c]].strip()
-            if c in text_columns:
-                if not raw:
-                    raise InputError(f"{path}: line {lineno}: column {c} is empty")
-                record[c] = raw
-                continue
+            raw = row[index[c]]
             try:
-                record[c] = parse_number(raw, c in INTEGER_COLUMNS)
-            except ValueError:
-                kind = "a non-negative integer" if c in INTEGER_COLUMNS else "a number"
+                record[c] = (check_name(raw) if c in text_columns else
+                             parse_number(raw, c in INTEGER_COLUMNS, allow_nan))
+            except ValueError as e:
                 raise InputError(f"{path}: line {lineno}: column {c}: "
-                                 f"'{raw}' is not {kind}") from None
+                                 f"'{show(raw)}' {e}") from None
         records.append(record)
     if not records and not allow_no_rows:
         raise InputError(f"{path}: no data rows after the header")
     return records
+
+
+def no_latency_without_packets(rows):
+    """A row whose probe saw no packet has no latency, whatever its lat_*
+    columns hold: it counts for throughput only (as in results.c's fit)."""
+    for row in rows:
+        if row["packets"] == 0:
+            for c in LATENCY_COLUMNS:
+                row[c] = math.nan
+    return rows
+
+
+def read_windows(path):
+    """The probe windows of live's bpf_windows.csv: dicts with t_start_s,
+    t_end_s, hook, packets, unmatched and lat_* (NaN when no packet was
+    timed), checked to be in time order."""
+    if not os.path.exists(path):
+        older = os.path.exists(os.path.join(os.path.dirname(path), "bpf_results.txt"))
+        raise InputError(f"{path}: no such file" + (
+            " (only bpf_results.txt is there: an older nfcost wrote this run; run nfcost "
+            "live again)" if older else ""))
+    header, rows = csv_rows(path)
+    if header is None:
+        raise InputError(f"{path}: empty file, expected the header {','.join(WINDOW_COLUMNS)}")
+    # The C side writes exactly this; later columns may only be appended.
+    if tuple(header[:len(WINDOW_COLUMNS)]) != WINDOW_COLUMNS:
+        raise InputError(f"{path}: line 1: expected the header {','.join(WINDOW_COLUMNS)}")
+    windows = []
+    for lineno, row in rows:
+        if len(row) != len(header):
+            raise InputError(f"{path}: line {lineno}: {len(row)} fields, "
+                             f"the header has {len(header)}")
+        w = dict(zip(WINDOW_COLUMNS, row), line=lineno)
+        where = f"{path}: line {lineno}"
+        for c in WINDOW_COLUMNS:
+            raw = w[c]
+            try:
+                if c == "hook":
+                    check_name(raw)
+                elif c in ("packets", "unmatched"):
+                    w[c] = parse_number(raw, integer=True)
+                elif c.startswith("t_"):
+                    w[c] = parse_number(raw, integer=False, allow_nan=False)
+                    if w[c] < 0:
+                        raise ValueError("is negative")
+            except ValueError as e:
+                raise InputError(f"{where}: column {c}: '{show(raw)}' {e}") from None
+        # No packet, no average: an empty field, never a 0 that would plot.
+        for c in LATENCY_COLUMNS:
+            raw = w[c]
+            if w["packets"] == 0:
+                if raw:
+                    raise InputError(f"{where}: column {c}: '{show(raw)}' in a window without "
+                                     f"packets (packets 0 leaves it empty)")
+                w[c] = math.nan
+                continue
+            if not raw:
+                raise InputError(f"{where}: column {c} is empty, but the window has "
+                                 f"{w['packets']} packets")
+            try:
+                w[c] = parse_number(raw, integer=False, allow_nan=False)
+                if w[c] < 0:
+                    raise ValueError("is negative")
+            except ValueError as e:
+                raise InputError(f"{where}: column {c}: '{show(raw)}' {e}") from None
+        if w["t_end_s"] < w["t_start_s"]:
+            raise InputError(f"{where}: the window ends ({w['t_end_s']:g} s) before it "
+                             f"starts ({w['t_start_s']:g} s)")
+        # live probes one hook: a window is one row.
+        if windows and w["hook"] != windows[0]["hook"]:
+            raise InputError(f"{where}: hook {show(w['hook'])}, but line {windows[0]['line']} has "
+                             f"{show(windows[0]['hook'])}: a live run probes one hook")
+        if windows and w["t_start_s"] < windows[-1]["t_end_s"]:
+            raise InputError(f"{where}: the window starts at {w['t_start_s']:g} s, before the "
+                             f"previous one ends ({windows[-1]['t_end_s']:g} s): windows must "
+                             f"be in time order")
+        windows.append(w)
+    if not windows:
+        raise InputError(f"{path}: no probe windows after the header")
+    return windows
+
+
+def reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def read_json(path, optional=False):
@@ -125,7 +299,9 @@ def read_json(path, optional=False):
     if not text:
         raise InputError(f"{path}: empty file, expected JSON")
     try:
-        doc = json.loads(text)
+        # Every number as a float: a 5000-digit integer becomes inf (and is
+        # then out of range) instead of tripping int()'s digit limit.
+        doc = json.loads(text, parse_int=float, parse_constant=reject_constant)
     except json.JSONDecodeError as e:
         # A run killed while writing leaves a cut-off document: say so
         # rather than quote the parser's view of the last token. A string
@@ -136,6 +312,11 @@ def read_json(path, optional=False):
                              f"{text.count(chr(10)) + 1}") from None
         raise InputError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} "
                          f"column {e.colno}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON for nfcost: arrays or objects nested "
+                         f"too deeply") from None
+    except ValueError as e:
+        raise InputError(f"{path}: not valid JSON for nfcost: {show(str(e), 80)}") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: expected a JSON object at the top level")
     return doc
@@ -147,8 +328,24 @@ def json_number(obj, key, where):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{where}: {key} is {json.dumps(value)}, not a number")
+        raise InputError(f"{where}: {key} is {show_json(value)}, not a number")
+    if not abs(value) <= MAGNITUDE_LIMIT:
+        raise InputError(f"{where}: {key} is {show_json(value)}, out of range "
+                         f"(magnitude over {MAGNITUDE_LIMIT:g})")
     return float(value)
+
+
+def json_name(obj, key, where):
+    """obj[key] as a name to draw, None when absent or null."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {key} is {show_json(value)}, not a string")
+    try:
+        return check_name(value)
+    except ValueError as e:
+        raise InputError(f"{where}: {key} \"{show(value)}\" {e}") from None
 
 
 def read_iperf(path):
@@ -159,7 +356,8 @@ def read_iperf(path):
         raise InputError(f"{path}: no intervals array (is it iperf3 -J output?)")
     if not intervals:
         error = doc.get("error")
-        raise InputError(f"{path}: no intervals" + (f" (iperf3: {error})" if error else ""))
+        raise InputError(f"{path}: no intervals" +
+                         (f" (iperf3: {show(str(error), 120)})" if error else ""))
     times, mbps, cwnd = [], [], []
     for i, interval in enumerate(intervals):
         where = f"{path}: intervals[{i}].sum"
@@ -178,38 +376,15 @@ def read_iperf(path):
     return times, mbps, cwnd
 
 
-def read_bpf_blocks(path):
-    """The blocks of a bpf_results.txt: dicts with t, avg (NaN when no packet
-    was timed), count, hook, netns and tracer."""
-    blocks, current = [], None
-    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
-        if not line.strip():
-            current = None
-            continue
-        if current is None:
-            m = BLOCK_HEADER.match(line)
-            if not m:
-                raise InputError(f"{path}: line {lineno}: expected a block header "
-                                 f"'HH:MM:SS t=SECSs HOOK NETNS via TRACER'")
-            current = {"t": float(m["t"]), "hook": m["hook"], "netns": m["netns"],
-                       "tracer": m["tracer"], "avg": None, "line": lineno}
-            blocks.append(current)
-        elif current["avg"] is None:
-            m = BLOCK_STATS.match(line)
-            if not m:
-                raise InputError(f"{path}: line {lineno}: expected "
-                                 f"'  count N avg N ns ...' after the block header")
-            current["count"] = int(m["count"])
-            # An interval without packets has no average, not an average of 0.
-            current["avg"] = float(m["avg"]) if current["count"] else math.nan
-        elif not line[0].isspace():
-            raise InputError(f"{path}: line {lineno}: blocks must be separated by a blank line")
-    if not blocks:
-        raise InputError(f"{path}: no blocks (expected one per probe interval)")
-    for block in blocks:
-        if block["avg"] is None:
-            raise InputError(f"{path}: line {block['line']}: block without a statistics line")
-    return blocks
+def run_names(meta, path):
+    """The metadata drawn in a title, checked: {key: name or None}."""
+    if meta is None:
+        return None
+    traffic = meta.get("traffic") if isinstance(meta.get("traffic"), dict) else {}
+    names = {key: json_name(meta, key, path)
+             for key in ("backend", "shape", "hook", "tracer", "kernel")}
+    names["protocol"] = json_name(traffic, "protocol", f"{path}: traffic")
+    return names
 
 
 def sweep_analysis(meta, path):
@@ -227,7 +402,7 @@ def compare_slopes(meta, path):
     fits = meta.get("backends") if meta else None
     if not isinstance(fits, dict):
         return {}
-    slopes = {name: json_number(fit, "slope_ns_per_rule", f"{path}: backends.{name}")
+    slopes = {name: json_number(fit, "slope_ns_per_rule", f"{path}: backends.{show(name)}")
               for name, fit in fits.items()}
     return {name: slope for name, slope in slopes.items() if slope is not None}
 
@@ -272,23 +447,23 @@ def per_rule(slope):
     return f"{text.lstrip('-') if float(text) == 0 else text} ns/rule"
 
 
-def describe_run(meta):
-    """Title fragment from sweep.json / compare.json metadata."""
-    if meta is None:
+def describe_run(names):
+    """Title fragment from the names run_names() took from sweep.json /
+    compare.json."""
+    if names is None:
         return None
-    traffic = meta.get("traffic") if isinstance(meta.get("traffic"), dict) else {}
-    parts = [meta.get("backend"),
-             f"{meta['shape']} rules" if meta.get("shape") else None,
-             traffic.get("protocol"),
-             f"{str(meta['hook']).upper()} hook" if meta.get("hook") else None,
-             f"tracer {meta['tracer']}" if meta.get("tracer") else None,
-             f"kernel {meta['kernel']}" if meta.get("kernel") else None]
-    return ", ".join(str(p) for p in parts if p)
+    parts = [names["backend"],
+             f"{names['shape']} rules" if names["shape"] else None,
+             names["protocol"],
+             f"{names['hook'].upper()} hook" if names["hook"] else None,
+             f"tracer {names['tracer']}" if names["tracer"] else None,
+             f"kernel {names['kernel']}" if names["kernel"] else None]
+    return ", ".join(p for p in parts if p)
 
 
-def hook_chain(meta):
-    hook = meta.get("hook") if meta else None
-    return f"rules in the {str(hook).upper()} chain" if hook else "rules in the chain"
+def hook_chain(names):
+    hook = names["hook"] if names else None
+    return f"rules in the {hook.upper()} chain" if hook else "rules in the chain"
 
 
 # ---------------------------------------------------------------- figures
@@ -302,7 +477,7 @@ def combined_legend(ax, twin, **kwargs):
     ax.legend(handles, labels, **kwargs)
 
 
-def draw_sweep(fig, title, rows, meta, fit, knee):
+def draw_sweep(fig, title, rows, names, fit, knee):
     repeats = len(rows) > len({r["rules"] for r in rows})
     xs, tput = means_by(rows, "rules", "throughput_mbps")
     _, cwnd = means_by(rows, "rules", "cwnd_kb")
@@ -333,7 +508,8 @@ def draw_sweep(fig, title, rows, meta, fit, knee):
     ax_l.fill_between(xs, p50, p99, color=C_LAT, alpha=0.18, linewidth=0, label="p50–p99")
     ax_l.plot(xs, avg, "o-", color=C_LAT, label="average" + mean)
     if repeats:
-        ax_l.scatter([r["rules"] for r in rows], [r["lat_avg_ns"] for r in rows],
+        timed = [r for r in rows if not math.isnan(r["lat_avg_ns"])]
+        ax_l.scatter([r["rules"] for r in timed], [r["lat_avg_ns"] for r in timed],
                      s=14, color=C_LAT, alpha=0.3, label="average, each repeat")
     # The fit is sweep.json's (the one report.md quotes) when there is one.
     if fit is None:
@@ -345,15 +521,15 @@ def draw_sweep(fig, title, rows, meta, fit, knee):
                   label=f"least squares: {per_rule(b)} + {a:.0f} ns, R² = {r2:.3f}")
     ax_l.set_ylim(bottom=0)
     ax_l.set_ylabel("hook latency per packet (ns)")
-    ax_l.set_xlabel(hook_chain(meta))
+    ax_l.set_xlabel(plain(hook_chain(names)))
     ax_l.legend(loc="upper left", fontsize="small")
 
-    ax_t.set_title(f"nfcost sweep: {describe_run(meta) or title}", fontsize="medium")
+    ax_t.set_title(plain(f"nfcost sweep: {describe_run(names) or title}"), fontsize="medium")
     for ax in (ax_t, ax_l):
         ax.grid(True, alpha=0.3)
 
 
-def draw_live(fig, iperf, blocks, injection):
+def draw_live(fig, iperf, windows, injection):
     times, mbps, cwnd = iperf
     ax_t, ax_l = fig.subplots(2, 1, sharex=True)
 
@@ -367,9 +543,11 @@ def draw_live(fig, iperf, blocks, injection):
         twin.set_ylabel("congestion window (KB)")
         twin.set_ylim(bottom=0)
 
-    first = blocks[0]
-    ax_l.step([b["t"] for b in blocks], [b["avg"] for b in blocks], where="post",
-              color=C_LAT, label=f"average per probe interval ({first['hook']}, {first['tracer']})")
+    # One step per window, from its start; a window without packets (NaN)
+    # leaves a gap rather than a latency of 0.
+    ax_l.step([w["t_start_s"] for w in windows], [w["lat_avg_ns"] for w in windows],
+              where="post", color=C_LAT,
+              label=plain(f"average per probe interval ({windows[0]['hook']})"))
     ax_l.set_ylabel("average hook latency (ns)")
     ax_l.set_xlabel("time (s)")
     ax_l.set_ylim(bottom=0)
@@ -388,7 +566,7 @@ def draw_live(fig, iperf, blocks, injection):
         ax.grid(True, alpha=0.3)
 
 
-def draw_compare(fig, title, rows, meta, slopes):
+def draw_compare(fig, title, rows, names, slopes):
     # Legend order = order of the lines at the largest rule count, top first.
     top = max(r["rules"] for r in rows)
     at_top = {}
@@ -409,9 +587,9 @@ def draw_compare(fig, title, rows, meta, slopes):
             fit = least_squares([r["rules"] for r in mine], [r["lat_avg_ns"] for r in mine])
             slope = fit[1] if fit else None
         label = name if slope is None else f"{name} ({per_rule(slope)})"
-        ax_l.plot(xs, avg, "o-", color=colour, label=label)
+        ax_l.plot(xs, avg, "o-", color=colour, label=plain(label))
         xs, tput = means_by(mine, "rules", "throughput_mbps")
-        ax_t.plot(xs, tput, "o-", color=colour, label=name)
+        ax_t.plot(xs, tput, "o-", color=colour, label=plain(name))
 
     # A flat set lookup next to a linear chain spans decades: only a log
     # axis keeps both readable.
@@ -429,11 +607,11 @@ def draw_compare(fig, title, rows, meta, slopes):
     ax_l.legend(loc="upper left", fontsize="small")
     ax_t.set_ylabel("throughput (Mbit/s)")
     ax_t.set_ylim(bottom=0)
-    ax_t.set_xlabel(hook_chain(meta))
+    ax_t.set_xlabel(plain(hook_chain(names)))
     ax_t.legend(loc="lower left", fontsize="small")
-    if meta:
-        title = describe_run({k: v for k, v in meta.items() if k != "backend"}) or title
-    ax_l.set_title(f"nfcost compare: {title}", fontsize="medium")
+    if names:
+        title = describe_run(dict(names, backend=None)) or title
+    ax_l.set_title(plain(f"nfcost compare: {title}"), fontsize="medium")
     for ax in (ax_l, ax_t):
         ax.grid(True, alpha=0.3, which="both" if ax.get_yscale() == "log" else "major")
 
@@ -464,6 +642,7 @@ def describe(fig, kind, output):
         twin_of = next((j for j in range(i) if positions[j] == positions[i]
                         and shared.joined(ax, axes[j])), None)
         lines = [{"label": _label(line), "points": len(line.get_xdata()),
+                  "finite": sum(not math.isnan(float(v)) for v in line.get_ydata()),
                   "drawstyle": line.get_drawstyle(), "linestyle": line.get_linestyle(),
                   "x": _range(line.get_xdata()), "y": _range(line.get_ydata())}
                  for line in ax.get_lines()]
@@ -526,7 +705,7 @@ def parse_args(argv):
                    help="sweep.csv (+ sweep.json) -> sweep.png: latency and throughput "
                         "against the rule count")
     sub.add_parser("live", parents=[common],
-                   help="iperf_results.json, bpf_results.txt, injection.csv -> results.png: "
+                   help="iperf_results.json, bpf_windows.csv, injection.csv -> results.png: "
                         "throughput, cwnd and latency against time")
     sub.add_parser("compare", parents=[common],
                    help="compare.csv (+ compare.json) -> compare.png: one line per backend")
@@ -540,21 +719,29 @@ def load_inputs(figure, d):
         return os.path.join(d, name)
 
     if not os.path.isdir(d):
-        raise InputError(f"{d}: no such directory")
+        raise InputError(f"{d}: {'not a directory' if os.path.exists(d) else 'no such directory'}")
+    # The fallback title: the directory's name, shown as typed, on one line.
+    title = show(os.path.basename(os.path.abspath(d)), 80)
     if figure == "sweep":
-        rows = read_csv(p("sweep.csv"), SWEEP_COLUMNS)
+        rows = no_latency_without_packets(read_csv(p("sweep.csv"), SWEEP_COLUMNS))
         meta = read_json(p("sweep.json"), optional=True)
         fit, knee = sweep_analysis(meta, p("sweep.json"))
-        return "sweep.png", (os.path.basename(os.path.abspath(d)), rows, meta, fit, knee)
+        return "sweep.png", (title, rows, run_names(meta, p("sweep.json")), fit, knee)
     if figure == "live":
         # A run stopped before the injection began has a header-only injection.csv.
         return "results.png", (read_iperf(p("iperf_results.json")),
-                               read_bpf_blocks(p("bpf_results.txt")),
+                               read_windows(p("bpf_windows.csv")),
                                read_csv(p("injection.csv"), ("time_s", "rules"),
-                                        allow_no_rows=True))
-    rows = read_csv(p("compare.csv"), ("backend",) + SWEEP_COLUMNS, text_columns=("backend",))
+                                        allow_no_rows=True, allow_nan=False))
+    rows = no_latency_without_packets(
+        read_csv(p("compare.csv"), ("backend",) + SWEEP_COLUMNS, text_columns=("backend",)))
+    # Matplotlib has ten colours to tell lines apart (and nfcost five backends).
+    backends = list(dict.fromkeys(r["backend"] for r in rows))
+    if len(backends) > MAX_BACKENDS:
+        raise InputError(f"{p('compare.csv')}: {len(backends)} backends, a figure tells at "
+                         f"most {MAX_BACKENDS} apart")
     meta = read_json(p("compare.json"), optional=True)
-    return "compare.png", (os.path.basename(os.path.abspath(d)), rows, meta,
+    return "compare.png", (title, rows, run_names(meta, p("compare.json")),
                            compare_slopes(meta, p("compare.json")))
 
 
@@ -563,12 +750,14 @@ def import_figure():
     # which carries only our one-line errors.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
-        import matplotlib
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import matplotlib
+            matplotlib.use("Agg")
+            from matplotlib.figure import Figure
     except ImportError:
         raise Failure(f"matplotlib is not installed for {sys.executable}: "
                       f"apt-get install python3-matplotlib") from None
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
     return Figure
 
 
@@ -577,32 +766,64 @@ def run(argv):
     default_name, inputs = load_inputs(args.figure, args.dir)
     output = args.output or os.path.join(args.dir, default_name)
     figure_class = import_figure()
-    fig = figure_class(figsize=(10, 7.5), dpi=110, layout="constrained")
-    {"sweep": draw_sweep, "live": draw_live, "compare": draw_compare}[args.figure](fig, *inputs)
-
-    # Write beside the target and rename, so a failed run never leaves a
-    # truncated PNG where an older, good one was.
     tmp = f"{output}.tmp{os.getpid()}"
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, output)
-    except OSError as e:
+    with warnings.catch_warnings():
+        # A warning from matplotlib or numpy would be text on stderr beside
+        # an exit status of 0: the inputs are checked so that none comes from
+        # the data, and any other is an internal error (main() says so).
+        # Deprecations concern this script, not the figure: never shown.
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        # The directory's name is the only text drawn unchecked; a character
+        # the font lacks is drawn as a box.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig = figure_class(figsize=(10, 7.5), dpi=110, layout="constrained")
+        {"sweep": draw_sweep, "live": draw_live, "compare": draw_compare}[args.figure](fig, *inputs)
+
+        # Write beside the target and rename, so a failed run never leaves a
+        # truncated PNG where an older, good one was.
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise Failure(f"cannot write {output}: {e.strerror or e}") from None
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, output)
+        except OSError as e:
+            raise Failure(f"cannot write {output}: {e.strerror or e}") from None
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass  # renamed into place, or never written
     if args.describe:
-        print(json.dumps(describe(fig, args.figure, output), indent=1, ensure_ascii=False))
+        # ASCII: stdout's encoding may be anything
+        text = json.dumps(describe(fig, args.figure, output), indent=1)
+        try:
+            print(text, flush=True)
+        except OSError as e:
+            # Python's own flush at exit would fail again, with a message of
+            # its own: give it somewhere to write.
+            sys.stdout = open(os.devnull, "w", encoding="ascii")
+            raise Failure(f"cannot write the description on stdout: "
+                          f"{e.strerror or e}") from None
 
 
 def main(argv=None):
     try:
         run(sys.argv[1:] if argv is None else argv)
     except Failure as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return e.status
-    return 0
+        status, message = e.status, str(e)
+    except KeyboardInterrupt:
+        status, message = 130, "interrupted"
+    except Exception as e:  # pylint: disable=broad-except
+        # Whatever escaped the checks above is a bug here, not bad input:
+        # one line that says so, never a traceback.
+        status = 1
+        message = (f"internal error, please report it: {type(e).__name__}: "
+                   f"{show(str(e), 200)}")
+    else:
+        return 0
+    # Paths come from the user and may hold a newline: escape, stay one line.
+    print(f"{PROG}: {escape(message)}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@
 # (panels, twin axis, step line, injection span, fit, log axis), and every
 # missing or malformed input gives one "nfcost: plot:" line and exit 2.
 # Needs neither root nor a kernel feature: only /usr/bin/python3 + matplotlib.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
+# lib.sh is followed with shellcheck -x; plain shellcheck need not say so.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 
 PY=${PLOT_PYTHON:-/usr/bin/python3}
-PLOT=$ROOT/scripts/plot_results.py
+# PLOT_SCRIPT: another version of the script, to see these tests fail on it
+PLOT=${PLOT_SCRIPT:-$ROOT/scripts/plot_results.py}
 FIX=$ROOT/tests/fixtures
 TMP=$(mktemp -d /tmp/nfcost-plot.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -101,6 +103,23 @@ check_eq "sweep udp: fits the line itself ($slope ns/rule)" True \
 	"$(q "$D.json" 'any("'"$slope"' ns/rule" in (l["label"] or "") for l in a[1]["lines"])')"
 check_eq "sweep udp: title falls back to the directory" "nfcost sweep: sweep_udp" "$(q "$D.json" 'a[0]["title"]')"
 
+# --------------------------------------------------------------- sweep: steps in which the probe saw no packet
+# packets 0 = no latency, whatever lat_* hold (0.0, nan, a stale 99999.0):
+# such a row counts for throughput only, as in results.c's fit
+D=$(fresh sweep_nopackets)
+check "no packets: draws the figure" draw sweep "$D"
+slope=$(awk -F, 'NR > 1 && $6 > 0 { n++; sx += $1; sy += $7; sxx += $1 * $1; sxy += $1 * $7 }
+	END { printf "%.2f", (n * sxy - sx * sy) / (n * sxx - sx * sx) }' "$FIX/sweep_nopackets/sweep.csv")
+check_eq "no packets: the fitted slope leaves those rows out ($slope ns/rule)" True \
+	"$(q "$D.json" 'any("'"$slope"' ns/rule" in (l["label"] or "") for l in a[1]["lines"])')"
+timed=$(awk -F, 'NR > 1 && $6 > 0' "$FIX/sweep_nopackets/sweep.csv" | wc -l)
+check_eq "no packets: only rows with packets are latency points" "$timed" \
+	"$(q "$D.json" '[c["points"] for c in a[1]["collections"] if c["kind"] == "scatter"][0]')"
+check_eq "no packets: mean latency per rule count over those rows; none at 2000 rules" "[5, 4, [406.0, 6303.5]]" \
+	"$(q "$D.json" '[[l["points"], l["finite"], l["y"]] for l in a[1]["lines"] if l["label"].startswith("average")][0]')"
+check_eq "no packets: their throughput still counts" "[5, 5, [6995.25, 9460.6]]" \
+	"$(q "$D.json" '[[l["points"], l["finite"], [round(v, 2) for v in l["y"]]] for l in a[0]["lines"] if l["label"].startswith("throughput")][0]')"
+
 # --------------------------------------------------------------- live
 D=$(fresh live)
 check "live: draws the figure" draw live "$D"
@@ -109,7 +128,7 @@ check "live: results.png is a valid PNG" png_ok "$D/results.png"
 read -r intervals peak < <("$PY" -c 'import json, sys
 iv = json.load(open(sys.argv[1]))["intervals"]
 print(len(iv), round(max(i["sum"]["bits_per_second"] for i in iv) / 1e6, 6))' "$D/iperf_results.json")
-blocks=$(grep -c '^[0-9:]* t=[0-9.]*s ' "$D/bpf_results.txt")
+windows=$(($(wc -l <"$D/bpf_windows.csv") - 1))
 t0=$(sed -n 2p "$D/injection.csv" | cut -d, -f1)
 t1=$(tail -n 1 "$D/injection.csv" | cut -d, -f1)
 check_eq "live: two stacked panels and the cwnd twin" 3 "$(q "$D.json" 'len(a)')"
@@ -121,24 +140,34 @@ check_eq "live: throughput line, one point per iperf3 interval" "['throughput (M
 check_eq "live: throughput peak = max bits_per_second / 1e6" "$peak" "$(q "$D.json" 'a[0]["lines"][0]["y"][1]')"
 check_eq "live: cwnd line on the twin axis, in KB" "[0, 'congestion window (KB)', $intervals, 3274.15]" \
 	"$(q "$D.json" '[a[2]["twin_of"], a[2]["ylabel"], a[2]["lines"][0]["points"], a[2]["lines"][0]["y"][1]]')"
-check_eq "live: latency is a step plot (post), one point per block" "['steps-post', $blocks]" \
+check_eq "live: latency is a step plot (post), one point per probe window" "['steps-post', $windows]" \
 	"$(q "$D.json" '[a[1]["lines"][0]["drawstyle"], a[1]["lines"][0]["points"]]')"
-check_eq "live: step plot spans the blocks' t= and avg values" "[[0.0, 10.0], [455.0, 8310.0]]" \
+check_eq "live: step plot spans the windows' starts and lat_avg_ns values" "[[0.0, 10.0], [455.0, 8310.0]]" \
 	"$(q "$D.json" '[a[1]["lines"][0]["x"], a[1]["lines"][0]["y"]]')"
+check_eq "live: the step line is labelled with the hook" "average per probe interval (LOCAL_OUT)" \
+	"$(q "$D.json" 'a[1]["lines"][0]["label"]')"
 check_eq "live: axvspan over the injection window on both panels" "True True" \
 	"$(q "$D.json" '" ".join(str([s["x"] for s in ax["spans"]] == [['"$t0, $t1"']]) for ax in a[:2])')"
 
-# trace's --by comm lines inside the blocks change nothing
-awk '{ print } /^  count/ { print "  iperf3 40000"; print "  ksoftirqd/1 312" }' \
-	"$FIX/live/bpf_results.txt" >"$D/bpf_results.txt"
-check "live: blocks with per-comm lines" draw live "$D"
-check_eq "live: still one point per block" "$blocks" "$(q "$D.json" 'a[1]["lines"][0]["points"]')"
-# an interval in which no packet was timed is a gap, not a latency of 0 ns
-sed '2s/count [0-9]* avg [0-9]* ns/count 0 avg 0 ns/' "$FIX/live/bpf_results.txt" >"$D/bpf_results.txt"
-check "live: a block with count 0" draw live "$D"
-check_eq "live: ... leaves a gap, not a 0 ns step" "[$blocks, [1262.0, 8310.0]]" \
-	"$(q "$D.json" '[a[1]["lines"][0]["points"], a[1]["lines"][0]["y"]]')"
+# the human text beside it is not read any more: garbage there changes nothing
+echo 'not the format of any block' >"$D/bpf_results.txt"
+check "live: bpf_results.txt is not read" draw live "$D"
+check_eq "live: ... the same step line" "[$windows, [[0.0, 10.0], [455.0, 8310.0]]]" \
+	"$(q "$D.json" '[a[1]["lines"][0]["points"], [a[1]["lines"][0]["x"], a[1]["lines"][0]["y"]]]')"
+rm "$D/bpf_results.txt"
+check "live: nor needed" draw live "$D"
 cp "$FIX/live/bpf_results.txt" "$D/"
+# a window in which no packet was timed is a gap, not a latency of 0 ns
+sed '2s/^\([^,]*,[^,]*,[^,]*\),[0-9]*,[^,]*,[^,]*,[^,]*,/\1,0,,,,/' "$FIX/live/bpf_windows.csv" >"$D/bpf_windows.csv"
+check "live: a window with packets 0" draw live "$D"
+check_eq "live: ... leaves a gap, not a 0 ns step" "[$windows, $((windows - 1)), [1262.0, 8310.0]]" \
+	"$(q "$D.json" '[a[1]["lines"][0]["points"], a[1]["lines"][0]["finite"], a[1]["lines"][0]["y"]]')"
+# a column appended after the eight is ignored, as in sweep.csv
+awk '{ print $0 (NR == 1 ? ",cpu" : ",1") }' "$FIX/live/bpf_windows.csv" >"$D/bpf_windows.csv"
+check "live: an appended column" draw live "$D"
+check_eq "live: ... the same step line" "[$windows, [[0.0, 10.0], [455.0, 8310.0]]]" \
+	"$(q "$D.json" '[a[1]["lines"][0]["points"], [a[1]["lines"][0]["x"], a[1]["lines"][0]["y"]]]')"
+cp "$FIX/live/bpf_windows.csv" "$D/"
 # stopped before the injection started: the figure, without a span
 head -n 1 "$FIX/live/injection.csv" >"$D/injection.csv"
 check "live: header-only injection.csv still plots" draw live "$D"
@@ -157,6 +186,16 @@ check_eq "compare: log latency axis when the means span > 20x" log "$(q "$D.json
 check_eq "compare: legend, steepest first, with each slope" \
 	"['iptables-legacy (3.89 ns/rule)', 'nft (2.59 ns/rule)', 'nft-set (-0.001 ns/rule)']" \
 	"$(q "$D.json" 'a[0]["legend"]')"
+# nft's step at 3000 rules saw no packet: its slope comes from the other three
+awk -F, 'BEGIN { OFS = "," } $1 == "nft" && $2 == 3000 { $7 = 0; $8 = $9 = $10 = "0.0" } { print }' \
+	"$FIX/compare/compare.csv" >"$D/compare.csv"
+slope=$(awk -F, '$1 == "nft" && $7 > 0 { n++; sx += $2; sy += $8; sxx += $2 * $2; sxy += $2 * $8 }
+	END { printf "%.2f", (n * sxy - sx * sy) / (n * sxx - sx * sx) }' "$D/compare.csv")
+check "compare: a step without packets" draw compare "$D"
+check_eq "compare: ... is no latency point: nft's slope over the other steps" "nft ($slope ns/rule)" \
+	"$(q "$D.json" '[t for t in a[0]["legend"] if t.startswith("nft ")][0]')"
+check_eq "compare: ... nor a point on nft's latency line" "[4, 3]" \
+	"$(q "$D.json" '[[l["points"], l["finite"]] for l in a[0]["lines"] if l["label"].startswith("nft ")][0]')"
 awk -F, 'NR == 1 || $2 <= 1000' "$FIX/compare/compare.csv" >"$D/compare.csv"
 check "compare: up to 1000 rules" draw compare "$D"
 check_eq "compare: linear latency axis when the means span < 20x" linear "$(q "$D.json" 'a[0]["yscale"]')"
@@ -176,13 +215,14 @@ echo '{"start": {}, "intervals": [], "error": "unable to connect to server: Conn
 	>"$D/iperf_results.json"
 check_exit "live: iperf3 error and no intervals" 2 "iperf_results.json: no intervals \(iperf3: unable to connect" \
 	"$PY" "$PLOT" live "$D"
-cp "$FIX/live/iperf_results.json" "$M/bpf_results_empty.txt" "$D/"
-mv "$D/bpf_results_empty.txt" "$D/bpf_results.txt"
-check_exit "live: empty bpf_results.txt" 2 "bpf_results.txt: no blocks" "$PY" "$PLOT" live "$D"
-printf 'count 5 avg 400 ns\n' >"$D/bpf_results.txt"
-check_exit "live: bpf_results.txt without block headers" 2 "bpf_results.txt: line 1: expected a block header" \
+cp "$FIX/live/iperf_results.json" "$D/"
+rm "$D/bpf_windows.csv"
+check_exit "live: missing bpf_windows.csv, named, an older run's directory" 2 \
+	"bpf_windows.csv: no such file \(only bpf_results.txt is there: an older nfcost wrote this run" \
 	"$PY" "$PLOT" live "$D"
-cp "$FIX/live/bpf_results.txt" "$D/"
+rm "$D/bpf_results.txt"
+check_exit "live: missing bpf_windows.csv" 2 "$D/bpf_windows.csv: no such file$" "$PY" "$PLOT" live "$D"
+cp "$FIX/live/bpf_windows.csv" "$FIX/live/bpf_results.txt" "$D/"
 rm "$D/injection.csv"
 check_exit "live: missing injection.csv" 2 "injection.csv: no such file" "$PY" "$PLOT" live "$D"
 printf 'time_s\n3.0\n' >"$D/injection.csv"
