@@ -477,6 +477,33 @@ def combined_legend(ax, twin, **kwargs):
     ax.legend(handles, labels, **kwargs)
 
 
+def log_spaced(xs):
+    """Rule counts that span more than a decade in uneven steps (a log-spaced
+    sweep such as 0,1000,10000,100000): a linear axis would crowd all but the
+    last into its first tenth."""
+    positive = sorted(x for x in set(xs) if x > 0)
+    if len(positive) < 2 or positive[-1] / positive[0] <= 10:
+        return False
+    gaps = [b - a for a, b in zip(positive, positive[1:])]
+    return max(gaps) > 2 * min(gaps)
+
+
+def log_axes(ax_rules, xs, ax_lat, lat):
+    """Log scales for a log-spaced sweep: symlog for the counts (0 stays on
+    the axis), log for latencies that span decades. True when x is log."""
+    if not log_spaced(xs):
+        return False
+    from matplotlib.ticker import LogLocator, ScalarFormatter
+
+    ax_rules.set_xscale("symlog", linthresh=min(x for x in xs if x > 0))
+    positive = [v for v in lat if v > 0]
+    if positive and max(positive) / min(positive) > 20:
+        ax_lat.set_yscale("log")
+        ax_lat.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax_lat.yaxis.set_major_formatter(ScalarFormatter())
+    return True
+
+
 def draw_sweep(fig, title, rows, names, fit, knee):
     repeats = len(rows) > len({r["rules"] for r in rows})
     xs, tput = means_by(rows, "rules", "throughput_mbps")
@@ -514,12 +541,15 @@ def draw_sweep(fig, title, rows, names, fit, knee):
     # The fit is sweep.json's (the one report.md quotes) when there is one.
     if fit is None:
         fit = least_squares([r["rules"] for r in rows], [r["lat_avg_ns"] for r in rows])
+    logx = log_axes(ax_l, xs, ax_l, finite(avg))
     if fit:
         a, b, r2 = fit
-        ends = [xs[0], xs[-1]]
+        # On a log axis a line is a curve: draw it through every count.
+        ends = xs if logx else [xs[0], xs[-1]]
         ax_l.plot(ends, [a + b * x for x in ends], "--", color=C_FIT, linewidth=1.2,
                   label=f"least squares: {per_rule(b)} + {a:.0f} ns, R² = {r2:.3f}")
-    ax_l.set_ylim(bottom=0)
+    if ax_l.get_yscale() != "log":
+        ax_l.set_ylim(bottom=0)
     ax_l.set_ylabel("hook latency per packet (ns)")
     ax_l.set_xlabel(plain(hook_chain(names)))
     ax_l.legend(loc="upper left", fontsize="small")
@@ -594,7 +624,9 @@ def draw_compare(fig, title, rows, names, slopes):
     # A flat set lookup next to a linear chain spans decades: only a log
     # axis keeps both readable.
     positive = [m for m in all_means if m > 0]
-    if positive and max(positive) / min(positive) > 20:
+    if log_axes(ax_t, [r["rules"] for r in rows], ax_l, all_means):
+        pass
+    elif positive and max(positive) / min(positive) > 20:
         from matplotlib.ticker import LogLocator, ScalarFormatter
 
         ax_l.set_yscale("log")
@@ -672,6 +704,7 @@ def describe(fig, kind, output):
             "title": ax.get_title(),
             "xlabel": ax.get_xlabel(),
             "ylabel": ax.get_ylabel(),
+            "xscale": ax.get_xscale(),
             "yscale": ax.get_yscale(),
             "xlim": [round(v, 6) for v in ax.get_xlim()],
             "ylim": [round(v, 6) for v in ax.get_ylim()],

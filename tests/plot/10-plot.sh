@@ -55,6 +55,19 @@ d = json.load(open(sys.argv[1])); a = d["axes"]
 print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
 
+# --------------------------------------------------------------- log-spaced sweep
+D=$(fresh sweep_log)
+check "sweep_log: draws the figure" draw sweep "$D"
+check_eq "sweep_log: the rules axis is logarithmic (0 stays on it)" "symlog" \
+	"$(q "$D.json" 'a[1]["xscale"]')"
+check_eq "sweep_log: latencies over decades on a log axis" "log" "$(q "$D.json" 'a[1]["yscale"]')"
+check_eq "sweep_log: the fit is drawn through every count" 5 \
+	"$(q "$D.json" '[l for l in a[1]["lines"] if l["label"].startswith("least squares")][0]["points"]')"
+D=$(fresh sweep)
+check "sweep: an evenly spaced sweep draws" draw sweep "$D"
+check_eq "sweep: evenly spaced counts keep linear axes" "linear linear" \
+	"$(q "$D.json" 'a[1]["xscale"] + " " + a[1]["yscale"]')"
+
 # --------------------------------------------------------------- sweep (TCP, 2 repeats, sweep.json)
 D=$(fresh sweep)
 check "sweep: draws the figure" draw sweep "$D"
