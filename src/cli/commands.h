@@ -56,6 +56,8 @@ struct sweep_args {
 	const char *out;
 	bool no_plot;
 	const char *backends; /* compare: "B1,B2,..." */
+	unsigned int seed;    /* compare --seed */
+	bool seed_set;
 	bool is_compare;
 };
 extern const struct argp sweep_options_argp;
