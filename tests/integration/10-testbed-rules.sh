@@ -6,8 +6,10 @@ T=tb$$
 CLI=nfcost-$T-cli
 trap '$NFCOST testbed down --name $T >/dev/null 2>&1' EXIT
 
-netns_before=$(ip netns list | sort)
-links_before=$(ip -o link show | awk '{print $2}' | sort)
+netns() { ip netns list | sort; }
+links() { ip -o link show | awk '{print $2}' | sort; }
+netns_before=$(netns)
+links_before=$(links)
 
 check "testbed up" $NFCOST testbed up --name $T
 check "namespaces visible to ip netns" sh -c "ip netns list | grep -q '^$CLI' && ip netns list | grep -q '^nfcost-$T-srv'"
@@ -44,8 +46,8 @@ check "nft addr shape (netlink batch)" sh -c "$NFCOST rules add --count 10 --sha
 check "multiport shape" sh -c "$NFCOST rules add --count 10 --shape multiport --backend nft --name $T >/dev/null && ip netns exec $CLI nft list chain ip nfcost output | grep -q 'tcp dport {'"
 
 check "testbed down" $NFCOST testbed down --name $T
-check_eq "ip netns as before" "$netns_before" "$(ip netns list | sort)"
-check_eq "ip link as before" "$links_before" "$(ip -o link show | awk '{print $2}' | sort)"
+check_eq_eventually "ip netns as before" "$GONE_S" "$netns_before" netns
+check_eq_eventually "ip link as before" "$GONE_S" "$links_before" links
 check_exit "down of a missing testbed" 2 "does not exist" $NFCOST testbed down --name $T
 
 # A crashed run: testbed and rules in place, the owner SIGKILLed. `cleanup`
@@ -61,10 +63,10 @@ wait $victim 2>/dev/null
 srv_pid=$(cat /run/nfcost/$T/server.pid)
 out=$($NFCOST cleanup)
 check "cleanup says what it removed" sh -c "echo '$out' | grep -q 'namespace nfcost-$T-cli' && echo '$out' | grep -q 'process $srv_pid'"
-check_eq "nothing nfcost left in ip netns" "" "$(ip netns list | grep '^nfcost-$T')"
+check_eq_eventually "nothing nfcost left in ip netns" "$GONE_S" "" sh -c "ip netns list | grep '^nfcost-$T'"
 # Dead means gone or a zombie (an init that reaps slowly keeps the entry a while).
-check "the iperf3 server process is gone" sh -c "! kill -0 $srv_pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$srv_pid/stat"
-check "no state left in /run/nfcost" test ! -e /run/nfcost/$T
+check_eventually "the iperf3 server process is gone" "$GONE_S" sh -c "! kill -0 $srv_pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$srv_pid/stat"
+check_eventually "no state left in /run/nfcost" "$GONE_S" test ! -e /run/nfcost/$T
 check_eq "cleanup a second time finds nothing" "nothing to clean up" "$($NFCOST cleanup)"
 fi
 

@@ -26,7 +26,14 @@ trap cleanup EXIT
 traffic() {
 	ip netns exec "nfcost-$1-cli" iperf3 -c 198.18.0.2 -p 443 -t "$2" >"$TMP/iperf-$1.log" 2>&1 &
 	TRAFFIC_PIDS+=($!)
-	sleep 1 # connected, past slow start
+	# connected (iperf3's control and data connections), then past slow start
+	wait_until 10 connected "$1" 2
+	sleep 0.5
+}
+
+# connected NAME N: testbed NAME's client has N TCP connections established
+connected() {
+	[ "$(ip netns exec "nfcost-$1-cli" ss -Htn state established '( dport = :443 )' | grep -c .)" -ge "$2" ]
 }
 
 # summary FILE: "INTERVALS MIN_COUNT WEIGHTED_AVG_NS MIN_AVG MAX_AVG TRACERS" of a --json run
@@ -55,6 +62,9 @@ for i in range(int(sys.argv[1])):
     time.sleep(float(sys.argv[2]))' "$2" "$3"
 }
 
+# netns_like PREFIX: the network namespaces whose name starts with PREFIX
+netns_like() { ip netns list | grep "^$1" || true; }
+
 # bpf_ids PID: the BPF program and link ids the process holds, "prog:N link:N ..."
 bpf_ids() {
 	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)/prog:\1/p; s/^link_id:[[:space:]]*\([0-9]*\)/link:\1/p' | sort -u
@@ -76,16 +86,14 @@ print(" ".join(left))
 EOF
 }
 
-# wait_ready FILE PID: until the tracer wrote FILE (or died); prints the seconds it took
+# wait_ready FILE PID: until the tracer wrote FILE (or died), 30 s at most;
+# prints the seconds it took
 wait_ready() {
 	local t0=$(date +%s.%N)
-	for _ in $(seq 1 200); do
-		[ -s "$1" ] && break
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.02
-	done
+	POLL_S=0.02 wait_until 30 ready_or_dead "$1" "$2"
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
+ready_or_dead() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 
 check "testbed $A up" "$NFCOST" testbed up --name "$A"
 check "testbed $B up" "$NFCOST" testbed up --name "$B"
@@ -240,7 +248,10 @@ read -r N MINC AVG2000 _ _ _ < <(summary "$TMP/2000.json")
 check_num "packets counted with 2000 rules" "$MINC" -gt 0
 RISE=$(awk -v a="$AVG0" -v b="$AVG2000" 'BEGIN { printf "%.0f", b - a }')
 echo "    2000 rules: avg $AVG2000 ns, rise $RISE ns, $(awk -v r="$RISE" 'BEGIN { printf "%.2f", r / 2000 }') ns per rule"
-check_num "2000 rules raise the average by at least 2000 ns" "$RISE" -ge 2000
+# 30 to 60 ns per rule on the machines measured, over an empty chain's few
+# hundred ns: 100 to 300 times the average; at least 10 times it on any.
+check_num "2000 rules raise the average above 10 times the empty chain's ($AVG0 ns), ns" \
+	"$AVG2000" -gt "$(awk -v a="$AVG0" 'BEGIN { print 10 * a }')"
 "$NFCOST" rules flush --backend iptables-legacy --name "$A" >/dev/null 2>&1
 
 # --- calibration ---
@@ -252,9 +263,13 @@ CAL=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["c
 check_num "the calibration is carried in the JSON, above 10 ns" "${CAL:-0}" -gt 10
 check_num "and below 1 ms" "${CAL:-1e9}" -lt 1000000
 check "the calibration is reported" grep -q "^Calibration: nfhook measures [0-9]* ns per packet on an empty chain" "$TMP/cal.err"
-check_eq "the calibration testbed is gone" "" "$(ls /run/netns | grep "^nfcost-cal${CPID}_" || true)"
+check_eq_eventually "the calibration testbed is gone" "$GONE_S" "" netns_like "nfcost-cal${CPID}_"
 
 # --- nothing left behind: normal exit, SIGINT, SIGTERM ---
+# Attaching took 0.06-0.22 s, and up to 0.4 s beside two CPU hogs; detaching
+# 0.00-0.05 s: the bounds are more than 10 times those.
+ATTACH_MAX_S=5
+DETACH_MAX_S=2
 for how in exit INT TERM; do
 	rm -f "$TMP/ready"
 	if [ $how = exit ]; then
@@ -265,7 +280,7 @@ for how in exit INT TERM; do
 	TRACE_PID=$!
 	ATTACH=$(wait_ready "$TMP/ready" $TRACE_PID)
 	IDS=$(bpf_ids $TRACE_PID)
-	check_num "$how: attached in under a second" "$ATTACH" -lt 1
+	check_num "$how: attached within $ATTACH_MAX_S s" "$ATTACH" -lt "$ATTACH_MAX_S"
 	check_eq "$how: the tracer holds 2 programs and 2 links" 4 "$(echo "$IDS" | grep -c .)"
 	t0=$(date +%s.%N)
 	[ $how != exit ] && kill -$how $TRACE_PID
@@ -274,9 +289,10 @@ for how in exit INT TERM; do
 	DETACH=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	TRACE_PID=
 	check_eq "$how: exit status 0" 0 "$rc"
-	[ $how != exit ] && check_num "$how: detached in under a second" "$DETACH" -lt 1
+	[ $how != exit ] && check_num "$how: detached within $DETACH_MAX_S s" "$DETACH" -lt "$DETACH_MAX_S"
 	check "$how: summary line" grep -q "^Detaching\. " "$TMP/$how.out"
-	check_eq "$how: no nfcost BPF program or link left" "" "$(left_over $IDS)"
+	# The kernel frees a program a moment after its last fd closes.
+	check_eq_eventually "$how: no nfcost BPF program or link left" "$GONE_S" "" left_over $IDS
 done
 
 finish

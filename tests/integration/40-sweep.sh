@@ -33,10 +33,11 @@ sweep_checks() { # sweep_checks LABEL DIR
 	check "$l: every step saw packets" sh -c "! col $d/sweep.csv packets | grep -qx 0"
 	check "$l: latency rises monotonically: $(col $d/sweep.csv lat_avg_ns | xargs)" \
 		bash -c "col $d/sweep.csv lat_avg_ns | monotonic"
-	local slope
-	slope=$(json $d/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
-	check_num "$l: slope ns/rule" "$slope" -ge 1
-	check_num "$l: slope ns/rule" "$slope" -le 50
+	# The cost per rule differs by machine (iptables-legacy addr-port: 30 to 57
+	# ns/rule for TCP); that it is there and the growth is a line does not.
+	check_num "$l: slope ns/rule" "$(json $d/sweep.json 'd["analysis"]["slope_ns_per_rule"]')" -gt 0
+	# R² 0.99 and more measured: what the line leaves out is 10 times that at most
+	check_num "$l: the latency follows a line, R²" "$(json $d/sweep.json 'd["analysis"]["r2"]')" -ge 0.9
 	check_eq "$l: sweep.json splits the range at its middle" 1000 \
 		"$(json $d/sweep.json 'd["analysis"]["split_at_rules"]')"
 	# 0..1000 and 1000..2000: three steps each, a chain costs in both halves
@@ -47,13 +48,13 @@ sweep_checks() { # sweep_checks LABEL DIR
 }
 export -f col monotonic
 
-# wait_rows CSV N: until a running sweep has written N rows (20 s at most)
-wait_rows() {
-	for _ in $(seq 1 200); do
-		[ "$(tail -n +2 "$1" 2>/dev/null | grep -c .)" -ge "$2" ] && return
-		sleep 0.1
-	done
-}
+# wait_rows CSV N: until a running sweep has written N rows (60 s at most)
+wait_rows() { wait_until 60 has_rows "$1" "$2"; }
+has_rows() { [ "$(tail -n +2 "$1" 2>/dev/null | grep -c .)" -ge "$2" ]; }
+# what a stopped sweep may leave, each empty once it is gone
+netns_like() { ip netns list | grep "^$1" || true; }
+procs_of() { ps -eo stat=,args= | grep -F -- "$1" | grep -v -e grep -e '^Z'; }
+bpf_nfc() { bpftool "$1" list 2>/dev/null | grep -c 'nfc_' || true; }
 
 check "sweep TCP runs" $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --out $OUT/tcp
 sweep_checks tcp $OUT/tcp
@@ -63,6 +64,12 @@ check_num "tcp: cwnd measured" "$(col $OUT/tcp/sweep.csv cwnd_kb | head -1)" -gt
 check "sweep UDP 64-byte runs" $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --traffic udp --size 64 --out $OUT/udp
 sweep_checks udp $OUT/udp
 check_eq "udp: sweep.json says udp" udp "$(json $OUT/udp/sweep.json 'd["traffic"]["protocol"]')"
+# A UDP datagram leaves each addr-port rule at its "-p tcp" without running a
+# match; a TCP segment runs two (tcp, iprange): the UDP slope is the smaller.
+tcp_slope=$(json $OUT/tcp/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
+udp_slope=$(json $OUT/udp/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
+check_num "udp: a rule costs a datagram less than a TCP segment ($udp_slope vs $tcp_slope ns/rule), difference" \
+	"$(awk -v u="$udp_slope" -v t="$tcp_slope" 'BEGIN { print u - t }')" -lt 0
 
 # SIGINT in the middle: the rows so far stay, nothing is left behind.
 $NFCOST sweep --rules 0:3000:250 -d 1 --backend iptables-legacy --no-plot --out $OUT/int >$OUT/int.log 2>&1 &
@@ -75,11 +82,12 @@ check_eq "interrupted sweep exits 1" 1 "$rc"
 rows=$(tail -n +2 $OUT/int/sweep.csv | grep -c .)
 check_num "interrupted sweep keeps its rows" "$rows" -ge 2
 check_eq "sweep.json says interrupted" True "$(json $OUT/int/sweep.json 'd["interrupted"]')"
-check_eq "no nfcost namespace left" "" "$(ip netns list | grep '^nfcost-sw' || true)"
+# Its own: other runs' sweeps may be measuring beside it.
+check_eq_eventually "no nfcost namespace left" "$GONE_S" "" netns_like "nfcost-sw${pid}_"
 # The sweep's children (its iperf3 server and client) carry its command line.
-check_eq "no process of the sweep left running" "" "$(ps -eo stat=,args= | grep -F -- "--out $OUT/int" | grep -v -e grep -e '^Z')"
-check_eq "no nfcost BPF link left" 0 "$(bpftool link list 2>/dev/null | grep -c 'nfc_' || true)"
-check_eq "no nfcost BPF program left" 0 "$(bpftool prog list 2>/dev/null | grep -c 'nfc_' || true)"
+check_eq_eventually "no process of the sweep left running" "$GONE_S" "" procs_of "--out $OUT/int"
+check_eq_eventually "no nfcost BPF link left" "$GONE_S" 0 bpf_nfc link
+check_eq_eventually "no nfcost BPF program left" "$GONE_S" 0 bpf_nfc prog
 
 # The iperf3 server dies in the middle: the next step restarts it.
 $NFCOST sweep --rules 0:2000:500 -d 1 --backend iptables-legacy --no-plot --out $OUT/srv >$OUT/srv.log 2>&1 &
@@ -102,5 +110,5 @@ check_exit "bad --rules" 2 "START:STOP:STEP" $NFCOST sweep --rules 5:1
 check_exit "bad --traffic" 2 "tcp or udp" $NFCOST sweep --traffic sctp
 check_exit "--rate without udp" 2 "goes with --traffic udp" $NFCOST sweep --rate 10M
 check_exit "bpf shape with nft" 2 "use iptables" $NFCOST sweep --shape bpf --backend nft
-check_eq "host firewall and namespaces unchanged" "$fw_before" "$(fw)"
+check_eq_eventually "host firewall and namespaces unchanged" "$GONE_S" "$fw_before" fw
 finish

@@ -12,8 +12,12 @@ trap '$NFCOST testbed down --name $T >/dev/null 2>&1; rm -rf "$OUT"' EXIT
 
 # Only what this test could have made: other testbeds may come and go beside it.
 fw() { iptables-save | grep -v '^#'; iptables-legacy-save | grep -v '^#'; nft list ruleset; cat /proc/sys/net/ipv4/ip_forward; }
+# what a testbed or a sweep may leave, each empty once it is gone
+netns_like() { ip netns list | grep "^$1" || true; }
+links() { ip -o link show | awk '{print $2}' | sort; }
+procs_of() { ps -eo stat=,args= | grep -F -- "$1" | grep -v -e grep -e '^Z'; }
 fw_before=$(fw)
-links_before=$(ip -o link show | awk '{print $2}' | sort)
+links_before=$(links)
 col() { # col FILE NAME: the column's values, one per line
 	awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } { print $c }' "$1"
 }
@@ -37,9 +41,9 @@ check "status names the router and a running server" \
 check_exit "up twice is refused" 2 "already exists" $NFCOST testbed up --routed --name $T
 check_exit "--routed with down" 2 "goes with 'testbed up'" $NFCOST testbed down --routed --name $T
 check "testbed down" $NFCOST testbed down --name $T
-check_eq "no namespace of it left" "" "$(ip netns list | grep "^nfcost-$T-" || true)"
-check_eq "ip link as before" "$links_before" "$(ip -o link show | awk '{print $2}' | sort)"
-check "no state left in /run/nfcost" test ! -e /run/nfcost/$T
+check_eq_eventually "no namespace of it left" "$GONE_S" "" netns_like "nfcost-$T-"
+check_eq_eventually "ip link as before" "$GONE_S" "$links_before" links
+check_eventually "no state left in /run/nfcost" "$GONE_S" test ! -e /run/nfcost/$T
 
 # --- a sweep on the FORWARD hook ---
 # Run in the background to know its pid, hence its testbed's name, and to
@@ -66,19 +70,19 @@ check_eq "3 rows" "0 500 1000" "$(col $D/sweep.csv rules | xargs)"
 check "every step saw packets" sh -c "! col $D/sweep.csv packets | grep -qx 0"
 check "latency rises monotonically: $(col $D/sweep.csv lat_avg_ns | xargs)" \
 	bash -c "col $D/sweep.csv lat_avg_ns | monotonic"
-slope=$(json $D/sweep.json 'd["analysis"]["slope_ns_per_rule"]')
-check_num "forward slope ns/rule" "$slope" -gt 1
-check_num "forward slope ns/rule" "$slope" -le 100
-check_eq "no namespace of the sweep left" "" "$(ip netns list | grep "^$SW" || true)"
+# The cost per rule differs by machine (40 ns/rule here); that it is there and
+# the growth is a line does not. R² 0.99 and more measured: what the line
+# leaves out is 10 times that at most.
+check_num "forward slope ns/rule" "$(json $D/sweep.json 'd["analysis"]["slope_ns_per_rule"]')" -gt 0
+check_num "forward latency follows a line, R²" "$(json $D/sweep.json 'd["analysis"]["r2"]')" -ge 0.9
+check_eq_eventually "no namespace of the sweep left" "$GONE_S" "" netns_like "$SW"
 
 # --- a routed sweep SIGKILLed midway: testbed down removes all of it ---
 setsid $NFCOST sweep --hook forward --rules 0:3000:100 -d 1 --backend iptables-legacy --no-plot --out $OUT/kill >$OUT/kill.log 2>&1 &
 kpid=$!
 KN=sw${kpid}_0
-for i in $(seq 1 100); do
-	[ -s /run/nfcost/$KN/server.pid ] && [ "$(tail -n +2 $OUT/kill/sweep.csv 2>/dev/null | grep -c .)" -ge 1 ] && break
-	sleep 0.1
-done
+# until its server runs and a row is measured (60 s at most)
+wait_until 60 sh -c "[ -s /run/nfcost/$KN/server.pid ] && [ \$(tail -n +2 $OUT/kill/sweep.csv 2>/dev/null | grep -c .) -ge 1 ]"
 kill -9 $kpid 2>/dev/null
 wait $kpid 2>/dev/null
 srv_pid=$(cat /run/nfcost/$KN/server.pid 2>/dev/null)
@@ -91,12 +95,12 @@ if [ -z "${NFCOST_TEST_NO_GLOBAL_CLEANUP:-}" ]; then
 else
 	check "testbed down removes the killed routed testbed" $NFCOST testbed down --name $KN
 fi
-check_eq "no namespace of the killed sweep left" "" "$(ip netns list | grep "^nfcost-$KN-" || true)"
-check "its iperf3 server is gone" sh -c "[ -n '$srv_pid' ] && { ! kill -0 $srv_pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$srv_pid/stat; }"
-check "no state left in /run/nfcost" test ! -e /run/nfcost/$KN
-check_eq "no process of the killed sweep left" "" "$(ps -eo stat=,args= | grep -F -- "--out $OUT/kill" | grep -v -e grep -e '^Z')"
+check_eq_eventually "no namespace of the killed sweep left" "$GONE_S" "" netns_like "nfcost-$KN-"
+check_eventually "its iperf3 server is gone" "$GONE_S" sh -c "[ -n '$srv_pid' ] && { ! kill -0 $srv_pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$srv_pid/stat; }"
+check_eventually "no state left in /run/nfcost" "$GONE_S" test ! -e /run/nfcost/$KN
+check_eq_eventually "no process of the killed sweep left" "$GONE_S" "" procs_of "--out $OUT/kill"
 
 check_exit "unknown hook" 2 "output, input or forward" $NFCOST sweep --hook sideways
-check_eq "host firewall and ip_forward unchanged" "$fw_before" "$(fw)"
-check_eq "ip link as before" "$links_before" "$(ip -o link show | awk '{print $2}' | sort)"
+check_eq_eventually "host firewall and ip_forward unchanged" "$GONE_S" "$fw_before" fw
+check_eq_eventually "ip link as before" "$GONE_S" "$links_before" links
 finish
