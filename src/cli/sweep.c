@@ -129,7 +129,8 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case OPT_RULES: {
 		const char *bad = parse_rules_spec(arg, a);
 		if (bad)
-			usage_fail("--rules '%s': %s", arg, bad);
+			usage_fail("--rules takes START:STOP:STEP, START:STOP:xF or a list A,B,C "
+				   "(%s), got '%s'", bad, arg);
 		break;
 	}
 	case 'd':

@@ -81,8 +81,9 @@ done
 check_eq "ethernet-only syntax: 'vlan and ip' like tcpdump" \
 	"$(tcpdump -d -r "$TMP/ethernet.pcap" 'vlan and ip' 2>/dev/null)" \
 	"$($NFCOST compile -d -y ethernet vlan and ip)"
-check_eq "-d output ends with a newline per line, nothing else" \
-	"$(printf '(000) ret      #65535\n' | od -c)" "$($NFCOST compile -d '' | od -c)"
+check "-d output: one instruction per line, each ended by a newline, nothing else" \
+	sh -c "$NFCOST compile -y raw -d tcp >'$TMP/d.txt' && [ \"\$(tail -c 1 '$TMP/d.txt' | od -An -c | tr -d ' ')\" = '\\n' ] &&
+		! grep -vqE '^\([0-9]{3}\) [a-z]' '$TMP/d.txt'"
 
 # --- bad input --------------------------------------------------------------
 check_exit "malformed expression: libpcap's message" 2 "syntax error" \
@@ -96,7 +97,11 @@ check_exit "ip broadcast needs a netmask" 2 "netmask not known" $NFCOST compile 
 long="$(printf 'host 10.0.0.%d or ' $(seq 0 38))host 10.0.0.39"
 check_exit "longer than xt_bpf's 64 instructions" 2 "at most 64" \
 	$NFCOST compile "$long"
-check "-d lists a program of any length" \
-	sh -c "$NFCOST compile -d '$long' | grep -q '^(08[0-9])'"
+# -d shows what would be loaded: the same limit (it once listed any length).
+check_exit "-d keeps xt_bpf's 64-instruction limit too" 2 "at most 64" \
+	$NFCOST compile -d "$long"
+check_exit "an empty expression is refused (it would match every packet)" 2 "every packet" \
+	$NFCOST compile ''
+check_exit "an empty expression is refused with -d too" 2 "every packet" $NFCOST compile -d ''
 
 finish
