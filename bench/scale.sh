@@ -57,20 +57,20 @@ printf '%-16s %8s %9s %9s %7s %9s %8s %9s\n' backend rules "nfcost s" "raw s" ra
 for b in iptables-legacy iptables-nft nft nft-set ipset; do
 	n=$RULES
 	case $b in nft-set | ipset) n=$ELEMS ;; esac
-	raw_input $b $n >"$WORK/$b.in"
+	raw_input $b "$n" >"$WORK/$b.in"
 	raw_clean
 	t0=$(date +%s.%N)
 	raw_run $b "$WORK/$b.in"
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", b - a }' >"$WORK/raw.s"
 	raw_clean
-	NFCOST_RUSAGE=1 timed "$WORK/add" $NFCOST rules add --count $n --backend $b --name $T
-	NFCOST_RUSAGE=1 timed "$WORK/cnt" $NFCOST rules count --backend $b --name $T
+	NFCOST_RUSAGE=1 timed "$WORK/add" "$NFCOST" rules add --count "$n" --backend $b --name $T
+	NFCOST_RUSAGE=1 timed "$WORK/cnt" "$NFCOST" rules count --backend $b --name $T
 	got=$(cat "$WORK/cnt.out")
 	tx=$(sed -n 's/.*transaction: \([0-9.]*\) ms.*/\1/p' "$WORK/add.out")
 	# nfcost's own peak (its children, the restore tools, are the raw tool's cost)
 	rss=$(sed -n 's/^nfcost: peak RSS \([0-9]*\) KB.*/\1/p' "$WORK/add.err" "$WORK/cnt.err" | sort -n | tail -1)
 	rss=$(awk -v k="${rss:-0}" 'BEGIN { print k / 1024 }')
-	printf '%-16s %8d %9.2f %9.2f %7.2f %9.2f %8.1f %9.0f%s\n' $b $n "$(cat "$WORK/add.s")" \
+	printf '%-16s %8d %9.2f %9.2f %7.2f %9.2f %8.1f %9.0f%s\n' $b "$n" "$(cat "$WORK/add.s")" \
 		"$(cat "$WORK/raw.s")" "$(awk -v a="$(cat "$WORK/add.s")" -v r="$(cat "$WORK/raw.s")" 'BEGIN { print (r > 0 ? a / r : 0) }')" \
 		"$(cat "$WORK/cnt.s")" "$rss" "${tx:-0}" "$([ "$got" = "$n" ] || echo "  (count said $got)")"
 	$NFCOST rules flush --backend $b --name $T >/dev/null

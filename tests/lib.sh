@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared by every integration test: assertions that print one line each and
 # a tally that tests/run.sh adds up. Source it, run checks, call `finish`.
 set -u
 NFCOST=${NFCOST:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/${BUILD:-build}/nfcost}
+# shellcheck disable=SC2034 # ROOT is for the suites that source this file
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PASSED=0
 FAILED=0
@@ -32,7 +34,7 @@ check_eq() {
 # CMD runs at least once. WAITED: the seconds until it succeeded, or ""
 # when it did at once.
 wait_until() {
-	local start end now
+	local start end
 	start=$(date +%s%N)
 	end=$((start + $(awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e9 }')))
 	shift
@@ -98,6 +100,10 @@ check_num() {
 }
 
 # The tally line: tests/run.sh counts a suite that ends without it as failed.
+# procs_of TEXT: the live processes whose command line holds TEXT (pid and
+# command line; zombies have none, so they never match).
+procs_of() { pgrep -af -- "$1" || true; }
+
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ -n "${TALLY:-}" ] && echo "$PASSED $FAILED" >>"$TALLY"

@@ -5,7 +5,7 @@
 # the whole run. Ends with "N passed, N failed"; exits non-zero on a failure.
 #
 #   tests/run.sh          everything (needs root)
-#   tests/run.sh --unit   the unit tests and tests/plot/*.sh only: no root,
+#   tests/run.sh --unit   the unit tests, tests/lint and tests/plot only: no root,
 #                         no kernel feature, no host snapshot
 #
 # A suite is a bash script that sources tests/lib.sh and ends with `finish`,
@@ -41,9 +41,9 @@ if [ -n "${SUITES:-}" ]; then
 else
 	shopt -s nullglob
 	if [ -n "$unit_only" ]; then
-		suites=(tests/plot/*.sh)
+		suites=(tests/lint/*.sh tests/plot/*.sh)
 	else
-		suites=(tests/selftest/runner.sh tests/integration/*.sh tests/plot/*.sh)
+		suites=(tests/selftest/runner.sh tests/lint/*.sh tests/integration/*.sh tests/plot/*.sh)
 	fi
 	shopt -u nullglob
 fi

@@ -13,7 +13,8 @@ complete_words() {
 		_nfcost nfcost "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$ROOT/completion/nfcost" "$@" 2>/dev/null | sort | tr '\n' ' '
 }
-export PATH="$(dirname "$NFCOST"):$PATH"
+PATH="$(dirname "$NFCOST"):$PATH"
+export PATH
 
 check_eq "complete -p names the function" "complete -F _nfcost nfcost" \
 	"$(bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"; complete -p nfcost' _ "$ROOT/completion/nfcost")"

@@ -19,7 +19,7 @@ flush() { $NFCOST rules flush --backend nft --name $T >/dev/null; }
 
 # accept and the hit rule only come from sweeps, so a small driver calls
 # rules_add itself, like the experiment does.
-cat >$WORK/drv.c <<'EOF'
+cat >"$WORK"/drv.c <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include "rules/rules.h"
@@ -44,7 +44,7 @@ nm "$LIB" 2>/dev/null | grep -q __asan_ && SAN="-fsanitize=address,undefined"
 check "driver builds against libnfcost.a" ${CC:-cc} -std=c11 -D_GNU_SOURCE -I"$ROOT/src" $SAN \
 	-o $WORK/drv $WORK/drv.c "$LIB" $(sed -n 's/^LDLIBS *:= *//p' "$ROOT/Makefile")
 
-check "testbed up" $NFCOST testbed up --name $T
+check "testbed up" "$NFCOST" testbed up --name $T
 
 for shape in addr addr-port; do
 	for verdict in drop accept; do
@@ -52,25 +52,25 @@ for shape in addr addr-port; do
 		match=""
 		[ $shape = addr-port ] && match="tcp dport 443 "
 		expected=$(for i in 1 2 3; do echo "${match}ip daddr 240.0.0.$i $verdict"; done)
-		check "$l: batch add of 3" $WORK/drv $NS $shape $verdict 3
+		check "$l: batch add of 3" "$WORK"/drv $NS $shape $verdict 3
 		check_eq "$l: nft lists the rules as their text" "$expected" "$(rules_of output)"
-		dump >$WORK/batch
+		dump >"$WORK"/batch
 		flush
 		{
 			echo "add table ip nfcost"
 			echo "add chain ip nfcost output { type filter hook output priority 0; policy accept; }"
 			for i in 1 2 3; do echo "add rule ip nfcost output ${match}ip daddr 240.0.0.$i $verdict"; done
 		} | nftx -f -
-		dump >$WORK/text
-		check "$l: same bytecode as nft's from the text" diff -u $WORK/text $WORK/batch
+		dump >"$WORK"/text
+		check "$l: same bytecode as nft's from the text" diff -u "$WORK"/text "$WORK"/batch
 		flush
 	done
 done
 
 # The hit rule: its own chain at priority 1, made in the same batch, once.
-check "hit rule: batch add of 2 with the hit rule" $WORK/drv $NS addr-port drop 2 198.18.0.2
+check "hit rule: batch add of 2 with the hit rule" "$WORK"/drv $NS addr-port drop 2 198.18.0.2
 check_eq "hit rule: in output_hit" "ip daddr 198.18.0.2 drop" "$(rules_of output_hit)"
-dump >$WORK/batch
+dump >"$WORK"/batch
 flush
 nftx -f - <<'EOF'
 add table ip nfcost
@@ -80,21 +80,21 @@ add rule ip nfcost output_hit ip daddr 198.18.0.2 drop
 add rule ip nfcost output tcp dport 443 ip daddr 240.0.0.1 drop
 add rule ip nfcost output tcp dport 443 ip daddr 240.0.0.2 drop
 EOF
-dump >$WORK/text
-check "hit rule: same bytecode as nft's from the text" diff -u $WORK/text $WORK/batch
-check "hit rule: 3 more" $WORK/drv $NS addr-port drop 3 198.18.0.2
+dump >"$WORK"/text
+check "hit rule: same bytecode as nft's from the text" diff -u "$WORK"/text "$WORK"/batch
+check "hit rule: 3 more" "$WORK"/drv $NS addr-port drop 3 198.18.0.2
 check_eq "hit rule: count leaves it out" 5 "$($NFCOST rules count --backend nft --name $T)"
 check_eq "hit rule: still one in output_hit" "ip daddr 198.18.0.2 drop" "$(rules_of output_hit)"
 flush
 
 # count and flush, appending after what is there, one big batch.
-check "add 10000" $NFCOST rules add --count 10000 --backend nft --name $T
-check "add 500 more, addr shape" $NFCOST rules add --count 500 --shape addr --backend nft --name $T
+check "add 10000" "$NFCOST" rules add --count 10000 --backend nft --name $T
+check "add 500 more, addr shape" "$NFCOST" rules add --count 500 --shape addr --backend nft --name $T
 check_eq "count says 10500" 10500 "$($NFCOST rules count --backend nft --name $T)"
 check_eq "nft's listing agrees" 10500 "$(rules_of output | grep -c ' drop$')"
 check_eq "first rule" "tcp dport 443 ip daddr 240.0.0.1 drop" "$(rules_of output | head -1)"
 check_eq "last rule continues the addresses" "ip daddr 240.0.41.4 drop" "$(rules_of output | tail -1)"
-check "flush" $NFCOST rules flush --backend nft --name $T
+check "flush" "$NFCOST" rules flush --backend nft --name $T
 check_eq "count after flush" 0 "$($NFCOST rules count --backend nft --name $T)"
 check "the table is gone" sh -c "! ip netns exec $CLI nft list table ip nfcost"
 
@@ -107,9 +107,9 @@ add rule ip nfcost output ip daddr 240.0.0.1 drop
 add rule ip nfcost output ip daddr 240.0.0.2 drop
 EOF
 check_exit "refused batch: exit 1, one line" 1 "nft transaction failed at the table, chain or hit rule" \
-	$NFCOST rules add --count 100 --backend nft --name $T
+	"$NFCOST" rules add --count 100 --backend nft --name $T
 check_eq "refused batch: nothing half-applied" 2 "$($NFCOST rules count --backend nft --name $T)"
 flush
 
-check "testbed down" $NFCOST testbed down --name $T
+check "testbed down" "$NFCOST" testbed down --name $T
 finish

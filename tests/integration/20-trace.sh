@@ -89,7 +89,8 @@ EOF
 # wait_ready FILE PID: until the tracer wrote FILE (or died), 30 s at most;
 # prints the seconds it took
 wait_ready() {
-	local t0=$(date +%s.%N)
+	local t0
+	t0=$(date +%s.%N)
 	POLL_S=0.02 wait_until 30 ready_or_dead "$1" "$2"
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
@@ -156,7 +157,7 @@ check_eq "trace of the busy namespace exits 0" 0 $?
 wait "${TRAFFIC_PIDS[-1]}"
 read -r N_A _ _ _ _ _ < <(summary "$TMP/a.json")
 COUNT_A=$($PY -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1]) if l.strip()))' "$TMP/a.json")
-read -r N_B MINC_B _ _ _ _ < <(summary "$TMP/b.json")
+read -r _ MINC_B _ _ _ _ < <(summary "$TMP/b.json")
 check_eq "the idle namespace's trace reported its intervals" 3 "$N_A"
 check_eq "traffic in testbed $B is not counted in testbed $A" 0 "$COUNT_A"
 check_num "while a trace of testbed $B counts it" "$MINC_B" -gt 0
@@ -292,7 +293,7 @@ for how in exit INT TERM; do
 	[ $how != exit ] && check_num "$how: detached within $DETACH_MAX_S s" "$DETACH" -lt "$DETACH_MAX_S"
 	check "$how: summary line" grep -q "^Detaching\. " "$TMP/$how.out"
 	# The kernel frees a program a moment after its last fd closes.
-	check_eq_eventually "$how: no nfcost BPF program or link left" "$GONE_S" "" left_over $IDS
+	check_eq_eventually "$how: no nfcost BPF program or link left" "$GONE_S" "" left_over "$IDS"
 done
 
 finish

@@ -21,13 +21,13 @@ EOF
 
 # --- the bytecode in a real xt_bpf rule ------------------------------------
 check "compile needs no root" \
-	setpriv --reuid=65534 --regid=65534 --clear-groups $NFCOST compile 'udp dst port 53'
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$NFCOST" compile 'udp dst port 53'
 bc=$($NFCOST compile 'udp dst port 53')
 check "compile 'udp dst port 53' prints bytecode" test -n "$bc"
 check "the expression may be given as several words" \
 	test "$($NFCOST compile udp dst port 53)" = "$bc"
 
-check "testbed up" $NFCOST testbed up --name $T
+check "testbed up" "$NFCOST" testbed up --name $T
 
 # pkts counter of rule NUM in the cli namespace's OUTPUT chain
 counter() { ip netns exec $CLI "$1" -w -L OUTPUT "$2" -v -x -n 2>/dev/null | awk '{print $1}'; }
@@ -49,7 +49,7 @@ for ipt in iptables-legacy iptables-nft; do
 	check "$ipt: flush" ip netns exec $CLI $ipt -w -F OUTPUT
 done
 
-check "testbed down" $NFCOST testbed down --name $T
+check "testbed down" "$NFCOST" testbed down --name $T
 
 # --- the same programs as tcpdump ------------------------------------------
 exprs=(
@@ -87,21 +87,21 @@ check "-d output: one instruction per line, each ended by a newline, nothing els
 
 # --- bad input --------------------------------------------------------------
 check_exit "malformed expression: libpcap's message" 2 "syntax error" \
-	$NFCOST compile 'udp port 53 and'
-check_exit "malformed with -d too" 2 "syntax error" $NFCOST compile -d 'tcp port'
-check_exit "illegal port number" 2 "illegal port number" $NFCOST compile 'tcp port 99999'
-check_exit "no expression" 2 "needs a pcap expression" $NFCOST compile
-check_exit "unknown link type" 2 "unknown link type 'wifi'" $NFCOST compile -y wifi ip
-check_exit "unknown option" 2 "unrecognized option" $NFCOST compile --bogus ip
-check_exit "ip broadcast needs a netmask" 2 "netmask not known" $NFCOST compile 'ip broadcast'
+	"$NFCOST" compile 'udp port 53 and'
+check_exit "malformed with -d too" 2 "syntax error" "$NFCOST" compile -d 'tcp port'
+check_exit "illegal port number" 2 "illegal port number" "$NFCOST" compile 'tcp port 99999'
+check_exit "no expression" 2 "needs a pcap expression" "$NFCOST" compile
+check_exit "unknown link type" 2 "unknown link type 'wifi'" "$NFCOST" compile -y wifi ip
+check_exit "unknown option" 2 "unrecognized option" "$NFCOST" compile --bogus ip
+check_exit "ip broadcast needs a netmask" 2 "netmask not known" "$NFCOST" compile 'ip broadcast'
 long="$(printf 'host 10.0.0.%d or ' $(seq 0 38))host 10.0.0.39"
 check_exit "longer than xt_bpf's 64 instructions" 2 "at most 64" \
-	$NFCOST compile "$long"
+	"$NFCOST" compile "$long"
 # -d shows what would be loaded: the same limit (it once listed any length).
 check_exit "-d keeps xt_bpf's 64-instruction limit too" 2 "at most 64" \
-	$NFCOST compile -d "$long"
+	"$NFCOST" compile -d "$long"
 check_exit "an empty expression is refused (it would match every packet)" 2 "every packet" \
-	$NFCOST compile ''
-check_exit "an empty expression is refused with -d too" 2 "every packet" $NFCOST compile -d ''
+	"$NFCOST" compile ''
+check_exit "an empty expression is refused with -d too" 2 "every packet" "$NFCOST" compile -d ''
 
 finish

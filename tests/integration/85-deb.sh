@@ -8,7 +8,7 @@ trap 'rm -rf "$WORK"' EXIT
 version=$(cat "$ROOT/VERSION")
 
 check "the package builds" "$ROOT/scripts/make-deb.sh" "$WORK/deb"
-deb=$(ls "$WORK"/deb/nfcost_"$version"_*.deb 2>/dev/null | head -1)
+deb=$(find "$WORK/deb" -name "nfcost_${version}_*.deb" 2>/dev/null | head -1)
 check "it is named nfcost_VERSION_ARCH.deb" test -f "$deb"
 check "lintian finds no error or warning" \
 	bash -c "! lintian '$deb' 2>/dev/null | grep -E '^[EW]:'"

@@ -32,15 +32,15 @@ foreign_ns() { # foreign_ns [OURS_PREFIX]
 no_foreign_ns() { [ -z "$(foreign_ns "${1:-}")" ]; }
 ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
 	[ -z "$(ip netns list | grep "^nfcost-$1" || true)" ] &&
-		[ -z "$(ps -eo stat=,args= | grep -F -- "$2" | grep -v -e grep -e '^Z' || true)" ]
+		[ -z "$(procs_of "$2")" ]
 }
 # The BPF links and programs process $1 holds (its fds' fdinfo says), as
 # "link:ID prog:ID ...", and which of those still exist.
 links_held() {
-	grep -hsE '^(link|prog)_id:' /proc/$1/fdinfo/* | sed 's/_id:[[:space:]]*/:/' | sort -u | xargs
+	grep -hsE '^(link|prog)_id:' /proc/"$1"/fdinfo/* | sed 's/_id:[[:space:]]*/:/' | sort -u | xargs
 }
 links_alive() {
-	local o; for o in $1; do bpftool ${o%%:*} show id ${o#*:} >/dev/null 2>&1 && echo $o; done; true
+	local o; for o in $1; do bpftool "${o%%:*}" show id "${o#*:}" >/dev/null 2>&1 && echo "$o"; done; true
 }
 no_links_alive() { [ -z "$(links_alive "$1")" ]; }
 rows_ok() { # every row measured something: no zero/junk throughput
@@ -51,8 +51,8 @@ rows_ok() { # every row measured something: no zero/junk throughput
 # --- 1. cleanup (no --force) 1.5 s into a sweep: it skips the sweep's testbed
 check "no other nfcost namespaces (cleanup would disturb others)" wait_for 300 no_foreign_ns
 D=$OUT/skip
-$NFCOST sweep --rules 0:2000:500 -d 3 --backend iptables-legacy --no-plot --out $D \
-	>$OUT/skip.log 2>$OUT/skip.err &
+$NFCOST sweep --rules 0:2000:500 -d 3 --backend iptables-legacy --no-plot --out "$D" \
+	>"$OUT"/skip.log 2>"$OUT"/skip.err &
 spid=$!
 sleep 1.5
 check "the sweep's testbed is there" wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
@@ -61,23 +61,23 @@ quiet=0
 wait_for 12 no_foreign_ns "sw${spid}_" && quiet=1
 check "the machine is quiet (else cleanup is not run: it would disturb others)" test $quiet = 1
 check "the sweep is still running" kill -0 $spid
-[ $quiet = 1 ] && $NFCOST cleanup >$OUT/cleanup.out 2>&1
+[ $quiet = 1 ] && $NFCOST cleanup >"$OUT"/cleanup.out 2>&1
 check_eq "cleanup exits 0" 0 $?
 check "cleanup names the sweep's testbed as skipped, with its pid and command" \
-	grep -Eq "^skipped nfcost-sw${spid}_0-cli.*in use by nfcost pid $spid \(sweep\); --force removes it" $OUT/cleanup.out
+	grep -Eq "^skipped nfcost-sw${spid}_0-cli.*in use by nfcost pid $spid \(sweep\); --force removes it" "$OUT"/cleanup.out
 check "the testbed is still there after cleanup" test -e /run/netns/nfcost-sw${spid}_0-cli
 wait_pid 90 $spid
 check_eq "the sweep completes normally" 0 "$RC"
-[ "$RC" = 0 ] || tail -3 $OUT/skip.err | sed 's/^/    /'
-check_eq "all 5 steps measured" 5 "$(tail -n +2 $D/sweep.csv | grep -c .)"
-check "every row measured throughput" rows_ok $D/sweep.csv
+[ "$RC" = 0 ] || tail -3 "$OUT"/skip.err | sed 's/^/    /'
+check_eq "all 5 steps measured" 5 "$(tail -n +2 "$D"/sweep.csv | grep -c .)"
+check "every row measured throughput" rows_ok "$D"/sweep.csv
 check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 
 # --- 2. cleanup --force in the middle of a sweep's traffic: bounded, exit 1, no junk
 check "no other nfcost namespaces before cleanup --force" wait_for 300 no_foreign_ns
 D=$OUT/force
-$NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out $D \
-	>$OUT/force.log 2>$OUT/force.err &
+$NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out "$D" \
+	>"$OUT"/force.log 2>"$OUT"/force.err &
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
 sleep 1.5 # into the traffic of the first step
@@ -86,24 +86,24 @@ check "the sweep holds BPF objects ($links)" test -n "$links"
 check "still no other nfcost namespace (else cleanup --force is not run)" no_foreign_ns "sw${spid}_"
 check "the sweep is still running" kill -0 $spid
 t0=$SECONDS
-no_foreign_ns "sw${spid}_" && $NFCOST cleanup --force >$OUT/cleanup2.out 2>&1
+no_foreign_ns "sw${spid}_" && $NFCOST cleanup --force >"$OUT"/cleanup2.out 2>&1
 check_eq "cleanup --force exits 0" 0 $?
-check "cleanup --force removed the sweep's testbed" grep -q "^removed testbed sw${spid}_0" $OUT/cleanup2.out
+check "cleanup --force removed the sweep's testbed" grep -q "^removed testbed sw${spid}_0" "$OUT"/cleanup2.out
 wait_pid 30 $spid
 check "the sweep ends within 30 s of cleanup --force (it took $((SECONDS - t0)) s)" test "$RC" != timeout
 check "the sweep ends with exit 0 (done) or 1 (failed) (got $RC)" test "$RC" = 0 -o "$RC" = 1
 if [ "$RC" = 1 ]; then
-	check "its error is an nfcost: line" grep -q '^nfcost: ' $OUT/force.err
-	check "no stray (unprefixed) stderr line" test -z "$(grep -v '^nfcost: ' $OUT/force.err | grep -v $'^\r' || true)"
+	check "its error is an nfcost: line" grep -q '^nfcost: ' "$OUT"/force.err
+	check "no stray (unprefixed) stderr line" test -z "$(grep -v '^nfcost: ' "$OUT"/force.err | grep -v $'^\r' || true)"
 fi
-[ -s $D/sweep.csv ] && check "no junk row" rows_ok $D/sweep.csv
+[ -s "$D"/sweep.csv ] && check "no junk row" rows_ok "$D"/sweep.csv
 check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
 # --- 3. SIGTERM during traffic: prompt exit 1, nothing left
 D=$OUT/term
-$NFCOST sweep --rules 0:0:1 -d 20 --backend iptables-legacy --no-plot --out $D \
-	>$OUT/term.log 2>$OUT/term.err &
+$NFCOST sweep --rules 0:0:1 -d 20 --backend iptables-legacy --no-plot --out "$D" \
+	>"$OUT"/term.log 2>"$OUT"/term.err &
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
 sleep 3
@@ -114,50 +114,50 @@ kill -TERM $spid
 wait_pid 15 $spid
 check "SIGTERM mid-run ends the sweep within 15 s (took $((SECONDS - t0)) s)" test "$RC" != timeout
 check_eq "interrupted sweep exits 1" 1 "$RC"
-check "no row from the cut-short run" test "$(tail -n +2 $D/sweep.csv 2>/dev/null | grep -c .)" = 0
+check "no row from the cut-short run" test "$(tail -n +2 "$D"/sweep.csv 2>/dev/null | grep -c .)" = 0
 check "nothing of the sweep left" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
 # --- 3b. a client that hangs (SIGSTOP): the deadline kills it, the step is retried
 D=$OUT/stopped
-$NFCOST sweep --rules 0:0:1 -d 2 --backend iptables-legacy --no-plot --out $D \
-	>$OUT/stopped.log 2>$OUT/stopped.err &
+$NFCOST sweep --rules 0:0:1 -d 2 --backend iptables-legacy --no-plot --out "$D" \
+	>"$OUT"/stopped.log 2>"$OUT"/stopped.err &
 spid=$!
 client=""
 find_client() { # the sweep's child in the cli namespace: the iperf3 client
 	local p cli
 	cli=$(stat -L -c %i /run/netns/nfcost-sw${spid}_0-cli 2>/dev/null) || return 1
 	for p in $(pgrep -P $spid); do
-		[ "$(stat -L -c %i /proc/$p/ns/net 2>/dev/null)" = "$cli" ] && client=$p && return 0
+		[ "$(stat -L -c %i /proc/"$p"/ns/net 2>/dev/null)" = "$cli" ] && client=$p && return 0
 	done
 	return 1
 }
 check "found the sweep's iperf3 client" wait_for 60 find_client
-kill -STOP $client
+kill -STOP "$client"
 t0=$SECONDS
 wait_pid 60 $spid
 check "a hung client does not hang the sweep (took $((SECONDS - t0)) s)" test "$RC" != timeout
 check_eq "the retried step completes the sweep" 0 "$RC"
-check_eq "one row, measured" 1 "$(tail -n +2 $D/sweep.csv | grep -c .)"
+check_eq "one row, measured" 1 "$(tail -n +2 "$D"/sweep.csv | grep -c .)"
 check "the stopped client is gone" wait_for 10 sh -c "! kill -0 $client 2>/dev/null"
 
 # --- 4. two `testbed up --name X` at once: exactly one wins, the loser removes nothing
 bad=0
 for i in $(seq 1 12); do
 	n=race$$_$i
-	$NFCOST testbed up --name $n >/dev/null 2>$OUT/a.err & a=$!
-	$NFCOST testbed up --name $n >/dev/null 2>$OUT/b.err & b=$!
+	$NFCOST testbed up --name "$n" >/dev/null 2>"$OUT"/a.err & a=$!
+	$NFCOST testbed up --name "$n" >/dev/null 2>"$OUT"/b.err & b=$!
 	wait $a; ra=$?; wait $b; rb=$?
 	codes=$(printf '%s\n' $ra $rb | sort | xargs)
 	ok=1
 	[ "$codes" = "0 2" ] || ok=0
-	grep -hq "^nfcost: testbed '$n' already exists" $OUT/a.err $OUT/b.err || ok=0
-	[ -e /run/netns/nfcost-$n-cli ] && [ -e /run/netns/nfcost-$n-srv ] || ok=0
-	$NFCOST testbed status --name $n | grep -q 'iperf3 server running' || ok=0
+	grep -hq "^nfcost: testbed '$n' already exists" "$OUT"/a.err "$OUT"/b.err || ok=0
+	[ -e /run/netns/nfcost-"$n"-cli ] && [ -e /run/netns/nfcost-"$n"-srv ] || ok=0
+	$NFCOST testbed status --name "$n" | grep -q 'iperf3 server running' || ok=0
 	if [ $ok = 0 ]; then
-		bad=$((bad + 1)); echo "    pair $i: exits $codes"; cat $OUT/a.err $OUT/b.err | sed 's/^/    /'
+		bad=$((bad + 1)); echo "    pair $i: exits $codes"; cat "$OUT"/a.err "$OUT"/b.err | sed 's/^/    /'
 	fi
-	$NFCOST testbed down --name $n >/dev/null 2>&1
+	$NFCOST testbed down --name "$n" >/dev/null 2>&1
 done
 check_eq "12 concurrent pairs: one up (0), one 'already exists' (2), winner intact" 0 $bad
 check "no race testbed left" wait_for 10 test -z "$(ip netns list | grep "^nfcost-race$$_" || true)"
@@ -165,52 +165,52 @@ check "no race testbed left" wait_for 10 test -z "$(ip netns list | grep "^nfcos
 # --- 5. UDP without --size: datagrams that fit the path; libiperf's own
 # messages reach the user only as nfcost: lines
 D=$OUT/udp
-$NFCOST sweep --rules 0:100:100 -d 1 --traffic udp --backend iptables-legacy --no-plot --out $D \
-	>/dev/null 2>$OUT/udp.err
+$NFCOST sweep --rules 0:100:100 -d 1 --traffic udp --backend iptables-legacy --no-plot --out "$D" \
+	>/dev/null 2>"$OUT"/udp.err
 check_eq "sweep --traffic udp without --size succeeds" 0 $?
-check "it measured every step" test "$(tail -n +2 $D/sweep.csv | grep -c .)" = 2
-check "every UDP row measured throughput" rows_ok $D/sweep.csv
-check "UDP packets were sent" test "$(python3 -c 'import json,glob; print(min(json.load(open(f))["end"]["sum"]["packets"] for f in glob.glob("'$D'/iperf/*.json")))')" -gt 0
-check_eq "no unprefixed stderr line" "" "$(grep -v '^nfcost: ' $OUT/udp.err || true)"
+check "it measured every step" test "$(tail -n +2 "$D"/sweep.csv | grep -c .)" = 2
+check "every UDP row measured throughput" rows_ok "$D"/sweep.csv
+check "UDP packets were sent" test "$(python3 -c 'import json,glob; print(min(json.load(open(f))["end"]["sum"]["packets"] for f in glob.glob("'"$D"'/iperf/*.json")))')" -gt 0
+check_eq "no unprefixed stderr line" "" "$(grep -v '^nfcost: ' "$OUT"/udp.err || true)"
 D=$OUT/udpbig
 $NFCOST sweep --rules 0:0:1 -d 1 --traffic udp --size 3000 --backend iptables-legacy --no-plot \
-	--out $D >/dev/null 2>$OUT/udpbig.err
+	--out "$D" >/dev/null 2>"$OUT"/udpbig.err
 check_eq "UDP with 3000-byte datagrams succeeds" 0 $?
 check "libiperf's warning comes as one nfcost: iperf3: line" \
-	grep -q '^nfcost: iperf3: warning: UDP block size 3000' $OUT/udpbig.err
-check_eq "and nothing unprefixed" "" "$(grep -v '^nfcost: ' $OUT/udpbig.err || true)"
+	grep -q '^nfcost: iperf3: warning: UDP block size 3000' "$OUT"/udpbig.err
+check_eq "and nothing unprefixed" "" "$(grep -v '^nfcost: ' "$OUT"/udpbig.err || true)"
 
 # --- 6. a testbed made by `testbed up` has no live owner: cleanup removes it
 check "no other nfcost namespaces before cleanup" wait_for 300 no_foreign_ns
 $NFCOST testbed up --name own$$ >/dev/null
-$NFCOST cleanup >$OUT/cleanup3.out 2>&1
-check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" $OUT/cleanup3.out
+$NFCOST cleanup >"$OUT"/cleanup3.out 2>&1
+check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" "$OUT"/cleanup3.out
 check "its namespaces are gone" wait_for 10 test ! -e /run/netns/nfcost-own$$-cli
 
 # --- 7. compile: no accept-all program, the xt_bpf limit in both forms
 check_exit "compile '' is refused (it would match every packet)" 2 "empty pcap expression matches every packet" \
-	$NFCOST compile ''
-check_exit "compile -d ' ' too" 2 "empty pcap expression" $NFCOST compile -d ' '
+	"$NFCOST" compile ''
+check_exit "compile -d ' ' too" 2 "empty pcap expression" "$NFCOST" compile -d ' '
 long="$(printf 'host 10.0.0.%d or ' $(seq 0 38))host 10.0.0.39"
-check_exit "compile -d enforces xt_bpf's 64 instructions" 2 "at most 64" $NFCOST compile -d "$long"
-check_exit "compile too" 2 "at most 64" $NFCOST compile "$long"
+check_exit "compile -d enforces xt_bpf's 64 instructions" 2 "at most 64" "$NFCOST" compile -d "$long"
+check_exit "compile too" 2 "at most 64" "$NFCOST" compile "$long"
 check "compile -d of a short program still lists it" sh -c "$NFCOST compile -d ip | grep -q '^(000) '"
 
 # --- 8. bad input stays one line, whatever it quotes
-check_exit "--backend with a newline: one line" 2 "unknown backend 'nft\\\\nx'" $NFCOST sweep --backend $'nft\nx'
-check_exit "--rules with a newline: one line" 2 "got '0:10\\\\n:5'" $NFCOST sweep --rules $'0:10\n:5'
-check_exit "-d with a newline and a tab: one line" 2 "got '1\\\\n\\\\t'" $NFCOST sweep -d $'1\n\t'
-check_exit "--name with a newline: one line" 2 "invalid testbed name 'a\\\\nb'" $NFCOST testbed up --name $'a\nb'
+check_exit "--backend with a newline: one line" 2 "unknown backend 'nft\\\\nx'" "$NFCOST" sweep --backend $'nft\nx'
+check_exit "--rules with a newline: one line" 2 "got '0:10\\\\n:5'" "$NFCOST" sweep --rules $'0:10\n:5'
+check_exit "-d with a newline and a tab: one line" 2 "got '1\\\\n\\\\t'" "$NFCOST" sweep -d $'1\n\t'
+check_exit "--name with a newline: one line" 2 "invalid testbed name 'a\\\\nb'" "$NFCOST" testbed up --name $'a\nb'
 check_exit "--rules of 70 characters is read, not refused for its length" 2 "-d takes whole seconds" \
-	$NFCOST sweep --rules "$(printf '0%.0s' $(seq 1 60)):10:5" -d 0
-check_exit "--out '' is bad usage" 2 "--out needs a directory" $NFCOST sweep --out ''
-check_exit "compare --out '' too" 2 "--out needs a directory" $NFCOST compare --backends nft,ipset --out ''
+	"$NFCOST" sweep --rules "$(printf '0%.0s' $(seq 1 60)):10:5" -d 0
+check_exit "--out '' is bad usage" 2 "--out needs a directory" "$NFCOST" sweep --out ''
+check_exit "compare --out '' too" 2 "--out needs a directory" "$NFCOST" compare --backends nft,ipset --out ''
 for v in ' 5' '+5' '-0' 'nan' '5 '; do
-	check_exit "-d '$v' is refused" 2 "-d takes whole seconds" $NFCOST sweep -d "$v"
+	check_exit "-d '$v' is refused" 2 "-d takes whole seconds" "$NFCOST" sweep -d "$v"
 done
 check_eq "not root: the command named once" \
 	"nfcost: sweep needs root (network namespaces, BPF and netfilter rules): run it with sudo" \
-	"$(setpriv --reuid=65534 --regid=65534 --clear-groups $NFCOST sweep 2>&1)"
-check_exit "--rate inf is refused" 2 "--rate takes" $NFCOST sweep --traffic udp --rate inf
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups "$NFCOST" sweep 2>&1)"
+check_exit "--rate inf is refused" 2 "--rate takes" "$NFCOST" sweep --traffic udp --rate inf
 
 finish

@@ -99,7 +99,7 @@ check "and says so" has "$O" "FAIL - unit tests: none in $TMP/empty/tests (make 
 
 # --- --unit: no root check, no snapshot, the same accounting -----------------
 O=$TMP/unit.out
-env -u ONLY -u NFCOST_RUN_NESTED SUITES="$FAKE/pass.sh $FAKE/abort.sh" BUILD=$TMP/ok \
+env -u ONLY -u NFCOST_RUN_NESTED SUITES="$FAKE/pass.sh $FAKE/abort.sh" BUILD="$TMP"/ok \
 	bash "$ROOT/tests/run.sh" --unit >"$O" 2>&1
 rc=$?
 check "--unit with an aborting suite exits non-zero (exit $rc)" test "$rc" -ne 0
