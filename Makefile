@@ -128,7 +128,9 @@ BINDIR ?= $(PREFIX)/bin
 install: $(BUILD)/nfcost
 	install -D -m 0755 $(BUILD)/nfcost $(DESTDIR)$(BINDIR)/nfcost
 	install -D -m 0755 scripts/plot_results.py $(DESTDIR)$(PREFIX)/share/nfcost/plot_results.py
-	install -D -m 0644 docs/nfcost.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	sed 's/@VERSION@/$(VERSION)/' docs/nfcost.8 > $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man8/nfcost.8
 	install -D -m 0644 completion/nfcost $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nfcost
 
 clean:
