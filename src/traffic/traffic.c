@@ -30,6 +30,7 @@ struct traffic_run {
 	double started, stop_at;
 	struct buf out;      /* JSON read so far: the pipe must not fill and stall the client */
 	struct buf err;      /* libiperf's own messages (warnings) */
+	char netns_path[256];
 };
 
 /* Time the client may take beyond its duration: the 3 s connect timeout,
@@ -114,6 +115,7 @@ struct traffic_run *traffic_start(const char *netns_path, const char *server_add
 	}
 	run->udp = opts->udp;
 	run->duration_s = opts->duration_s;
+	snprintf(run->netns_path, sizeof(run->netns_path), "%s", netns_path);
 	run->started = now_monotonic();
 	fflush(NULL);
 	run->pid = fork();
@@ -301,6 +303,12 @@ int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *er
 		} else if (!rc && *msgs) {
 			nf_err("iperf3: %s", msgs);
 		}
+	}
+	/* The likely why of a client that died from outside: its testbed went. */
+	if (rc && access(run->netns_path, F_OK)) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, " (%s is gone: removed by 'nfcost cleanup --force' "
+			 "or 'testbed down'?)", run->netns_path);
 	}
 	if (rc)
 		buf_free(&out);

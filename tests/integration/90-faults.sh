@@ -27,11 +27,11 @@ wait_pid() {
 # Namespaces of other people's runs: cleanup without an owner record (an
 # older nfcost) would take them, so cleanup runs only while there are none.
 foreign_ns() { # foreign_ns [OURS_PREFIX]
-	ip netns list | awk '{print $1}' | grep '^nfcost-' | grep -v "^nfcost-${1:-/}" || true
+	ip netns list 2>/dev/null | awk '{print $1}' | grep '^nfcost-' | grep -v "^nfcost-${1:-/}" || true
 }
 no_foreign_ns() { [ -z "$(foreign_ns "${1:-}")" ]; }
 ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
-	[ -z "$(ip netns list | grep "^nfcost-$1" || true)" ] &&
+	[ -z "$(ip netns list 2>/dev/null | grep "^nfcost-$1" || true)" ] &&
 		[ -z "$(procs_of "$2")" ]
 }
 # The BPF links and programs process $1 holds (its fds' fdinfo says), as
@@ -48,56 +48,94 @@ rows_ok() { # every row measured something: no zero/junk throughput
 		!($c > 0) { bad = 1 } END { exit bad }' "$1"
 }
 
+# Sections 1 and 2 run `nfcost cleanup`, which would take the testbeds of
+# other people's runs (an older nfcost records no owner): they run only on a
+# machine with no other nfcost namespace, checked again right before.
+not_quiet() { # not_quiet SWEEP_PID: one failure, then let our sweep finish
+	fail "another nfcost run appeared: cleanup not run (it would disturb it)"
+	wait_pid 120 "$1"
+}
+
 # --- 1. cleanup (no --force) 1.5 s into a sweep: it skips the sweep's testbed
-check "no other nfcost namespaces (cleanup would disturb others)" wait_for 300 no_foreign_ns
-D=$OUT/skip
-$NFCOST sweep --rules 0:2000:500 -d 3 --backend iptables-legacy --no-plot --out "$D" \
-	>"$OUT"/skip.log 2>"$OUT"/skip.err &
-spid=$!
-sleep 1.5
-check "the sweep's testbed is there" wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
-# Someone else's run may have started meanwhile: cleanup waits for it to end.
-quiet=0
-wait_for 12 no_foreign_ns "sw${spid}_" && quiet=1
-check "the machine is quiet (else cleanup is not run: it would disturb others)" test $quiet = 1
-check "the sweep is still running" kill -0 $spid
-[ $quiet = 1 ] && $NFCOST cleanup >"$OUT"/cleanup.out 2>&1
-check_eq "cleanup exits 0" 0 $?
-check "cleanup names the sweep's testbed as skipped, with its pid and command" \
-	grep -Eq "^skipped nfcost-sw${spid}_0-cli.*in use by nfcost pid $spid \(sweep\); --force removes it" "$OUT"/cleanup.out
-check "the testbed is still there after cleanup" test -e /run/netns/nfcost-sw${spid}_0-cli
-wait_pid 90 $spid
-check_eq "the sweep completes normally" 0 "$RC"
-[ "$RC" = 0 ] || tail -3 "$OUT"/skip.err | sed 's/^/    /'
-check_eq "all 5 steps measured" 5 "$(tail -n +2 "$D"/sweep.csv | grep -c .)"
-check "every row measured throughput" rows_ok "$D"/sweep.csv
-check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+section_skip() {
+	D=$OUT/skip
+	$NFCOST sweep --rules 0:2000:500 -d 3 --backend iptables-legacy --no-plot --out "$D" \
+		>"$OUT"/skip.log 2>"$OUT"/skip.err &
+	spid=$!
+	sleep 1.5
+	check "the sweep's testbed is there" wait_for 20 test -e /run/netns/nfcost-sw${spid}_0-cli
+	wait_for 12 no_foreign_ns "sw${spid}_" || { not_quiet $spid; return; }
+	check "the sweep is still running" kill -0 $spid
+	$NFCOST cleanup >"$OUT"/cleanup.out 2>&1
+	check_eq "cleanup exits 0" 0 $?
+	check "cleanup names the sweep's testbed as skipped, with its pid and command" \
+		grep -Eq "^skipped nfcost-sw${spid}_0-cli.*in use by nfcost pid $spid \(sweep\); --force removes it" "$OUT"/cleanup.out
+	check "the testbed is still there after cleanup" test -e /run/netns/nfcost-sw${spid}_0-cli
+	wait_pid 90 $spid
+	check_eq "the sweep completes normally" 0 "$RC"
+	[ "$RC" = 0 ] || tail -3 "$OUT"/skip.err | sed 's/^/    /'
+	check_eq "all 5 steps measured" 5 "$(tail -n +2 "$D"/sweep.csv | grep -c .)"
+	check "every row measured throughput" rows_ok "$D"/sweep.csv
+	check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+}
 
 # --- 2. cleanup --force in the middle of a sweep's traffic: bounded, exit 1, no junk
-check "no other nfcost namespaces before cleanup --force" wait_for 300 no_foreign_ns
-D=$OUT/force
+section_force() {
+	D=$OUT/force
+	$NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out "$D" \
+		>"$OUT"/force.log 2>"$OUT"/force.err &
+	spid=$!
+	wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
+	sleep 1.5 # into the traffic of the first step
+	links=$(links_held $spid)
+	check "the sweep holds BPF objects ($links)" test -n "$links"
+	no_foreign_ns "sw${spid}_" || { not_quiet $spid; return; }
+	check "the sweep is still running" kill -0 $spid
+	t0=$SECONDS
+	$NFCOST cleanup --force >"$OUT"/cleanup2.out 2>&1
+	check_eq "cleanup --force exits 0" 0 $?
+	check "cleanup --force removed the sweep's testbed" grep -q "^removed testbed sw${spid}_0" "$OUT"/cleanup2.out
+	wait_pid 30 $spid
+	check "the sweep ends within 30 s of cleanup --force (it took $((SECONDS - t0)) s)" test "$RC" != timeout
+	check "the sweep ends with exit 0 (done) or 1 (failed) (got $RC)" test "$RC" = 0 -o "$RC" = 1
+	if [ "$RC" = 1 ]; then
+		check "its error is an nfcost: line" grep -q '^nfcost: ' "$OUT"/force.err
+	fi
+	check_eq "stderr: nfcost: lines only" "" "$(grep -v '^nfcost: ' "$OUT"/force.err || true)"
+	[ -s "$D"/sweep.csv ] && check "no junk row" rows_ok "$D"/sweep.csv
+	check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+	check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
+}
+
+if wait_for 300 no_foreign_ns; then
+	section_skip
+	if wait_for 300 no_foreign_ns; then
+		section_force
+	else
+		fail "no quiet moment for cleanup --force in 300 s"
+	fi
+else
+	fail "no quiet moment in 300 s (other nfcost runs): the cleanup sections did not run"
+fi
+
+# --- 2b. the same through `testbed down` of the sweep's own testbed (needs
+# no quiet machine: it touches nothing else)
+D=$OUT/down
 $NFCOST sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --out "$D" \
-	>"$OUT"/force.log 2>"$OUT"/force.err &
+	>/dev/null 2>"$OUT"/down.err &
 spid=$!
 wait_for 60 test -e /run/netns/nfcost-sw${spid}_0-cli
-sleep 1.5 # into the traffic of the first step
+sleep 3 # into the traffic
 links=$(links_held $spid)
-check "the sweep holds BPF objects ($links)" test -n "$links"
-check "still no other nfcost namespace (else cleanup --force is not run)" no_foreign_ns "sw${spid}_"
-check "the sweep is still running" kill -0 $spid
+check "testbed down of a running sweep's testbed" "$NFCOST" testbed down --name sw${spid}_0
 t0=$SECONDS
-no_foreign_ns "sw${spid}_" && $NFCOST cleanup --force >"$OUT"/cleanup2.out 2>&1
-check_eq "cleanup --force exits 0" 0 $?
-check "cleanup --force removed the sweep's testbed" grep -q "^removed testbed sw${spid}_0" "$OUT"/cleanup2.out
 wait_pid 30 $spid
-check "the sweep ends within 30 s of cleanup --force (it took $((SECONDS - t0)) s)" test "$RC" != timeout
-check "the sweep ends with exit 0 (done) or 1 (failed) (got $RC)" test "$RC" = 0 -o "$RC" = 1
-if [ "$RC" = 1 ]; then
-	check "its error is an nfcost: line" grep -q '^nfcost: ' "$OUT"/force.err
-	check "no stray (unprefixed) stderr line" test -z "$(grep -v '^nfcost: ' "$OUT"/force.err | grep -v $'^\r' || true)"
-fi
-[ -s "$D"/sweep.csv ] && check "no junk row" rows_ok "$D"/sweep.csv
-check "nothing of the sweep left (namespaces, processes)" wait_for 10 ours_gone "sw${spid}_" "--out $D"
+check "the sweep ends within 30 s (took $((SECONDS - t0)) s)" test "$RC" != timeout
+check "exit 0 or 1 (got $RC)" test "$RC" = 0 -o "$RC" = 1
+check_eq "stderr: nfcost: lines only" "" "$(grep -v '^nfcost: ' "$OUT"/down.err || true)"
+[ "$RC" = 1 ] && check "the error says which step's traffic failed" grep -q '^nfcost: traffic at [0-9]* rules failed: ' "$OUT"/down.err
+check "no junk row" rows_ok "$D"/sweep.csv
+check "nothing of the sweep left" wait_for 10 ours_gone "sw${spid}_" "--out $D"
 check "none of its BPF links or programs is left" wait_for 10 no_links_alive "$links"
 
 # --- 3. SIGTERM during traffic: prompt exit 1, nothing left
@@ -160,7 +198,8 @@ for i in $(seq 1 12); do
 	$NFCOST testbed down --name "$n" >/dev/null 2>&1
 done
 check_eq "12 concurrent pairs: one up (0), one 'already exists' (2), winner intact" 0 $bad
-check "no race testbed left" wait_for 10 test -z "$(ip netns list | grep "^nfcost-race$$_" || true)"
+race_gone() { [ -z "$(ip netns list 2>/dev/null | grep "^nfcost-race$$_" || true)" ]; }
+check "no race testbed left" wait_for 10 race_gone
 
 # --- 5. UDP without --size: datagrams that fit the path; libiperf's own
 # messages reach the user only as nfcost: lines
@@ -181,11 +220,19 @@ check "libiperf's warning comes as one nfcost: iperf3: line" \
 check_eq "and nothing unprefixed" "" "$(grep -v '^nfcost: ' "$OUT"/udpbig.err || true)"
 
 # --- 6. a testbed made by `testbed up` has no live owner: cleanup removes it
-check "no other nfcost namespaces before cleanup" wait_for 300 no_foreign_ns
-$NFCOST testbed up --name own$$ >/dev/null
-$NFCOST cleanup >"$OUT"/cleanup3.out 2>&1
-check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" "$OUT"/cleanup3.out
-check "its namespaces are gone" wait_for 10 test ! -e /run/netns/nfcost-own$$-cli
+if wait_for 300 no_foreign_ns; then
+	$NFCOST testbed up --name own$$ >/dev/null
+	if no_foreign_ns "own$$"; then
+		$NFCOST cleanup >"$OUT"/cleanup3.out 2>&1
+		check "cleanup removes a testbed whose maker exited" grep -q "^removed testbed own$$:" "$OUT"/cleanup3.out
+		check "its namespaces are gone" wait_for 10 test ! -e /run/netns/nfcost-own$$-cli
+	else
+		fail "another nfcost run appeared: cleanup not run (it would disturb it)"
+	fi
+	$NFCOST testbed down --name own$$ >/dev/null 2>&1
+else
+	fail "no quiet moment in 300 s (other nfcost runs): cleanup of an ownerless testbed not run"
+fi
 
 # --- 7. compile: no accept-all program, the xt_bpf limit in both forms
 check_exit "compile '' is refused (it would match every packet)" 2 "empty pcap expression matches every packet" \
