@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "probe/probe.h"
 #include "rules/rules.h"
@@ -51,6 +52,22 @@ static error_t quiet_parent(int key, char *arg, struct argp_state *state)
 	return ARGP_ERR_UNKNOWN;
 }
 
+/* getopt prints an unknown option as it was given; one with a control byte
+ * (a newline) would make that message two lines, so such an option is
+ * refused here, quoted by nf_err, before getopt sees it. */
+static void refuse_control_bytes(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		size_t name = strcspn(argv[i], "=");
+		if (argv[i][0] != '-')
+			continue;
+		for (size_t k = 0; k < name; k++)
+			if ((unsigned char)argv[i][k] < 0x20 || argv[i][k] == 0x7f)
+				usage_fail("unrecognized option '%.*s': run '%s --help'", (int)name,
+					   argv[i], command_name);
+	}
+}
+
 int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp_child children[] = { { argp, 0, NULL, 0 }, { 0 } };
@@ -62,6 +79,7 @@ int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 	if (!devnull)
 		devnull = fopen("/dev/null", "we");
 	snprintf(command_name, sizeof(command_name), "nfcost %s", saved);
+	refuse_control_bytes(argc, argv);
 	argv[0] = "nfcost"; /* so messages start "nfcost:" */
 	err = argp_parse(&parent, argc, argv, ARGP_NO_HELP, NULL, input);
 	argv[0] = saved;

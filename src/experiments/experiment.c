@@ -129,7 +129,10 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			     &e->cfg.traffic, res, err, sizeof(err))) {
 		/* The server may have died since the check: restart it and run the
-		 * step once more, in a fresh window. */
+		 * step once more, in a fresh window. Say why, or a flaky step hides. */
+		if (!stop_requested)
+			nf_err("warning: traffic at %ld rules failed (%s): running the step again",
+			       e->rules, err);
 		if (stop_requested || testbed_server_ensure(e->testbed) < 0 ||
 		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,

@@ -99,8 +99,7 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 		.f = &f, .hook = nfhook_name(p->cfg.hook), .netns = experiment_rules_netns_name(e),
 		.tracer = probe_tracer_name(probe_tracer(experiment_probe(e))),
 	};
-	fprintf(stderr, "nfcost: live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; "
-		"writing %s\n", p->duration_s, sink.netns, sink.tracer, p->rules,
+	nf_err("live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; writing %s", p->duration_s, sink.netns, sink.tracer, p->rules,
 		rules_backend_name(p->cfg.backend), p->inject_rate, p->inject_at_s, p->dir);
 
 	struct probe_window w;

@@ -300,10 +300,10 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			 p->n_counts == 1 ? "" : "s", first,
 			 last);
 	if (!stop_requested && p->compare)
-		fprintf(stderr, "nfcost: compare %d backends, %s, tracer %s; writing %s\n", out->n,
+		nf_err("compare %d backends, %s, tracer %s; writing %s", out->n,
 			counts, tracer, p->dir);
 	else if (!stop_requested)
-		fprintf(stderr, "nfcost: sweep %s, %s %s, %s, tracer %s; writing %s\n",
+		nf_err("sweep %s, %s %s, %s, tracer %s; writing %s",
 			counts, out->per[0].name, rules_shape_name(p->cfg.shape),
 			drop_mode ? "UDP datagrams into a dropping last rule" :
 			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);

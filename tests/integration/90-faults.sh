@@ -248,6 +248,8 @@ check_exit "--backend with a newline: one line" 2 "unknown backend 'nft\\\\nx'" 
 check_exit "--rules with a newline: one line" 2 "got '0:10\\\\n:5'" "$NFCOST" sweep --rules $'0:10\n:5'
 check_exit "-d with a newline and a tab: one line" 2 "got '1\\\\n\\\\t'" "$NFCOST" sweep -d $'1\n\t'
 check_exit "--name with a newline: one line" 2 "invalid testbed name 'a\\\\nb'" "$NFCOST" testbed up --name $'a\nb'
+check_exit "an unknown option with a newline: one line" 2 "unrecognized option '--bogus\\\\nx'" \
+	"$NFCOST" sweep --bogus$'\n'x
 check_exit "--rules of 70 characters is read, not refused for its length" 2 "-d takes whole seconds" \
 	"$NFCOST" sweep --rules "$(printf '0%.0s' $(seq 1 60)):10:5" -d 0
 check_exit "--out '' is bad usage" 2 "--out needs a directory" "$NFCOST" sweep --out ''
