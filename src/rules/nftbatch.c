@@ -1,5 +1,6 @@
 #include "rules/nftbatch.h"
 
+#include "rules/nfnl.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -345,31 +346,15 @@ static int read_answers(int fd, struct batch *b)
 static int send_batch(struct batch *b, const char *netns_path)
 {
 	struct mnl_socket *nl;
-	int saved, e, size = (int)b->len, rc;
+	int size = (int)b->len, rc;
 	ssize_t sent;
 
 	if (b->len > (size_t)(1 << 30)) {
 		nf_err("nft transaction of %zu bytes is too large for one netlink message", b->len);
 		return EXIT_RUNTIME;
 	}
-	/* The socket belongs to the namespace it is made in: make it there, then
-	 * come straight back. */
-	if (netns_enter(netns_path, &saved)) {
-		nf_err("cannot enter %s: %s", netns_path, strerror(errno));
+	if (!(nl = nfnl_socket_in(netns_path)))
 		return EXIT_RUNTIME;
-	}
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	e = errno;
-	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = errno;
-		mnl_socket_close(nl);
-		nl = NULL;
-	}
-	netns_leave(saved);
-	if (!nl) {
-		nf_err("cannot open a netfilter netlink socket in %s: %s", netns_path, strerror(e));
-		return EXIT_RUNTIME;
-	}
 	/* The batch is one transaction only if it is one message: let the send
 	 * buffer hold all of it (we are root; nft does the same). */
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rules/nfnl.h"
 #include "rules/rulespec.h"
 #include "util.h"
 
@@ -57,26 +58,11 @@ static long dump_count(const char *netns_path, uint16_t type, uint16_t name_attr
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	uint32_t seq = (uint32_t)time(NULL), portid;
-	int saved, e, rc;
+	int e, rc;
 	ssize_t n;
 
-	/* The socket belongs to the namespace it is made in. */
-	if (netns_enter(netns_path, &saved)) {
-		nf_err("cannot enter %s: %s", netns_path, strerror(errno));
+	if (!(nl = nfnl_socket_in(netns_path)))
 		return -1;
-	}
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	e = errno;
-	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = errno;
-		mnl_socket_close(nl);
-		nl = NULL;
-	}
-	netns_leave(saved);
-	if (!nl) {
-		nf_err("cannot open a netfilter netlink socket in %s: %s", netns_path, strerror(e));
-		return -1;
-	}
 	portid = mnl_socket_get_portid(nl);
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_IPV4, NLM_F_DUMP | NLM_F_ACK, seq);
 	/* The kernel filters a rule dump by table and chain, and dumps one
@@ -113,29 +99,6 @@ long nftcount_set_elements(const char *netns_path, const char *table, const char
 {
 	return dump_count(netns_path, NFT_MSG_GETSETELEM, NFTA_SET_ELEM_LIST_SET, table, set,
 			  count_elements, NFT_MSG_NEWSETELEM);
-}
-
-/* Opens a netfilter netlink socket in the namespace at netns_path. */
-static struct mnl_socket *open_in(const char *netns_path)
-{
-	struct mnl_socket *nl;
-	int saved, e;
-
-	if (netns_enter(netns_path, &saved)) {
-		nf_err("cannot enter %s: %s", netns_path, strerror(errno));
-		return NULL;
-	}
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	e = errno;
-	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = errno;
-		mnl_socket_close(nl);
-		nl = NULL;
-	}
-	netns_leave(saved);
-	if (!nl)
-		nf_err("cannot open a netfilter netlink socket in %s: %s", netns_path, strerror(e));
-	return nl;
 }
 
 /* Is the element rules_address(index) in the set? 1, 0, or -1 on error. */
@@ -181,7 +144,7 @@ static int has_element(struct mnl_socket *nl, const char *table, const char *set
 
 long nftcount_set_prefix(const char *netns_path, const char *table, const char *set)
 {
-	struct mnl_socket *nl = open_in(netns_path);
+	struct mnl_socket *nl = nfnl_socket_in(netns_path);
 	uint32_t seq = (uint32_t)time(NULL);
 	long lo = 0, hi = 1; /* element lo - 1 is there, hi is not (when lo > 0) */
 	int has;
