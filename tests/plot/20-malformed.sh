@@ -9,25 +9,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 
-PY=${PLOT_PYTHON:-/usr/bin/python3}
-# PLOT_SCRIPT: another version of the script, to see these tests fail on it
-PLOT=${PLOT_SCRIPT:-$ROOT/scripts/plot_results.py}
-FIX=$ROOT/tests/fixtures
-TMP=$(mktemp -d /tmp/nfcost-plot.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=plotlib
+. "$(dirname "$0")/plotlib"
 
-if ! "$PY" -c 'import matplotlib' 2>/dev/null; then
-	fail "$PY has no matplotlib (apt-get install python3-matplotlib)"
-	finish
-	exit
-fi
-
-# fresh DIR [NAME]: a copy of fixture directory DIR under $TMP
-fresh() {
-	rm -rf "${TMP:?}/${2:-$1}"
-	cp -r "$FIX/$1" "$TMP/${2:-$1}"
-	echo "$TMP/${2:-$1}"
-}
 
 # nested N: a JSON object whose one member is N arrays deep
 nested() {

@@ -9,19 +9,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh disable=SC1091
 . "$(dirname "$0")/../lib.sh"
 
-PY=${PLOT_PYTHON:-/usr/bin/python3}
-# PLOT_SCRIPT: another version of the script, to see these tests fail on it
-PLOT=${PLOT_SCRIPT:-$ROOT/scripts/plot_results.py}
-FIX=$ROOT/tests/fixtures
+# shellcheck source=plotlib
+. "$(dirname "$0")/plotlib"
 GOOD=$FIX/live/bpf_windows.csv
-TMP=$(mktemp -d /tmp/nfcost-plot.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-
-if ! "$PY" -c 'import matplotlib' 2>/dev/null; then
-	fail "$PY has no matplotlib (apt-get install python3-matplotlib)"
-	finish
-	exit
-fi
 
 D=$TMP/live
 cp -r "$FIX/live" "$D"
