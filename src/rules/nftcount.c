@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <arpa/inet.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,8 +91,83 @@ static long dump_count(const char *netns_path, uint16_t type, uint16_t name_attr
 	return t.n;
 }
 
+/* The chain's use count from one GETCHAIN: every rule of a chain holds a
+ * reference to it (nf_tables_newrule), and so does every jump or goto to
+ * it; a base chain is never a jump target, so its use count is its rule
+ * count. *use: that count; 0: a chain with none, -ENOENT: no such table or
+ * chain, other < 0: error. */
+static int chain_use(const char *netns_path, const char *table, const char *chain,
+		     uint32_t *use)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nfnl_socket_in(netns_path);
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh;
+	int rc = -EIO;
+	bool base = false, got = false;
+	ssize_t n;
+
+	if (!nl || !c) { /* no socket: nfnl_socket_in said why */
+		if (c)
+			nftnl_chain_free(c);
+		if (nl)
+			mnl_socket_close(nl);
+		return nl ? -ENOMEM : -EBADF;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_IPV4, NLM_F_ACK, seq);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		mnl_socket_close(nl);
+		return -errno;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		struct nlmsghdr *m = (struct nlmsghdr *)buf;
+		int len = (int)n;
+		bool done = false;
+
+		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+				rc = e->error;
+				done = true;
+			} else if (NFNL_MSG_TYPE(m->nlmsg_type) == NFT_MSG_NEWCHAIN &&
+				   (c = nftnl_chain_alloc())) {
+				if (nftnl_chain_nlmsg_parse(m, c) == 0 &&
+				    nftnl_chain_is_set(c, NFTNL_CHAIN_USE)) {
+					*use = nftnl_chain_get_u32(c, NFTNL_CHAIN_USE);
+					base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+					got = true;
+				}
+				nftnl_chain_free(c);
+			}
+		}
+		if (done)
+			break;
+	}
+	mnl_socket_close(nl);
+	if (rc == 0 && !got)
+		rc = -EIO;
+	if (rc == 0 && !base)
+		rc = -EINVAL; /* a regular chain's use also counts jumps to it */
+	return rc;
+}
+
 long nftcount_rules(const char *netns_path, const char *table, const char *chain)
 {
+	uint32_t use = 0;
+	int rc = chain_use(netns_path, table, chain, &use);
+
+	if (rc == 0)
+		return (long)use;
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == -EBADF)
+		return -1;
+	/* Not a base chain, or no use count: count the rules one by one. */
 	return dump_count(netns_path, NFT_MSG_GETRULE, NFTA_RULE_CHAIN, table, chain, count_rule,
 			  NFT_MSG_NEWRULE);
 }

@@ -5,7 +5,8 @@
 #define NFCOST_NFTCOUNT_H
 
 /* Rules in chain `chain` of table ip `table` in the namespace at
- * netns_path; 0 when the table or chain does not exist; -1 on error (one
+ * netns_path: a base chain's use count (one query), else a dump counted as
+ * it is read; 0 when the table or chain does not exist; -1 on error (one
  * line printed). */
 long nftcount_rules(const char *netns_path, const char *table, const char *chain);
 /* Elements of set `set` in table ip `table`; 0 when missing; -1 on error. */
