@@ -12,7 +12,7 @@ ns=nfcost-$T-cli
 printf '%-16s %12s %14s\n' backend "10k batch ms" "per rule us"
 declare -A batch
 for b in iptables-nft iptables-legacy nft nft-set ipset; do
-	ms=$($NFCOST rules add --count 10000 --backend $b --name $T | sed -n 's/.*transaction: \([0-9.]*\) ms.*/\1/p')
+	ms=$($NFCOST rules add --count 10000 --backend $b --name $T | sed -n 's/.*: \([0-9.]*\) ms; .*/\1/p')
 	batch[$b]=$ms
 	printf '%-16s %12.1f %14.2f\n' $b "$ms" "$(echo "$ms * 1000 / 10000" | bc -l)"
 	$NFCOST rules flush --backend $b --name $T >/dev/null

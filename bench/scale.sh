@@ -66,7 +66,7 @@ for b in iptables-legacy iptables-nft nft nft-set ipset; do
 	NFCOST_RUSAGE=1 timed "$WORK/add" "$NFCOST" rules add --count "$n" --backend $b --name $T
 	NFCOST_RUSAGE=1 timed "$WORK/cnt" "$NFCOST" rules count --backend $b --name $T
 	got=$(cat "$WORK/cnt.out")
-	tx=$(sed -n 's/.*transaction: \([0-9.]*\) ms.*/\1/p' "$WORK/add.out")
+	tx=$(sed -n 's/.*: \([0-9.]*\) ms; .*/\1/p' "$WORK/add.out")
 	# nfcost's own peak (its children, the restore tools, are the raw tool's cost)
 	rss=$(sed -n 's/^nfcost: peak RSS \([0-9]*\) KB.*/\1/p' "$WORK/add.err" "$WORK/cnt.err" | sort -n | tail -1)
 	rss=$(awk -v k="${rss:-0}" 'BEGIN { print k / 1024 }')

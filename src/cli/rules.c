@@ -143,16 +143,19 @@ int cmd_rules(int argc, char **argv)
 
 	if (!strcmp(a.action, "add")) {
 		double ms;
+		int tx;
 		long have = rules_count(&t);
 		if (have < 0)
 			return EXIT_RUNTIME;
-		if ((rc = rules_add(&t, have, a.count, &ms)))
+		if ((rc = rules_add(&t, have, a.count, &ms, &tx)))
 			return rc;
-		/* One transaction: all of it is there or none, so no recount. */
+		/* All of it is there or none (rolled back), so no recount. */
 		long total = have + a.count;
-		printf("added %ld %s rules (%s) to %s %s in one transaction: %.1f ms; %ld in all\n",
+		printf("added %ld %s rules (%s) to %s %s in %s: %.1f ms; %ld in all\n",
 		       a.count, rules_backend_name(a.backend), rules_shape_name(a.shape),
-		       nspath + strlen(TESTBED_NETNS_DIR) + 1, nfhook_option(a.hook), ms, total);
+		       nspath + strlen(TESTBED_NETNS_DIR) + 1, nfhook_option(a.hook),
+		       tx == 1 ? "one transaction" : "two transactions (the set, then its elements)",
+		       ms, total);
 		return EXIT_OK;
 	}
 	if (!strcmp(a.action, "count")) {

@@ -92,7 +92,7 @@ int experiment_grow(struct experiment *e, long rules, double *ms)
 	*ms = 0;
 	if (rules <= e->rules)
 		return EXIT_OK;
-	if ((rc = rules_add(&e->target, e->rules, rules - e->rules, ms)))
+	if ((rc = rules_add(&e->target, e->rules, rules - e->rules, ms, NULL)))
 		return rc;
 	e->rules = rules;
 	return EXIT_OK;

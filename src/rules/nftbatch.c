@@ -40,6 +40,7 @@ struct batch {
 	uint32_t last_seq;   /* the last message before BATCH_END */
 	size_t last_off;     /* and where it starts */
 	uint64_t handle;     /* the handle of a rule the kernel echoed, or 0 */
+	long per_msg;        /* set elements per message (0: one rule each) */
 };
 
 /* Makes room for one more message. The memory is zeroed: libmnl leaves
@@ -275,9 +276,12 @@ static void describe(const struct batch *b, uint32_t seq, char *buf, size_t len)
 		snprintf(buf, len, "the table, chain or hit rule");
 		return;
 	}
-	i = b->first + (long)(seq - b->rules_seq);
+	i = b->first + (long)(seq - b->rules_seq) * (b->per_msg ? b->per_msg : 1);
 	rules_address(i, addr, sizeof(addr));
-	snprintf(buf, len, "rule %ld (ip daddr %s)", i + 1, addr);
+	if (b->per_msg)
+		snprintf(buf, len, "the elements from number %ld (%s)", i + 1, addr);
+	else
+		snprintf(buf, len, "rule %ld (ip daddr %s)", i + 1, addr);
 }
 
 /* Reads the kernel's answers. Sending the batch ran the whole transaction
@@ -396,6 +400,86 @@ int nftbatch_add(const struct rules_target *t, const char *table, long first, lo
 		return EXIT_RUNTIME;
 	}
 	rc = send_batch(&b, t->netns_path);
+	free(b.data);
+	return rc;
+}
+
+/* --- set elements: many per message, all in one batch --- */
+
+#define ELEMS_PER_MSG 1024
+
+/* One NEWSETELEM message with the elements [first, first + n). */
+static bool put_elems(struct batch *b, const char *table, const char *set, long first, long n)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	char addr[32];
+	bool ok = s && !nftnl_set_set_str(s, NFTNL_SET_TABLE, table) &&
+		  !nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+
+	for (long i = first; ok && i < first + n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		struct in_addr ip;
+		rules_address(i, addr, sizeof(addr));
+		ok = e && inet_pton(AF_INET, addr, &ip) == 1 &&
+		     !nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &ip.s_addr, sizeof(ip.s_addr));
+		if (ok)
+			nftnl_set_elem_add(s, e);
+		else if (e)
+			nftnl_set_elem_free(e);
+	}
+	/* A message of 1024 elements is ~40 KB: room for it, not for the set. */
+	if (ok && b->cap - b->len < 64 * 1024) {
+		size_t cap = b->cap * 2 > b->len + 128 * 1024 ? b->cap * 2 : b->len + 128 * 1024;
+		char *d = realloc(b->data, cap);
+		if ((ok = d != NULL)) {
+			memset(d + b->cap, 0, cap - b->cap);
+			b->data = d;
+			b->cap = cap;
+		}
+	}
+	if (ok) {
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+		b->last_seq = b->next_seq;
+		b->last_off = b->len;
+		nlh = nftnl_nlmsg_build_hdr(b->data + b->len, NFT_MSG_NEWSETELEM, NFPROTO_IPV4,
+					    NLM_F_CREATE, b->next_seq++);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		msg_end(b, nlh);
+	}
+	if (s)
+		nftnl_set_free(s);
+	return ok;
+}
+
+int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
+			  long first, long count)
+{
+	struct batch b = { 0 };
+	struct nlmsghdr *nlh;
+	bool ok;
+	int rc;
+
+	b.seq_base = b.next_seq = (uint32_t)time(NULL);
+	b.per_msg = ELEMS_PER_MSG;
+	b.first = first;
+	ok = room(&b, 0) && (nlh = nftnl_batch_begin(b.data + b.len, b.next_seq++));
+	if (ok)
+		msg_end(&b, nlh);
+	b.rules_seq = b.next_seq;
+	for (long i = first; ok && i < first + count; i += ELEMS_PER_MSG)
+		ok = put_elems(&b, table, set, i,
+			       first + count - i < ELEMS_PER_MSG ? first + count - i : ELEMS_PER_MSG);
+	if (ok && count > 0 && room(&b, 0)) {
+		((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK;
+		nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
+		msg_end(&b, nlh);
+		rc = send_batch(&b, t->netns_path);
+	} else {
+		rc = ok && count == 0 ? EXIT_OK : EXIT_RUNTIME;
+		if (rc)
+			nf_err("cannot build the nft transaction: out of memory");
+	}
 	free(b.data);
 	return rc;
 }

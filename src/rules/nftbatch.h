@@ -24,6 +24,13 @@ bool nftbatch_supported(const struct rules_target *t);
 int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
 		 bool with_hit);
 
+/* Adds the set elements rules_address(first .. first + count - 1) to set
+ * `set` of table ip `table`, which exists: 1024 elements a message, all in
+ * ONE batch (one transaction), without libnftables' parser and its memory.
+ * 0, or EXIT_RUNTIME with one message line printed. */
+int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
+			  long first, long count);
+
 /* One change as its own transaction, for the cost of changing one rule:
  * append the rule of that index (as nftbatch_add would make it; *handle:
  * the handle the kernel gave it), delete a rule by handle, or add/delete

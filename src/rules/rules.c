@@ -410,7 +410,7 @@ static int with_bytecode(const struct rules_target **t, struct rules_target *cop
 
 /* have < 0: count what is there first; else the caller knows (it added them). */
 static int add_rules(const struct rules_target *t, long have, long count, double *elapsed_ms,
-		     bool prepare)
+		     bool prepare, int *transactions)
 {
 	struct buf text = { 0 };
 	bool need_base = false;
@@ -456,13 +456,28 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 	/* nft's linear shapes skip libnftables' parser: built as netlink
 	 * messages, the same transaction costs a fraction (issue 2's target). */
 	bool batch = nftbatch_supported(t);
-	if (!batch)
+	/* Set elements likewise: libnftables would hold ~400 bytes per element.
+	 * A set that does not exist yet is made first, empty, through the text
+	 * path (a sweep's step 0 does that on its own); if its elements then
+	 * fail, the table goes too, so nothing is left half-applied. */
+	bool elem_batch = t->backend == BACKEND_NFT_SET && count > 0;
+	if (elem_batch && need_base)
+		rules_render(t, have, 0, true, &text);
+	else if (!batch && !elem_batch)
 		rules_render(t, have, count, need_base, &text);
 
 	t0 = now_monotonic();
 	if (batch) /* built, sent and acknowledged as one netlink batch */
 		rc = nftbatch_add(t, NFT_TABLE, have, count, need_base && t->hit_addr);
-	else switch (t->backend) {
+	else if (elem_batch) {
+		rc = text.len ? nft_run(t->netns_path, text.data, 0, NULL, false) : EXIT_OK;
+		if (transactions && text.len)
+			*transactions = 2;
+		if (rc == EXIT_OK &&
+		    (rc = nftbatch_add_elements(t, NFT_SET_TABLE, NFT_SET_NAME, have, count)) &&
+		    need_base)
+			nft_run(t->netns_path, "delete table ip " NFT_SET_TABLE "\n", 0, NULL, true);
+	} else switch (t->backend) {
 	case BACKEND_IPTABLES_NFT:
 	case BACKEND_IPTABLES_LEGACY: {
 		char *argv[] = { (char *)rules_backend_program(t->backend), "--noflush", "--wait", NULL };
@@ -509,7 +524,8 @@ static unsigned long long mem_available(void)
 	return strtoull(p + strlen("MemAvailable:"), NULL, 10) * 1024ULL;
 }
 
-int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms)
+int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms,
+	      int *transactions)
 {
 	unsigned long long need = rules_memory_estimate(t->backend, t->shape, count);
 	unsigned long long avail = mem_available();
@@ -521,7 +537,9 @@ int rules_add(const struct rules_target *t, long have, long count, double *elaps
 		       need >> 20, avail >> 20);
 		return EXIT_USAGE;
 	}
-	return add_rules(t, have, count, elapsed_ms, false);
+	if (transactions)
+		*transactions = 1;
+	return add_rules(t, have, count, elapsed_ms, false, transactions);
 }
 
 int rules_prepare(const struct rules_target *t)
@@ -546,12 +564,12 @@ int rules_prepare(const struct rules_target *t)
 		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
 		break;
 	default: /* sets: the table or iptables rule around an empty set */
-		rc = add_rules(t, -1, 0, &ms, true);
+		rc = add_rules(t, -1, 0, &ms, true, NULL);
 		break;
 	}
 	buf_free(&text);
 	if (rc == EXIT_OK && t->hit_addr)
-		rc = add_rules(t, -1, 0, &ms, false);
+		rc = add_rules(t, -1, 0, &ms, false, NULL);
 	return rc;
 }
 

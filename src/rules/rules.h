@@ -24,9 +24,12 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
 
 /* Appends count rules as one transaction. have: the rules there already,
  * when the caller knows (it put them there), else -1: they are counted
- * first, which at 100,000 rules costs a kernel dump. *elapsed_ms: how long
- * the transaction took. 0, or an exit status with one message line. */
-int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms);
+ * first. *elapsed_ms: how long the transaction took. *transactions (may be
+ * NULL): 1, or 2 when a set had to be made first (nft-set's first add: the
+ * empty set and its rule, then the elements as one netlink batch; if the
+ * elements fail, the set goes too). 0, or an exit status with one line. */
+int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms,
+	      int *transactions);
 /* Makes the empty chain exist (table, base chain, empty set and its rule,
  * and the hit rule if any), so that 0 rules is a chain every packet enters:
  * an empty-chain baseline, also for tracers that only see registered hooks. */

@@ -33,7 +33,7 @@ int main(int argc, char **argv) /* NETNS SHAPE drop|accept COUNT [HIT_ADDR] */
 		return 2;
 	t.accept = !strcmp(argv[3], "accept");
 	t.hit_addr = argc > 5 ? argv[5] : NULL;
-	return rules_add(&t, -1, atol(argv[4]), &ms);
+	return rules_add(&t, -1, atol(argv[4]), &ms, NULL);
 }
 EOF
 LIB="$ROOT/${BUILD:-build}/libnfcost.a"
