@@ -157,12 +157,17 @@ static void write_updates(FILE *f, const struct run_meta *m, const struct report
 			s->max_rules, s->add_ms_max, s->add_ms_max / s->add_ms_min);
 		if (isfinite(s->add_exponent))
 			fprintf(f, ", growing as rules^%.2f above the smallest count's cost", s->add_exponent);
+		const char *b = m->backend ? m->backend : "";
 		fprintf(f, "; deleting one %.2f ms -> %.2f ms. %s\n\n", s->delete_ms_min,
 			s->delete_ms_max,
-			!strcmp(m->backend ? m->backend : "", "iptables-legacy")
+			!strcmp(b, "iptables-legacy")
 			? "iptables-legacy replaces the whole table in every transaction, so one "
 			  "change costs in proportion to the table (O(n))."
-			: "The transaction's cost depends on the size of what it touches.");
+			: !strcmp(b, "nft") || !strcmp(b, "iptables-nft")
+			? "nf_tables rebuilds the array of a chain's rules (its blob) in every "
+			  "commit that changes the chain, so one more rule costs in proportion to "
+			  "the chain (O(n)); a set element does not touch the chain."
+			: "The transaction's cost grows with what it touches.");
 	} else {
 		fprintf(f, "**It stays about constant.** Adding one rule took %.2f ms at %ld rules and "
 			   "%.2f ms at %ld (deleting one: %.2f ms, %.2f ms): a change touches only "
