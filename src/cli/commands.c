@@ -154,6 +154,11 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 	case OPT_EXP_NO_PLOT:
 		*no_plot = true;
 		return true;
+	case OPT_EXP_OFFLOAD:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			usage_fail("--offload takes on or off, got '%s'", arg);
+		cfg->offload = !strcmp(arg, "on") ? OFFLOAD_ON : OFFLOAD_OFF;
+		return true;
 	}
 	return false;
 }

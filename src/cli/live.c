@@ -38,6 +38,9 @@ static const struct argp_option live_options[] = {
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },
+	{ "offload", OPT_EXP_OFFLOAD, "on|off", 0,
+	  "TSO, GSO and GRO on the testbed's veths (default: as the kernel sets them, on); "
+	  "off: one skb per wire packet, as on a router", 0 },
 	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw results.png", 0 },
 	{ 0 }
 };

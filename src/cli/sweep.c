@@ -33,6 +33,9 @@ static const struct argp_option sweep_options[] = {
 	  "Hook to fill and measure (default output; forward: through a router namespace)", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/<command>-<UTC timestamp>)", 0 },
+	{ "offload", OPT_EXP_OFFLOAD, "on|off", 0,
+	  "TSO, GSO and GRO on the testbed's veths (default: as the kernel sets them, on); "
+	  "off: one skb per wire packet, as on a router", 0 },
 	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
 	{ "verdict", OPT_VERDICT, "drop|accept", 0, "The rules' verdict (default drop)", 0 },
 	{ "hit-traffic", OPT_HIT, NULL, 0,

@@ -54,6 +54,11 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		return rc;
 	}
 	e->testbed_made = true;
+	if (cfg->offload != OFFLOAD_DEFAULT &&
+	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON)) {
+		experiment_teardown(e);
+		return EXIT_RUNTIME;
+	}
 	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
 	testbed_netns_path(e->testbed, experiment_rules_side(cfg->hook), e->rules_netns,
 			   sizeof(e->rules_netns));

@@ -16,6 +16,9 @@
 #include "testbed/testbed.h"
 #include "traffic/traffic.h"
 
+/* The testbed's segmentation offloads: as the kernel made them, or set. */
+enum offload { OFFLOAD_DEFAULT, OFFLOAD_ON, OFFLOAD_OFF };
+
 struct experiment_config {
 	enum rules_backend backend;
 	enum rules_shape shape;
@@ -25,6 +28,7 @@ struct experiment_config {
 	bool accept;          /* the rules' verdict */
 	bool hit_traffic;     /* a last rule matches the test traffic */
 	int hit_packets;      /* hit_traffic with drop: UDP datagrams per step */
+	enum offload offload; /* TSO/GSO/GRO on the testbed's veths */
 };
 
 struct experiment;

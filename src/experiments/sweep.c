@@ -60,7 +60,10 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 	m->traffic = (struct run_traffic){ .udp = p->cfg.traffic.udp,
 					   .duration_s = p->cfg.traffic.duration_s,
 					   .size = p->cfg.traffic.size,
-					   .rate_bps = p->cfg.traffic.rate_bps };
+					   .rate_bps = p->cfg.traffic.rate_bps,
+					   .offload = p->cfg.offload == OFFLOAD_ON    ? "on"
+						      : p->cfg.offload == OFFLOAD_OFF ? "off"
+										      : "default" };
 	m->repeat = p->repeat;
 	m->start = p->counts[0];
 	m->stop = p->counts[p->n_counts - 1];

@@ -363,6 +363,8 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(t, "size", json_object_new_int(m->traffic.size));
 	json_object_object_add(t, "rate_bps", json_object_new_int64((int64_t)m->traffic.rate_bps));
 	json_object_object_add(t, "duration_s", json_object_new_int(m->traffic.duration_s));
+	json_object_object_add(t, "offload", json_object_new_string(m->traffic.offload ? m->traffic.offload
+										      : "default"));
 	json_object_object_add(t, "repeat", json_object_new_int(m->repeat));
 	json_object_object_add(o, "traffic", t);
 	json_object_object_add(r, "start", json_object_new_int64(m->start));

@@ -72,6 +72,7 @@ struct run_traffic {
 	int duration_s;
 	int size;            /* bytes per write / UDP payload; 0: iperf3's default */
 	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
+	const char *offload; /* "default", "on", "off" */
 };
 
 /* The conditions a run's figures depend on (issue: numbers a kernel engineer

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +34,19 @@
 /* The router's two ends (at most 15 characters, IFNAMSIZ). */
 #define RTR_CLI_IFNAME "nfcost-rtr-c"
 #define RTR_SRV_IFNAME "nfcost-rtr-s"
+
+/* Sets one offload of ifname in the current namespace (legacy ethtool
+ * commands: every driver with ethtool ops takes them, veth included). */
+static int ethtool_set(int fd, const char *ifname, uint32_t cmd, bool on)
+{
+	struct ethtool_value v = { .cmd = cmd, .data = on };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&v;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
 
 static const char *side_suffix(enum testbed_side side)
 {
@@ -353,6 +369,24 @@ static int nl_link_up(const char *ifname)
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return nl_talk(nlh);
+}
+
+/* TCP builds GSO skbs whatever the device's offloads (segmenting them only
+ * after the hooks); a device that takes one segment per skb makes it send
+ * one wire packet per skb. */
+static int nl_link_gso_max_segs(const char *ifname, uint32_t segs)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SEGS, segs);
 	return nl_talk(nlh);
 }
 
@@ -1047,4 +1081,46 @@ int testbed_cleanup(FILE *out, bool force)
 		fprintf(out, "nothing to clean up\n");
 	state_unlock(lock);
 	return rc;
+}
+
+int testbed_set_offload(const char *name, bool on)
+{
+	static const struct {
+		enum testbed_side side;
+		const char *ifname;
+	} ends[] = {
+		{ TESTBED_CLI, CLI_IFNAME }, { TESTBED_SRV, SRV_IFNAME },
+		{ TESTBED_RTR, RTR_CLI_IFNAME }, { TESTBED_RTR, RTR_SRV_IFNAME },
+	};
+	static const uint32_t cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	bool routed = testbed_routed(name);
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		int saved, fd, err = 0;
+		if (ends[i].side == TESTBED_RTR && !routed)
+			continue;
+		testbed_netns_path(name, ends[i].side, path, sizeof(path));
+		if (netns_enter(path, &saved)) {
+			nf_err("cannot enter %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+			err = errno;
+		for (size_t c = 0; fd >= 0 && !err && c < sizeof(cmds) / sizeof(cmds[0]); c++)
+			if (ethtool_set(fd, ends[i].ifname, cmds[c], on))
+				err = errno;
+		/* 65535: the kernel's GSO_MAX_SEGS, what a veth starts with. */
+		if (!err && nl_link_gso_max_segs(ends[i].ifname, on ? 65535 : 1))
+			err = errno ? errno : EIO;
+		if (fd >= 0)
+			close(fd);
+		netns_leave(saved);
+		if (err) {
+			nf_err("cannot turn offloads %s on %s in %s: %s", on ? "on" : "off",
+			       ends[i].ifname, path, strerror(err));
+			return -1;
+		}
+	}
+	return 0;
 }

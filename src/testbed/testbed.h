@@ -58,6 +58,11 @@ int testbed_up(const char *name, bool quiet);
 /* The same with nfcost-NAME-rtr routing between cli and srv; the TCP check
  * goes through the router. */
 int testbed_up_routed(const char *name, bool quiet);
+/* Turns segmentation offloads (TSO, GSO, GRO) on or off on every veth end
+ * of the testbed. Off, every skb is one wire packet, as on a router that
+ * forwards small packets; on (the kernel's default for veth), TCP hands the
+ * hooks skbs of tens of segments. 0, or -1 with a message printed. */
+int testbed_set_offload(const char *name, bool on);
 /* Removes everything of the testbed (processes in it, links, namespaces). */
 int testbed_down(const char *name, bool quiet);
 /* Restarts the iperf3 server if it is not running; its pid, or -1. */

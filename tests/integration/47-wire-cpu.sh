@@ -32,4 +32,21 @@ check_num "the total-CPU slope is positive" "$cpu" -gt 0
 check_num "the total-CPU slope reaches at least the hook slope's interval" "$cpu_hi" -ge "$hook_lo"
 check "report.md says what small-packet traffic pays" grep -q "small packets" "$WORK/tcp/report.md"
 check "report.md gives the hooks' share of a rule's cost" grep -q "the hooks account for" "$WORK/tcp/report.md"
+# --offload off: one skb per wire packet, as on a router; then a rule costs a
+# TCP skb what it costs a UDP datagram (shape addr: one check for either).
+check "TCP sweep with --offload off (shape addr)" "$NFCOST" sweep --rules 0:2000:1000 -d 2 \
+	--offload off --shape addr --backend iptables-legacy --no-plot --updates 0 --out "$WORK/off"
+check "UDP 64-byte sweep (shape addr)" "$NFCOST" sweep --rules 0:2000:1000 -d 2 --traffic udp \
+	--size 64 --shape addr --backend iptables-legacy --no-plot --updates 0 --out "$WORK/udpaddr"
+check_eq "offload off: every skb is one wire packet" \
+	"$(col "$WORK/off/sweep.csv" packets | xargs)" "$(col "$WORK/off/sweep.csv" segments | xargs)"
+check_eq "sweep.json records the offload setting" "off" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["traffic"]["offload"])' "$WORK/off/sweep.json")"
+tcp_off=$(json "$WORK/off/sweep.json" slope_ns_per_rule)
+udp_addr=$(json "$WORK/udpaddr/sweep.json" slope_ns_per_rule)
+echo "# shape addr: TCP without offloads $tcp_off ns/rule per skb, UDP $udp_addr"
+ratio=$(awk -v a="$tcp_off" -v b="$udp_addr" 'BEGIN { print a / b }')
+check_num "offload off: the per-skb slope is within 2x of UDP's (>= 0.5)" "$ratio" -ge 0.5
+check_num "offload off: the per-skb slope is within 2x of UDP's (<= 2)" "$ratio" -le 2
+check_exit "--offload takes on or off" 2 "on or off" "$NFCOST" sweep --offload maybe
 finish
