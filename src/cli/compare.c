@@ -78,6 +78,22 @@ static int parse_backends(const char *list, enum rules_backend *out, int *n)
 	return rc;
 }
 
+/* --backends into list, each able to take the shape. 0 or EXIT_USAGE. */
+static int check_backends(const struct sweep_args *a, enum rules_backend *list, int *nb)
+{
+	if (parse_backends(a->backends, list, nb))
+		return EXIT_USAGE;
+	for (int i = 0; i < *nb; i++) {
+		const char *why;
+		if (!rules_shape_supported(list[i], a->cfg.shape, &why)) {
+			nf_err("shape %s with backend %s: %s", rules_shape_name(a->cfg.shape),
+			       rules_backend_name(list[i]), why);
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct argp_option options[] = {
@@ -109,20 +125,11 @@ int cmd_compare(int argc, char **argv)
 	a.is_compare = true;
 	command_parse(&argp, argc, argv, &a);
 	enum rules_backend list[BACKEND_COUNT];
-	if (parse_backends(a.backends, list, &nb))
-		return EXIT_USAGE;
-	for (int i = 0; i < nb; i++) {
-		const char *why;
-		if (!rules_shape_supported(list[i], a.cfg.shape, &why)) {
-			nf_err("shape %s with backend %s: %s", rules_shape_name(a.cfg.shape),
-			       rules_backend_name(list[i]), why);
-			return EXIT_USAGE;
-		}
+	if ((rc = check_backends(&a, list, &nb)) || (rc = require_root("nfcost compare")) ||
+	    (rc = sweep_args_finish(&a, "compare", dir, sizeof(dir)))) {
+		free(a.counts);
+		return rc;
 	}
-	if ((rc = require_root("nfcost compare")))
-		return rc;
-	if ((rc = sweep_args_finish(&a, "compare", dir, sizeof(dir))))
-		return rc;
 	sweep_args_plan(&a, dir, &plan);
 	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;

@@ -287,10 +287,10 @@ int cmd_sweep(int argc, char **argv)
 
 	sweep_args_defaults(&a);
 	command_parse(&argp, argc, argv, &a);
-	if ((rc = require_root("nfcost sweep")))
+	if ((rc = require_root("nfcost sweep")) || (rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir)))) {
+		free(a.counts);
 		return rc;
-	if ((rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir))))
-		return rc;
+	}
 	sweep_args_plan(&a, dir, &plan);
 	rc = sweep_run(&plan, &out);
 	free(a.counts);

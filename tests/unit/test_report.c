@@ -132,6 +132,8 @@ static void test_plot_without_python(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_true(fd >= 0 && saved >= 0);
 	setenv("NFCOST_PYTHON", "/nonexistent/python3", 1);
+	/* the tests run from the source tree's top (tests/run.sh) */
+	setenv("NFCOST_PLOT", "scripts/plot_results.py", 1);
 	fflush(stderr);
 	dup2(fd, 2);
 	int rc = report_plot("sweep", dir);
@@ -139,6 +141,7 @@ static void test_plot_without_python(void **state)
 	dup2(saved, 2);
 	close(saved);
 	unsetenv("NFCOST_PYTHON");
+	unsetenv("NFCOST_PLOT");
 	assert_int_equal(rc, -1);
 	f = fdopen(fd, "r");
 	rewind(f);
