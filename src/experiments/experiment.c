@@ -168,6 +168,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	row->lat_p50_ns = w.p50_ns;
 	row->lat_p99_ns = w.p99_ns;
 	fill_per_segment(row, &w, have_cpu ? cpustat_busy_ns(&cpu0, &cpu1) : NAN);
+	row->packets_per_s = w.seconds > 0 ? (double)w.count / w.seconds : NAN;
 	return EXIT_OK;
 }
 
@@ -203,6 +204,7 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 	row->lat_p50_ns = w.p50_ns;
 	row->lat_p99_ns = w.p99_ns;
 	fill_per_segment(row, &w, NAN);
+	row->packets_per_s = NAN;
 	return EXIT_OK;
 }
 

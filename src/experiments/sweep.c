@@ -61,6 +61,7 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 					   .duration_s = p->cfg.traffic.duration_s,
 					   .size = p->cfg.traffic.size,
 					   .rate_bps = p->cfg.traffic.rate_bps,
+					   .streams = p->cfg.traffic.streams,
 					   .offload = p->cfg.offload == OFFLOAD_ON    ? "on"
 						      : p->cfg.offload == OFFLOAD_OFF ? "off"
 										      : "default" };

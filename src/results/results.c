@@ -73,12 +73,13 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 		r->lat_avg_ns, r->lat_p50_ns, r->lat_p99_ns, r->inject_ms,
 		(unsigned long long)r->segments);
 	/* Figures that were not measured are empty cells, not zeros. */
-	const double tail[3] = { r->lat_per_segment_ns, r->cpu_ns_per_packet, r->cpu_ns_per_segment };
-	for (int i = 0; i < 3; i++)
+	const double tail[4] = { r->lat_per_segment_ns, r->cpu_ns_per_packet, r->cpu_ns_per_segment,
+				 r->packets_per_s };
+	for (int i = 0; i < 4; i++)
 		if (isfinite(tail[i]) && (i || r->segments))
-			fprintf(f, "%.2f%s", tail[i], i < 2 ? "," : "\n");
+			fprintf(f, "%.2f%s", tail[i], i < 3 ? "," : "\n");
 		else
-			fputs(i < 2 ? "," : "\n", f);
+			fputs(i < 3 ? "," : "\n", f);
 	/* A row on disk survives a Ctrl-C or a crash in the next step. */
 	fflush(f);
 }
@@ -363,6 +364,7 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(t, "size", json_object_new_int(m->traffic.size));
 	json_object_object_add(t, "rate_bps", json_object_new_int64((int64_t)m->traffic.rate_bps));
 	json_object_object_add(t, "duration_s", json_object_new_int(m->traffic.duration_s));
+	json_object_object_add(t, "streams", json_object_new_int(m->traffic.streams > 1 ? m->traffic.streams : 1));
 	json_object_object_add(t, "offload", json_object_new_string(m->traffic.offload ? m->traffic.offload
 										      : "default"));
 	json_object_object_add(t, "repeat", json_object_new_int(m->repeat));

@@ -19,7 +19,7 @@
 /* The documented columns first, unchanged; new ones only ever after them. */
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
 			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,lat_per_segment_ns," \
-			 "cpu_ns_per_packet,cpu_ns_per_segment"
+			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s"
 
 /* One row of sweep.csv. */
 struct step_row {
@@ -36,6 +36,7 @@ struct step_row {
 	uint64_t segments;
 	double lat_per_segment_ns;
 	double cpu_ns_per_packet, cpu_ns_per_segment;
+	double packets_per_s;   /* skbs timed per second of traffic */
 };
 
 /* Where a drop-mode step's datagrams went (hit_traffic with drop). */
@@ -73,6 +74,7 @@ struct run_traffic {
 	int size;            /* bytes per write / UDP payload; 0: iperf3's default */
 	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
 	const char *offload; /* "default", "on", "off" */
+	int streams;         /* parallel streams */
 };
 
 /* The conditions a run's figures depend on (issue: numbers a kernel engineer

@@ -74,6 +74,8 @@ static void client_child(const char *netns_path, const char *server_addr, int po
 	iperf_set_test_reporter_interval(test, o->interval_s > 0 ? o->interval_s : 1.0);
 	iperf_set_test_stats_interval(test, o->interval_s > 0 ? o->interval_s : 1.0);
 	iperf_set_test_json_output(test, 1);
+	if (o->streams > 1) /* several flows at once: a packet rate one stream cannot make */
+		iperf_set_test_num_streams(test, o->streams);
 	iperf_set_test_connect_timeout(test, 3000);
 	if (o->udp) {
 		set_protocol(test, Pudp);

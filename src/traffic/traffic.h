@@ -16,6 +16,7 @@ struct traffic_opts {
 	int size;            /* bytes per write / UDP payload; 0: iperf3's default */
 	uint64_t rate_bps;   /* UDP target rate; 0: unlimited */
 	double interval_s;   /* iperf3 reporting interval */
+	int streams;         /* parallel streams (iperf3 -P); 0 or 1: one */
 };
 
 struct traffic_interval {

@@ -49,4 +49,14 @@ ratio=$(awk -v a="$tcp_off" -v b="$udp_addr" 'BEGIN { print a / b }')
 check_num "offload off: the per-skb slope is within 2x of UDP's (>= 0.5)" "$ratio" -ge 0.5
 check_num "offload off: the per-skb slope is within 2x of UDP's (<= 2)" "$ratio" -le 2
 check_exit "--offload takes on or off" 2 "on or off" "$NFCOST" sweep --offload maybe
+
+# --streams N: N flows at once; packets_per_s is the rate the probe saw.
+check "UDP sweep with --streams 3" "$NFCOST" sweep --rules 0:0:1 -d 2 --traffic udp --size 64 \
+	--streams 3 --backend nft-set --no-plot --updates 0 --out "$WORK/streams"
+check_eq "iperf3 ran three streams" 3 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["start"]["connected"]))' "$WORK"/streams/iperf/*.json)"
+check_eq "sweep.json records them" 3 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["traffic"]["streams"])' "$WORK/streams/sweep.json")"
+pps=$(col "$WORK/streams/sweep.csv" packets_per_s); pk=$(col "$WORK/streams/sweep.csv" packets)
+check_num "packets_per_s is the probe's packets over the ~2 s window (>= packets / 3)" "$pps" -ge "$(awk -v p="$pk" 'BEGIN { print p / 3 }')"
+check_num "... and <= packets / 1.5" "$pps" -le "$(awk -v p="$pk" 'BEGIN { print p / 1.5 }')"
+check_exit "--streams takes 1 to 128" 2 "from 1 to 128" "$NFCOST" sweep --streams 0
 finish
