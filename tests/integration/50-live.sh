@@ -37,7 +37,8 @@ check "results.png is a real figure" /usr/bin/python3 -c 'import sys,matplotlib.
 $NFCOST live -d 30 --inject-at 2 --rules 5000 --inject-rate 500 -i 1 --out "$OUT"/int >"$OUT"/int.log 2>&1 &
 pid=$!
 # five probe intervals written (60 s at most), well inside the 30 s run
-wait_until 60 sh -c "[ \$(grep -c ' t=' $OUT/int/bpf_results.txt 2>/dev/null) -ge 5 ]"
+# cat | grep -c: a number also before the file exists (grep alone prints none)
+wait_until 60 sh -c "[ \$(cat $OUT/int/bpf_results.txt 2>/dev/null | grep -c ' t=') -ge 5 ]"
 kill -INT $pid
 wait $pid
 check_eq "interrupted live exits 1" 1 "$?"
