@@ -79,6 +79,11 @@ left_over() {
 import json, sys
 progs = {p["id"] for p in json.loads(sys.argv[1] or "[]")}
 links = {l["id"] for l in json.loads(sys.argv[2] or "[]")}
+# An id that is not "prog:N" or "link:N" is printed, so the check fails.
+bad = [i for i in sys.argv[3:] if not (i[:5] in ("prog:", "link:") and i[5:].isdigit())]
+if bad:
+    print("not an id:", *bad)
+    sys.exit(0)
 left = [i for i in sys.argv[3:]
         if (i.startswith("prog:") and int(i[5:]) in progs)
         or (i.startswith("link:") and int(i[5:]) in links)]
@@ -293,7 +298,9 @@ for how in exit INT TERM; do
 	[ $how != exit ] && check_num "$how: detached within $DETACH_MAX_S s" "$DETACH" -lt "$DETACH_MAX_S"
 	check "$how: summary line" grep -q "^Detaching\. " "$TMP/$how.out"
 	# The kernel frees a program a moment after its last fd closes.
-	check_eq_eventually "$how: no nfcost BPF program or link left" "$GONE_S" "" left_over "$IDS"
+	# one argument per id (the list is one per line)
+	mapfile -t ids <<<"$IDS"
+	check_eq_eventually "$how: no nfcost BPF program or link left" "$GONE_S" "" left_over "${ids[@]}"
 done
 
 finish
