@@ -41,7 +41,9 @@ int report_plot(const char *kind, const char *dir);
  * the list ("0, 100, 1000, 10000") when they are not evenly spaced. */
 void report_counts(const struct run_meta *m, char *buf, size_t len);
 
-/* The text that interprets a fit: "linear", "flat" or "not linear", with why. */
+/* The verdict on a fit, one of six: "undetermined" (no fit), "flat",
+ * "growing" (two counts only), "linear", "mostly linear" (a significant
+ * quadratic term), "growing, not linear" (R² below 0.9). */
 const char *report_growth_verdict(const struct sweep_summary *s);
 
 /* One block of docs/formats.md ("trace text output"), blank line after:
