@@ -1,6 +1,7 @@
-/* nftcount: counts what an nf_tables chain or set holds by a netlink dump
- * that counts as it reads (libmnl callbacks), in constant memory: the
- * rules of a chain, the elements of a set. Never renders the rule set. */
+/* nftcount: counts what an nf_tables chain or set holds with a few netlink
+ * queries, in constant memory: the rules of a chain (its use count, or a
+ * dump counted as it is read), the elements of a set nfcost filled (a
+ * search by single lookups). Never renders the rule set. */
 #ifndef NFCOST_NFTCOUNT_H
 #define NFCOST_NFTCOUNT_H
 
@@ -9,8 +10,6 @@
  * it is read; 0 when the table or chain does not exist; -1 on error (one
  * line printed). */
 long nftcount_rules(const char *netns_path, const char *table, const char *chain);
-/* Elements of set `set` in table ip `table`; 0 when missing; -1 on error. */
-long nftcount_set_elements(const char *netns_path, const char *table, const char *set);
 
 /* The elements of a set that nfcost filled: they are rules_address(0),
  * rules_address(1), ... without a gap, so the count is the first index that
