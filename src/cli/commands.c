@@ -154,6 +154,13 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 	case OPT_EXP_NO_PLOT:
 		*no_plot = true;
 		return true;
+	case OPT_EXP_STREAMS: {
+		long v;
+		if (!parse_long(arg, 1, 128, &v))
+			usage_fail("--streams takes a whole number from 1 to 128, got '%s'", arg);
+		cfg->traffic.streams = (int)v;
+		return true;
+	}
 	case OPT_EXP_OFFLOAD:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			usage_fail("--offload takes on or off, got '%s'", arg);

@@ -38,7 +38,7 @@ void arg_testbed_name(const char *arg, const char **out);
  * own argp_option table, with its own help text). */
 enum {
 	OPT_EXP_BACKEND = 0x2000, OPT_EXP_SHAPE, OPT_EXP_TRACER, OPT_EXP_HOOK, OPT_EXP_OUT,
-	OPT_EXP_NO_PLOT, OPT_EXP_OFFLOAD
+	OPT_EXP_NO_PLOT, OPT_EXP_OFFLOAD, OPT_EXP_STREAMS
 };
 /* Parses one of those options into cfg, *out or *no_plot; false when key is
  * not one of them. */

@@ -25,7 +25,7 @@ struct live_args {
 	bool no_plot;
 };
 
-enum { OPT_INJECT_AT = 1000, OPT_INJECT_RATE, OPT_RULES, OPT_STREAMS };
+enum { OPT_INJECT_AT = 1000, OPT_INJECT_RATE, OPT_RULES };
 
 static const struct argp_option live_options[] = {
 	{ "duration", 'd', "SECS", 0, "Length of the traffic run (default 300)", 0 },
@@ -33,7 +33,7 @@ static const struct argp_option live_options[] = {
 	{ "inject-at", OPT_INJECT_AT, "SECS", 0, "Start injecting at this time (default 30)", 0 },
 	{ "inject-rate", OPT_INJECT_RATE, "RULES_PER_S", 0, "Injection rate (default 100)", 0 },
 	{ "rules", OPT_RULES, "N", 0, "Rules to inject in all (default 6000)", 0 },
-	{ "streams", OPT_STREAMS, "N", 0, "Parallel TCP streams (iperf3 -P, default 1)", 0 },
+	{ "streams", OPT_EXP_STREAMS, "N", 0, "Parallel TCP streams (iperf3 -P, default 1)", 0 },
 	{ "backend", OPT_EXP_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
 	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
@@ -74,11 +74,6 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 		if (!parse_long(arg, 0, RULES_MAX_COUNT, &a->rules))
 			usage_fail("--rules takes a whole number from 0 to %ld, got '%s'",
 				   RULES_MAX_COUNT, arg);
-		break;
-	case OPT_STREAMS:
-		if (!parse_long(arg, 1, 128, &v))
-			usage_fail("--streams takes a whole number from 1 to 128, got '%s'", arg);
-		a->cfg.traffic.streams = (int)v;
 		break;
 	case ARGP_KEY_ARG:
 		usage_fail("live takes options only, got '%s'", arg);

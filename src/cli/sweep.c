@@ -15,7 +15,7 @@
 #include "util.h"
 
 enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDICT, OPT_HIT,
-       OPT_PACKETS, OPT_UPDATES, OPT_STREAMS };
+       OPT_PACKETS, OPT_UPDATES };
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "SPEC", 0,
@@ -28,7 +28,7 @@ static const struct argp_option sweep_options[] = {
 	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
 	{ "traffic", OPT_TRAFFIC, "tcp|udp", 0, "Traffic kind (default tcp)", 0 },
 	{ "size", OPT_SIZE, "BYTES", 0, "Bytes per write (UDP: datagram payload)", 0 },
-	{ "streams", OPT_STREAMS, "N", 0,
+	{ "streams", OPT_EXP_STREAMS, "N", 0,
 	  "Parallel streams (iperf3 -P) for packet rates one stream cannot make (default 1)", 0 },
 	{ "rate", OPT_RATE, "BITS", 0, "UDP target rate in bit/s, K/M/G suffix (default unlimited)", 0 },
 	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0,
@@ -169,11 +169,6 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HIT:
 		a->cfg.hit_traffic = true;
-		break;
-	case OPT_STREAMS:
-		if (!parse_long(arg, 1, 128, &v))
-			usage_fail("--streams takes a whole number from 1 to 128, got '%s'", arg);
-		a->cfg.traffic.streams = (int)v;
 		break;
 	case OPT_UPDATES:
 		if (!parse_long(arg, 0, RULES_UPDATE_MAX_REPS, &v))
