@@ -356,19 +356,30 @@ static int nl_veth_create(const char *ifname, const char *peer_ifname, int peer_
 	return nl_talk(nlh);
 }
 
+/* An RTM_* link message about ifname in buf: the header, the ifinfomsg
+ * (returned, for flags), the name; the caller adds what it changes. */
+static struct ifinfomsg *link_msg(char *buf, uint16_t type, const char *ifname,
+				  struct nlmsghdr **nlh)
+{
+	struct ifinfomsg *ifm;
+
+	*nlh = mnl_nlmsg_put_header(buf);
+	(*nlh)->nlmsg_type = type;
+	(*nlh)->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(*nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(*nlh, IFLA_IFNAME, ifname);
+	return ifm;
+}
+
 static int nl_link_up(const char *ifname)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm = link_msg(buf, RTM_NEWLINK, ifname, &nlh);
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = IFF_UP;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	return nl_talk(nlh);
 }
 
@@ -378,14 +389,9 @@ static int nl_link_up(const char *ifname)
 static int nl_link_gso_max_segs(const char *ifname, uint32_t segs)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	link_msg(buf, RTM_NEWLINK, ifname, &nlh);
 	mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SEGS, segs);
 	return nl_talk(nlh);
 }
@@ -393,14 +399,9 @@ static int nl_link_gso_max_segs(const char *ifname, uint32_t segs)
 static int nl_link_delete(const char *ifname)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
 
-	nlh->nlmsg_type = RTM_DELLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	link_msg(buf, RTM_DELLINK, ifname, &nlh);
 	return nl_talk(nlh);
 }
 
