@@ -14,6 +14,7 @@
 
 #include "probe/probe.h"
 #include "results/report.h"
+#include "window_samples.h"
 
 static void test_tracer_names(void **state)
 {
@@ -42,18 +43,6 @@ static void test_family_names(void **state)
 	assert_string_equal(probe_family_name(PROBE_IPV4), "ipv4");
 	assert_false(probe_family_parse("inet", &f));
 	assert_false(probe_family_parse("", &f));
-}
-
-/* n packets of v ns each into w. */
-static void add_samples(struct probe_window *w, uint64_t v, uint64_t n)
-{
-	w->hist[hist_slot(v)] += n;
-	w->count += n;
-	w->sum_ns += v * n;
-	if (!w->min_ns || v < w->min_ns)
-		w->min_ns = v;
-	if (v > w->max_ns)
-		w->max_ns = v;
 }
 
 static char *capture_window(const struct probe_window *w, int by)

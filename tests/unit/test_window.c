@@ -11,6 +11,7 @@
 
 #include "nfhook.h"
 #include "probe/window.h"
+#include "window_samples.h"
 
 static void test_hook_names(void **state)
 {
@@ -45,18 +46,6 @@ static void test_hook_spellings(void **state)
 	assert_false(nfhook_fillable(NFHOOK_PRE_ROUTING));
 	assert_false(nfhook_fillable(NFHOOK_ALL));
 	assert_string_equal(nfhook_name((enum nfhook)42), "?");
-}
-
-/* n packets of v ns each into w. */
-static void add_samples(struct probe_window *w, uint64_t v, uint64_t n)
-{
-	w->hist[hist_slot(v)] += n;
-	w->count += n;
-	w->sum_ns += v * n;
-	if (!w->min_ns || v < w->min_ns)
-		w->min_ns = v;
-	if (v > w->max_ns)
-		w->max_ns = v;
 }
 
 static void test_window_compute(void **state)
