@@ -84,8 +84,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
 
 # Unit tests of pure modules link those modules alone: proof that they need
 # no libbpf, no netlink library and no kernel.
-PURE_test_window   := probe/window probe/hist nfhook
-PURE_test_rulespec := rules/rulespec nfhook
+PURE_test_window   := probe/window probe/hist util/nfhook
+PURE_test_rulespec := rules/rulespec util/nfhook
 define pure_test
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) $(BUILD)/flags.stamp
 	@mkdir -p $(BUILD)/tests $(BUILD)/obj/tests

@@ -9,7 +9,7 @@
 #include "probe/probe.h"
 #include "rules/rules.h"
 #include "testbed/testbed.h"
-#include "util.h"
+#include "util/util.h"
 
 static FILE *devnull;
 static char command_name[64];

@@ -14,7 +14,7 @@
 #include "results/report.h"
 #include "results/results.h"
 #include "experiments/sweep.h"
-#include "util.h"
+#include "util/util.h"
 
 static error_t compare_parse(int key, char *arg, struct argp_state *state)
 {

@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "rules/pcapbpf.h"
-#include "util.h"
+#include "util/util.h"
 
 struct compile_args {
 	bool dump;

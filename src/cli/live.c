@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "experiments/live.h"
 #include "results/results.h"
-#include "util.h"
+#include "util/util.h"
 
 struct live_args {
 	int duration_s;

@@ -6,7 +6,7 @@
 #include <sys/resource.h>
 
 #include "cli/commands.h"
-#include "util.h"
+#include "util/util.h"
 #include "version.h"
 
 const char *argp_program_version = "nfcost " NFCOST_VERSION;

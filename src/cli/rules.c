@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "rules/rules.h"
 #include "testbed/testbed.h"
-#include "util.h"
+#include "util/util.h"
 
 struct rules_args {
 	const char *action;

@@ -12,7 +12,7 @@
 #include "results/report.h"
 #include "results/results.h"
 #include "experiments/sweep.h"
-#include "util.h"
+#include "util/util.h"
 
 enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDICT, OPT_HIT,
        OPT_PACKETS, OPT_UPDATES };

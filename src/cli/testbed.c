@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "testbed/testbed.h"
-#include "util.h"
+#include "util/util.h"
 
 struct testbed_args {
 	const char *action;

@@ -17,7 +17,7 @@
 #include "results/report.h"
 #include "results/results.h"
 #include "testbed/testbed.h"
-#include "util.h"
+#include "util/util.h"
 
 enum {
 	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_FAMILY, OPT_BY, OPT_HIST, OPT_JSON,

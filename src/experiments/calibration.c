@@ -4,7 +4,7 @@
 
 #include "testbed/testbed.h"
 #include "traffic/traffic.h"
-#include "util.h"
+#include "util/util.h"
 
 int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, size_t whylen)
 {

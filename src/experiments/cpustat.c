@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "util/util.h"
 
 bool cpustat_read(struct cpustat *c)
 {

@@ -11,7 +11,7 @@
 
 #include "experiments/cpustat.h"
 #include "probe/probe.h"
-#include "util.h"
+#include "util/util.h"
 
 #ifndef NFCOST_LIBNFTNL_VERSION
 #define NFCOST_LIBNFTNL_VERSION ""

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "experiments/cpustat.h"
-#include "util.h"
+#include "util/util.h"
 
 struct experiment {
 	struct experiment_config cfg;

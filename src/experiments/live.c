@@ -8,7 +8,7 @@
 
 #include "results/report.h"
 #include "results/results.h"
-#include "util.h"
+#include "util/util.h"
 
 static void sleep_until(double t)
 {

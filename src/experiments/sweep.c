@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "experiments/environment.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Progress line on stderr when it is a terminal. */
 static void progress(long done, long total, const char *label, const struct step_row *r,

@@ -24,7 +24,7 @@
 
 #include "probe/hooklat.h"
 #include "hooklat.skel.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Newer than Debian's 6.1 uapi headers (kernel >= 6.4). */
 #define NFC_PROG_TYPE_NETFILTER 32

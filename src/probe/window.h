@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nfhook.h"
+#include "util/nfhook.h"
 #include "probe/hist.h"
 
 #define PROBE_COMMS 16 /* processes listed per window with --by comm */

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "util/util.h"
 
 #ifndef NFCOST_DATADIR
 #define NFCOST_DATADIR "/usr/local/share/nfcost"

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "util/util.h"
 #include "version.h"
 
 void results_default_dir(const char *kind, char *buf, size_t len)

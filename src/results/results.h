@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "nfhook.h"
+#include "util/nfhook.h"
 #include "probe/window.h"
 #include "results/analysis.h"
 

@@ -4,7 +4,7 @@
 #include <linux/netlink.h>
 #include <string.h>
 
-#include "util.h"
+#include "util/util.h"
 
 struct mnl_socket *nfnl_socket_in(const char *netns_path)
 {

@@ -1,7 +1,7 @@
 #include "rules/nftbatch.h"
 
 #include "rules/nfnl.h"
-#include "util.h"
+#include "util/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

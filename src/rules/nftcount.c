@@ -15,7 +15,7 @@
 
 #include "rules/nfnl.h"
 #include "rules/rulespec.h"
-#include "util.h"
+#include "util/util.h"
 
 /* A rule dump answers one message per rule. */
 static int count_rule(const struct nlmsghdr *nlh, void *data)

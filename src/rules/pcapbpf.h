@@ -10,7 +10,7 @@
 
 #include <pcap/pcap.h>
 
-#include "util.h"
+#include "util/util.h"
 
 /* The bpf shape's default expression, the pcap twin of addr-port's
  * `-p tcp -d X --dport 443`. The test traffic is 198.18.0.1 -> 198.18.0.2

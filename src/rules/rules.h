@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "rules/rulespec.h"
-#include "util.h"
+#include "util/util.h"
 
 /* The text of one transaction that appends rules [first, first+count)
  * for the target's backend: iptables-restore, nft -f or ipset restore input. */

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "nfhook.h"
+#include "util/nfhook.h"
 
 enum rules_backend {
 	BACKEND_IPTABLES_NFT,

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "testbed/iperf_server.h"
-#include "util.h"
+#include "util/util.h"
 
 #define CLI_IFNAME "nfcost-cli"
 #define SRV_IFNAME "nfcost-srv"

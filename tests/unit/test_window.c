@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nfhook.h"
+#include "util/nfhook.h"
 #include "probe/window.h"
 #include "window_samples.h"
 

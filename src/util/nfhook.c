@@ -1,4 +1,4 @@
-#include "nfhook.h"
+#include "util/nfhook.h"
 
 #include <stddef.h>
 #include <strings.h>
