@@ -31,8 +31,14 @@ foreign_ns() { # foreign_ns [OURS_PREFIX]
 }
 no_foreign_ns() { [ -z "$(foreign_ns "${1:-}")" ]; }
 ours_gone() { # ours_gone TESTBED_PREFIX ARGS_PATTERN: namespaces and processes
-	[ -z "$(ip netns list 2>/dev/null | grep "^nfcost-$1" || true)" ] &&
-		[ -z "$(procs_of "$2")" ]
+	local ns procs
+	ns=$(ip netns list 2>/dev/null | grep "^nfcost-$1" || true)
+	procs=$(procs_of "$2")
+	[ -z "$ns$procs" ] && return 0
+	# What is left, so that a failing check names it.
+	echo "left: ${ns:+namespaces: $ns }${procs:+processes: $procs}" | tr '\n' ' '
+	echo
+	return 1
 }
 # The BPF links and programs process $1 holds (its fds' fdinfo says), as
 # "link:ID prog:ID ...", and which of those still exist.
