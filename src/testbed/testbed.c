@@ -427,15 +427,17 @@ static int nl_addr_add(const char *ifname, const char *addr, int prefixlen)
 }
 
 /* Adds a route in the main table: to dst/prefixlen (NULL: the default route)
- * via the gateway gw, as `ip route add` would (protocol boot, scope universe). */
-static int nl_route_add(const char *dst, int prefixlen, const char *gw)
+ * via the gateway gw, as `ip route add` would (protocol boot, scope universe);
+ * src, when not NULL, is the source address it gives new connections. */
+static int nl_route_add(const char *dst, int prefixlen, const char *gw, const char *src)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	struct in_addr d, g;
+	struct in_addr d, g, sa;
 
-	if (inet_pton(AF_INET, gw, &g) != 1 || (dst && inet_pton(AF_INET, dst, &d) != 1)) {
+	if (inet_pton(AF_INET, gw, &g) != 1 || (dst && inet_pton(AF_INET, dst, &d) != 1) ||
+	    (src && inet_pton(AF_INET, src, &sa) != 1)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -451,17 +453,20 @@ static int nl_route_add(const char *dst, int prefixlen, const char *gw)
 	if (dst)
 		mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
 	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(g), &g);
+	if (src)
+		mnl_attr_put(nlh, RTA_PREFSRC, sizeof(sa), &sa);
 	return nl_talk(nlh);
 }
 
 /* Runs nl_route_add inside the namespace nspath. */
-static int route_add_in(const char *nspath, const char *dst, int prefixlen, const char *gw)
+static int route_add_in(const char *nspath, const char *dst, int prefixlen, const char *gw,
+			const char *src)
 {
 	int saved, ret;
 
 	if (netns_enter(nspath, &saved))
 		return -1;
-	ret = nl_route_add(dst, prefixlen, gw);
+	ret = nl_route_add(dst, prefixlen, gw, src);
 	int e = errno;
 	netns_leave(saved);
 	errno = e;
@@ -677,11 +682,11 @@ static bool server_alive(const char *name, pid_t pid)
 	return netns_inode(p) && netns_inode(p) == netns_inode(srv);
 }
 
-static pid_t server_start(const char *name)
+/* Forks an iperf3 server on addr:port inside the srv namespace. */
+static pid_t server_spawn(const char *name, const char *addr, int port)
 {
-	char srv[256], p[300];
+	char srv[256];
 	pid_t pid;
-	FILE *f;
 
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
 	pid = fork();
@@ -703,8 +708,19 @@ static pid_t server_start(const char *name)
 		close_range(3, ~0U, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(testbed_iperf_server_run(TESTBED_SRV_ADDR, TESTBED_IPERF_PORT));
+		_exit(testbed_iperf_server_run(addr, port));
 	}
+	return pid;
+}
+
+static pid_t server_start(const char *name)
+{
+	char p[300];
+	pid_t pid = server_spawn(name, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT);
+	FILE *f;
+
+	if (pid < 0)
+		return -1;
 	state_path(name, "server.pid", p, sizeof(p));
 	f = fopen(p, "we");
 	if (f) {
@@ -714,14 +730,14 @@ static pid_t server_start(const char *name)
 	return pid;
 }
 
-static int wait_server_listening(const char *name)
+static int wait_listening_at(const char *name, const char *addr, int port)
 {
 	char srv[256];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(TESTBED_IPERF_PORT) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int one = 1;
 
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
 	/* Probe by bind: EADDRINUSE means a socket listens on the port. A connect
 	 * would be taken by iperf3 as a client and disturb it. SO_REUSEADDR makes
 	 * Linux ignore the closed tests' TIME_WAIT sockets on the port (they
@@ -738,6 +754,11 @@ static int wait_server_listening(const char *name)
 		usleep(20 * 1000);
 	}
 	return -1;
+}
+
+static int wait_server_listening(const char *name)
+{
+	return wait_listening_at(name, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT);
 }
 
 static void server_kill(pid_t pid)
@@ -847,11 +868,11 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 		    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
 			goto fail;
 		step = "route the client side through the router";
-		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR))
+		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR, NULL))
 			goto fail;
 		step = "route the server side back through the router";
 		if (route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
-				 TESTBED_RTR_SRV_ADDR))
+				 TESTBED_RTR_SRV_ADDR, NULL))
 			goto fail;
 	}
 	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
@@ -1124,4 +1145,141 @@ int testbed_set_offload(const char *name, bool on)
 		}
 	}
 	return 0;
+}
+
+/* --- a user's flow inside the testbed (nfcost profile) --- */
+
+static const char *side_ifname(const char *name, enum testbed_side side, bool toward_srv)
+{
+	if (side == TESTBED_RTR)
+		return toward_srv ? RTR_SRV_IFNAME : RTR_CLI_IFNAME;
+	(void)name;
+	return side == TESTBED_CLI ? CLI_IFNAME : SRV_IFNAME;
+}
+
+const char *testbed_ifname(enum testbed_side side, bool toward_srv)
+{
+	return side_ifname(NULL, side, toward_srv);
+}
+
+/* Adds addr/32 to ifname in nspath (already there: fine). */
+static int addr_add_in(const char *nspath, const char *ifname, const char *addr)
+{
+	int saved, ret;
+
+	if (netns_enter(nspath, &saved))
+		return -1;
+	ret = nl_addr_add(ifname, addr, 32);
+	int e = errno;
+	netns_leave(saved);
+	errno = e;
+	return ret && e == EEXIST ? 0 : ret;
+}
+
+int testbed_add_flow_addresses(const char *name, const char *src, const char *dst, char *why,
+			       size_t whylen)
+{
+	char cli[256], srv[256], rtr[256];
+	bool routed = testbed_routed(name);
+	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
+	const char *step;
+
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	if (!src)
+		src = cli_addr;
+	/* The addresses become the hosts' own; the host routes make each side
+	 * reach the other's through the testbed's links, and the client's
+	 * route names src so connections start from it. */
+	step = "give the server side the flow's destination address";
+	if (strcmp(dst, TESTBED_SRV_ADDR) && addr_add_in(srv, SRV_IFNAME, dst))
+		goto fail;
+	step = "give the client side the flow's source address";
+	if (strcmp(src, cli_addr) && addr_add_in(cli, CLI_IFNAME, src))
+		goto fail;
+	step = "route the destination from the client side";
+	if (strcmp(dst, TESTBED_SRV_ADDR) || strcmp(src, cli_addr)) {
+		if (route_add_in(cli, dst, 32, routed ? TESTBED_RTR_CLI_ADDR : TESTBED_SRV_ADDR, src) &&
+		    errno != EEXIST)
+			goto fail;
+	}
+	step = "route the source from the server side";
+	if (strcmp(src, cli_addr) &&
+	    route_add_in(srv, src, 32, routed ? TESTBED_RTR_SRV_ADDR : TESTBED_CLI_ADDR, NULL) &&
+	    errno != EEXIST)
+		goto fail;
+	if (routed) {
+		step = "route the flow through the router";
+		if ((strcmp(dst, TESTBED_SRV_ADDR) &&
+		     route_add_in(rtr, dst, 32, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
+		    (strcmp(src, cli_addr) &&
+		     route_add_in(rtr, src, 32, TESTBED_ROUTED_CLI_ADDR, NULL) && errno != EEXIST))
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(why, whylen, "cannot %s (%s -> %s): %s", step, src, dst, strerror(errno));
+	return -1;
+}
+
+pid_t testbed_server_start_at(const char *name, const char *addr, int port)
+{
+	pid_t pid;
+
+	if (!strcmp(addr, TESTBED_SRV_ADDR) && port == TESTBED_IPERF_PORT)
+		return testbed_server_ensure(name);
+	pid = server_spawn(name, addr, port);
+	if (pid > 0 && wait_listening_at(name, addr, port)) {
+		server_kill(pid);
+		return -1;
+	}
+	return pid;
+}
+
+void testbed_server_stop(pid_t pid)
+{
+	if (pid > 0)
+		server_kill(pid);
+}
+
+int testbed_rename_iface(const char *name, enum testbed_side side, bool toward_srv,
+			 const char *newname, char *why, size_t whylen)
+{
+	char ns[256], buf[MNL_SOCKET_BUFFER_SIZE];
+	const char *old = side_ifname(name, side, toward_srv);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int saved, ret = -1, e;
+	unsigned int idx;
+
+	testbed_netns_path(name, side, ns, sizeof(ns));
+	if (netns_enter(ns, &saved)) {
+		snprintf(why, whylen, "cannot enter %s: %s", ns, strerror(errno));
+		return -1;
+	}
+	/* The kernel renames only a link that is down; IPv4 drops the routes
+	 * through it meanwhile, so rename before the flow's routes are added. */
+	idx = if_nametoindex(old);
+	ifm = link_msg(buf, RTM_NEWLINK, old, &nlh);
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = 0;
+	if (idx && nl_talk(nlh) == 0) {
+		ifm = link_msg(buf, RTM_NEWLINK, newname, &nlh);
+		ifm->ifi_index = (int)idx;
+		if (nl_talk(nlh) == 0)
+			ret = 0;
+	}
+	e = errno;
+	/* Up again, whatever its name is now. */
+	if (idx) {
+		char cur[IF_NAMESIZE];
+		if (if_indextoname(idx, cur))
+			nl_link_up(cur);
+	}
+	netns_leave(saved);
+	if (ret)
+		snprintf(why, whylen, "cannot rename %s to %s in %s: %s", old, newname, ns,
+			 strerror(e));
+	return ret;
 }

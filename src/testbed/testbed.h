@@ -63,6 +63,26 @@ int testbed_up_routed(const char *name, bool quiet);
  * forwards small packets; on (the kernel's default for veth), TCP hands the
  * hooks skbs of tens of segments. 0, or -1 with a message printed. */
 int testbed_set_offload(const char *name, bool on);
+/* nfcost profile: a user's flow with its real addresses. dst becomes an
+ * address of the srv side and src (NULL: the cli's own) one of the cli
+ * side, with host routes between them through the testbed (and its router),
+ * so a packet from src to dst crosses the namespaces as on the user's
+ * machine. The namespaces are isolated: any address is safe in them.
+ * 0, or -1 with why. */
+int testbed_add_flow_addresses(const char *name, const char *src, const char *dst, char *why,
+			       size_t whylen);
+/* Starts an iperf3 server on addr:port in the srv namespace (the testbed's
+ * own when that is 198.18.0.2:443); its pid once it listens, or -1.
+ * testbed_down ends it with every other process in the testbed. */
+pid_t testbed_server_start_at(const char *name, const char *addr, int port);
+void testbed_server_stop(pid_t pid);
+/* The testbed's interface of side that faces the server (toward_srv) or
+ * the client; only the router has both. */
+const char *testbed_ifname(enum testbed_side side, bool toward_srv);
+/* Renames that interface, as a rule set that names interfaces expects
+ * (call before testbed_add_flow_addresses). 0, or -1 with why. */
+int testbed_rename_iface(const char *name, enum testbed_side side, bool toward_srv,
+			 const char *newname, char *why, size_t whylen);
 /* Removes everything of the testbed (processes in it, links, namespaces). */
 int testbed_down(const char *name, bool quiet);
 /* Restarts the iperf3 server if it is not running; its pid, or -1. */
