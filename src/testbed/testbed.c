@@ -1283,3 +1283,35 @@ int testbed_rename_iface(const char *name, enum testbed_side side, bool toward_s
 			 strerror(e));
 	return ret;
 }
+
+int testbed_route_any(const char *name, char *why, size_t whylen)
+{
+	char cli[256], srv[256], rtr[256];
+	bool routed = testbed_routed(name);
+
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	/* Default routes toward the other side: the client's through the
+	 * router already exists in a routed testbed. */
+	if ((!routed && route_add_in(cli, NULL, 0, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
+	    (routed && route_add_in(rtr, NULL, 0, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
+	    (route_add_in(srv, NULL, 0, TESTBED_CLI_ADDR, NULL) && errno != EEXIST)) {
+		snprintf(why, whylen, "cannot add the testbed's default routes: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int testbed_add_local_address(const char *name, enum testbed_side side, const char *addr,
+			      char *why, size_t whylen)
+{
+	char ns[256];
+
+	testbed_netns_path(name, side, ns, sizeof(ns));
+	if (addr_add_in(ns, "lo", addr)) {
+		snprintf(why, whylen, "cannot add %s to %s: %s", addr, ns, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -71,6 +71,14 @@ int testbed_set_offload(const char *name, bool on);
  * 0, or -1 with why. */
 int testbed_add_flow_addresses(const char *name, const char *src, const char *dst, char *why,
 			       size_t whylen);
+/* Default routes from each side to the other (cli -> srv or the router,
+ * rtr -> srv, srv -> its peer), so that packets to any address cross the
+ * testbed: the verdict check sends to the addresses a rule set names. */
+int testbed_route_any(const char *name, char *why, size_t whylen);
+/* addr/32 on side's loopback: the side then owns it (sends from it, or
+ * takes packets to it in). 0, or -1 with why. */
+int testbed_add_local_address(const char *name, enum testbed_side side, const char *addr,
+			      char *why, size_t whylen);
 /* Starts an iperf3 server on addr:port in the srv namespace (the testbed's
  * own when that is 198.18.0.2:443); its pid once it listens, or -1.
  * testbed_down ends it with every other process in the testbed. */

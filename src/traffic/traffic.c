@@ -369,6 +369,68 @@ int traffic_udp_burst(const char *netns_path, const char *server_addr, int port,
 	return 0;
 }
 
+int traffic_send_one(const char *netns_path, int proto, const char *src, const char *dst,
+		     int port)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	int saved, fd, type = proto == IPPROTO_TCP ? SOCK_STREAM | SOCK_NONBLOCK
+			      : proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_RAW;
+	char payload[64] = { 0 };
+	ssize_t n;
+
+	if (inet_pton(AF_INET, dst, &to.sin_addr) != 1 ||
+	    (src && src[0] && inet_pton(AF_INET, src, &from.sin_addr) != 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (netns_enter(netns_path, &saved))
+		return -1;
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto == IPPROTO_ICMP ? IPPROTO_ICMP : 0);
+	int e = errno;
+	netns_leave(saved);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (src && src[0] && bind(fd, (struct sockaddr *)&from, sizeof(from)))
+		goto fail;
+	if (proto == IPPROTO_TCP) {
+		/* The SYN leaves now; the socket stays open until the caller has
+		 * read the verdict, so no RST or FIN follows it in the meantime. */
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS &&
+		    errno != EPERM)
+			goto fail;
+		return fd;
+	}
+	if (proto == IPPROTO_ICMP) {
+		/* An echo request: type 8, code 0, and its checksum. */
+		uint16_t sum = 0;
+		uint32_t acc = 0;
+		payload[0] = 8;
+		payload[4] = 0x6e; /* id "nf" */
+		payload[5] = 0x66;
+		for (size_t i = 0; i < 16; i += 2)
+			acc += (uint32_t)((uint8_t)payload[i] << 8 | (uint8_t)payload[i + 1]);
+		while (acc >> 16)
+			acc = (acc & 0xffff) + (acc >> 16);
+		sum = (uint16_t)~acc;
+		payload[2] = (char)(sum >> 8);
+		payload[3] = (char)(sum & 0xff);
+		to.sin_port = 0;
+	}
+	n = sendto(fd, payload, proto == IPPROTO_ICMP ? 16 : sizeof(payload), 0,
+		   (struct sockaddr *)&to, sizeof(to));
+	if (n < 0 && errno != EPERM) /* EPERM: the OUTPUT hook dropped it, a verdict */
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static json_object *jpath(json_object *o, const char *a, const char *b)
 {
 	json_object *x = NULL, *y = NULL;

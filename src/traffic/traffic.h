@@ -67,6 +67,14 @@ int traffic_run_once(const char *netns_path, const char *server_addr, int port,
 int traffic_udp_burst(const char *netns_path, const char *server_addr, int port, int count,
 		      int size, long *sent, long *eperm);
 
+/* Sends one packet from the namespace at netns_path, from src (NULL or "":
+ * as the routes choose) to dst:port: proto IPPROTO_UDP a 64-byte datagram,
+ * IPPROTO_TCP a SYN (a non-blocking connect), IPPROTO_ICMP an echo request.
+ * Returns the socket, to close once the packet's fate was read, or -1 with
+ * errno. A send refused with EPERM (dropped in OUTPUT) is a sent packet. */
+int traffic_send_one(const char *netns_path, int proto, const char *src, const char *dst,
+		     int port);
+
 /* Parses iperf3 JSON (exposed for tests). 0, or -1 with a reason in err. */
 int traffic_parse_json(const char *json, struct traffic_result *res, char *err, size_t errlen);
 void traffic_result_free(struct traffic_result *res);
