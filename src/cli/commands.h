@@ -56,8 +56,12 @@ struct sweep_args {
 	const char *out;
 	bool no_plot;
 	const char *backends; /* compare: "B1,B2,..." */
-	unsigned int seed;    /* compare --seed */
+	unsigned int seed;    /* --seed: the random orders (backends, rounds) */
 	bool seed_set;
+	bool repeat_set;      /* --repeat was given */
+	double precision_pct; /* --precision: target CI half-width in % of the slope; 0 off */
+	double budget_s;      /* --budget: with --precision, seconds at most */
+	bool budget_set;
 	bool is_compare;
 };
 extern const struct argp sweep_options_argp;
