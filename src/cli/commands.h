@@ -72,5 +72,7 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 /* The plan of one sweep (one backend: a->cfg.backend) into p; it borrows
  * a->counts (free that after the run). */
 void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* The rounds' figures of a run in rounds on stdout (sweep, compare). */
+void print_rounds(const struct sweep_outcome *out);
 
 #endif

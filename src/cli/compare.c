@@ -130,6 +130,8 @@ int cmd_compare(int argc, char **argv)
 			printf("%-16s %8.2f ns/rule  R² %.3f  %s\n", out.per[i].name,
 			       out.per[i].sum.fit.slope, out.per[i].sum.fit.r2,
 			       report_growth_verdict(&out.per[i].sum));
+	if (out.meta.shape && out.rounds.rounds)
+		print_rounds(&out);
 	if (out.meta.shape)
 		printf("compare: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);

@@ -309,6 +309,22 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 	return EXIT_OK;
 }
 
+void print_rounds(const struct sweep_outcome *out)
+{
+	const struct rounds_outcome *o = &out->rounds;
+
+	for (int b = 0; b < out->n; b++) {
+		const struct round_stats *s = &out->rstats[b];
+		printf("%s%s%d round(s): slope per round mean %.2f ns/rule, SD %.2f, CV %.1f %%; "
+		       "pooled 95%% CI half-width %.1f %% of the slope\n",
+		       out->n > 1 ? out->per[b].name : "", out->n > 1 ? ": " : "", o->rounds, s->mean,
+		       s->sd, 100 * s->cv, s->half_width_pct);
+	}
+	if (o->precision_mode)
+		printf("precision %.4g %%: %s (stopped by: %s)\n", o->precision_pct,
+		       o->precision_reached ? "reached" : "NOT reached", o->stop_reason);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -344,6 +360,8 @@ int cmd_sweep(int argc, char **argv)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",
 		       sum->fit.slope, sum->fit.slope_ci95_lo, sum->fit.slope_ci95_hi, sum->fit.r2,
 		       sum->fit.intercept);
+	if (out.meta.shape && out.rounds.rounds)
+		print_rounds(&out);
 	if (out.meta.shape)
 		printf("sweep: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);
