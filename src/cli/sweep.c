@@ -315,10 +315,13 @@ void print_rounds(const struct sweep_outcome *out)
 
 	for (int b = 0; b < out->n; b++) {
 		const struct round_stats *s = &out->rstats[b];
-		printf("%s%s%d round(s): slope per round mean %.2f ns/rule, SD %.2f, CV %.1f %%; "
+		char spread[64] = "no spread from one round";
+		if (isfinite(s->sd) && isfinite(s->cv))
+			snprintf(spread, sizeof(spread), "SD %.2f, CV %.1f %%", s->sd, 100 * s->cv);
+		printf("%s%s%d round(s): slope per round mean %.2f ns/rule, %s; "
 		       "pooled 95%% CI half-width %.1f %% of the slope\n",
 		       out->n > 1 ? out->per[b].name : "", out->n > 1 ? ": " : "", o->rounds, s->mean,
-		       s->sd, 100 * s->cv, s->half_width_pct);
+		       spread, s->half_width_pct);
 	}
 	if (o->precision_mode)
 		printf("precision %.4g %%: %s (stopped by: %s)\n", o->precision_pct,
