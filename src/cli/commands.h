@@ -56,8 +56,12 @@ struct sweep_args {
 	const char *out;
 	bool no_plot;
 	const char *backends; /* compare: "B1,B2,..." */
-	unsigned int seed;    /* compare --seed */
+	unsigned int seed;    /* --seed: the random orders (backends, rounds) */
 	bool seed_set;
+	bool repeat_set;      /* --repeat was given */
+	double precision_pct; /* --precision: target CI half-width in % of the slope; 0 off */
+	double budget_s;      /* --budget: with --precision, seconds at most */
+	bool budget_set;
 	bool is_compare;
 };
 extern const struct argp sweep_options_argp;
@@ -68,5 +72,7 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 /* The plan of one sweep (one backend: a->cfg.backend) into p; it borrows
  * a->counts (free that after the run). */
 void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* The rounds' figures of a run in rounds on stdout (sweep, compare). */
+void print_rounds(const struct sweep_outcome *out);
 
 #endif

@@ -24,14 +24,6 @@ static error_t compare_parse(int key, char *arg, struct argp_state *state)
 	case 'B':
 		a->backends = arg;
 		break;
-	case 'S': {
-		long v;
-		if (!parse_long(arg, 0, 4294967295L, &v))
-			usage_fail("--seed takes a whole number from 0 to 4294967295, got '%s'", arg);
-		a->seed = (unsigned int)v;
-		a->seed_set = true;
-		break;
-	}
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = a;
 		break;
@@ -99,9 +91,6 @@ int cmd_compare(int argc, char **argv)
 	static const struct argp_option options[] = {
 		{ "backends", 'B', "B1,B2,...", 0,
 		  "Backends to compare: iptables-nft, iptables-legacy, nft, nft-set, ipset", 0 },
-		{ "seed", 'S', "N", 0,
-		  "Seed of the backends' random order per rule count (default: from the clock; "
-		  "compare.json records the one used)", 0 },
 		{ 0 }
 	};
 	static const struct argp_child children[] = { { &sweep_options_argp, 0, NULL, 0 }, { 0 } };
@@ -134,7 +123,6 @@ int cmd_compare(int argc, char **argv)
 	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;
 	plan.compare = true;
-	plan.seed = a.seed_set ? a.seed : (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	rc = sweep_run(&plan, &out);
 	free(a.counts);
 	for (int i = 0; i < out.n; i++)
@@ -142,6 +130,8 @@ int cmd_compare(int argc, char **argv)
 			printf("%-16s %8.2f ns/rule  R² %.3f  %s\n", out.per[i].name,
 			       out.per[i].sum.fit.slope, out.per[i].sum.fit.r2,
 			       report_growth_verdict(&out.per[i].sum));
+	if (out.meta.shape && out.rounds.rounds)
+		print_rounds(&out);
 	if (out.meta.shape)
 		printf("compare: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);

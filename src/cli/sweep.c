@@ -15,14 +15,26 @@
 #include "util/util.h"
 
 enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDICT, OPT_HIT,
-       OPT_PACKETS, OPT_UPDATES };
+       OPT_PACKETS, OPT_UPDATES, OPT_PRECISION, OPT_BUDGET };
+
+#define SWEEP_DEFAULT_BUDGET_S 600
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "SPEC", 0,
 	  "Rule counts to measure: START:STOP:STEP (default 0:3000:100), START:STOP:xF "
 	  "(log-spaced: START, START*F, ...) or a list A,B,C", 0 },
 	{ "duration", 'd', "SECS", 0, "Traffic per step in seconds (default 5)", 0 },
-	{ "repeat", OPT_REPEAT, "N", 0, "Measurements per rule count (default 1)", 0 },
+	{ "repeat", OPT_REPEAT, "N", 0,
+	  "Rounds (default 1): with N >= 2, every round visits the rule counts in a fresh random "
+	  "order and loads each count in one transaction (flush and load)", 0 },
+	{ "precision", OPT_PRECISION, "PCT", 0,
+	  "Add rounds until the slope's 95% CI half-width is at most PCT % of the slope "
+	  "(0 < PCT < 100), or until --budget ends", 0 },
+	{ "budget", OPT_BUDGET, "SECS", 0,
+	  "With --precision: start no round that would end after SECS seconds (default 600)", 0 },
+	{ "seed", 'S', "N", 0,
+	  "Seed of the random orders: rule counts per round, backends per rule count "
+	  "(default: from the clock; the JSON records the one used)", 0 },
 	{ "backend", OPT_EXP_BACKEND, "B", 0,
 	  "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
 	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
@@ -147,6 +159,28 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 		if (!parse_long(arg, 1, 1000, &v))
 			usage_fail("--repeat takes a whole number from 1 to 1000, got '%s'", arg);
 		a->repeat = (int)v;
+		a->repeat_set = true;
+		break;
+	case OPT_PRECISION: {
+		char *end;
+		errno = 0;
+		double pct = strtod(arg, &end);
+		if (errno || end == arg || *end || !(pct > 0 && pct < 100))
+			usage_fail("--precision takes a percentage above 0 and below 100, got '%s'", arg);
+		a->precision_pct = pct;
+		break;
+	}
+	case OPT_BUDGET:
+		if (!parse_long(arg, 1, 7 * 86400, &v))
+			usage_fail("--budget takes whole seconds from 1 to 604800, got '%s'", arg);
+		a->budget_s = (double)v;
+		a->budget_set = true;
+		break;
+	case 'S':
+		if (!parse_long(arg, 0, 4294967295L, &v))
+			usage_fail("--seed takes a whole number from 0 to 4294967295, got '%s'", arg);
+		a->seed = (unsigned int)v;
+		a->seed_set = true;
 		break;
 	case OPT_TRAFFIC:
 		if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
@@ -191,6 +225,11 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--hit-traffic with the drop verdict is a sweep mode, not a compare one");
 		if (a->cfg.hit_packets && !(a->cfg.hit_traffic && !a->cfg.accept))
 			usage_fail("--packets goes with --hit-traffic and the drop verdict");
+		if (a->precision_pct > 0 && a->repeat_set)
+			usage_fail("--precision chooses the number of rounds itself: drop --repeat "
+				   "(or --precision)");
+		if (a->budget_set && !(a->precision_pct > 0))
+			usage_fail("--budget goes with --precision PCT");
 		break;
 	default:
 		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
@@ -208,6 +247,7 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->stop = 3000;
 	a->step = 100;
 	a->repeat = 1;
+	a->budget_s = SWEEP_DEFAULT_BUDGET_S;
 	a->update_reps = 5;
 	a->cfg.backend = BACKEND_IPTABLES_NFT;
 	a->cfg.shape = SHAPE_ADDR_PORT;
@@ -225,6 +265,9 @@ void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_p
 	p->n_counts = a->n_counts;
 	p->step = a->step;
 	p->repeat = a->repeat;
+	p->precision_pct = a->precision_pct;
+	p->budget_s = a->budget_s;
+	p->seed = a->seed_set ? a->seed : (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	p->update_reps = a->update_reps;
 	p->cfg = a->cfg;
 	p->no_plot = a->no_plot;
@@ -266,6 +309,25 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 	return EXIT_OK;
 }
 
+void print_rounds(const struct sweep_outcome *out)
+{
+	const struct rounds_outcome *o = &out->rounds;
+
+	for (int b = 0; b < out->n; b++) {
+		const struct round_stats *s = &out->rstats[b];
+		char spread[64] = "no spread from one round";
+		if (isfinite(s->sd) && isfinite(s->cv))
+			snprintf(spread, sizeof(spread), "SD %.2f, CV %.1f %%", s->sd, 100 * s->cv);
+		printf("%s%s%d round(s): slope per round mean %.2f ns/rule, %s; "
+		       "pooled 95%% CI half-width %.1f %% of the slope\n",
+		       out->n > 1 ? out->per[b].name : "", out->n > 1 ? ": " : "", o->rounds, s->mean,
+		       spread, s->half_width_pct);
+	}
+	if (o->precision_mode)
+		printf("precision %.4g %%: %s (stopped by: %s)\n", o->precision_pct,
+		       o->precision_reached ? "reached" : "NOT reached", o->stop_reason);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -301,6 +363,8 @@ int cmd_sweep(int argc, char **argv)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",
 		       sum->fit.slope, sum->fit.slope_ci95_lo, sum->fit.slope_ci95_hi, sum->fit.r2,
 		       sum->fit.intercept);
+	if (out.meta.shape && out.rounds.rounds)
+		print_rounds(&out);
 	if (out.meta.shape)
 		printf("sweep: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);

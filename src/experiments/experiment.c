@@ -103,6 +103,25 @@ int experiment_grow(struct experiment *e, long rules, double *ms)
 	return EXIT_OK;
 }
 
+int experiment_load(struct experiment *e, long rules, double *ms, long *counted)
+{
+	int rc;
+
+	if ((rc = rules_load(&e->target, rules, ms)))
+		return rc;
+	e->rules = rules;
+	/* What is in the kernel now, counted there: a load that left other
+	 * rules behind would fit a wrong line without a sign. */
+	if ((*counted = rules_count(&e->target)) < 0)
+		return EXIT_RUNTIME;
+	if (*counted != rules) {
+		nf_err("after loading %ld rules, %s holds %ld: the load did not replace the rule set",
+		       rules, e->rules_netns, *counted);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 /* The per-wire-packet figures of a step from its window, and the CPU time
  * the whole machine spent during it (busy_ns, NAN when unknown). */
 static void fill_per_segment(struct step_row *row, const struct probe_window *w, double busy_ns)

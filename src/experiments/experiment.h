@@ -46,6 +46,11 @@ int experiment_setup(struct experiment **e, const struct experiment_config *cfg,
 		     const char *name_prefix);
 /* Grows the rule set to `rules` in one transaction; *ms: its duration. */
 int experiment_grow(struct experiment *e, long rules, double *ms);
+/* Replaces the rule set with exactly `rules` rules in one transaction
+ * (rules_load: flush and load), whatever was there; *ms: its duration;
+ * *counted: the rules counted in the kernel afterwards (equal to rules, or
+ * the call fails). 0 or an exit status. */
+int experiment_load(struct experiment *e, long rules, double *ms, long *counted);
 /* One traffic run with the probe window open around it. Fills row (but
  * rules/repeat/inject_ms, which the caller sets); *res keeps iperf3's output
  * (free it with traffic_result_free). 0 or an exit status. */

@@ -204,6 +204,185 @@ static int check_timed(const struct sweep_plan *p, const struct sweep_outcome *o
 	return EXIT_OK;
 }
 
+/* --- rounds: --repeat N >= 2 and --precision --- */
+
+bool sweep_rounds_mode(const struct sweep_plan *p)
+{
+	return p->repeat >= 2 || p->precision_pct > 0;
+}
+
+/* Room for `rounds` rounds of every backend's rows. */
+static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out, int rounds)
+{
+	size_t cap = p->n_counts * (size_t)rounds;
+
+	for (int b = 0; b < out->n; b++) {
+		struct step_row *r = realloc(out->rows[b], cap * sizeof(*r));
+		if (!r) {
+			nf_err("out of memory for %zu rows", cap);
+			return EXIT_RUNTIME;
+		}
+		out->rows[b] = r;
+	}
+	struct round_visit *v = realloc(out->visits, cap * (size_t)out->n * sizeof(*v));
+	if (!v) {
+		nf_err("out of memory for %zu rows", cap);
+		return EXIT_RUNTIME;
+	}
+	out->visits = v;
+	return EXIT_OK;
+}
+
+/* After a round of a precision run: is every backend's pooled slope
+ * precise enough (two rounds at least, so that a spread exists)? */
+static bool round_precise(const struct sweep_plan *p, struct sweep_outcome *out, int round)
+{
+	bool all = round >= 2;
+
+	for (int b = 0; b < out->n && all; b++) {
+		rounds_summarize(out->rows[b], out->n_rows[b], round, &out->rstats[b]);
+		all = rounds_precise(&out->rstats[b], p->precision_pct);
+	}
+	return all;
+}
+
+/* The rounds: each visits every count once in a fresh random order (shared
+ * by the backends, whose order is drawn per count as in a plain run) and
+ * loads the exact count in one transaction before it measures; the cost of
+ * changing one rule is measured in the first round only. A precision run
+ * stops once round_precise holds, or before a round that would end after
+ * the budget (estimated from the rounds so far). */
+static int run_rounds(const struct sweep_plan *p, struct experiment **e, struct sweep_files *f,
+		      struct step_drops *drops_total, struct sweep_outcome *out, double t0)
+{
+	int max_rounds = p->precision_pct > 0 ? ROUNDS_MAX : p->repeat, rc = EXIT_OK;
+	int *corder = malloc(p->n_counts * sizeof(int)), border[BACKEND_COUNT];
+	struct rounds_outcome *o = &out->rounds;
+	unsigned int seed = p->seed;
+	double t_first = now_monotonic();
+
+	o->seed = p->seed;
+	o->precision_mode = p->precision_pct > 0;
+	o->precision_pct = p->precision_pct;
+	o->budget_s = p->budget_s;
+	o->stop_reason = p->precision_pct > 0 ? "max_rounds" : "rounds";
+	if (!corder) {
+		nf_err("out of memory for %zu rule counts", p->n_counts);
+		return EXIT_RUNTIME;
+	}
+	for (int round = 1; round <= max_rounds; round++) {
+		long total = (long)p->n_counts * out->n * (p->precision_pct > 0 ? round : p->repeat);
+		if (stop_requested || (rc = rows_for_rounds(p, out, round)))
+			break;
+		shuffle(corder, (int)p->n_counts, &seed);
+		for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
+			long c = p->counts[corder[ci]];
+			shuffle(border, out->n, &seed);
+			for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {
+				int b = border[k];
+				struct round_visit v = { .round = round, .backend = b, .rules = c };
+				if ((rc = experiment_load(e[b], c, &v.load_ms, &v.counted)))
+					break;
+				out->visits[out->n_visits++] = v;
+				struct step_row row = { .rules = c, .repeat = round,
+							.inject_ms = v.load_ms };
+				size_t before = out->n_rows[b];
+				rc = measure_one(p, e[b], b, &row, f, drops_total, out);
+				if (out->n_rows[b] > before)
+					progress(++out->steps_done, total,
+						 p->compare ? out->per[b].name : NULL, &row, t0);
+				if (rc == EXIT_OK && round == 1)
+					rc = measure_update(p, e[b], b, f, out);
+			}
+		}
+		if (rc || stop_requested)
+			break;
+		o->rounds = round;
+		if (p->precision_pct <= 0)
+			continue;
+		if (round_precise(p, out, round)) {
+			o->precision_reached = true;
+			o->stop_reason = "precision";
+			break;
+		}
+		double now = now_monotonic(), per_round = (now - t_first) / round;
+		if (round < max_rounds && now + per_round - t0 > p->budget_s) {
+			o->stop_reason = "budget";
+			break;
+		}
+	}
+	if (stop_requested)
+		o->stop_reason = "interrupted";
+	else if (rc)
+		o->stop_reason = "failed";
+	free(corder);
+	return rc;
+}
+
+/* sweep.json's / compare.json's "rounds": how the rounds went, each visit
+ * in its order, and the per-round slopes (per backend in compare). */
+static json_object *rounds_json(const struct sweep_plan *p, const struct sweep_outcome *out)
+{
+	const struct rounds_outcome *o = &out->rounds;
+	json_object *j = p->compare ? json_object_new_object()
+				    : rounds_stats_json(&out->rstats[0]);
+	json_object *visits = json_object_new_array(), *round = NULL;
+
+	json_object_object_add(j, "rounds", json_object_new_int(o->rounds));
+	json_object_object_add(j, "seed", json_object_new_int64(o->seed));
+	json_object_object_add(j, "stop_reason", json_object_new_string(o->stop_reason));
+	if (o->precision_mode) {
+		json_object_object_add(j, "precision_pct", json_object_new_double(o->precision_pct));
+		json_object_object_add(j, "budget_s", json_object_new_double(o->budget_s));
+		json_object_object_add(j, "precision_reached",
+				       json_object_new_boolean(o->precision_reached));
+	}
+	if (p->compare) {
+		json_object *per = json_object_new_object();
+		for (int b = 0; b < out->n; b++)
+			json_object_object_add(per, out->per[b].name,
+					       rounds_stats_json(&out->rstats[b]));
+		json_object_object_add(j, "backends", per);
+	}
+	for (size_t i = 0; i < out->n_visits; i++) {
+		const struct round_visit *v = &out->visits[i];
+		if (!i || v->round != out->visits[i - 1].round)
+			json_object_array_add(visits, round = json_object_new_array());
+		json_object *x = json_object_new_object();
+		if (p->compare)
+			json_object_object_add(x, "backend",
+					       json_object_new_string(out->per[v->backend].name));
+		json_object_object_add(x, "rules", json_object_new_int64(v->rules));
+		json_object_object_add(x, "counted", json_object_new_int64(v->counted));
+		json_object_object_add(x, "load_ms", json_object_new_double(v->load_ms));
+		json_object_array_add(round, x);
+	}
+	json_object_object_add(j, "visits", visits);
+	return j;
+}
+
+/* The rounds' summaries from the rows, the JSON's part, report.md's section. */
+static void summarize_rounds(struct sweep_outcome *out)
+{
+	for (int b = 0; b < out->n; b++)
+		rounds_summarize(out->rows[b], out->n_rows[b], out->rounds.rounds, &out->rstats[b]);
+	out->meta.repeat = out->rounds.rounds;
+}
+
+static int report_rounds(const struct sweep_plan *p, const struct sweep_outcome *out)
+{
+	const char *names[BACKEND_COUNT];
+
+	for (int b = 0; b < out->n; b++)
+		names[b] = out->per[b].name;
+	if (rounds_report_append(p->dir, &out->rounds, p->compare ? names : NULL, out->rstats,
+				 out->n)) {
+		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 /* sweep.json / compare.json, the figure and report.md. */
 static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 			 const struct step_drops *drops)
@@ -242,6 +421,11 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 					       results_updates_json(out->updates[0], out->n_updates[0],
 								    &out->update_sum[0]));
 	}
+	if (sweep_rounds_mode(p)) {
+		if (!p->compare) /* compare records it already */
+			json_object_object_add(j, "random_seed", json_object_new_int64(p->seed));
+		json_object_object_add(j, "rounds", rounds_json(p, out));
+	}
 	snprintf(path, sizeof(path), "%s/%s.json", p->dir, kind);
 	if (results_write_json(path, j)) {
 		nf_err("cannot write %s: %s", path, strerror(errno));
@@ -256,6 +440,8 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 	if (w) {
 		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
 		rc = EXIT_RUNTIME;
+	} else if (sweep_rounds_mode(p) && (w = report_rounds(p, out))) {
+		rc = w;
 	}
 	return rc;
 }
@@ -274,6 +460,10 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	memset(out, 0, sizeof(*out));
 	results_meta_init(&out->meta);
 	out->n = p->n_backends;
+	if (sweep_rounds_mode(p) && !(out->rstats = calloc((size_t)out->n, sizeof(*out->rstats)))) {
+		nf_err("out of memory for the rounds' statistics");
+		return EXIT_RUNTIME;
+	}
 	for (int b = 0; b < out->n; b++) {
 		out->per[b].name = rules_backend_name(p->backends[b]);
 		out->rows[b] = calloc((size_t)(steps * p->repeat), sizeof(struct step_row));
@@ -313,7 +503,10 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
 	if (!stop_requested && out->meta.env.warnings[0])
 		nf_err("warning: %s", out->meta.env.warnings);
-	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
+	if (sweep_rounds_mode(p) && !stop_requested)
+		rc = run_rounds(p, e, &files, &drops_total, out, t0);
+	for (size_t ci = 0; ci < p->n_counts && !sweep_rounds_mode(p) && !stop_requested &&
+			    rc == EXIT_OK; ci++) {
 		long c = p->counts[ci];
 		/* Drift on a noisy machine then favours no backend. */
 		shuffle(order, out->n, &seed);
@@ -359,6 +552,8 @@ out:
 				  &out->per[b].sum);
 		results_summarize_updates(out->updates[b], out->n_updates[b], &out->update_sum[b]);
 	}
+	if (sweep_rounds_mode(p))
+		summarize_rounds(out);
 	int w = write_outputs(p, out, drop_mode ? &drops_total : NULL);
 	rc = rc ? rc : w;
 	if (out->meta.interrupted) {
@@ -377,4 +572,8 @@ void sweep_outcome_free(struct sweep_outcome *out)
 		out->rows[b] = NULL;
 		out->updates[b] = NULL;
 	}
+	free(out->rstats);
+	free(out->visits);
+	out->rstats = NULL;
+	out->visits = NULL;
 }

@@ -1,9 +1,12 @@
 /* sweep: the stepwise experiment that sweep and compare share, written once:
  * for each rule count (baseline first), for each backend in a random order,
  * grow the rule set in one transaction and measure (traffic with the probe
- * window open, or drop mode's datagrams), REPEAT times, then the cost of
- * changing one rule at that size; rows go to the CSVs as they come; then the
- * summaries, the JSON, the figure and report.md. */
+ * window open, or drop mode's datagrams), then the cost of changing one
+ * rule at that size; rows go to the CSVs as they come; then the summaries,
+ * the JSON, the figure and report.md. With REPEAT >= 2 or a precision
+ * target the run goes in rounds instead: each round visits every count in
+ * a fresh random order and loads the exact count in one transaction (flush
+ * and load), so drift favours no count; see sweep_rounds_mode. */
 #ifndef NFCOST_SWEEP_H
 #define NFCOST_SWEEP_H
 
@@ -12,6 +15,7 @@
 
 #include "experiments/experiment.h"
 #include "results/report.h"
+#include "results/rounds.h"
 
 struct sweep_plan {
 	const long *counts;  /* the rule counts to measure: ascending, no repeats */
@@ -25,7 +29,19 @@ struct sweep_plan {
 	bool compare;        /* compare.csv/.json (backend column), else sweep.* */
 	bool no_plot;
 	const char *dir;     /* exists, with an iperf/ folder */
-	unsigned int seed;   /* the backends' order per rule count (compare) */
+	unsigned int seed;   /* the random orders: backends per rule count, counts per round */
+	/* --precision: add rounds until the pooled slope's 95 % CI half-width is
+	 * at most precision_pct % of it, or the next round would end after
+	 * budget_s seconds; 0: off (repeat rounds). */
+	double precision_pct, budget_s;
+};
+
+/* One visit of a round: backend b loaded `rules` (`counted` in the kernel
+ * afterwards) in load_ms. */
+struct round_visit {
+	int round, backend;
+	long rules, counted;
+	double load_ms;
 };
 
 struct sweep_outcome {
@@ -39,7 +55,15 @@ struct sweep_outcome {
 	long steps_done;
 	struct run_meta meta;
 	bool figure;                            /* the plot was drawn */
+	/* Rounds (repeat >= 2 or --precision; else rounds.rounds is 0). */
+	struct rounds_outcome rounds;
+	struct round_stats *rstats;             /* [n], from the rows */
+	struct round_visit *visits;             /* in the order they happened */
+	size_t n_visits;
 };
+
+/* Does the plan go in rounds (repeat >= 2 or a precision target)? */
+bool sweep_rounds_mode(const struct sweep_plan *p);
 
 /* Runs the plan and writes every file. 0 or an exit status (one message
  * line printed; an interrupted run is EXIT_RUNTIME with its rows kept). */

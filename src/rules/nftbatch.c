@@ -213,8 +213,28 @@ static bool set_addr(struct nftnl_expr *cmp, const char *addr)
 	       nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &a.s_addr, sizeof(a.s_addr)) == 0;
 }
 
+/* "flush chain ip T C": a DELRULE naming the chain and no rule. */
+static bool put_flush_chain(struct batch *b, const char *table, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	bool ok = r && !nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table) &&
+		  !nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain) &&
+		  (nlh = msg_start(b, NFT_MSG_DELRULE, 0));
+
+	if (ok) {
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		msg_end(b, nlh);
+	}
+	if (r)
+		nftnl_rule_free(r);
+	return ok;
+}
+
+/* flush: the chain's rules go first, in the same transaction (replace). */
 static bool build(struct batch *b, const struct rules_target *t, const char *table, long first,
-		  long count, bool with_hit)
+		  long count, bool with_hit, bool flush)
 {
 	const char *chain = nfhook_option(t->hook);
 	char hit_chain[64], addr[32];
@@ -241,6 +261,8 @@ static bool build(struct batch *b, const struct rules_target *t, const char *tab
 		if (!ok)
 			return false;
 	}
+	if (flush && !put_flush_chain(b, table, chain))
+		return false;
 	/* One rule object, its address changed per message. */
 	if (!(r = rule_template(table, chain, t->shape == SHAPE_ADDR_PORT, t->accept, &cmp)))
 		return false;
@@ -380,8 +402,8 @@ bool nftbatch_supported(const struct rules_target *t)
 	return t->backend == BACKEND_NFT && (t->shape == SHAPE_ADDR || t->shape == SHAPE_ADDR_PORT);
 }
 
-int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
-		 bool with_hit)
+static int add_or_replace(const struct rules_target *t, const char *table, long first,
+			  long count, bool with_hit, bool flush)
 {
 	struct batch b = { 0 };
 	struct in_addr a;
@@ -394,7 +416,7 @@ int nftbatch_add(const struct rules_target *t, const char *table, long first, lo
 	/* A fresh socket gets only our answers, so any numbering works; the
 	 * clock's, as nft's, tells runs apart in a netlink trace. */
 	b.seq_base = b.next_seq = (uint32_t)time(NULL);
-	if (!build(&b, t, table, first, count, with_hit)) {
+	if (!build(&b, t, table, first, count, with_hit, flush)) {
 		free(b.data);
 		nf_err("cannot build the nft transaction: out of memory");
 		return EXIT_RUNTIME;
@@ -402,6 +424,17 @@ int nftbatch_add(const struct rules_target *t, const char *table, long first, lo
 	rc = send_batch(&b, t->netns_path);
 	free(b.data);
 	return rc;
+}
+
+int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
+		 bool with_hit)
+{
+	return add_or_replace(t, table, first, count, with_hit, false);
+}
+
+int nftbatch_replace(const struct rules_target *t, const char *table, long count, bool with_hit)
+{
+	return add_or_replace(t, table, 0, count, with_hit, true);
 }
 
 /* --- set elements: many per message, all in one batch --- */
@@ -452,8 +485,28 @@ static bool put_elems(struct batch *b, const char *table, const char *set, long 
 	return ok;
 }
 
-int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
-			  long first, long count)
+/* "flush set ip T S": a DELSETELEM naming the set and no element. */
+static bool put_flush_set(struct batch *b, const char *table, const char *set)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	bool ok = s && !nftnl_set_set_str(s, NFTNL_SET_TABLE, table) &&
+		  !nftnl_set_set_str(s, NFTNL_SET_NAME, set) &&
+		  (nlh = msg_start(b, NFT_MSG_DELSETELEM, 0));
+
+	if (ok) {
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		msg_end(b, nlh);
+	}
+	if (s)
+		nftnl_set_free(s);
+	return ok;
+}
+
+/* flush: the set is emptied first, in the same transaction (replace). */
+static int add_elements(const struct rules_target *t, const char *table, const char *set,
+			long first, long count, bool flush)
 {
 	struct batch b = { 0 };
 	struct nlmsghdr *nlh;
@@ -466,11 +519,13 @@ int nftbatch_add_elements(const struct rules_target *t, const char *table, const
 	ok = room(&b, 0) && (nlh = nftnl_batch_begin(b.data + b.len, b.next_seq++));
 	if (ok)
 		msg_end(&b, nlh);
+	if (ok && flush)
+		ok = put_flush_set(&b, table, set);
 	b.rules_seq = b.next_seq;
 	for (long i = first; ok && i < first + count; i += ELEMS_PER_MSG)
 		ok = put_elems(&b, table, set, i,
 			       first + count - i < ELEMS_PER_MSG ? first + count - i : ELEMS_PER_MSG);
-	if (ok && count > 0 && room(&b, 0)) {
+	if (ok && (count > 0 || flush) && room(&b, 0)) {
 		((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK;
 		nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
 		msg_end(&b, nlh);
@@ -482,6 +537,18 @@ int nftbatch_add_elements(const struct rules_target *t, const char *table, const
 	}
 	free(b.data);
 	return rc;
+}
+
+int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
+			  long first, long count)
+{
+	return add_elements(t, table, set, first, count, false);
+}
+
+int nftbatch_replace_elements(const struct rules_target *t, const char *table, const char *set,
+			      long count)
+{
+	return add_elements(t, table, set, 0, count, true);
 }
 
 /* --- single changes: the cost of changing one rule --- */

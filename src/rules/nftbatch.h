@@ -24,12 +24,22 @@ bool nftbatch_supported(const struct rules_target *t);
 int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
 		 bool with_hit);
 
+/* Replaces the rules of chain <hook> with rules [0, count): the table and
+ * chains as nftbatch_add makes them, then a flush of the chain, then the
+ * rules, all in ONE transaction. 0, or EXIT_RUNTIME with one line printed. */
+int nftbatch_replace(const struct rules_target *t, const char *table, long count, bool with_hit);
+
 /* Adds the set elements rules_address(first .. first + count - 1) to set
  * `set` of table ip `table`, which exists: 1024 elements a message, all in
  * ONE batch (one transaction), without libnftables' parser and its memory.
  * 0, or EXIT_RUNTIME with one message line printed. */
 int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
 			  long first, long count);
+
+/* Empties the set and adds the elements of indexes [0, count), in ONE
+ * transaction. 0, or EXIT_RUNTIME with one message line printed. */
+int nftbatch_replace_elements(const struct rules_target *t, const char *table, const char *set,
+			      long count);
 
 /* One change as its own transaction, for the cost of changing one rule:
  * append the rule of that index (as nftbatch_add would make it; *handle:

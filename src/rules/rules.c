@@ -408,6 +408,28 @@ static int with_bytecode(const struct rules_target **t, struct rules_target *cop
 	return EXIT_OK;
 }
 
+/* The rules added once (the set's rule, the hit rule) are missing. */
+static bool base_missing(const struct rules_target *t)
+{
+	if (t->backend == BACKEND_NFT_SET)
+		return nftcount_rules(t->netns_path, NFT_SET_TABLE, nfhook_option(t->hook)) == 0;
+	if (t->backend == BACKEND_IPSET)
+		return ipt_count(t, false, "--match-set " IPSET_NAME " ") == 0;
+	if (t->hit_addr && t->backend == BACKEND_NFT) {
+		char chain[64];
+		snprintf(chain, sizeof(chain), "%s_hit", nfhook_option(t->hook));
+		return nftcount_rules(t->netns_path, NFT_TABLE, chain) == 0;
+	}
+	if (t->hit_addr) { /* iptables: a line with the hit address */
+		struct rules_target all = *t;
+		char hit[64];
+		all.hit_addr = NULL;
+		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
+		return ipt_count(&all, t->backend == BACKEND_IPTABLES_LEGACY, hit) == 0;
+	}
+	return false;
+}
+
 /* have < 0: count what is there first; else the caller knows (it added them). */
 static int add_rules(const struct rules_target *t, long have, long count, double *elapsed_ms,
 		     bool prepare, int *transactions)
@@ -435,22 +457,7 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 		nf_err("240.0.0.0/4 has room for %ld rules: flush first", 0x0FFFFFFEL);
 		return EXIT_USAGE;
 	}
-	/* need_base: the rules added once (the set's rule, the hit rule) are missing. */
-	if (t->backend == BACKEND_NFT_SET) {
-		need_base = nftcount_rules(t->netns_path, NFT_SET_TABLE, nfhook_option(t->hook)) == 0;
-	} else if (t->backend == BACKEND_IPSET) {
-		need_base = ipt_count(t, false, "--match-set " IPSET_NAME " ") == 0;
-	} else if (t->hit_addr && t->backend == BACKEND_NFT) {
-		char chain[64];
-		snprintf(chain, sizeof(chain), "%s_hit", nfhook_option(t->hook));
-		need_base = nftcount_rules(t->netns_path, NFT_TABLE, chain) == 0;
-	} else if (t->hit_addr) { /* iptables: a line with the hit address */
-		struct rules_target all = *t;
-		char hit[64];
-		all.hit_addr = NULL;
-		snprintf(hit, sizeof(hit), " -d %s/32 ", t->hit_addr);
-		need_base = ipt_count(&all, t->backend == BACKEND_IPTABLES_LEGACY, hit) == 0;
-	}
+	need_base = base_missing(t);
 	if (count == 0 && !(need_base && (t->hit_addr || prepare))) /* nothing is due */
 		return EXIT_OK;
 	/* nft's linear shapes skip libnftables' parser: built as netlink
@@ -540,6 +547,107 @@ int rules_add(const struct rules_target *t, long have, long count, double *elaps
 	if (transactions)
 		*transactions = 1;
 	return add_rules(t, have, count, elapsed_ms, false, transactions);
+}
+
+/* The flush-and-load transaction of rules_load, for a target whose base
+ * (table, chain, set and its rule, hit rule) is in place. */
+static int load_rules(const struct rules_target *t, long count)
+{
+	struct buf rendered = { 0 }, text = { 0 };
+	const char *chain = nfhook_chain(t->hook);
+	int rc;
+
+	switch (t->backend) {
+	case BACKEND_IPTABLES_NFT:
+	case BACKEND_IPTABLES_LEGACY: {
+		/* -F in the restore: the chain is emptied and refilled in one
+		 * commit (legacy: one table replace; nft: one batch). The hit rule
+		 * lives in the chain, so it is rendered again, last. */
+		char *argv[] = { (char *)rules_backend_program(t->backend), "--noflush", "--wait", NULL };
+		rules_render(t, 0, count, true, &rendered);
+		buf_printf(&text, "*filter\n-F %s\n%s", chain, rendered.data + strlen("*filter\n"));
+		rc = run_or_report("loading the rules", t, argv, &text, NULL);
+		break;
+	}
+	case BACKEND_NFT:
+		if (nftbatch_supported(t)) {
+			rc = nftbatch_replace(t, NFT_TABLE, count, false);
+			break;
+		}
+		buf_printf(&text, "flush chain ip %s %s\n", NFT_TABLE, nfhook_option(t->hook));
+		rules_render(t, 0, count, false, &text);
+		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
+		break;
+	case BACKEND_NFT_SET:
+		rc = nftbatch_replace_elements(t, NFT_SET_TABLE, NFT_SET_NAME, count);
+		break;
+	case BACKEND_IPSET: {
+		/* ipset's own atomic replace: fill a fresh set, swap it in. */
+		char *argv[] = { "ipset", "restore", NULL };
+		char *destroy[] = { "ipset", "destroy", IPSET_NAME "-new", NULL };
+		rules_render(t, 0, count, false, &rendered);
+		buf_printf(&text, "create %s-new hash:ip family inet hashsize 1024 maxelem %ld -exist\n"
+			   "flush %s-new\n", IPSET_NAME, 2 * RULES_MAX_COUNT, IPSET_NAME);
+		/* the rendered lines name IPSET_NAME: "add NAME ADDR" */
+		for (char *l = rendered.data; l && *l;) {
+			char *nl = strchr(l, '\n');
+			if (!strncmp(l, "add " IPSET_NAME " ", strlen("add " IPSET_NAME " ")))
+				buf_printf(&text, "add %s-new %.*s\n", IPSET_NAME,
+					   (int)((nl ? nl : l + strlen(l)) - l - strlen("add " IPSET_NAME " ")),
+					   l + strlen("add " IPSET_NAME " "));
+			l = nl ? nl + 1 : NULL;
+		}
+		buf_printf(&text, "swap %s-new %s\ndestroy %s-new\n", IPSET_NAME, IPSET_NAME,
+			   IPSET_NAME);
+		rc = run_or_report("loading the set elements", t, argv, &text, NULL);
+		if (rc) /* the old set stays as it was; the new one goes */
+			run_program(t->netns_path, destroy, NULL, 0, NULL, NULL);
+		break;
+	}
+	default:
+		rc = EXIT_USAGE;
+	}
+	buf_free(&rendered);
+	buf_free(&text);
+	return rc;
+}
+
+int rules_load(const struct rules_target *t, long count, double *elapsed_ms)
+{
+	unsigned long long need = rules_memory_estimate(t->backend, t->shape, count);
+	unsigned long long avail = mem_available();
+	struct rules_target bpf_target;
+	const char *why;
+	double t0;
+	int rc;
+
+	*elapsed_ms = 0;
+	if (!rules_shape_supported(t->backend, t->shape, &why)) {
+		nf_err("shape %s with backend %s: %s", rules_shape_name(t->shape),
+		       rules_backend_name(t->backend), why);
+		return EXIT_USAGE;
+	}
+	if (count < 0 || count > 0x0FFFFFFEL) {
+		nf_err("240.0.0.0/4 has room for %ld rules, not %ld", 0x0FFFFFFEL, count);
+		return EXIT_USAGE;
+	}
+	if (avail && need > avail / 2) {
+		nf_err("loading %ld %s rules in one transaction needs about %llu MB and %llu MB are "
+		       "available: load fewer", count, rules_backend_name(t->backend), need >> 20,
+		       avail >> 20);
+		return EXIT_USAGE;
+	}
+	if ((rc = check_program(t)) || (rc = with_bytecode(&t, &bpf_target)))
+		return rc;
+	/* The parts added once come first, on their own: they are not the load. */
+	if (base_missing(t) && (rc = rules_prepare(t)))
+		return rc;
+	if (t->backend == BACKEND_NFT && !nftbatch_supported(t) && (rc = rules_prepare(t)))
+		return rc; /* the text path's flush needs the chain */
+	t0 = now_monotonic();
+	rc = load_rules(t, count);
+	*elapsed_ms = (now_monotonic() - t0) * 1000.0;
+	return rc;
 }
 
 int rules_prepare(const struct rules_target *t)

@@ -30,6 +30,14 @@ void rules_render(const struct rules_target *t, long first, long count, bool nee
  * elements fail, the set goes too). 0, or an exit status with one line. */
 int rules_add(const struct rules_target *t, long have, long count, double *elapsed_ms,
 	      int *transactions);
+/* Replaces the backend's rules with exactly rules [0, count) as ONE
+ * transaction, whatever was there: iptables-restore --noflush with -F of
+ * the chain, one nft batch that flushes the chain (or the set) and adds,
+ * or for ipset a fresh set filled and swapped in (ipset restore). The
+ * table, chain, set's rule and hit rule are made first when missing, on
+ * their own. *elapsed_ms: the load's duration. 0, or an exit status with
+ * one line; on failure the rules are as they were. */
+int rules_load(const struct rules_target *t, long count, double *elapsed_ms);
 /* Makes the empty chain exist (table, base chain, empty set and its rule,
  * and the hit rule if any), so that 0 rules is a chain every packet enters:
  * an empty-chain baseline, also for tracers that only see registered hooks. */
