@@ -60,7 +60,7 @@ with_probe() {
 # measure LABEL: ROUNDS alternating rounds, then the summary line
 measure() {
 	: >"$TMP/off"; : >"$TMP/on"
-	for r in $(seq "$ROUNDS"); do
+	for _ in $(seq "$ROUNDS"); do
 		run_udp >>"$TMP/off"
 		with_probe >>"$TMP/on"
 	done
