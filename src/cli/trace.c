@@ -21,7 +21,7 @@
 
 enum {
 	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_FAMILY, OPT_BY, OPT_HIST, OPT_JSON,
-	OPT_CALIBRATE, OPT_READY_FILE
+	OPT_CALIBRATE, OPT_READY_FILE, OPT_SPLIT
 };
 
 struct trace_args {
@@ -31,6 +31,7 @@ struct trace_args {
 	int by;
 	bool hist, json, calibrate, verbose;
 	const char *ready_file;
+	int splits[PROBE_MAX_SPLITS];
 };
 
 static const struct argp_option trace_options[] = {
@@ -47,10 +48,39 @@ static const struct argp_option trace_options[] = {
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per interval on stdout", 0 },
 	{ "calibrate", OPT_CALIBRATE, NULL, 0,
 	  "First measure the tracer's own cost on an empty chain (temporary testbed)", 0 },
+	{ "split", OPT_SPLIT, "PRIO,...", 0,
+	  "nfhook: also time the parts of each hook between these priorities "
+	  "(per-table brackets, e.g. -250,-175,-50,25 between raw, mangle, nat, filter)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ "ready-file", OPT_READY_FILE, "PATH", OPTION_HIDDEN, "Written once attached", 0 },
 	{ 0 }
 };
+
+/* --split: ascending priorities strictly between the probe's own first and
+ * last programs (INT_MIN + 1 and INT_MAX - 1). */
+static void parse_splits(const char *arg, struct trace_args *a)
+{
+	char buf[256], *save = NULL, *tok;
+	long v;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	a->popts.n_splits = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (a->popts.n_splits == PROBE_MAX_SPLITS)
+			usage_fail("--split takes at most %d priorities, got '%s'",
+				   PROBE_MAX_SPLITS, arg);
+		if (!parse_long(tok, -2147483646L, 2147483646L, &v) || v <= -2147483646L ||
+		    v >= 2147483646L)
+			usage_fail("--split: '%s' is not a priority strictly between %d and %d",
+				   tok, -2147483647, 2147483646);
+		if (a->popts.n_splits && v <= a->splits[a->popts.n_splits - 1])
+			usage_fail("--split priorities must be strictly ascending, got '%s'", arg);
+		a->splits[a->popts.n_splits++] = (int)v;
+	}
+	if (!a->popts.n_splits)
+		usage_fail("--split needs priorities, such as -250,-175,-50,25");
+	a->popts.split_priorities = a->splits;
+}
 
 static error_t trace_parse(int key, char *arg, struct argp_state *state)
 {
@@ -111,6 +141,9 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_READY_FILE:
 		a->ready_file = arg;
+		break;
+	case OPT_SPLIT:
+		parse_splits(arg, a);
 		break;
 	case ARGP_KEY_ARG:
 		usage_fail("trace takes no arguments, got '%s'", arg);
@@ -224,6 +257,7 @@ static void print_window(const struct trace_args *a, const struct probe *p,
 			.cal_avg_ns = cal ? cal->empty_chain_avg_ns : 0,
 			.cal_p50_ns = cal ? cal->empty_chain_p50_ns : 0,
 			.cal_packets = cal ? cal->packets : 0,
+			.splits = a->popts.split_priorities, .n_splits = a->popts.n_splits,
 		};
 		json_object *o = results_window_json(w, t_start, &l);
 		printf("%s\n", json_object_to_json_string_ext(
@@ -308,6 +342,9 @@ int cmd_trace(int argc, char **argv)
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
+	if (a.popts.n_splits && a.popts.tracer != TRACER_NFHOOK && a.popts.tracer != TRACER_AUTO)
+		usage_fail("--split needs the nfhook tracer, not %s: use --tracer nfhook",
+			   probe_tracer_name(a.popts.tracer));
 	if ((rc = require_root("nfcost trace")))
 		return rc;
 	probe_set_verbose(a.verbose);

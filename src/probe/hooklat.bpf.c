@@ -3,8 +3,9 @@
  * netfilter hooks, three ways (user space loads exactly one of them):
  *   fentry  fentry/fexit on nf_hook_slow
  *   kprobe  kprobe/kretprobe on nf_hook_slow
- *   nfhook  two BPF_PROG_TYPE_NETFILTER programs, linked at the first and
- *           the last priority of a hook inside the measured namespace
+ *   nfhook  BPF_PROG_TYPE_NETFILTER programs, linked at the first and
+ *           the last priority of a hook inside the measured namespace, and
+ *           optionally at split priorities between them (per-table brackets)
  * Every tracer feeds the same per-CPU window statistics (hooklat.h). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -20,6 +21,7 @@ const volatile __u32 targ_netns = 0;    /* ns.inum of the measured namespace */
 const volatile __u32 targ_hooks = 1 << 3; /* bit per NF_INET_* hook (LOCAL_OUT) */
 const volatile __u32 targ_pf = 2;       /* NFPROTO_IPV4 */
 const volatile bool by_comm = false;
+const volatile __u32 n_splits = 0;      /* nfhook: split programs linked */
 
 /* Written by user space while attached: the statistics buffer programs add
  * to (flipped once per window), and when the last program was attached. */
@@ -33,15 +35,34 @@ struct {
 	__type(value, struct hooklat_stats);
 } stats SEC(".maps");
 
-/* Start times by (skb, hook): a softirq that runs a hook for another packet
- * on the same CPU in the middle of ours has another key. LRU, so starts of
- * packets that never reach the end (drops) cannot fill it up. */
+/* fentry: start times by (skb, hook): a softirq that runs a hook for another
+ * packet on the same CPU in the middle of ours has another key. LRU, so
+ * starts of packets that never reach the end (drops) cannot fill it up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, HOOKLAT_MAX_INFLIGHT);
 	__type(key, struct hooklat_start_key);
 	__type(value, __u64);
 } starts SEC(".maps");
+
+/* nfhook: the in-flight packets, a direct-mapped table indexed by a hash of
+ * (skb, hook) and shared by all CPUs (hooklat.h, struct hooklat_slot).
+ * Not per-CPU: a task may be preempted inside the hooks and finish them on
+ * another CPU. Not a hash map: its update and delete took most of the
+ * probe's cost (bench/probe.sh). A softirq that times another packet in
+ * the middle of ours, or a REJECT that sends one from inside a hook, uses
+ * another slot; a dropped packet leaves its slot claimed until a new start
+ * lands there or user space reaps it as stale, and either counts it lost
+ * once. Two packets in flight at once in the same slot (about one in
+ * HOOKLAT_SLOTS / in-flight packets) cost one of them its timing: the
+ * other's end finds the key changed and counts unmatched. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, HOOKLAT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hooklat_slot);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -156,23 +177,35 @@ static __always_inline __u32 skb_segs(struct sk_buff *skb)
 	return 1;
 }
 
+static __always_inline void record_in(struct hooklat_stats *s, __u32 buf, __u64 delta,
+				      __u32 hook, __u32 segs);
+
 static __always_inline void record(__u64 delta, __u32 hook, __u32 segs)
 {
-	struct hooklat_comm_key ck = {};
-	__u64 one = 1, *cnt;
 	struct hooklat_stats *s;
-	unsigned int slot;
 	__u32 buf;
 
 	s = cur_stats(&buf);
 	if (!s)
 		return;
-	__sync_fetch_and_add(&s->count, 1);
-	__sync_fetch_and_add(&s->sum_ns, delta);
-	__sync_fetch_and_add(&s->segs, segs);
+	record_in(s, buf, delta, hook, segs);
+}
+
+/* The statistics part of record(), for a buffer already looked up. */
+static __always_inline void record_in(struct hooklat_stats *s, __u32 buf, __u64 delta,
+				      __u32 hook, __u32 segs)
+{
+	struct hooklat_comm_key ck = {};
+	__u64 one = 1, *cnt;
+	unsigned int slot;
+
+	hook &= HOOKLAT_HOOK_ROOM - 1;
+	__sync_fetch_and_add(&s->hook_count[hook], 1);
+	__sync_fetch_and_add(&s->hook_sum_ns[hook], delta);
+	if (segs > 1) /* GSO/TSO only: the common case costs no atomic */
+		__sync_fetch_and_add(&s->extra_segs, segs - 1);
 	store_extreme(&s->min_ns, delta, false);
 	store_extreme(&s->max_ns, delta, true);
-	__sync_fetch_and_add(&s->hook_count[hook & (HOOKLAT_HOOK_ROOM - 1)], 1);
 	slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */
 	__sync_fetch_and_add(&s->hist[slot & (HOOKLAT_HIST_ROOM - 1)], 1);
 
@@ -342,19 +375,153 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 /* --- BPF netfilter programs ---
  * libbpf 1.1 has no netfilter section, so these sit in "socket" and user
  * space sets their type (BPF_PROG_TYPE_NETFILTER) before loading them. A
- * packet a hook drops never reaches the last program: it stays a start and
- * is counted unmatched when its skb is reused. */
+ * packet a hook drops never reaches the last program: its slot stays
+ * claimed and is counted lost when a start reuses it or user space reaps
+ * it. ctx->skb is a trusted kernel pointer: its fields are read directly
+ * (a BPF_CORE_READ is a helper call each). */
+
+/* The skb's address as a number: the verifier allows no shift or mask on
+ * a pointer, and refuses a spilled pointer read back in parts; a copy made
+ * by a helper is a plain scalar (privileged programs may see addresses). */
+static __always_inline __u64 skb_bits(struct bpf_nf_ctx *ctx)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx->skb);
+	return v;
+}
+
+/* The slot of (skb, hook), and its key. */
+static __always_inline struct hooklat_slot *nf_slot(struct bpf_nf_ctx *ctx, __u64 *key,
+						    __u32 *hook)
+{
+	__u64 skb = skb_bits(ctx);
+	__u32 idx;
+
+	*hook = ctx->state->hook & (HOOKLAT_HOOK_ROOM - 1);
+	*key = skb | *hook;
+	/* Fibonacci hashing: sk_buffs come from one slab, so their
+	 * addresses share their low bits. */
+	idx = (__u32)(((skb >> 6) * 0x9E3779B97F4A7C15ULL) >> 52) ^ *hook;
+	idx &= HOOKLAT_SLOTS - 1;
+	return bpf_map_lookup_elem(&slots, &idx);
+}
+
+/* segs of skb_segs() without the helper calls, but one: the shared info is
+ * not a trusted pointer. gso_size and gso_segs are neighbours in every
+ * kernel; one read takes both. */
+static __always_inline __u32 nf_skb_segs(struct sk_buff *skb)
+{
+	struct skb_shared_info *sh = (struct skb_shared_info *)(skb->head + skb->end);
+	struct { __u16 size, segs; } g = {};
+
+	if (!skb->data_len)
+		return 1; /* linear: a GSO skb always has pages or a frag list */
+	bpf_probe_read_kernel(&g, sizeof(g), &sh->gso_size);
+	if (g.segs)
+		return g.segs;
+	if (g.size)
+		return (skb->len + g.size - 1) / g.size;
+	return 1;
+}
 
 SEC("socket")
 int nfc_nf_first(struct bpf_nf_ctx *ctx)
 {
-	start((__u64)ctx->skb, ctx->state->hook, true);
+	struct hooklat_stats *s;
+	struct hooklat_slot *sl;
+	__u64 key, old;
+	__u32 hook, buf;
+
+	sl = nf_slot(ctx, &key, &hook);
+	if (!sl)
+		return 1;
+	sl->ts[0] = bpf_ktime_get_ns();
+	/* Later brackets a dropped packet left behind must not count for
+	 * this one: a zero is a bracket not passed (see nfc_nf_last). */
+	if (n_splits) {
+#pragma unroll
+		for (int k = 1; k <= HOOKLAT_MAX_SPLITS; k++)
+			if (k <= n_splits)
+				sl->ts[k] = 0;
+	}
+	old = __sync_lock_test_and_set(&sl->key, key);
+	s = cur_stats(&buf);
+	if (!s)
+		return 1;
+	__sync_fetch_and_add(&s->entered_hook[hook], 1);
+	/* The slot was still claimed: that packet never reached the end
+	 * (dropped or stolen, or its end was skipped), or it is still in
+	 * flight and shares the slot (rare, see slots). */
+	if (old) {
+		__sync_fetch_and_add(&s->unmatched, 1);
+		__sync_fetch_and_add(&s->lost_hook[old & (HOOKLAT_HOOK_ROOM - 1)], 1);
+	}
 	return 1; /* NF_ACCEPT */
 }
+
+/* Bracket k (1..HOOKLAT_MAX_SPLITS) between the first and the last. */
+static __always_inline int nf_split(struct bpf_nf_ctx *ctx, int k)
+{
+	struct hooklat_slot *sl;
+	__u64 key;
+	__u32 hook;
+
+	sl = nf_slot(ctx, &key, &hook);
+	if (sl && sl->key == key)
+		sl->ts[k] = bpf_ktime_get_ns();
+	return 1;
+}
+
+#define NF_SPLIT(k) \
+	SEC("socket") int nfc_nf_split##k(struct bpf_nf_ctx *ctx) { return nf_split(ctx, k); }
+NF_SPLIT(1) NF_SPLIT(2) NF_SPLIT(3) NF_SPLIT(4) NF_SPLIT(5) NF_SPLIT(6) NF_SPLIT(7) NF_SPLIT(8)
 
 SEC("socket")
 int nfc_nf_last(struct bpf_nf_ctx *ctx)
 {
-	end(ctx->skb, ctx->state->hook, 1);
+	struct hooklat_stats *s;
+	struct hooklat_slot *sl;
+	__u64 key, now = bpf_ktime_get_ns(), t0, prev;
+	__u32 hook, buf;
+
+	sl = nf_slot(ctx, &key, &hook);
+	if (!sl)
+		return 1;
+	if (sl->key != key) {
+		count_orphan(now);
+		return 1;
+	}
+	t0 = sl->ts[0];
+	/* Free the slot, unless a start (or the reaper) took it since. */
+	if (__sync_val_compare_and_swap(&sl->key, key, 0) != key)
+		return 1;
+	s = cur_stats(&buf);
+	if (!s)
+		return 1;
+	if (n_splits) {
+		/* Part k: bracket k to bracket k+1. A bracket not passed (0)
+		 * or out of order is clamped into [previous bracket, now], so
+		 * the parts of one packet always add up to its total. */
+		prev = t0;
+#pragma unroll
+		for (int k = 1; k <= HOOKLAT_MAX_SPLITS + 1; k++) {
+			__u64 t = now;
+
+			if (k > n_splits + 1)
+				break;
+			if (k <= n_splits && k <= HOOKLAT_MAX_SPLITS) {
+				t = sl->ts[k];
+				if (t < prev)
+					t = prev;
+				if (t > now)
+					t = now;
+			}
+			__sync_fetch_and_add(&s->part_ns[hook][(k - 1) & (HOOKLAT_PART_ROOM - 1)],
+					     t - prev);
+			prev = t;
+		}
+	}
+	record_in(s, buf, now - t0, hook, nf_skb_segs(ctx->skb));
 	return 1; /* NF_ACCEPT */
 }

@@ -19,6 +19,15 @@
 #define HOOKLAT_MAX_TASKS 8192    /* tasks with a kprobe return stack */
 #define HOOKLAT_MAX_DEPTH 8       /* nested nf_hook_slow calls per task (power of 2) */
 #define HOOKLAT_COMM_LEN 16
+/* nfhook: the per-table brackets. At most HOOKLAT_MAX_SPLITS programs sit
+ * between the first and the last one of a hook, which cuts a packet's time
+ * in the hook into up to HOOKLAT_MAX_SPLITS + 1 parts (probe.h's
+ * PROBE_MAX_SPLITS is the same number). */
+#define HOOKLAT_MAX_SPLITS 8
+#define HOOKLAT_PART_ROOM 16      /* >= HOOKLAT_MAX_SPLITS + 1, power of 2 */
+/* nfhook: in-flight packets live in a direct-mapped table of this many
+ * slots (power of 2), indexed by a hash of (skb, hook). */
+#define HOOKLAT_SLOTS 4096
 /* Array sizes are powers of two so the BPF side can bound an index with a
  * mask, which every verifier version follows (a compare on a copy of the
  * register is lost on older ones, such as 6.1's). */
@@ -34,28 +43,45 @@
 #define HOOKLAT_STALE_NS 100000000ULL
 
 /* One CPU's statistics of one window. min_ns starts at ~0 (user space resets
- * it), everything else at 0. */
+ * it), everything else at 0. The packets timed and their time are kept per
+ * hook only (hook_count, hook_sum_ns): user space adds them up, which saves
+ * the programs two atomic adds per packet. */
 struct hooklat_stats {
-	__u64 count;      /* packets timed (the hooks let them through) */
-	__u64 sum_ns;
 	__u64 min_ns;
 	__u64 max_ns;
 	__u64 unmatched;  /* starts without end, ends without start */
 	__u64 dropped;    /* fentry/kprobe: verdict drop, stolen or queued */
 	__u64 comm_lost;  /* timed packets the comm map had no room for */
 	__u64 hook_count[HOOKLAT_HOOK_ROOM]; /* [HOOKLAT_HOOKS..] stay 0 */
+	__u64 hook_sum_ns[HOOKLAT_HOOK_ROOM];
+	/* nfhook with splits: per hook, part k's time of the timed packets
+	 * (the parts of one packet add up to its time in the hook). */
+	__u64 part_ns[HOOKLAT_HOOK_ROOM][HOOKLAT_PART_ROOM];
 	/* Per hook, like hook_count: starts recorded, and packets that entered
 	 * and never left (nfhook: a start overwritten by a new one; fentry and
 	 * kprobe: a verdict other than 1). Stale starts are user space's. */
 	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
 	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
 	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
-	/* Wire packets the timed skbs carry: a GSO/TSO skb holds many
-	 * (gso_segs), any other one. */
-	__u64 segs;
+	/* Wire packets the timed skbs carry beyond one each: a GSO/TSO skb
+	 * holds gso_segs, any other one. */
+	__u64 extra_segs;
 };
 
-/* In-flight start of one packet in one hook (fentry and nfhook). */
+/* nfhook: one in-flight packet in one hook. key is the skb's address with
+ * the hook number in its low 3 bits (an sk_buff is at least 8-byte
+ * aligned), 0 when the slot is free; ts[k] is when bracket k saw the packet
+ * (bracket 0: the first program, 1..n: the splits). Claimed and freed with
+ * atomic exchanges on key, by the programs and by user space's reaper
+ * (the map is mmapped), so a start is counted lost exactly once. Padded to
+ * two cache lines so that CPUs timing different packets do not share one. */
+struct hooklat_slot {
+	__u64 key;
+	__u64 ts[HOOKLAT_MAX_SPLITS + 1];
+	__u64 pad[6];
+};
+
+/* In-flight start of one packet in one hook (fentry). */
 struct hooklat_start_key {
 	__u64 skb;
 	__u32 hook;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -34,11 +35,17 @@
 #define NFC_PRI_FIRST (-2147483647 - 1)
 #define NFC_PRI_LAST 2147483647
 
+_Static_assert(PROBE_MAX_SPLITS == HOOKLAT_MAX_SPLITS, "one limit, two names");
+_Static_assert(HOOKLAT_MAX_SPLITS + 1 <= HOOKLAT_PART_ROOM, "parts fit");
+
 struct probe {
 	enum probe_tracer tracer;
 	struct hooklat_bpf *skel;
-	int nf_links[2 * NFHOOK_COUNT];
+	int nf_links[(2 + PROBE_MAX_SPLITS) * NFHOOK_COUNT];
 	int n_nf_links;
+	int splits[PROBE_MAX_SPLITS], n_splits;
+	struct hooklat_slot *slots; /* nfhook: the slots map, mmapped */
+	size_t slots_len;
 	int sync_outer, sync_inner; /* for the grace period, see the top */
 	int ncpu;
 	struct hooklat_stats *pcpu; /* one per possible CPU */
@@ -288,8 +295,22 @@ static void detach_all(struct probe *p)
 static void unload(struct probe *p)
 {
 	detach_all(p);
+	if (p->slots)
+		munmap(p->slots, p->slots_len);
+	p->slots = NULL;
 	hooklat_bpf__destroy(p->skel);
 	p->skel = NULL;
+}
+
+/* The split programs, bracket 1..PROBE_MAX_SPLITS at [0..]. */
+static struct bpf_program *split_prog(struct hooklat_bpf *s, int i)
+{
+	struct bpf_program *progs[PROBE_MAX_SPLITS] = {
+		s->progs.nfc_nf_split1, s->progs.nfc_nf_split2, s->progs.nfc_nf_split3,
+		s->progs.nfc_nf_split4, s->progs.nfc_nf_split5, s->progs.nfc_nf_split6,
+		s->progs.nfc_nf_split7, s->progs.nfc_nf_split8,
+	};
+	return progs[i];
 }
 
 static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why, size_t len)
@@ -305,13 +326,22 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 			 strerror(errno));
 		return -1;
 	}
-	/* Ends before starts, so that no start is left without its end. */
-	for (int pass = 0; pass < 2 && !err; pass++)
+	/* Ends before starts (the last bracket, the splits from the last
+	 * one down, then the first), so that no start is left without its
+	 * end; a split that finds no start does nothing. */
+	for (int pass = 0; pass < 2 + p->n_splits && !err; pass++)
 		for (unsigned int h = 0; h < NFHOOK_COUNT && !err; h++) {
+			int split = p->n_splits - pass, fd; /* pass 1..n: split index + 1 */
+
 			if (!(mask & (1u << h)))
 				continue;
-			int fd = pass == 0 ? nf_link_create(last, pf, h, NFC_PRI_LAST - 1)
-					   : nf_link_create(first, pf, h, NFC_PRI_FIRST + 1);
+			if (pass == 0)
+				fd = nf_link_create(last, pf, h, NFC_PRI_LAST - 1);
+			else if (split >= 0 && pass <= p->n_splits)
+				fd = nf_link_create(bpf_program__fd(split_prog(p->skel, split)), pf,
+						    h, p->splits[split]);
+			else
+				fd = nf_link_create(first, pf, h, NFC_PRI_FIRST + 1);
 			if (fd < 0)
 				err = errno;
 			else
@@ -379,12 +409,21 @@ static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_o
 	s->rodata->targ_hooks = hook_mask(o->hook);
 	s->rodata->targ_pf = family_nfproto(o->family);
 	s->rodata->by_comm = o->by_comm;
+	s->rodata->n_splits = t == TRACER_NFHOOK ? (__u32)p->n_splits : 0;
 	bpf_program__set_autoload(s->progs.nfc_fentry, t == TRACER_FENTRY);
 	bpf_program__set_autoload(s->progs.nfc_fexit, t == TRACER_FENTRY);
 	bpf_program__set_autoload(s->progs.nfc_kprobe, t == TRACER_KPROBE);
 	bpf_program__set_autoload(s->progs.nfc_kretprobe, t == TRACER_KPROBE);
 	bpf_program__set_autoload(s->progs.nfc_nf_first, t == TRACER_NFHOOK);
 	bpf_program__set_autoload(s->progs.nfc_nf_last, t == TRACER_NFHOOK);
+	for (int i = 0; i < PROBE_MAX_SPLITS; i++) {
+		struct bpf_program *sp = split_prog(s, i);
+
+		bpf_program__set_autoload(sp, t == TRACER_NFHOOK && i < p->n_splits);
+		bpf_program__set_type(sp, NFC_PROG_TYPE_NETFILTER);
+		bpf_program__set_expected_attach_type(sp,
+						      (enum bpf_attach_type)NFC_ATTACH_NETFILTER);
+	}
 	if (t == TRACER_NFHOOK) {
 		bpf_program__set_type(s->progs.nfc_nf_first, NFC_PROG_TYPE_NETFILTER);
 		bpf_program__set_type(s->progs.nfc_nf_last, NFC_PROG_TYPE_NETFILTER);
@@ -396,8 +435,10 @@ static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_o
 	/* Maps the chosen tracer never touches stay tiny. */
 	if (t != TRACER_KPROBE)
 		bpf_map__set_max_entries(s->maps.kstack, 1);
-	else
+	if (t != TRACER_FENTRY)
 		bpf_map__set_max_entries(s->maps.starts, 1);
+	if (t != TRACER_NFHOOK)
+		bpf_map__set_max_entries(s->maps.slots, 1);
 	if (!o->by_comm)
 		bpf_map__set_max_entries(s->maps.comms, 1);
 
@@ -409,6 +450,18 @@ static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_o
 	if ((err = reset_buf(p, 0)) || (err = reset_buf(p, 1))) {
 		snprintf(why, len, "cannot reset the statistics map: %s", strerror(-err));
 		goto fail;
+	}
+	if (t == TRACER_NFHOOK) {
+		/* The reaper frees stale slots with the same atomic exchange
+		 * the programs use, so it works on the map's own memory. */
+		p->slots_len = sizeof(struct hooklat_slot) * HOOKLAT_SLOTS;
+		p->slots = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				bpf_map__fd(s->maps.slots), 0);
+		if (p->slots == MAP_FAILED) {
+			p->slots = NULL;
+			snprintf(why, len, "cannot map the in-flight table: %s", strerror(errno));
+			goto fail;
+		}
 	}
 	if (t == TRACER_NFHOOK ? attach_nfhook(p, o, why, len) : attach_pair(p, t, why, len))
 		goto fail;
@@ -428,6 +481,40 @@ static void append_note(char *note, size_t len, enum probe_tracer t, const char 
 	snprintf(note + n, len - n, "%s%s: %s", n ? "; " : "", probe_tracer_name(t), reason);
 }
 
+/* Split priorities: nfhook only, at most PROBE_MAX_SPLITS, strictly
+ * ascending and strictly between the first and the last bracket. */
+static int check_splits(const struct probe_opts *o, char *why, size_t len)
+{
+	if (o->n_splits == 0)
+		return 0;
+	if (o->n_splits < 0 || o->n_splits > PROBE_MAX_SPLITS || !o->split_priorities) {
+		snprintf(why, len, "%d split priorities: give 1 to %d", o->n_splits,
+			 PROBE_MAX_SPLITS);
+		return -1;
+	}
+	if (o->tracer != TRACER_NFHOOK && o->tracer != TRACER_AUTO) {
+		snprintf(why, len, "per-table brackets (split priorities) need the nfhook "
+			 "tracer, not %s: use --tracer nfhook", probe_tracer_name(o->tracer));
+		return -1;
+	}
+	for (int i = 0; i < o->n_splits; i++) {
+		long long v = o->split_priorities[i];
+
+		if (v <= (long long)NFC_PRI_FIRST + 1 || v >= (long long)NFC_PRI_LAST - 1) {
+			snprintf(why, len, "split priority %lld is not strictly between %d and %d "
+				 "(the probe's first and last programs)", v, NFC_PRI_FIRST + 1,
+				 NFC_PRI_LAST - 1);
+			return -1;
+		}
+		if (i && v <= o->split_priorities[i - 1]) {
+			snprintf(why, len, "split priorities must be strictly ascending "
+				 "(%d then %lld)", o->split_priorities[i - 1], v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen)
 {
 	struct bpf_map_create_opts mopts = { .sz = sizeof(mopts) };
@@ -443,6 +530,8 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 		snprintf(why, whylen, "invalid probe options");
 		return NULL;
 	}
+	if (check_splits(opts, why, whylen))
+		return NULL;
 	ino = netns_inode(opts->netns_path ? opts->netns_path : "/proc/self/ns/net");
 	if (!ino) {
 		snprintf(why, whylen, "cannot open network namespace %s: %s",
@@ -455,6 +544,9 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 		return NULL;
 	}
 	p->sync_outer = p->sync_inner = -1;
+	p->n_splits = opts->n_splits;
+	for (int i = 0; i < opts->n_splits; i++)
+		p->splits[i] = opts->split_priorities[i];
 	p->ncpu = libbpf_num_possible_cpus();
 	if (p->ncpu <= 0 || !(p->pcpu = calloc((size_t)p->ncpu, sizeof(*p->pcpu)))) {
 		snprintf(why, whylen, "cannot size the per-CPU buffers");
@@ -480,6 +572,11 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 	btf = btf__load_vmlinux_btf();
 	if (opts->tracer == TRACER_AUTO) {
 		for (int t = TRACER_FENTRY; t < TRACER_COUNT; t++) {
+			if (p->n_splits && t != TRACER_NFHOOK) {
+				append_note(p->note, sizeof(p->note), (enum probe_tracer)t,
+					    "no per-table brackets (split priorities)");
+				continue;
+			}
 			if (try_tracer(p, (enum probe_tracer)t, opts, (uint32_t)ino, btf, reason,
 				       sizeof(reason)) == 0)
 				break;
@@ -561,6 +658,42 @@ out:
  * nfhook: each also counts in lost_hook[] of the key's hook, since there a
  * stale start is a packet the hook never let out (fentry sees drops as
  * verdicts: its stale starts are skipped fexits, not lost packets). */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* nfhook: frees the slots claimed longer than HOOKLAT_STALE_NS ago. A start
+ * writes ts[0] before it claims the slot, so a slot read as (key, old ts)
+ * and still holding key at the exchange was not claimed again since: the
+ * exchange fails when a start (which counts the old packet itself) or an
+ * end took it first, and each lost packet counts once. */
+static uint64_t reap_stale_slots(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
+{
+	uint64_t now = now_ns(), n = 0;
+
+	for (size_t i = 0; i < HOOKLAT_SLOTS; i++) {
+		struct hooklat_slot *sl = &p->slots[i];
+		uint64_t key = __atomic_load_n(&sl->key, __ATOMIC_ACQUIRE), ts;
+
+		if (!key)
+			continue;
+		ts = __atomic_load_n(&sl->ts[0], __ATOMIC_ACQUIRE);
+		if (ts + HOOKLAT_STALE_NS >= now)
+			continue;
+		if (!__atomic_compare_exchange_n(&sl->key, &key, 0, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		n++;
+		if ((key & 7) < NFHOOK_COUNT)
+			lost_hook[key & 7]++;
+	}
+	return n;
+}
+
 static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
 {
 	int fd = bpf_map__fd(p->skel->maps.starts);
@@ -572,6 +705,8 @@ static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
 
 	if (p->tracer == TRACER_KPROBE)
 		return 0; /* returns see drops; stale frames are reaped in BPF */
+	if (p->tracer == TRACER_NFHOOK)
+		return reap_stale_slots(p, lost_hook);
 	if (!p->stale && !(p->stale = calloc(max, sizeof(*p->stale))))
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -609,10 +744,17 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 	w->min_ns = UINT64_MAX;
 	for (int c = 0; c < p->ncpu; c++) {
 		const struct hooklat_stats *s = &p->pcpu[c];
-		w->count += s->count;
-		w->sum_ns += s->sum_ns;
-		w->segments += s->segs;
-		if (s->count && s->min_ns < w->min_ns)
+		uint64_t count = 0;
+
+		for (int h = 0; h < NFHOOK_COUNT; h++) {
+			count += s->hook_count[h];
+			w->hook_sum_ns[h] += s->hook_sum_ns[h];
+			for (int k = 0; k <= p->n_splits; k++)
+				w->part_sum_ns[h][k] += s->part_ns[h][k];
+		}
+		w->count += count;
+		w->segments += count + s->extra_segs;
+		if (count && s->min_ns < w->min_ns)
 			w->min_ns = s->min_ns;
 		if (s->max_ns > w->max_ns)
 			w->max_ns = s->max_ns;
@@ -626,6 +768,11 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		}
 		for (int i = 0; i < HIST_SLOTS; i++)
 			w->hist[i] += s->hist[i];
+	}
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		w->sum_ns += w->hook_sum_ns[h];
+		if (!p->n_splits)
+			w->part_sum_ns[h][0] = w->hook_sum_ns[h];
 	}
 	if ((err = reset_buf(p, old)))
 		return err;

@@ -28,6 +28,15 @@ struct probe_opts {
 	enum nfhook hook;    /* NFHOOK_LOCAL_OUT by default */
 	enum probe_family family; /* PROBE_IPV4 by default */
 	bool by_comm;            /* count per process name */
+	/* nfhook only: per-table brackets. One more program is linked at
+	 * each of these priorities on every measured hook, cutting a
+	 * packet's time there into n_splits + 1 parts (probe_window
+	 * part_sum_ns). Strictly ascending, each strictly between
+	 * NF_IP_PRI_FIRST + 1 and NF_IP_PRI_LAST - 1, at most
+	 * PROBE_MAX_SPLITS; probe_open refuses anything else, and any
+	 * other tracer (auto then only tries nfhook). */
+	const int *split_priorities;
+	int n_splits;
 };
 
 struct probe;

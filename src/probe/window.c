@@ -54,6 +54,9 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 		total->hook_count[h] += w->hook_count[h];
 		total->entered_hook[h] += w->entered_hook[h];
 		total->lost_hook[h] += w->lost_hook[h];
+		total->hook_sum_ns[h] += w->hook_sum_ns[h];
+		for (int k = 0; k <= PROBE_MAX_SPLITS; k++)
+			total->part_sum_ns[h][k] += w->part_sum_ns[h][k];
 	}
 	for (int i = 0; i < HIST_SLOTS; i++)
 		total->hist[i] += w->hist[i];

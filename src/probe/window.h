@@ -13,6 +13,7 @@
 #include "probe/hist.h"
 
 #define PROBE_COMMS 16 /* processes listed per window with --by comm */
+#define PROBE_MAX_SPLITS 8 /* nfhook: split priorities per hook (probe_opts) */
 
 struct probe_comm {
 	char comm[16];
@@ -43,6 +44,14 @@ struct probe_window {
 	 * stolen or queued (as dropped). */
 	uint64_t entered_hook[NFHOOK_COUNT];
 	uint64_t lost_hook[NFHOOK_COUNT];
+	/* Per hook: the time of the packets timed there (sum_ns is their
+	 * sum), and its parts between the per-table brackets (probe_opts
+	 * split_priorities): part k is bracket k to bracket k+1, bracket 0
+	 * the first program, bracket n_splits+1 the last. Only packets that
+	 * reach the last program count, so for every hook the parts add up
+	 * exactly to hook_sum_ns[h]; without splits part 0 is the whole. */
+	uint64_t hook_sum_ns[NFHOOK_COUNT];
+	uint64_t part_sum_ns[NFHOOK_COUNT][PROBE_MAX_SPLITS + 1];
 };
 
 /* What the indented lines of a printed window list. */

@@ -548,6 +548,31 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 	}
 	json_object_object_add(o, "lost_by_hook", lost);
 	json_object_object_add(o, "entered_by_hook", entered);
+	/* The time of the timed packets per hook, and with --split its parts
+	 * between the brackets (they add up to the hook's sum). */
+	json_object *hsum = json_object_new_object(), *parts = NULL;
+	if (l->n_splits) {
+		json_object *sp = json_object_new_array();
+		for (int k = 0; k < l->n_splits; k++)
+			json_object_array_add(sp, json_object_new_int(l->splits[k]));
+		json_object_object_add(o, "splits", sp);
+		parts = json_object_new_object();
+	}
+	for (int i = 0; i < NFHOOK_COUNT; i++) {
+		if (l->traced != NFHOOK_ALL && l->traced != (enum nfhook)i)
+			continue;
+		const char *name = nfhook_name((enum nfhook)i);
+		json_object_object_add(hsum, name, json_object_new_uint64(w->hook_sum_ns[i]));
+		if (!parts)
+			continue;
+		json_object *a = json_object_new_array();
+		for (int k = 0; k <= l->n_splits && k <= PROBE_MAX_SPLITS; k++)
+			json_object_array_add(a, json_object_new_uint64(w->part_sum_ns[i][k]));
+		json_object_object_add(parts, name, a);
+	}
+	json_object_object_add(o, "sum_by_hook_ns", hsum);
+	if (parts)
+		json_object_object_add(o, "parts_by_hook_ns", parts);
 	if (l->by == PROBE_BY_COMM) {
 		json_object *c = json_object_new_object();
 		for (int i = 0; i < w->n_comms; i++)

@@ -185,6 +185,8 @@ struct window_labels {
 	const char *cal_tracer;
 	double cal_avg_ns, cal_p50_ns;
 	uint64_t cal_packets;
+	const int *splits;    /* trace --split: the priorities, n_splits of them */
+	int n_splits;
 };
 /* One window as trace --json prints it (docs/formats.md). */
 json_object *results_window_json(const struct probe_window *w, double t_start,

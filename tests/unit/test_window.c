@@ -130,6 +130,43 @@ static void test_window_add(void **state)
 	assert_int_equal(total.comms[1].count, 7);
 }
 
+/* Per-table brackets: hook sums and their parts add up window by window,
+ * per hook and per part, and the parts of a hook keep adding up to its sum. */
+static void test_window_add_parts(void **state)
+{
+	struct probe_window a, b, total;
+	const uint64_t pa[3] = { 100, 250, 50 }, pb[3] = { 7, 0, 1993 };
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&total, 0, sizeof(total));
+	for (int k = 0; k < 3; k++) {
+		a.part_sum_ns[NFHOOK_LOCAL_OUT][k] = pa[k];
+		a.hook_sum_ns[NFHOOK_LOCAL_OUT] += pa[k];
+		b.part_sum_ns[NFHOOK_LOCAL_OUT][k] = pb[k];
+		b.hook_sum_ns[NFHOOK_LOCAL_OUT] += pb[k];
+	}
+	b.part_sum_ns[NFHOOK_PRE_ROUTING][0] = b.hook_sum_ns[NFHOOK_PRE_ROUTING] = 42;
+	b.part_sum_ns[NFHOOK_POST_ROUTING][PROBE_MAX_SPLITS] = 9;
+	b.hook_sum_ns[NFHOOK_POST_ROUTING] = 9;
+	probe_window_add(&total, &a);
+	probe_window_add(&total, &b);
+	assert_int_equal(total.hook_sum_ns[NFHOOK_LOCAL_OUT], 400 + 2000);
+	assert_int_equal(total.part_sum_ns[NFHOOK_LOCAL_OUT][0], 107);
+	assert_int_equal(total.part_sum_ns[NFHOOK_LOCAL_OUT][1], 250);
+	assert_int_equal(total.part_sum_ns[NFHOOK_LOCAL_OUT][2], 2043);
+	assert_int_equal(total.hook_sum_ns[NFHOOK_PRE_ROUTING], 42);
+	assert_int_equal(total.part_sum_ns[NFHOOK_POST_ROUTING][PROBE_MAX_SPLITS], 9);
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		uint64_t sum = 0;
+		for (int k = 0; k <= PROBE_MAX_SPLITS; k++)
+			sum += total.part_sum_ns[h][k];
+		assert_int_equal(sum, total.hook_sum_ns[h]);
+	}
+	assert_int_equal(total.hook_sum_ns[NFHOOK_FORWARD], 0);
+}
+
 static void test_window_add_keeps_top_comms(void **state)
 {
 	struct probe_window w, total;
@@ -169,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_hook_spellings),
 		cmocka_unit_test(test_window_compute),
 		cmocka_unit_test(test_window_add),
+		cmocka_unit_test(test_window_add_parts),
 		cmocka_unit_test(test_window_add_keeps_top_comms),
 	};
 
