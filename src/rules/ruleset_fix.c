@@ -556,6 +556,20 @@ static int fix_flowtable(const struct ruleset *orig, const char *scratch,
 			 "no filter chain there");
 		return 1;
 	}
+	/* A kernel without CONFIG_NF_FLOW_TABLE refuses any flowtable with
+	 * ENOENT: say so here rather than as a load error later. */
+	if (scratch) {
+		char msg[512];
+		int probe = rs_nft(scratch, "add table ip nfcost_ftprobe\n"
+				   "add flowtable ip nfcost_ftprobe ft { hook ingress priority filter; }\n",
+				   false, NULL, msg, sizeof(msg));
+		rs_nft(scratch, "delete table ip nfcost_ftprobe\n", false, NULL, msg, sizeof(msg));
+		if (probe && strstr(msg, "No such file or directory")) {
+			snprintf(note, notelen, "this kernel has no nft flowtables (CONFIG_NF_FLOW_TABLE "
+				 "is not set): the flowtable fix cannot be measured here");
+			return 1;
+		}
+	}
 	if (orig->format == RULESET_IPTABLES) {
 		if ((rc = translate(orig, scratch, true, &text, note, notelen, why, len)))
 			return rc;
@@ -566,26 +580,29 @@ static int fix_flowtable(const struct ruleset *orig, const char *scratch,
 	buf_append(&text, src->text, src->len);
 	if (text.len && text.data[text.len - 1] != '\n')
 		buf_append(&text, "\n", 1);
+	/* One flowtable, and its rule in one chain: the forward filter chain
+	 * of table "filter" when there is one (where the forwarding policy
+	 * lives, as nft's wiki places it), else the first. A device can be in
+	 * one flowtable only. */
+	const struct ruleset_chain *pick = NULL;
 	for (int i = 0; i < src->n_chain_entries; i++) {
 		const struct ruleset_chain *c = &src->chains[i];
 		if (c->hook != NFHOOK_FORWARD || strcmp(c->type, "filter") ||
 		    !measurable_family(c->family))
 			continue;
-		bool table_has = false;
-		for (int j = 0; j < i; j++)
-			table_has |= src->chains[j].hook == NFHOOK_FORWARD &&
-				     !strcmp(src->chains[j].type, "filter") &&
-				     !strcmp(src->chains[j].family, c->family) &&
-				     !strcmp(src->chains[j].table, c->table);
-		if (!table_has) {
-			buf_printf(&text, "add flowtable %s %s " FLOWTABLE_NAME
-				   " { hook ingress priority filter; devices = { ", c->family, c->table);
-			for (int d = 0; d < n_devices; d++)
-				buf_printf(&text, "%s%s", d ? ", " : "", devices[d]);
-			buf_printf(&text, " }; }\n");
-		}
+		if (!pick || (!strcmp(c->table, "filter") && strcmp(pick->table, "filter")))
+			pick = c;
+	}
+	char where[128] = "";
+	if (pick) {
+		snprintf(where, sizeof(where), "%s %s %s", pick->family, pick->table, pick->name);
+		buf_printf(&text, "add flowtable %s %s " FLOWTABLE_NAME
+			   " { hook ingress priority filter; devices = { ", pick->family, pick->table);
+		for (int d = 0; d < n_devices; d++)
+			buf_printf(&text, "%s%s", d ? ", " : "", devices[d]);
+		buf_printf(&text, " }; }\n");
 		buf_printf(&text, "insert rule %s %s %s meta l4proto { tcp, udp } flow add @"
-			   FLOWTABLE_NAME "\n", c->family, c->table, c->name);
+			   FLOWTABLE_NAME "\n", pick->family, pick->table, pick->name);
 		chains++;
 	}
 	ruleset_free(&nft_rs);
@@ -597,12 +614,12 @@ static int fix_flowtable(const struct ruleset *orig, const char *scratch,
 	}
 	rc = finish_fixed(fixed, RULESET_NFT, &text, NULL, why, len);
 	snprintf(note, notelen, "%sestablished TCP/UDP flows are offloaded to flowtable " FLOWTABLE_NAME
-		 " (%d forward chain%s): once offloaded, their packets skip the forward hook's "
+		 " (in forward chain %s): once offloaded, their packets skip the forward hook's "
 		 "rules, so a rule set that would drop a flow's later packets no longer does",
 		 orig->format == RULESET_IPTABLES
 			 ? "translated to nft (iptables has no flowtable; iptables-restore-translate); "
 			 : "",
-		 chains, chains > 1 ? "s" : "");
+		 where);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  *   chains NETNS FILE BACKEND           ruleset_base_chains after a load
  *   fix NAME FILE SCRATCH OUT [DEV...]  the fixed rule set into OUT (OUT.ipset)
  *   samples FILE MAX                    "proto src dst dport" per sample
+ * FILE.ipset, when there, is the rule set's ipset restore text (as fix writes it).
  * Errors: one "nfcost: " line, the exit status ruleset gave (fix: 3 when the
  * fix does not apply). */
 #include <stdio.h>
@@ -74,6 +75,19 @@ int main(int argc, char **argv)
 	if ((rc = ruleset_read_file(file, &rs, why, sizeof(why)))) {
 		nf_err("%s", why);
 		return rc;
+	}
+	/* A fixed rule set's ipsets come in FILE.ipset, as `fix` writes them. */
+	char ipath[4096];
+	snprintf(ipath, sizeof(ipath), "%s.ipset", file);
+	FILE *ipf = strcmp(file, "-") ? fopen(ipath, "r") : NULL;
+	if (ipf) {
+		struct buf b = { 0 };
+		char chunk[65536];
+		size_t k;
+		while ((k = fread(chunk, 1, sizeof(chunk), ipf)) > 0)
+			buf_append(&b, chunk, k);
+		fclose(ipf);
+		rs.ipset_text = b.data;
 	}
 	if (!strcmp(cmd, "info")) {
 		info(&rs);
