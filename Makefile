@@ -17,7 +17,7 @@ EXTRA_CFLAGS ?=
 # (clang does not know that warning: hence the second -Wno).
 NFCOST_CFLAGS := -DNFCOST_LIBNFTNL_VERSION='"$(shell pkg-config --modversion libnftnl 2>/dev/null)"' -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
 	-DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lm
+LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lcrypto -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
 # Sources: one folder per stage of the data flow (see docs/architecture.md).
