@@ -1002,6 +1002,7 @@ def describe(fig, kind, output):
     """What the saved figure contains, read back from matplotlib's artists so
     that a test sees what was drawn rather than what was meant."""
     from matplotlib.collections import PathCollection, PolyCollection
+    from matplotlib.colors import to_hex
     from matplotlib.container import BarContainer
 
     axes = fig.axes
@@ -1033,7 +1034,8 @@ def describe(fig, kind, output):
                  "x": [round(r.get_x() + r.get_width() / 2, 6) for r in c],
                  "bottom": [round(r.get_y(), 6) for r in c],
                  "height": [round(r.get_height(), 6) for r in c],
-                 "hatched": [bool(r.get_hatch()) for r in c]}
+                 "hatched": [bool(r.get_hatch()) for r in c],
+                 "colour": sorted({to_hex(r.get_facecolor()) for r in c})}
                 for c in ax.containers if isinstance(c, BarContainer)]
         in_bars = {id(r) for c in ax.containers for r in c}
         spans = []
