@@ -259,6 +259,7 @@ bad "an error that is no string" "flows\[0\]: error is an object, not a string"
 bad "nested 100000 deep" "nested too deeply"
 
 # not bad input: an unknown fix, a long error and a $ in a name draw quietly
+# shellcheck disable=SC2016 # the $ is for matplotlib, not the shell
 edit 'd["variants"][3]["name"] = "nat-bypass$x$"
 x = d["variants"][3]["flows"][0]; x.update(measured=False, error="e\n" * 300)
 d["variants"].append(dict(d["variants"][1], name="future-fix", speedup=None))'
