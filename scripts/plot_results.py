@@ -962,6 +962,7 @@ def draw_profile(fig, names, ruleset, flows, variants):
             ax.yaxis.set_minor_formatter(NullFormatter())
         elif drawn:
             ax.set_ylim(0, max(drawn) * 1.15)
+        ax.set_axisbelow(True)  # grid lines behind the bars, not across them
         ax.grid(True, axis="y", alpha=0.3, which="both" if logy else "major")
     for ax in axes[len(flows):]:
         ax.remove()  # the grid's last row is not full
