@@ -5,6 +5,7 @@
   plot_results.py live DIR     iperf_results.json, bpf_windows.csv,
                                injection.csv                      -> DIR/results.png
   plot_results.py compare DIR  compare.csv [+ compare.json]       -> DIR/compare.png
+  plot_results.py profile DIR  profile.json                       -> DIR/profile.png
 
 Exit status: 0 when the figure was written; 1 on a runtime failure (no
 matplotlib, the output cannot be written, an internal error); 2 on bad usage
@@ -22,6 +23,7 @@ import os
 import re
 import statistics
 import sys
+import textwrap
 import warnings
 
 PROG = "nfcost: plot"
@@ -47,6 +49,14 @@ MAX_BACKENDS = 10
 
 # One colour per quantity in every figure, so that the figures read alike.
 C_TPUT, C_CWND, C_LAT, C_FIT = "tab:blue", "tab:orange", "tab:red", "black"
+# profile: one colour per part label (a table, conntrack, an nft chain):
+# tab10's, then tab20's lighter shades, without the greys, which are the
+# probe's own time (a part nothing of the rule set is registered in) and a
+# hook that was not split.
+PART_COLOURS = tuple(f"C{i}" for i in range(10) if i != 7) + (
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d",
+    "#9edae5")
+C_UNLABELED, C_WHOLE = "0.8", "0.55"
 
 
 class Failure(Exception):
@@ -407,6 +417,201 @@ def compare_slopes(meta, path):
     return {name: slope for name, slope in slopes.items() if slope is not None}
 
 
+# ---------------------------------------------------------------- profile.json
+
+# profile.json holds a handful of each; far more is no nfcost run, and each
+# flow is a panel, each variant a bar, each label a colour.
+MAX_FLOWS = 12
+MAX_VARIANTS = 16
+MAX_HOOKS = 10
+MAX_PARTS = 16
+# A part without a label is time no rule set accounts for: the probe's own.
+UNLABELED = "probe/other"
+WHOLE_HOOK = "whole hook (not split)"
+
+
+def json_list(obj, key, where, limit, required=True):
+    """obj[key] as a list of at most limit items; None when absent or null
+    and not required."""
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise InputError(f"{where}: {key} is missing")
+        return None
+    if not isinstance(value, list):
+        raise InputError(f"{where}: {key} is {show_json(value)}, not an array")
+    if len(value) > limit:
+        raise InputError(f"{where}: {key} has {len(value)} entries, at most {limit} make sense")
+    return value
+
+
+def json_object(value, where):
+    if not isinstance(value, dict):
+        raise InputError(f"{where} is {show_json(value)}, not an object")
+    return value
+
+
+def json_bool(obj, key, where):
+    value = obj.get(key)
+    if not isinstance(value, bool):
+        raise InputError(f"{where}: {key} is " +
+                         ("missing" if value is None else f"{show_json(value)}, not true or false"))
+    return value
+
+
+def json_text(obj, key, where, limit):
+    """obj[key], free text (a path, an error message) to draw: escaped onto
+    one line and cut to limit characters; None when absent or null."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {key} is {show_json(value)}, not a string")
+    return show(value, limit)
+
+
+def json_time(obj, key, where, required=True):
+    """obj[key]: nanoseconds, a non-negative number."""
+    value = json_number(obj, key, where)
+    if value is None:
+        if required:
+            raise InputError(f"{where}: {key} is missing")
+        return None
+    if value < 0:
+        raise InputError(f"{where}: {key} is {value:g}, negative")
+    return value
+
+
+def read_parts(hook, total, where):
+    """[(label, ns)] of a hook, in the order of its brackets; a hook without
+    parts is one part, the whole of it."""
+    parts = json_list(hook, "parts", where, MAX_PARTS, required=False)
+    if not parts:
+        return [(WHOLE_HOOK, total)]
+    out = []
+    for k, part in enumerate(parts):
+        at = f"{where}.parts[{k}]"
+        json_object(part, at)
+        label = part.get("label")
+        if label is None or label == "":
+            label = UNLABELED
+        else:
+            label = json_name(part, "label", at)
+        out.append((label, json_time(part, "ns_per_packet", at)))
+    # The parts add up to the hook's time (docs/formats.md); rounding in
+    # the file may move the sum a little, a different sum is another run.
+    added = sum(ns for _, ns in out)
+    if abs(added - total) > 0.02 * total + 1:
+        raise InputError(f"{where}: the parts add up to {added:g} ns, the hook's "
+                         f"ns_per_packet is {total:g} ns")
+    return out
+
+
+def measured_hook(flow, hook_name, where):
+    """(hook name, [(label, ns)]) of the hook the flow's ns_per_packet was
+    measured in: crossed by the flow itself (reply false), with the flow's
+    ns_per_packet; the run's hook first when several are."""
+    ns = json_time(flow, "ns_per_packet", where)
+    hooks = json_list(flow, "hooks", where, MAX_HOOKS)
+    found = []
+    for j, hook in enumerate(hooks):
+        at = f"{where}.hooks[{j}]"
+        json_object(hook, at)
+        name = json_name(hook, "hook", at)
+        if name is None:
+            raise InputError(f"{at}: hook is missing")
+        total = json_time(hook, "ns_per_packet", at)
+        parts = read_parts(hook, total, at)
+        if not json_bool(hook, "reply", at) and abs(total - ns) <= 1e-6 * ns + 0.05:
+            found.append((name != hook_name, name, parts))
+    if not found:
+        raise InputError(f"{where}: no hook with reply false has the flow's ns_per_packet "
+                         f"({ns:g} ns)")
+    _, name, parts = min(found, key=lambda f: f[0])
+    return name, parts
+
+
+def read_flow(flow, hook_name, where):
+    """A flow of a variant: {"flow", "verdict", "measured", "error", "ns",
+    "hook", "parts"}; ns, hook and parts None when not measured."""
+    json_object(flow, where)
+    spec = json_name(flow, "flow", where)
+    if spec is None:
+        raise InputError(f"{where}: flow is missing")
+    out = {"flow": spec, "verdict": json_name(flow, "verdict", where),
+           "measured": json_bool(flow, "measured", where),
+           "error": json_text(flow, "error", where, 160), "ns": None, "hook": None, "parts": None}
+    if out["measured"]:
+        out["ns"] = json_time(flow, "ns_per_packet", where)
+        out["hook"], out["parts"] = measured_hook(flow, hook_name, where)
+    return out
+
+
+def read_check(variant, where):
+    """A fix's verdict check: None (none made: the original), or the number
+    of packets whose verdict differs (0 when equal)."""
+    check = variant.get("verdict_check")
+    if check is None:
+        return None
+    where = f"{where}.verdict_check"
+    json_object(check, where)
+    if json_bool(check, "equal", where):
+        return 0
+    diffs = json_list(check, "differences", where, 10**6, required=False)
+    # Unequal with no difference listed: still a difference, of unknown count.
+    return max(len(diffs or ()), 1)
+
+
+def read_profile(path):
+    """What profile.png draws from profile.json: (names, ruleset, flows,
+    variants). flows are the original's specs (one panel each); variants
+    are the applied ones, the original first: {"name", "differences"
+    (None, or packets whose verdict differs), "flows": {spec: flow}}."""
+    doc = read_json(path)
+    names = run_names(doc, path)
+    ruleset = doc.get("ruleset")
+    if ruleset is not None:
+        json_object(ruleset, f"{path}: ruleset")
+        ruleset = {"source": json_text(ruleset, "source", f"{path}: ruleset", 60),
+                   "format": json_name(ruleset, "format", f"{path}: ruleset"),
+                   "rules": json_number(ruleset, "rules", f"{path}: ruleset")}
+    variants = json_list(doc, "variants", path, MAX_VARIANTS)
+    if not variants:
+        raise InputError(f"{path}: variants is empty, expected the original first")
+    out = []
+    for i, variant in enumerate(variants):
+        where = f"{path}: variants[{i}]"
+        json_object(variant, where)
+        name = json_name(variant, "name", where)
+        if name is None:
+            raise InputError(f"{where}: name is missing")
+        applied = json_bool(variant, "applied", where)
+        if i == 0 and not applied:
+            raise InputError(f"{where}: the original ({show(name)}) is not applied")
+        if not applied:
+            continue  # a fix that does not apply here has no bar
+        flows = {}
+        for j, flow in enumerate(json_list(variant, "flows", where, MAX_FLOWS)):
+            f = read_flow(flow, names["hook"], f"{where}.flows[{j}]")
+            if f["flow"] in flows:
+                raise InputError(f"{where}.flows[{j}]: flow {f['flow']} appears twice")
+            if i > 0 and f["flow"] not in out[0]["flows"]:
+                raise InputError(f"{where}.flows[{j}]: flow {f['flow']} is not one of the "
+                                 f"original's")
+            flows[f["flow"]] = f
+        if i == 0 and not flows:
+            raise InputError(f"{where}: flows is empty: no flow to draw")
+        out.append({"name": name, "differences": None if i == 0 else read_check(variant, where),
+                    "flows": flows})
+    labels = {label for v in out for f in v["flows"].values() for label, _ in f["parts"] or ()}
+    labels.discard(UNLABELED)
+    labels.discard(WHOLE_HOOK)
+    if len(labels) > len(PART_COLOURS):
+        raise InputError(f"{path}: {len(labels)} part labels, a figure tells at most "
+                         f"{len(PART_COLOURS)} apart")
+    return names, ruleset, list(out[0]["flows"]), out
+
+
 # ---------------------------------------------------------------- numbers
 
 def finite(values):
@@ -648,6 +853,140 @@ def draw_compare(fig, title, rows, names, slopes):
         ax.grid(True, alpha=0.3, which="both" if ax.get_yscale() == "log" else "major")
 
 
+def speedup_text(ratio):
+    """A speed-up as read aloud: "412x", "41x", "4.1x", "0.85x"."""
+    if ratio >= 9.95:
+        return f"{ratio:.0f}x"
+    return f"{ratio:.2g}x" if ratio < 1 else f"{ratio:.1f}x"
+
+
+def profile_grid(n):
+    """(rows, columns) of n panels: a row up to three, then rows of three."""
+    columns = min(n, 3)
+    return -(-n // columns), columns
+
+
+def profile_size(flows):
+    rows, columns = profile_grid(len(flows))
+    return max(10.0, 3.6 * columns + 2.8), max(5.5, 4.4 * rows + 1.0)
+
+
+def draw_profile(fig, names, ruleset, flows, variants):
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    # Labels in the order they first appear, which is bracket order: one
+    # colour each across every panel.
+    order = list(dict.fromkeys(label for v in variants for f in v["flows"].values()
+                               for label, _ in f["parts"] or ()))
+    named = iter(PART_COLOURS)
+    colours = {label: C_UNLABELED if label == UNLABELED else
+               C_WHOLE if label == WHOLE_HOOK else next(named) for label in order}
+
+    rows, columns = profile_grid(len(flows))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    hook = (names["hook"] or "measured").upper()
+    xs = range(len(variants))
+    ticks = [v["name"] if not v["differences"] else
+             f"{v['name']}\n≠ {v['differences']} verdict{'s' if v['differences'] > 1 else ''}"
+             for v in variants]
+    for i, (ax, spec) in enumerate(zip(axes, flows)):
+        base = variants[0]["flows"][spec]
+        ax.set_title(plain(spec + (f" ({base['verdict']})" if base["verdict"] else "")),
+                     fontsize="medium")
+        if i % columns == 0:
+            ax.set_ylabel(f"time per packet in the {hook} hook (ns)")
+        mine = [v["flows"].get(spec) for v in variants]
+        if not any(f and f["measured"] for f in mine):
+            # Nothing to draw: say why, in the panel's place.
+            ax.set_xticks([])
+            ax.set_yticks([])
+            error = base["error"] or "no reason given"
+            ax.text(0.5, 0.5, plain("not measured:\n" + "\n".join(textwrap.wrap(error, 36))),
+                    transform=ax.transAxes, ha="center", va="center", color="0.3")
+            continue
+        # Each bar stacks its parts in bracket order (a label may come back
+        # higher up: the probe's own time before and after a table). One bar
+        # call per level and label, with only the variants that have time
+        # there: a zero-height rectangle at 0 has no place on a log axis.
+        # Bottoms are linear sums; the axis scales them.
+        tops = [0.0] * len(variants)
+        levels = max(len(f["parts"]) for f in mine if f and f["measured"])
+        for level, label in [(k, label) for k in range(levels) for label in order]:
+            at, heights, bottoms = [], [], []
+            for x, f in zip(xs, mine):
+                if not f or not f["measured"] or level >= len(f["parts"]):
+                    continue
+                part, ns = f["parts"][level]
+                if part == label and ns > 0:
+                    at.append(x)
+                    heights.append(ns)
+                    bottoms.append(tops[x])
+                    tops[x] += ns
+            if at:
+                unequal = [variants[x]["differences"] for x in at]
+                ax.bar(at, heights, bottom=bottoms, width=0.6, color=colours[label],
+                       edgecolor=["black" if d else "white" for d in unequal],
+                       hatch=None, linewidth=0.5, label=plain(label))
+                for patch, d in zip(ax.containers[-1], unequal):
+                    if d:
+                        patch.set_hatch("//")
+        drawn = [t for t, f in zip(tops, mine) if f and f["measured"] and t > 0]
+        logy = drawn and max(drawn) > 30 * min(drawn)
+        reference = base["ns"] if base["measured"] else None
+        for x, f, top in zip(xs, mine, tops):
+            if not f or not f["measured"]:
+                # x in data, y in the axes: at the foot of any y scale
+                ax.text(x, 0.03, "not measured", transform=ax.get_xaxis_transform(),
+                        rotation=90, ha="center", va="bottom", fontsize="small", color="0.3")
+            elif x > 0 and reference and f["ns"] > 0:
+                ax.annotate(speedup_text(reference / f["ns"]), (x, top), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom",
+                            fontsize="small", fontweight="bold")
+        # Names side by side until they would run into each other.
+        crowded = sum(len(v["name"]) for v in variants) > 9 * columns and columns > 1 or \
+            sum(len(v["name"]) for v in variants) > 60
+        ax.set_xticks(list(xs), [plain(t) for t in ticks], fontsize="small",
+                      rotation=25 if crowded else 0, ha="right" if crowded else "center")
+        ax.set_xlim(-0.6, len(variants) - 0.4)
+        if logy:
+            ax.set_yscale("log")
+            # From the smallest bar's first part, so that no bar hides its
+            # foot below the axis; headroom for the speed-ups above.
+            feet = [n for f in mine if f and f["measured"]
+                    for n in [next((n for _, n in f["parts"] if n > 0), 0)] if n > 0]
+            low = max(min(feet), min(drawn) / 1000)
+            ax.set_ylim(10 ** math.floor(math.log10(low)), max(drawn) * 4)
+            ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        elif drawn:
+            ax.set_ylim(0, max(drawn) * 1.15)
+        ax.set_axisbelow(True)  # grid lines behind the bars, not across them
+        ax.grid(True, axis="y", alpha=0.3, which="both" if logy else "major")
+    for ax in axes[len(flows):]:
+        ax.remove()  # the grid's last row is not full
+
+    handles = [Patch(facecolor=colours[label], edgecolor="white", label=plain(label))
+               for label in order]
+    if any(v["differences"] for v in variants):
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="//",
+                             label="verdicts differ from the original"))
+    axes[len(flows) - 1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1),
+                                fontsize="small", title="where the time goes")
+
+    what = []
+    if ruleset:
+        if ruleset["source"]:
+            what.append(ruleset["source"])
+        if ruleset["rules"] is not None:
+            what.append(f"{ruleset['rules']:g} rules" +
+                        (f" ({ruleset['format']})" if ruleset["format"] else ""))
+    what += [f"tracer {names['tracer']}" if names["tracer"] else None,
+             f"kernel {names['kernel']}" if names["kernel"] else None]
+    fig.suptitle(plain("nfcost profile: " + ", ".join(w for w in what if w)), fontsize="medium")
+
+
 # ---------------------------------------------------------------- describe
 
 def _range(values):
@@ -664,6 +1003,8 @@ def describe(fig, kind, output):
     """What the saved figure contains, read back from matplotlib's artists so
     that a test sees what was drawn rather than what was meant."""
     from matplotlib.collections import PathCollection, PolyCollection
+    from matplotlib.colors import to_hex
+    from matplotlib.container import BarContainer
 
     axes = fig.axes
     positions = [tuple(round(v, 4) for v in ax.get_position().bounds) for ax in axes]
@@ -688,8 +1029,20 @@ def describe(fig, kind, output):
             else:
                 entry.update(kind=type(c).__name__)
             collections.append(entry)
+        # Bars (profile's stacks): one container per bar() call, i.e. per
+        # part label, each with its rectangles.
+        bars = [{"label": _label(c),
+                 "x": [round(r.get_x() + r.get_width() / 2, 6) for r in c],
+                 "bottom": [round(r.get_y(), 6) for r in c],
+                 "height": [round(r.get_height(), 6) for r in c],
+                 "hatched": [bool(r.get_hatch()) for r in c],
+                 "colour": sorted({to_hex(r.get_facecolor()) for r in c})}
+                for c in ax.containers if isinstance(c, BarContainer)]
+        in_bars = {id(r) for c in ax.containers for r in c}
         spans = []
         for p in ax.patches:
+            if id(p) in in_bars:
+                continue
             # Polygon (axvspan up to 3.8) and Rectangle alike: the patch
             # transform maps its path to data x.
             xy = p.get_patch_transform().transform(p.get_path().vertices)
@@ -711,10 +1064,15 @@ def describe(fig, kind, output):
             "lines": lines,
             "collections": collections,
             "spans": spans,
+            "bars": bars,
+            "texts": [t.get_text() for t in ax.texts],
+            "xticklabels": [t.get_text() for t in ax.get_xticklabels()],
             "legend": [t.get_text() for t in legend.get_texts()] if legend else [],
         })
     width, height = (fig.get_size_inches() * fig.dpi).round().astype(int).tolist()
-    return {"figure": kind, "output": output, "size_px": [width, height], "axes": out}
+    suptitle = getattr(fig, "_suptitle", None)
+    return {"figure": kind, "output": output, "size_px": [width, height],
+            "suptitle": suptitle.get_text() if suptitle else None, "axes": out}
 
 
 # ---------------------------------------------------------------- main
@@ -742,6 +1100,9 @@ def parse_args(argv):
                         "throughput, cwnd and latency against time")
     sub.add_parser("compare", parents=[common],
                    help="compare.csv (+ compare.json) -> compare.png: one line per backend")
+    sub.add_parser("profile", parents=[common],
+                   help="profile.json -> profile.png: per flow, a bar per rule set (the "
+                        "original and each fix), stacked by where in the hook the time goes")
     return parser.parse_args(argv)
 
 
@@ -766,6 +1127,8 @@ def load_inputs(figure, d):
                                read_windows(p("bpf_windows.csv")),
                                read_csv(p("injection.csv"), ("time_s", "rules"),
                                         allow_no_rows=True, allow_nan=False))
+    if figure == "profile":
+        return "profile.png", read_profile(p("profile.json"))
     rows = no_latency_without_packets(
         read_csv(p("compare.csv"), ("backend",) + SWEEP_COLUMNS, text_columns=("backend",)))
     # Matplotlib has ten colours to tell lines apart (and nfcost five backends).
@@ -811,8 +1174,10 @@ def run(argv):
         # The directory's name is the only text drawn unchecked; a character
         # the font lacks is drawn as a box.
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        fig = figure_class(figsize=(10, 7.5), dpi=110, layout="constrained")
-        {"sweep": draw_sweep, "live": draw_live, "compare": draw_compare}[args.figure](fig, *inputs)
+        size = profile_size(inputs[2]) if args.figure == "profile" else (10, 7.5)
+        fig = figure_class(figsize=size, dpi=110, layout="constrained")
+        {"sweep": draw_sweep, "live": draw_live, "compare": draw_compare,
+         "profile": draw_profile}[args.figure](fig, *inputs)
 
         # Write beside the target and rename, so a failed run never leaves a
         # truncated PNG where an older, good one was.

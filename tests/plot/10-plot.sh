@@ -259,7 +259,7 @@ echo 'raise ImportError("No module named matplotlib")' >"$TMP/nompl/matplotlib/_
 check_exit "matplotlib missing" 1 "matplotlib is not installed for .*python.*: apt-get install python3-matplotlib" \
 	env PYTHONPATH="$TMP/nompl" "$PY" "$PLOT" sweep "$TMP/sweep"
 check "--help exits 0" "$PY" "$PLOT" --help
-check_eq "--help names the three figures" 3 \
-	"$("$PY" "$PLOT" --help | grep -cE '^ +(sweep|live|compare) ')"
+check_eq "--help names the four figures" 4 \
+	"$("$PY" "$PLOT" --help | grep -cE '^ +(sweep|live|compare|profile) ')"
 
 finish
