@@ -203,7 +203,7 @@ static __always_inline void record_in(struct hooklat_stats *s, __u32 buf, __u64 
 	__sync_fetch_and_add(&s->hook_count[hook], 1);
 	__sync_fetch_and_add(&s->hook_sum_ns[hook], delta);
 	if (segs > 1) /* GSO/TSO only: the common case costs no atomic */
-		__sync_fetch_and_add(&s->extra_segs, segs - 1);
+		__sync_fetch_and_add(&s->extra_segs[hook], segs - 1);
 	store_extreme(&s->min_ns, delta, false);
 	store_extreme(&s->max_ns, delta, true);
 	slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */

@@ -63,9 +63,9 @@ struct hooklat_stats {
 	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
 	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
 	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
-	/* Wire packets the timed skbs carry beyond one each: a GSO/TSO skb
-	 * holds gso_segs, any other one. */
-	__u64 extra_segs;
+	/* Per hook, wire packets the timed skbs carry beyond one each: a
+	 * GSO/TSO skb holds gso_segs, any other one. */
+	__u64 extra_segs[HOOKLAT_HOOK_ROOM];
 };
 
 /* nfhook: one in-flight packet in one hook. key is the skb's address with

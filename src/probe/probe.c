@@ -749,11 +749,12 @@ int probe_read_window(struct probe *p, struct probe_window *w)
 		for (int h = 0; h < NFHOOK_COUNT; h++) {
 			count += s->hook_count[h];
 			w->hook_sum_ns[h] += s->hook_sum_ns[h];
+			w->hook_segments[h] += s->hook_count[h] + s->extra_segs[h];
+			w->segments += s->hook_count[h] + s->extra_segs[h];
 			for (int k = 0; k <= p->n_splits; k++)
 				w->part_sum_ns[h][k] += s->part_ns[h][k];
 		}
 		w->count += count;
-		w->segments += count + s->extra_segs;
 		if (count && s->min_ns < w->min_ns)
 			w->min_ns = s->min_ns;
 		if (s->max_ns > w->max_ns)

@@ -55,6 +55,7 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 		total->entered_hook[h] += w->entered_hook[h];
 		total->lost_hook[h] += w->lost_hook[h];
 		total->hook_sum_ns[h] += w->hook_sum_ns[h];
+		total->hook_segments[h] += w->hook_segments[h];
 		for (int k = 0; k <= PROBE_MAX_SPLITS; k++)
 			total->part_sum_ns[h][k] += w->part_sum_ns[h][k];
 	}

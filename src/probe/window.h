@@ -51,6 +51,7 @@ struct probe_window {
 	 * reach the last program count, so for every hook the parts add up
 	 * exactly to hook_sum_ns[h]; without splits part 0 is the whole. */
 	uint64_t hook_sum_ns[NFHOOK_COUNT];
+	uint64_t hook_segments[NFHOOK_COUNT]; /* wire packets, as segments, per hook */
 	uint64_t part_sum_ns[NFHOOK_COUNT][PROBE_MAX_SPLITS + 1];
 };
 
