@@ -18,6 +18,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 struct argp;
 struct argp_state;

@@ -23,6 +23,7 @@ static const struct command {
 	{ "sweep", cmd_sweep, "grow a rule set in steps, measure latency and throughput" },
 	{ "live", cmd_live, "inject rules during one long run (time series)" },
 	{ "compare", cmd_compare, "the same sweep for several backends" },
+	{ "profile", cmd_profile, "what a given rule set costs, per table, and what each fix saves" },
 	{ "compile", cmd_compile, "compile a pcap expression to xt_bpf bytecode" },
 	{ "cleanup", cmd_cleanup, "remove everything earlier runs left behind" },
 };

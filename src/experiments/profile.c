@@ -1,0 +1,707 @@
+#include "experiments/profile.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "experiments/environment.h"
+#include "experiments/experiment.h"
+#include "results/report.h"
+#include "testbed/testbed.h"
+#include "traffic/traffic.h"
+#include "util/util.h"
+
+#define PRI_FIRST_BRACKET (INT_MIN + 1)
+#define PRI_LAST_BRACKET (INT_MAX - 1)
+/* How long the verdict check waits for one packet to cross the hooks. */
+#define VERDICT_WAIT_US 20000
+
+/* What runs between two brackets: a table (or an nft table's base chains)
+ * at one priority, on the hooks in the mask. */
+struct component {
+	int prio;
+	unsigned int hooks;
+	char label[64];
+};
+
+struct profile_ctx {
+	const struct profile_plan *plan;
+	char testbed[TESTBED_NAME_MAX + 1];
+	char ns[256];                /* the measured namespace */
+	char cli[256];               /* where every packet starts */
+	char scratch[256];           /* a namespace fixes may use for nft's optimizer */
+	enum testbed_side side;
+	bool up;
+	struct ruleset_sample *samples;
+	size_t n_samples;
+	/* Per variant, the verdict of every flow and then every sample. */
+	int n_verdicts;
+	/* What the original's probe ran with, for the outputs. */
+	enum probe_tracer tracer;
+	char tracer_note[512];
+	int brackets[PROFILE_MAX_PARTS - 1];
+	int n_brackets;
+	bool have_tracer;
+};
+
+/* The hooks a packet of the flow crosses in the measured namespace on its
+ * way to the server, in order; the others see the reply direction. */
+static int path_hooks(enum nfhook measured, enum nfhook out[3])
+{
+	if (measured == NFHOOK_LOCAL_IN) {
+		out[0] = NFHOOK_PRE_ROUTING;
+		out[1] = NFHOOK_LOCAL_IN;
+		return 2;
+	}
+	if (measured == NFHOOK_FORWARD) {
+		out[0] = NFHOOK_PRE_ROUTING;
+		out[1] = NFHOOK_FORWARD;
+		out[2] = NFHOOK_POST_ROUTING;
+		return 3;
+	}
+	out[0] = NFHOOK_LOCAL_OUT;
+	out[1] = NFHOOK_POST_ROUTING;
+	return 2;
+}
+
+static bool on_path(enum nfhook measured, enum nfhook h)
+{
+	enum nfhook p[3];
+	int n = path_hooks(measured, p);
+
+	for (int i = 0; i < n; i++)
+		if (p[i] == h)
+			return true;
+	return false;
+}
+
+/* Does the rule set make the kernel track connections (conntrack at -200,
+ * defragmentation at -400 in PREROUTING and OUTPUT)? */
+static bool uses_conntrack(const struct ruleset *rs)
+{
+	static const char *const marks[] = { "conntrack", "--state", "ct state", "ct status",
+					     "*nat", "type nat", "DNAT", "SNAT", "MASQUERADE",
+					     "REDIRECT", "flowtable", "ct mark", "CONNMARK" };
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(rs->text, marks[i]))
+			return true;
+	return false;
+}
+
+static void add_component(struct component *c, int *n, int max, int prio, int hook,
+			  const char *label)
+{
+	for (int i = 0; i < *n; i++)
+		if (c[i].prio == prio && !strcmp(c[i].label, label)) {
+			c[i].hooks |= 1u << hook;
+			return;
+		}
+	for (int i = 0; i < *n; i++)
+		if (c[i].prio == prio) { /* two tables at one priority: one part */
+			if (!strstr(c[i].label, label) && strlen(c[i].label) + strlen(label) + 4 <
+								 sizeof(c[i].label)) {
+				strcat(c[i].label, " + ");
+				strcat(c[i].label, label);
+			}
+			c[i].hooks |= 1u << hook;
+			return;
+		}
+	if (*n >= max)
+		return;
+	c[*n].prio = prio;
+	c[*n].hooks = 1u << hook;
+	snprintf(c[*n].label, sizeof(c[*n].label), "%s", label);
+	(*n)++;
+}
+
+static int cmp_component(const void *a, const void *b)
+{
+	const struct component *x = a, *y = b;
+	return (x->prio > y->prio) - (x->prio < y->prio);
+}
+
+/* The tables of the loaded rule set as components, by priority. */
+static int components_of(const struct ruleset *rs, const struct ruleset_chain *chains, int n,
+			 struct component *c, int max)
+{
+	int nc = 0;
+
+	for (int i = 0; i < n; i++) {
+		char label[64];
+		if (chains[i].hook < 0 || chains[i].hook >= NFHOOK_COUNT)
+			continue;
+		if (rs->format == RULESET_IPTABLES && !strcmp(chains[i].table, "nat"))
+			snprintf(label, sizeof(label), "nat (%s)", chains[i].priority < 0 ? "dnat" : "snat");
+		else if (rs->format == RULESET_IPTABLES)
+			snprintf(label, sizeof(label), "%s", chains[i].table);
+		else
+			snprintf(label, sizeof(label), "%s %s", chains[i].family, chains[i].table);
+		add_component(c, &nc, max, chains[i].priority, chains[i].hook, label);
+	}
+	if (uses_conntrack(rs)) {
+		add_component(c, &nc, max, -200, NFHOOK_PRE_ROUTING, "conntrack");
+		add_component(c, &nc, max, -200, NFHOOK_LOCAL_OUT, "conntrack");
+		add_component(c, &nc, max, -400, NFHOOK_PRE_ROUTING, "defrag");
+		add_component(c, &nc, max, -400, NFHOOK_LOCAL_OUT, "defrag");
+	}
+	qsort(c, (size_t)nc, sizeof(*c), cmp_component);
+	return nc;
+}
+
+/* Brackets: one just before the first component (the part before it is
+ * the probe's own time), then one just before each next. A bracket linked
+ * after a hook of equal priority runs after it, so P-1 separates P-1 and P
+ * too. Components beyond the bracket budget share the last part. */
+static int brackets_of(const struct component *c, int nc, int *splits)
+{
+	int n = 0;
+
+	for (int i = 0; i < nc && n < PROFILE_MAX_PARTS - 1; i++) {
+		int s = c[i].prio - 1;
+		if (s <= PRI_FIRST_BRACKET || s >= PRI_LAST_BRACKET || (n && s <= splits[n - 1]))
+			continue;
+		splits[n++] = s;
+	}
+	return n;
+}
+
+/* The part of hook h between brackets k-1 and k, and what runs there. */
+static void label_part(const struct component *c, int nc, const int *splits, int n_splits,
+		       enum nfhook h, int k, struct profile_part *part)
+{
+	part->prio_from = k == 0 ? PRI_FIRST_BRACKET : splits[k - 1];
+	part->prio_to = k == n_splits ? PRI_LAST_BRACKET : splits[k];
+	part->label[0] = '\0';
+	for (int i = 0; i < nc; i++) {
+		/* A bracket at s runs before a component at P exactly when s < P. */
+		bool after_from = k == 0 || splits[k - 1] < c[i].prio;
+		bool before_to = k == n_splits || splits[k] >= c[i].prio;
+		if (!(c[i].hooks & (1u << h)) || !after_from || !before_to)
+			continue;
+		size_t l = strlen(part->label);
+		snprintf(part->label + l, sizeof(part->label) - l, "%s%s", l ? " + " : "", c[i].label);
+	}
+}
+
+static const char *loader_of(const struct ruleset *rs, enum rules_backend b)
+{
+	return rs->format == RULESET_NFT ? "nft" : rules_backend_name(b);
+}
+
+/* --- verdicts --- */
+
+/* Sends one packet and says what the hooks of the measured namespace did
+ * with it: "passed", "dropped in HOOK" or "not seen". */
+static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const char *src,
+		       const char *dst, int port, char *out, size_t len)
+{
+	struct probe_window w;
+	enum nfhook path[3];
+	int n = path_hooks(x->plan->hook, path), fd;
+
+	probe_read_window(p, &w); /* a fresh window for this packet alone */
+	fd = traffic_send_one(x->cli, proto, src, dst, port);
+	if (fd < 0) {
+		snprintf(out, len, "not sent (%s)", strerror(errno));
+		return;
+	}
+	usleep(VERDICT_WAIT_US);
+	probe_read_window(p, &w);
+	close(fd);
+	for (int i = 0; i < n; i++)
+		if (w.entered_hook[path[i]] > w.hook_count[path[i]]) {
+			snprintf(out, len, "dropped in %s", nfhook_option(path[i]));
+			return;
+		}
+	snprintf(out, len, "%s", w.entered_hook[path[0]] || w.hook_count[path[0]] ? "passed"
+										    : "not seen");
+}
+
+static int flow_proto(const struct flow_spec *f)
+{
+	return f->udp ? IPPROTO_UDP : IPPROTO_TCP;
+}
+
+static const char *proto_name(int proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "icmp";
+}
+
+/* --- one flow through one rule set --- */
+
+static void measure_flow(struct profile_ctx *x, struct probe *p, const struct component *c,
+			 int nc, const int *splits, int n_splits, const struct flow_spec *fs,
+			 struct profile_flow *pf)
+{
+	const struct profile_plan *plan = x->plan;
+	struct traffic_opts topts = { .udp = false, .duration_s = plan->duration_s, .interval_s = 1 };
+	struct traffic_result res;
+	struct probe_window w;
+	double t0, secs;
+	char err[256];
+	int rc;
+
+	snprintf(pf->flow, sizeof(pf->flow), "%s", fs->text);
+	verdict_of(x, p, flow_proto(fs), fs->src[0] ? fs->src : NULL, fs->dst, fs->port,
+		   pf->verdict, sizeof(pf->verdict));
+	probe_read_window(p, &w);
+	t0 = now_monotonic();
+	memset(&res, 0, sizeof(res));
+	if (fs->udp) {
+		long sent = 0, total = 0, eperm;
+		rc = 0;
+		while (!stop_requested && now_monotonic() - t0 < plan->duration_s) {
+			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm)) {
+				snprintf(err, sizeof(err), "cannot send datagrams: %s", strerror(errno));
+				rc = -1;
+				break;
+			}
+			total += sent - eperm;
+		}
+		secs = now_monotonic() - t0;
+		pf->packets_per_s = secs > 0 ? (double)total / secs : NAN;
+		pf->throughput_mbps = secs > 0 ? (double)total * fs->size * 8 / secs / 1e6 : NAN;
+	} else {
+		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, err, sizeof(err));
+		secs = now_monotonic() - t0;
+		pf->throughput_mbps = res.bits_per_second / 1e6;
+		traffic_result_free(&res);
+	}
+	probe_read_window(p, &w);
+	if (rc) {
+		pf->measured = false;
+		snprintf(pf->error, sizeof(pf->error), "%s", err);
+		return;
+	}
+	pf->measured = true;
+	enum nfhook measured = plan->hook;
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		if (!w.hook_count[h] && !w.entered_hook[h])
+			continue;
+		struct profile_hook *ph = &pf->hooks[pf->n_hooks++];
+		ph->hook = (enum nfhook)h;
+		ph->reply = plan->hook == NFHOOK_FORWARD ? false : !on_path(plan->hook, ph->hook);
+		ph->packets = w.hook_count[h];
+		ph->segments = w.hook_segments[h];
+		ph->dropped = w.entered_hook[h] > w.hook_count[h] ? w.entered_hook[h] - w.hook_count[h] : 0;
+		ph->ns_per_packet = ph->packets ? (double)w.hook_sum_ns[h] / (double)ph->packets : NAN;
+		ph->n_parts = n_splits + 1;
+		for (int k = 0; k <= n_splits; k++) {
+			struct profile_part *pp = &ph->parts[k];
+			label_part(c, nc, splits, n_splits, ph->hook, k, pp);
+			pp->ns_per_packet = ph->packets ? (double)w.part_sum_ns[h][k] / (double)ph->packets
+							: NAN;
+			pp->share = w.hook_sum_ns[h] ? (double)w.part_sum_ns[h][k] / (double)w.hook_sum_ns[h]
+						     : NAN;
+		}
+		if (ph->hook == measured) {
+			pf->ns_per_packet = ph->ns_per_packet;
+			pf->ns_per_segment = ph->segments ? (double)w.hook_sum_ns[h] / (double)ph->segments
+							  : NAN;
+			pf->packets_per_s = secs > 0 ? (double)ph->packets / secs : NAN;
+		}
+	}
+	if (!pf->n_hooks)
+		snprintf(pf->error, sizeof(pf->error), "the probe saw no packet of this flow");
+}
+
+/* --- one variant: load, measure, check --- */
+
+static int write_text(const char *dir, const char *file, const char *text)
+{
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!(f = fopen(path, "we")))
+		return -1;
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+/* Loads rs (the namespace is empty), measures every flow and the verdict
+ * of every sample. EXIT_USAGE when rs does not load (why says the loader's
+ * message), EXIT_RUNTIME on a failure of nfcost's own. */
+static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rules_backend b,
+		       struct profile_variant *v, char (*verdicts)[64], char *why, size_t len)
+{
+	const struct profile_plan *plan = x->plan;
+	struct ruleset_chain *chains = NULL;
+	struct component comps[32];
+	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
+	struct probe *p = NULL;
+
+	if ((rc = ruleset_load(x->ns, rs, b, why, len)))
+		return rc;
+	if ((rc = ruleset_base_chains(x->ns, rs, b, &chains, &n_chains, why, len)))
+		return rc;
+	nc = components_of(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
+	free(chains);
+	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
+	if (plan->tracer == TRACER_NFHOOK || plan->tracer == TRACER_AUTO) {
+		n_splits = brackets_of(comps, nc, splits);
+		popts.split_priorities = splits;
+		popts.n_splits = n_splits;
+		popts.tracer = TRACER_NFHOOK;
+	}
+	p = probe_open(&popts, why, len);
+	if (!p && plan->tracer == TRACER_AUTO) {
+		/* No BPF netfilter links here: time whole hooks with what loads. */
+		popts.tracer = TRACER_AUTO;
+		popts.split_priorities = NULL;
+		popts.n_splits = n_splits = 0;
+		p = probe_open(&popts, why, len);
+	}
+	if (!p)
+		return EXIT_RUNTIME;
+	v->n_rules = rs->n_rules;
+	v->n_chains = rs->n_chains;
+	v->n_sets = rs->n_sets;
+	v->backend = loader_of(rs, b);
+	v->applied = true;
+	v->n_flows = plan->n_flows;
+	v->flows = calloc((size_t)plan->n_flows, sizeof(*v->flows));
+	if (!v->flows) {
+		probe_close(p);
+		snprintf(why, len, "out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (int i = 0; i < plan->n_flows && !stop_requested; i++) {
+		measure_flow(x, p, comps, nc, splits, n_splits, &plan->flows[i], &v->flows[i]);
+		snprintf(verdicts[i], 64, "%s", v->flows[i].verdict);
+	}
+	for (size_t s = 0; s < x->n_samples && !stop_requested; s++) {
+		const struct ruleset_sample *sm = &x->samples[s];
+		verdict_of(x, p, sm->proto, sm->src[0] ? sm->src : NULL, sm->dst, sm->dport,
+			   verdicts[plan->n_flows + (int)s], 64);
+	}
+	if (!x->have_tracer) {
+		x->have_tracer = true;
+		x->tracer = probe_tracer(p);
+		snprintf(x->tracer_note, sizeof(x->tracer_note), "%s", probe_selection_note(p));
+		memcpy(x->brackets, splits, sizeof(int) * (size_t)n_splits);
+		x->n_brackets = n_splits;
+	}
+	probe_close(p);
+	return stop_requested ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static void compare_verdicts(struct profile_ctx *x, char (*orig)[64], char (*fixed)[64],
+			     struct profile_variant *v)
+{
+	const struct profile_plan *plan = x->plan;
+
+	v->samples = x->n_verdicts;
+	v->verdicts_equal = true;
+	v->diffs = calloc((size_t)x->n_verdicts, sizeof(*v->diffs));
+	for (int i = 0; i < x->n_verdicts; i++) {
+		if (!strcmp(orig[i], fixed[i]))
+			continue;
+		v->verdicts_equal = false;
+		if (!v->diffs)
+			continue;
+		struct profile_diff *d = &v->diffs[v->n_diffs++];
+		if (i < plan->n_flows) {
+			snprintf(d->packet, sizeof(d->packet), "%s", plan->flows[i].text);
+			snprintf(d->origin, sizeof(d->origin), "--flow");
+		} else {
+			const struct ruleset_sample *sm = &x->samples[i - plan->n_flows];
+			snprintf(d->packet, sizeof(d->packet), "%s %s%s%s:%u", proto_name(sm->proto),
+				 sm->src, sm->src[0] ? ">" : "", sm->dst, sm->dport);
+			snprintf(d->origin, sizeof(d->origin), "%s", sm->origin);
+		}
+		snprintf(d->original, sizeof(d->original), "%s", orig[i]);
+		snprintf(d->fixed, sizeof(d->fixed), "%s", fixed[i]);
+	}
+}
+
+/* --- the testbed --- */
+
+static bool address_usable(const char *a, bool as_src)
+{
+	char spec[96], why[160];
+	struct flow_spec f;
+
+	if (!a[0])
+		return true;
+	snprintf(spec, sizeof(spec), as_src ? "tcp:%s>240.0.0.1:1" : "tcp:%s:1", a);
+	return flow_parse(spec, &f, why, sizeof(why));
+}
+
+static int setup(struct profile_ctx *x)
+{
+	const struct profile_plan *plan = x->plan;
+	char why[512];
+	enum testbed_side scratch_side;
+	size_t kept = 0;
+
+	testbed_unique_name("pf", x->testbed, sizeof(x->testbed));
+	if ((plan->hook == NFHOOK_FORWARD ? testbed_up_routed : testbed_up)(x->testbed, true))
+		return EXIT_RUNTIME;
+	x->up = true;
+	x->side = experiment_rules_side(plan->hook);
+	scratch_side = x->side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
+	testbed_netns_path(x->testbed, x->side, x->ns, sizeof(x->ns));
+	testbed_netns_path(x->testbed, TESTBED_CLI, x->cli, sizeof(x->cli));
+	testbed_netns_path(x->testbed, scratch_side, x->scratch, sizeof(x->scratch));
+	if (plan->iface && testbed_rename_iface(x->testbed, x->side, x->side != TESTBED_SRV,
+						plan->iface, why, sizeof(why)))
+		goto fail;
+	if (testbed_route_any(x->testbed, why, sizeof(why)))
+		goto fail;
+	for (int i = 0; i < plan->n_flows; i++) {
+		const struct flow_spec *f = &plan->flows[i];
+		if (testbed_add_flow_addresses(x->testbed, f->src[0] ? f->src : NULL, f->dst, why,
+					       sizeof(why)))
+			goto fail;
+		if (!f->udp && testbed_server_start_at(x->testbed, f->dst, f->port) < 0) {
+			snprintf(why, sizeof(why), "no iperf3 server listened on %s:%d in the testbed",
+				 f->dst, f->port);
+			goto fail;
+		}
+	}
+	/* Packets built from the rule set: their sources become the client's,
+	 * and for the input hook their destinations the server's. */
+	if (ruleset_samples(plan->rs, &x->samples, &x->n_samples, (size_t)plan->max_samples)) {
+		snprintf(why, sizeof(why), "cannot build sample packets from the rule set");
+		goto fail;
+	}
+	for (size_t i = 0; i < x->n_samples; i++) {
+		struct ruleset_sample *s = &x->samples[i];
+		if (!s->dst[0])
+			snprintf(s->dst, sizeof(s->dst), "%s", TESTBED_SRV_ADDR);
+		if (!address_usable(s->src, true) || !address_usable(s->dst, false) ||
+		    !strcmp(s->src, s->dst))
+			continue;
+		if ((s->src[0] && strcmp(s->src, TESTBED_CLI_ADDR) &&
+		     testbed_add_local_address(x->testbed, TESTBED_CLI, s->src, why, sizeof(why))) ||
+		    (plan->hook == NFHOOK_LOCAL_IN && strcmp(s->dst, TESTBED_SRV_ADDR) &&
+		     testbed_add_local_address(x->testbed, TESTBED_SRV, s->dst, why, sizeof(why))))
+			goto fail;
+		x->samples[kept++] = *s;
+	}
+	x->n_samples = kept;
+	x->n_verdicts = plan->n_flows + (int)x->n_samples;
+	return EXIT_OK;
+fail:
+	nf_err("profile: %s", why);
+	return EXIT_RUNTIME;
+}
+
+static void teardown(struct profile_ctx *x)
+{
+	if (x->up)
+		testbed_down(x->testbed, true);
+	x->up = false;
+	free(x->samples);
+	x->samples = NULL;
+}
+
+/* --- the run --- */
+
+static double geometric_speedup(const struct profile_variant *orig, const struct profile_variant *v)
+{
+	double sum = 0;
+	int n = 0;
+
+	for (int i = 0; i < v->n_flows && i < orig->n_flows; i++) {
+		double a = orig->flows[i].ns_per_packet, b = v->flows[i].ns_per_packet;
+		if (orig->flows[i].measured && v->flows[i].measured && a > 0 && b > 0 &&
+		    isfinite(a) && isfinite(b)) {
+			sum += log(a / b);
+			n++;
+		}
+	}
+	return n ? exp(sum / n) : NAN;
+}
+
+static void fill_meta(struct profile_result *out, const struct profile_plan *plan,
+		      const char *tracer_note, enum probe_tracer tracer)
+{
+	struct run_meta *m = &out->meta;
+
+	m->backend = loader_of(plan->rs, plan->backend);
+	m->shape = "profile";
+	m->hook = nfhook_option(plan->hook);
+	m->tracer = probe_tracer_name(tracer);
+	snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", tracer_note);
+	m->traffic = (struct run_traffic){ .udp = false, .duration_s = plan->duration_s,
+					   .offload = "default", .streams = 1 };
+	m->repeat = 1;
+	m->interrupted = stop_requested != 0;
+}
+
+static const char *fixed_file_name(const struct ruleset *rs, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "fixes/%s.%s", name, rs->format == RULESET_NFT ? "nft" : "rules");
+	return buf;
+}
+
+/* A fix or a candidate in the original's place: its files, then flush,
+ * load, measure, and the verdict check. A rule set that does not load is
+ * reported in the variant, not as the run's failure. */
+static int measure_replacement(struct profile_ctx *x, const struct profile_plan *plan,
+			       const struct ruleset *rs, struct profile_variant *v,
+			       const struct profile_variant *orig, char (*orig_verdicts)[64],
+			       char (*verdicts)[64])
+{
+	enum rules_backend b = rs->format == RULESET_NFT ? BACKEND_NFT : plan->backend;
+	char why[1024] = "";
+	int rc;
+
+	fixed_file_name(rs, v->name, v->file, sizeof(v->file));
+	if (rs->ipset_text)
+		snprintf(v->ipset_file, sizeof(v->ipset_file), "fixes/%s.ipset", v->name);
+	if (write_text(plan->dir, v->file, rs->text) ||
+	    (rs->ipset_text && write_text(plan->dir, v->ipset_file, rs->ipset_text))) {
+		nf_err("cannot write %s/%s: %s", plan->dir, v->file, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (isatty(2))
+		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
+			rs->n_rules, rs->n_sets);
+	if ((rc = ruleset_flush(x->ns, why, sizeof(why)))) {
+		nf_err("profile: %s", why);
+		return rc;
+	}
+	rc = run_variant(x, rs, b, v, verdicts, why, sizeof(why));
+	if (rc == EXIT_USAGE) {
+		v->applied = false;
+		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
+		return ruleset_flush(x->ns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
+	}
+	if (rc) {
+		nf_err("profile: %s: %s", v->name, why);
+		return rc;
+	}
+	compare_verdicts(x, orig_verdicts, verdicts, v);
+	v->speedup = geometric_speedup(orig, v);
+	return EXIT_OK;
+}
+
+int profile_run(const struct profile_plan *plan, struct profile_result *out)
+{
+	struct profile_ctx x = { .plan = plan };
+	char why[1024] = "", note[512], path[4096];
+	char (*orig_verdicts)[64] = NULL, (*verdicts)[64] = NULL;
+	double t0 = now_monotonic();
+	int rc, n_variants = 1;
+
+	memset(out, 0, sizeof(*out));
+	results_meta_init(&out->meta);
+	environment_collect(&out->meta.env);
+	snprintf(out->source, sizeof(out->source), "%s", plan->source);
+	out->format = plan->rs->format == RULESET_NFT ? "nft" : "iptables-save";
+	snprintf(out->digest, sizeof(out->digest), "%s", plan->rs->digest);
+	out->n_rules = plan->rs->n_rules;
+	out->n_chains = plan->rs->n_chains;
+	out->n_sets = plan->rs->n_sets;
+	out->n_tables = plan->rs->n_tables;
+	out->hook = nfhook_option(plan->hook);
+	if (plan->iface)
+		snprintf(out->iface, sizeof(out->iface), "%s", plan->iface);
+	for (int f = 0; f < FIX_COUNT; f++)
+		n_variants += plan->fixes[f];
+	n_variants += plan->n_candidates;
+	out->variants = calloc((size_t)n_variants, sizeof(*out->variants));
+	snprintf(path, sizeof(path), "%s/fixes", plan->dir);
+	if (!out->variants || mkdir_p(path)) {
+		nf_err("cannot create %s: %s", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if ((rc = setup(&x)))
+		goto done;
+	snprintf(out->netns_side, sizeof(out->netns_side), "%s",
+		 x.side == TESTBED_CLI ? "cli" : x.side == TESTBED_SRV ? "srv" : "rtr");
+	environment_finish(&out->meta.env, x.ns);
+	orig_verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*orig_verdicts));
+	verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*verdicts));
+	if (!orig_verdicts || !verdicts) {
+		nf_err("out of memory");
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+
+	/* The original. */
+	struct profile_variant *orig = &out->variants[0];
+	snprintf(orig->name, sizeof(orig->name), "original");
+	fixed_file_name(plan->rs, "original", orig->file, sizeof(orig->file));
+	if (write_text(plan->dir, orig->file, plan->rs->text)) {
+		nf_err("cannot write %s/%s: %s", plan->dir, orig->file, strerror(errno));
+		rc = EXIT_RUNTIME;
+		goto done;
+	}
+	out->n_variants = 1;
+	if (isatty(2))
+		fprintf(stderr, "nfcost: profile: measuring the original (%d rules) in %s\n",
+			plan->rs->n_rules, out->netns_side);
+	rc = run_variant(&x, plan->rs, plan->backend, orig, orig_verdicts, why, sizeof(why));
+	if (rc == EXIT_USAGE) {
+		nf_err("the rule set does not load: %s", why);
+		goto done;
+	}
+	if (rc) {
+		nf_err("profile: %s", why[0] ? why : "measuring the original failed");
+		goto done;
+	}
+
+	/* Each fix in the original's place. */
+	for (int f = 0; f < FIX_COUNT && !stop_requested; f++) {
+		if (!plan->fixes[f])
+			continue;
+		struct profile_variant *v = &out->variants[out->n_variants++];
+		struct ruleset fixed = { 0 };
+		const char *dev[2] = { testbed_ifname(TESTBED_RTR, false),
+				       testbed_ifname(TESTBED_RTR, true) };
+		if (plan->iface)
+			dev[1] = plan->iface;
+		snprintf(v->name, sizeof(v->name), "%s", ruleset_fix_name((enum ruleset_fix)f));
+		note[0] = why[0] = '\0';
+		int fr = ruleset_fix(plan->rs, (enum ruleset_fix)f, x.scratch, dev,
+				     plan->hook == NFHOOK_FORWARD ? 2 : 0, &fixed, note, sizeof(note),
+				     why, sizeof(why));
+		if (fr) {
+			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : why);
+			ruleset_free(&fixed);
+			continue;
+		}
+		snprintf(v->note, sizeof(v->note), "%s", note);
+		rc = measure_replacement(&x, plan, &fixed, v, orig, orig_verdicts, verdicts);
+		ruleset_free(&fixed);
+		if (rc)
+			goto done;
+	}
+	for (int c = 0; c < plan->n_candidates && !stop_requested; c++) {
+		struct profile_variant *v = &out->variants[out->n_variants++];
+		snprintf(v->name, sizeof(v->name), "%s", plan->candidate_names[c]);
+		if ((rc = measure_replacement(&x, plan, &plan->candidates[c], v, orig, orig_verdicts,
+					      verdicts)))
+			goto done;
+	}
+	orig->speedup = 1;
+	rc = stop_requested ? EXIT_RUNTIME : EXIT_OK;
+done:
+	teardown(&x);
+	free(orig_verdicts);
+	free(verdicts);
+	if (out->n_variants && out->variants[0].applied) {
+		fill_meta(out, plan, x.tracer_note, x.tracer);
+		out->meta.wall_s = now_monotonic() - t0;
+		memcpy(out->brackets, x.brackets, sizeof(x.brackets));
+		out->n_brackets = x.n_brackets;
+		if (results_write_profile_json(plan->dir, out) == 0 &&
+		    report_write_profile(plan->dir, out))
+			nf_err("cannot write %s/profile.md", plan->dir);
+		if (!plan->no_plot)
+			report_plot("profile", plan->dir);
+	}
+	return rc;
+}
