@@ -58,7 +58,7 @@ static const struct argp_option profile_options[] = {
 	{ "iface", OPT_IFACE, "NAME", 0,
 	  "Name the measured namespace's interface as the rule set expects", 0 },
 	{ "samples", OPT_SAMPLES, "N", 0,
-	  "Packets built from the rule set for the verdict check (default 64)", 0 },
+	  "Packets built from the rule set for the verdict check (default 1000)", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/profile-<UTC timestamp>)", 0 },
 	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
@@ -214,7 +214,7 @@ int cmd_profile(int argc, char **argv)
 	};
 	struct profile_args a = {
 		.hook = NFHOOK_LOCAL_OUT, .backend = BACKEND_IPTABLES_NFT, .duration_s = 3,
-		.samples = 64, .tracer = TRACER_AUTO,
+		.samples = 1000, .tracer = TRACER_AUTO,
 	};
 	struct ruleset rs = { 0 };
 	struct profile_result res;

@@ -197,30 +197,48 @@ static const char *loader_of(const struct ruleset *rs, enum rules_backend b)
 /* --- verdicts --- */
 
 /* Sends one packet and says what the hooks of the measured namespace did
- * with it: "passed", "dropped in HOOK" or "not seen". */
+ * with it: "passed", "dropped in HOOK" or "not seen". The hooks' counts are
+ * peeked before and after, until the packet has left the last hook of its
+ * path or was dropped (the output path runs inside the send; input and
+ * forward in a softirq soon after), for at most VERDICT_WAIT_US. A window
+ * read would wait for an RCU grace period each time. */
 static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const char *src,
 		       const char *dst, int port, char *out, size_t len)
 {
-	struct probe_window w;
+	uint64_t in0[NFHOOK_COUNT], out0[NFHOOK_COUNT], in1[NFHOOK_COUNT], out1[NFHOOK_COUNT];
 	enum nfhook path[3];
-	int n = path_hooks(x->plan->hook, path), fd;
+	int n = path_hooks(x->plan->hook, path), fd, dropped_at = -1;
+	double deadline;
 
-	probe_read_window(p, &w); /* a fresh window for this packet alone */
+	if (probe_peek_hooks(p, in0, out0)) {
+		snprintf(out, len, "not read (%s)", strerror(errno));
+		return;
+	}
 	fd = traffic_send_one(x->cli, proto, src, dst, port);
 	if (fd < 0) {
 		snprintf(out, len, "not sent (%s)", strerror(errno));
 		return;
 	}
-	usleep(VERDICT_WAIT_US);
-	probe_read_window(p, &w);
-	close(fd);
-	for (int i = 0; i < n; i++)
-		if (w.entered_hook[path[i]] > w.hook_count[path[i]]) {
-			snprintf(out, len, "dropped in %s", nfhook_option(path[i]));
-			return;
+	deadline = now_monotonic() + VERDICT_WAIT_US / 1e6;
+	for (;;) {
+		if (probe_peek_hooks(p, in1, out1) == 0) {
+			for (int i = 0; i < n && dropped_at < 0; i++)
+				if (in1[path[i]] - in0[path[i]] > out1[path[i]] - out0[path[i]])
+					dropped_at = (int)path[i];
+			if (dropped_at >= 0 || out1[path[n - 1]] > out0[path[n - 1]])
+				break;
 		}
-	snprintf(out, len, "%s", w.entered_hook[path[0]] || w.hook_count[path[0]] ? "passed"
-										    : "not seen");
+		if (now_monotonic() > deadline)
+			break;
+		usleep(200);
+	}
+	close(fd);
+	if (dropped_at >= 0)
+		snprintf(out, len, "dropped in %s", nfhook_option((enum nfhook)dropped_at));
+	else
+		snprintf(out, len, "%s", out1[path[n - 1]] > out0[path[n - 1]] ? "passed"
+				 : in1[path[0]] > in0[path[0]] ? "not seen leaving"
+							    : "not seen");
 }
 
 static int flow_proto(const struct flow_spec *f)

@@ -725,6 +725,23 @@ static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
 	return n;
 }
 
+int probe_peek_hooks(struct probe *p, uint64_t entered[NFHOOK_COUNT],
+		     uint64_t passed[NFHOOK_COUNT])
+{
+	__u32 cur = p->skel->bss->cur_buf & 1;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &cur, p->pcpu))
+		return -errno;
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		entered[h] = passed[h] = 0;
+		for (int c = 0; c < p->ncpu; c++) {
+			entered[h] += p->pcpu[c].entered_hook[h];
+			passed[h] += p->pcpu[c].hook_count[h];
+		}
+	}
+	return 0;
+}
+
 int probe_read_window(struct probe *p, struct probe_window *w)
 {
 	__u32 old, zero = 0;

@@ -56,6 +56,12 @@ const char *probe_selection_note(const struct probe *p);
 /* Closes the current window into w and starts the next; no sample is lost
  * between windows. 0 or -errno. */
 int probe_read_window(struct probe *p, struct probe_window *w);
+/* The open window's per-hook counts so far (packets that entered each
+ * hook, and that left it), without closing it: no grace period, so cheap
+ * enough to take around every single packet; only differences between two
+ * peeks of one window mean anything. 0 or -errno. */
+int probe_peek_hooks(struct probe *p, uint64_t entered[NFHOOK_COUNT],
+		     uint64_t passed[NFHOOK_COUNT]);
 /* Detaches and frees everything (also every BPF link). NULL is fine.
  * Links and programs are file descriptors (close-on-exec): a forked child
  * that does not exec keeps them attached until it exits. */

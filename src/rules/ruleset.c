@@ -817,10 +817,16 @@ int ruleset_read_host(struct ruleset *rs, char *note, size_t notelen, char *why,
 		took = "iptables-legacy-save";
 		pick = &legacy;
 	} else {
-		rs_why(why, len, "the host has no rule set (iptables-legacy-save, iptables-nft-save and "
-				 "nft list ruleset are all empty): nothing to profile");
-		rc = EXIT_USAGE;
+		/* No rules anywhere: what the host does is what an empty filter
+		 * table with ACCEPT policies does, the baseline any rule set adds
+		 * to. Profile that, and say so. */
+		static const char empty[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+					    ":OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+		snprintf(note, notelen, "the host has no rules (iptables-legacy-save, iptables-nft-save "
+			 "and nft list ruleset are all empty): profiled as an empty filter table "
+			 "with ACCEPT policies");
 		ruleset_free(&n_rs), ruleset_free(&i_rs), ruleset_free(&l_rs);
+		rc = ruleset_read_text(empty, rs, why, len);
 		goto out;
 	}
 	snprintf(note, notelen, "took %s (the source with the most rules: legacy %d, iptables-nft %d, "
@@ -1082,8 +1088,8 @@ static void add_sample(struct sampler *sm, int proto, const char *src, const cha
 	if (sm->n >= sm->max)
 		return;
 	s = realloc(sm->s, sizeof(*s) * (sm->n + 1));
-	if (!s)
-		abort();
+	if (!s) /* out of memory: fewer samples, which the check reports as its count */
+		return;
 	sm->s = s;
 	s = &sm->s[sm->n];
 	memset(s, 0, sizeof(*s));
@@ -1228,7 +1234,9 @@ static void nft_sample_rule(struct ruleset_chain *c, const char *rule, void *arg
 
 int ruleset_samples(const struct ruleset *rs, struct ruleset_sample **out, size_t *n, size_t max)
 {
-	struct sampler sm = { .max = max };
+	/* Every rule's sample first, then max of them spread evenly over the
+	 * rule set, so a rewrite that breaks rules anywhere is likely caught. */
+	struct sampler sm = { .max = RULESET_MAX_SAMPLES };
 
 	if (rs->format == RULESET_IPTABLES) {
 		rs_lines(rs->text, ipt_sample_line, &sm);
@@ -1236,6 +1244,15 @@ int ruleset_samples(const struct ruleset *rs, struct ruleset_sample **out, size_
 		struct ruleset scratch = { .format = RULESET_NFT };
 		rs_nft_walk(&scratch, rs->text, nft_sample_rule, &sm);
 		free(scratch.chains);
+	}
+	if (sm.n > max) {
+		for (size_t i = 0; i < max; i++)
+			sm.s[i] = sm.s[i * sm.n / max];
+		sm.n = max;
+	}
+	if (!sm.n) {
+		free(sm.s);
+		sm.s = NULL;
 	}
 	*out = sm.s;
 	*n = sm.n;

@@ -52,7 +52,9 @@ int ruleset_read_text(const char *text, struct ruleset *rs, char *why, size_t le
 /* The host's rule set, read-only, in the namespace nfcost was started in
  * (iptables-legacy-save, iptables-nft-save, nft list ruleset: the one that
  * holds rules; when several do, the one with the most, and note says which
- * it took, why, and what it left out). Writes nothing anywhere. */
+ * it took, why, and what it left out; when none holds a rule, an empty
+ * filter table with ACCEPT policies, which is what the host does). Writes
+ * nothing anywhere. */
 int ruleset_read_host(struct ruleset *rs, char *note, size_t notelen, char *why, size_t len);
 
 /* Loads rs into the namespace at netns_path with the backend
@@ -104,7 +106,8 @@ bool ruleset_fix_parse(const char *name, enum ruleset_fix *out);
  * (the network's first usable address for a prefix; every element of an
  * anonymous nft set) with the rule's protocol and port (TCP 443 when it
  * names none; ICMP when it names icmp). src/dst are "" when the rule does
- * not name them. At most max samples; *out malloc'd (free()). Returns 0. */
+ * not name them. At most max samples, spread evenly over the rule set when
+ * it has more; *out malloc'd (free()). Returns 0. */
 struct ruleset_sample {
 	int proto; /* IPPROTO_TCP/UDP/ICMP */
 	char src[64];
@@ -112,6 +115,7 @@ struct ruleset_sample {
 	unsigned short dport;
 	char origin[160]; /* the rule it comes from (its text, cut) */
 };
+#define RULESET_MAX_SAMPLES 1000000
 int ruleset_samples(const struct ruleset *rs, struct ruleset_sample **out, size_t *n, size_t max);
 
 const char *ruleset_format_name(enum ruleset_format f); /* "iptables", "nft" */

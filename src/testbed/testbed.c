@@ -1192,11 +1192,13 @@ int testbed_add_flow_addresses(const char *name, const char *src, const char *ds
 	/* The addresses become the hosts' own; the host routes make each side
 	 * reach the other's through the testbed's links, and the client's
 	 * route names src so connections start from it. */
+	/* On loopback: a host owns an address whatever interface holds it,
+	 * and lo keeps its name when --iface renames the veth. */
 	step = "give the server side the flow's destination address";
-	if (strcmp(dst, TESTBED_SRV_ADDR) && addr_add_in(srv, SRV_IFNAME, dst))
+	if (strcmp(dst, TESTBED_SRV_ADDR) && addr_add_in(srv, "lo", dst))
 		goto fail;
 	step = "give the client side the flow's source address";
-	if (strcmp(src, cli_addr) && addr_add_in(cli, CLI_IFNAME, src))
+	if (strcmp(src, cli_addr) && addr_add_in(cli, "lo", src))
 		goto fail;
 	step = "route the destination from the client side";
 	if (strcmp(dst, TESTBED_SRV_ADDR) || strcmp(src, cli_addr)) {

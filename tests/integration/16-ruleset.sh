@@ -112,8 +112,8 @@ check_eq "established-first: the ct rule heads each filter base chain" "INPUT FO
 "$TOOL" flush $NS >/dev/null 2>&1
 
 # the host: read, never written
-check "the host's rule set reads (or says there is none)" \
-	sh -c "'$TOOL' host >'$WORK/host.out' 2>&1 || grep -q 'has no rule set' '$WORK/host.out'"
+check "the host's rule set reads (an empty filter table when it has none)" \
+	"$TOOL" host
 host_state >"$WORK/host.after"
 check "reading the host's rule set leaves its listings byte-identical" cmp "$WORK/host.before" "$WORK/host.after"
 

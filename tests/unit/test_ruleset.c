@@ -268,10 +268,15 @@ static void test_samples(void **state)
 	assert_true(has_sample(s, n, IPPROTO_UDP, "", "240.0.0.9", 443));
 	assert_true(has_sample(s, n, IPPROTO_TCP, "", "240.0.1.1", 443)); /* a /24's first host */
 	assert_true(has_sample(s, n, IPPROTO_TCP, "240.0.0.5", "", 443));
-	free(s);
+	struct ruleset_sample *all = s;
+	/* Fewer than the rules: spread over the rule set, first and beyond. */
 	assert_int_equal(ruleset_samples(&rs, &s, &n, 3), 0);
 	assert_int_equal(n, 3);
+	assert_string_equal(s[0].origin, all[0].origin);
+	assert_string_equal(s[1].origin, all[8 / 3].origin);
+	assert_string_equal(s[2].origin, all[2 * 8 / 3].origin);
 	free(s);
+	free(all);
 	ruleset_free(&rs);
 
 	assert_int_equal(ruleset_read_text(NFT, &rs, why, sizeof(why)), 0);
