@@ -154,39 +154,60 @@ static int components_of(const struct ruleset *rs, const struct ruleset_chain *c
 	return nc;
 }
 
-/* Brackets: one just before the first component (the part before it is
- * the probe's own time), then one just before each next. A bracket linked
- * after a hook of equal priority runs after it, so P-1 separates P-1 and P
- * too. Components beyond the bracket budget share the last part. */
-static int brackets_of(const struct component *c, int nc, int *splits)
+/* Brackets: one just before each component, linked on the hooks that
+ * component is on (every bracket costs each packet of its hooks), so on
+ * each hook the part before its first component is the probe's own time.
+ * A bracket linked after a hook of equal priority runs after it, so P-1
+ * separates P-1 and P too. Components beyond the bracket budget share the
+ * last part; components of equal priority share a bracket. */
+static int brackets_of(const struct component *c, int nc, int *splits, unsigned int *hooks)
 {
 	int n = 0;
 
-	for (int i = 0; i < nc && n < PROFILE_MAX_PARTS - 1; i++) {
+	for (int i = 0; i < nc; i++) {
 		int s = c[i].prio - 1;
-		if (s <= PRI_FIRST_BRACKET || s >= PRI_LAST_BRACKET || (n && s <= splits[n - 1]))
+		if (s <= PRI_FIRST_BRACKET || s >= PRI_LAST_BRACKET)
 			continue;
-		splits[n++] = s;
+		if (n && s <= splits[n - 1]) {
+			hooks[n - 1] |= c[i].hooks;
+			continue;
+		}
+		if (n == PROFILE_MAX_PARTS - 1)
+			break;
+		splits[n] = s;
+		hooks[n++] = c[i].hooks;
 	}
 	return n;
 }
 
-/* The part of hook h between brackets k-1 and k, and what runs there. */
-static void label_part(const struct component *c, int nc, const int *splits, int n_splits,
-		       enum nfhook h, int k, struct profile_part *part)
+/* Part k of hook h runs from bracket k to bracket k+1 (bracket 0 the
+ * first program, n_splits+1 the last); where bracket k+1 is not linked on
+ * h the part is 0 and the next one holds its time (false: skip it). Fills
+ * the part's brackets as linked on h and what runs between them. */
+static bool label_part(const struct component *c, int nc, const int *splits,
+		       const unsigned int *hooks, int n_splits, enum nfhook h, int k,
+		       struct profile_part *part)
 {
-	part->prio_from = k == 0 ? PRI_FIRST_BRACKET : splits[k - 1];
+	int from_k = -1;
+
+	if (k < n_splits && !(hooks[k] & (1u << h)))
+		return false;
+	for (int j = k - 1; j >= 0 && from_k < 0; j--)
+		if (hooks[j] & (1u << h))
+			from_k = j;
+	part->prio_from = from_k < 0 ? PRI_FIRST_BRACKET : splits[from_k];
 	part->prio_to = k == n_splits ? PRI_LAST_BRACKET : splits[k];
 	part->label[0] = '\0';
 	for (int i = 0; i < nc; i++) {
 		/* A bracket at s runs before a component at P exactly when s < P. */
-		bool after_from = k == 0 || splits[k - 1] < c[i].prio;
+		bool after_from = from_k < 0 || splits[from_k] < c[i].prio;
 		bool before_to = k == n_splits || splits[k] >= c[i].prio;
 		if (!(c[i].hooks & (1u << h)) || !after_from || !before_to)
 			continue;
 		size_t l = strlen(part->label);
 		snprintf(part->label + l, sizeof(part->label) - l, "%s%s", l ? " + " : "", c[i].label);
 	}
+	return true;
 }
 
 static const char *loader_of(const struct ruleset *rs, enum rules_backend b)
@@ -254,8 +275,8 @@ static const char *proto_name(int proto)
 /* --- one flow through one rule set --- */
 
 static void measure_flow(struct profile_ctx *x, struct probe *p, const struct component *c,
-			 int nc, const int *splits, int n_splits, const struct flow_spec *fs,
-			 struct profile_flow *pf)
+			 int nc, const int *splits, const unsigned int *split_hooks, int n_splits,
+			 const struct flow_spec *fs, struct profile_flow *pf)
 {
 	const struct profile_plan *plan = x->plan;
 	struct traffic_opts topts = { .udp = false, .duration_s = plan->duration_s, .interval_s = 1 };
@@ -309,10 +330,11 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		ph->segments = w.hook_segments[h];
 		ph->dropped = w.entered_hook[h] > w.hook_count[h] ? w.entered_hook[h] - w.hook_count[h] : 0;
 		ph->ns_per_packet = ph->packets ? (double)w.hook_sum_ns[h] / (double)ph->packets : NAN;
-		ph->n_parts = n_splits + 1;
 		for (int k = 0; k <= n_splits; k++) {
-			struct profile_part *pp = &ph->parts[k];
-			label_part(c, nc, splits, n_splits, ph->hook, k, pp);
+			struct profile_part *pp = &ph->parts[ph->n_parts];
+			if (!label_part(c, nc, splits, split_hooks, n_splits, ph->hook, k, pp))
+				continue;
+			ph->n_parts++;
 			pp->ns_per_packet = ph->packets ? (double)w.part_sum_ns[h][k] / (double)ph->packets
 							: NAN;
 			pp->share = w.hook_sum_ns[h] ? (double)w.part_sum_ns[h][k] / (double)w.hook_sum_ns[h]
@@ -355,6 +377,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	struct component comps[32];
 	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
 	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
+	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
 	struct probe *p = NULL;
 
 	if ((rc = ruleset_load(x->ns, rs, b, why, len)))
@@ -365,8 +388,9 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	free(chains);
 	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
 	if (plan->tracer == TRACER_NFHOOK || plan->tracer == TRACER_AUTO) {
-		n_splits = brackets_of(comps, nc, splits);
+		n_splits = brackets_of(comps, nc, splits, split_hooks);
 		popts.split_priorities = splits;
+		popts.split_hooks = split_hooks;
 		popts.n_splits = n_splits;
 		popts.tracer = TRACER_NFHOOK;
 	}
@@ -375,6 +399,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		/* No BPF netfilter links here: time whole hooks with what loads. */
 		popts.tracer = TRACER_AUTO;
 		popts.split_priorities = NULL;
+		popts.split_hooks = NULL;
 		popts.n_splits = n_splits = 0;
 		p = probe_open(&popts, why, len);
 	}
@@ -393,7 +418,8 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		return EXIT_RUNTIME;
 	}
 	for (int i = 0; i < plan->n_flows && !stop_requested; i++) {
-		measure_flow(x, p, comps, nc, splits, n_splits, &plan->flows[i], &v->flows[i]);
+		measure_flow(x, p, comps, nc, splits, split_hooks, n_splits, &plan->flows[i],
+			     &v->flows[i]);
 		snprintf(verdicts[i], 64, "%s", v->flows[i].verdict);
 	}
 	for (size_t s = 0; s < x->n_samples && !stop_requested; s++) {

@@ -44,6 +44,7 @@ struct probe {
 	int nf_links[(2 + PROBE_MAX_SPLITS) * NFHOOK_COUNT];
 	int n_nf_links;
 	int splits[PROBE_MAX_SPLITS], n_splits;
+	unsigned int split_hooks[PROBE_MAX_SPLITS]; /* hooks each split is linked on */
 	struct hooklat_slot *slots; /* nfhook: the slots map, mmapped */
 	size_t slots_len;
 	int sync_outer, sync_inner; /* for the grace period, see the top */
@@ -335,6 +336,9 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 
 			if (!(mask & (1u << h)))
 				continue;
+			if (pass > 0 && split >= 0 && pass <= p->n_splits &&
+			    !(p->split_hooks[split] & (1u << h)))
+				continue;
 			if (pass == 0)
 				fd = nf_link_create(last, pf, h, NFC_PRI_LAST - 1);
 			else if (split >= 0 && pass <= p->n_splits)
@@ -545,8 +549,10 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 	}
 	p->sync_outer = p->sync_inner = -1;
 	p->n_splits = opts->n_splits;
-	for (int i = 0; i < opts->n_splits; i++)
+	for (int i = 0; i < opts->n_splits; i++) {
 		p->splits[i] = opts->split_priorities[i];
+		p->split_hooks[i] = opts->split_hooks ? opts->split_hooks[i] : ~0u;
+	}
 	p->ncpu = libbpf_num_possible_cpus();
 	if (p->ncpu <= 0 || !(p->pcpu = calloc((size_t)p->ncpu, sizeof(*p->pcpu)))) {
 		snprintf(why, whylen, "cannot size the per-CPU buffers");

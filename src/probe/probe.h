@@ -37,6 +37,11 @@ struct probe_opts {
 	 * other tracer (auto then only tries nfhook). */
 	const int *split_priorities;
 	int n_splits;
+	/* Optional, per split: the hooks (bit 1 << enum nfhook) it is linked
+	 * on; NULL: every measured hook. Where a bracket is left off, its part
+	 * is 0 and the next part holds that time: each bracket costs every
+	 * packet of its hook, so a hook gets only the brackets it needs. */
+	const unsigned int *split_hooks;
 };
 
 struct probe;
