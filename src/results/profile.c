@@ -225,6 +225,11 @@ int report_write_profile(const char *dir, const struct profile_result *r)
 			fprintf(f, "| part of the %s hook | per packet | share |\n|---|---:|---:|\n",
 				r->hook);
 			write_parts(f, h);
+			if (h->n_parts > 1 && !h->parts[0].label[0])
+				fprintf(f, "\nEach part includes one probe program's own cost: the first "
+					   "row is that cost alone (%s), so a table's own share is its "
+					   "time less about that much.\n", fmt_ns(h->parts[0].ns_per_packet, a,
+										  sizeof(a)));
 			fputc('\n', f);
 		}
 		for (int k = 0; k < fl->n_hooks; k++)
