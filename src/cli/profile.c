@@ -186,7 +186,7 @@ static void print_summary(const struct profile_result *r, const char *dir)
 	for (int v = 1; v < r->n_variants; v++) {
 		const struct profile_variant *x = &r->variants[v];
 		if (!x->applied)
-			printf("profile: %s: does not apply: %s\n", x->name, x->note);
+			printf("profile: %s: not measured: %s\n", x->name, x->note);
 		else
 			printf("profile: %s: %.1fx faster, verdicts %s (%d packets)\n", x->name,
 			       x->speedup, x->verdicts_equal ? "identical" : "DIFFER", x->samples);

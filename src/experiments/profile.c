@@ -617,6 +617,11 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 		return rc;
 	}
 	rc = run_variant(x, rs, b, v, verdicts, why, sizeof(why));
+	if (stop_requested) { /* half measured: not a result */
+		v->applied = false;
+		snprintf(v->note, sizeof(v->note), "interrupted before it was measured");
+		return EXIT_RUNTIME;
+	}
 	if (rc == EXIT_USAGE) {
 		v->applied = false;
 		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
@@ -693,7 +698,8 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 		goto done;
 	}
 	if (rc) {
-		nf_err("profile: %s", why[0] ? why : "measuring the original failed");
+		if (!stop_requested)
+			nf_err("profile: %s", why[0] ? why : "measuring the original failed");
 		goto done;
 	}
 

@@ -267,7 +267,7 @@ int report_write_profile(const char *dir, const struct profile_result *r)
 		for (int v = 1; v < r->n_variants; v++) {
 			const struct profile_variant *x = &r->variants[v];
 			if (!x->applied) {
-				fprintf(f, "- **%s** does not apply: %s\n", x->name, x->note);
+				fprintf(f, "- **%s** was not measured: %s\n", x->name, x->note);
 				continue;
 			}
 			fprintf(f, "- **%s**: %.1f× faster; %d packets checked, verdicts %s", x->name,

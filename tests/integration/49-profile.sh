@@ -90,6 +90,17 @@ check "profile --from-host" "$NFCOST" profile --from-host --fix none -d 1 --out 
 check_eq "it says it read the host" "host" "$(json "$H/profile.json" 'd["ruleset"]["source"][:4]')"
 check_eq_eventually "host's iptables-save, iptables-legacy-save and nft list ruleset byte-identical" "$GONE_S" "$fw_before" host_fw
 
+# --- interrupted: exit 1, what was measured kept, nothing left ---
+"$NFCOST" profile "$EX/bloated-chain.rules" -d 3 --out "$OUT/int" --no-plot >"$OUT/int.log" 2>&1 &
+ppid=$!
+sleep 4
+kill -INT $ppid
+wait $ppid; rc=$?
+check_eq "a SIGINT ends the profile with exit 1" 1 "$rc"
+check "it says so in one nfcost: line" grep -q '^nfcost: profile interrupted' "$OUT/int.log"
+check "no other stderr line but nfcost:'s" sh -c "! grep -v -e '^nfcost: ' -e '^profile: ' '$OUT/int.log'"
+check_eq_eventually "nothing of the interrupted profile left" "$GONE_S" "" ours
+
 # --- bad input: one line, exit 2, nothing left ---
 printf '*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 240.0.0.1 -j NOSUCHTARGET\nCOMMIT\n' >"$OUT/bad.rules"
 check_exit "a rule set that does not load" 2 "does not load.*(line|NOSUCHTARGET)" "$NFCOST" profile "$OUT/bad.rules" --fix none -d 1 --out "$OUT/bad" --no-plot
