@@ -140,8 +140,9 @@ static int components_of(const struct ruleset *rs, const struct ruleset_chain *c
 			snprintf(label, sizeof(label), "nat (%s)", chains[i].priority < 0 ? "dnat" : "snat");
 		else if (rs->format == RULESET_IPTABLES)
 			snprintf(label, sizeof(label), "%s", chains[i].table);
-		else
-			snprintf(label, sizeof(label), "%s %s", chains[i].family, chains[i].table);
+		else /* nft: each base chain is its own part */
+			snprintf(label, sizeof(label), "%s %s %s", chains[i].family, chains[i].table,
+				 chains[i].name);
 		add_component(c, &nc, max, chains[i].priority, chains[i].hook, label);
 	}
 	if (uses_conntrack(rs)) {

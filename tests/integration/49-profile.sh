@@ -62,6 +62,35 @@ ratio=$(json "$M/profile.json" "[sum(p['ns_per_packet'] for p in h['parts']) / h
 check_num "the parts add up to the hook's time (within 10 %)" "$ratio" -ge 0.9
 check_num "... from above too" "$ratio" -le 1.1
 
+# --- an nft rule set: its own base chains at their own priorities ---
+cat >"$OUT/fw.nft" <<'NFT'
+table inet fw {
+	set blocked {
+		type ipv4_addr
+		elements = { 240.0.0.1, 240.0.0.2 }
+	}
+	chain early {
+		type filter hook output priority -10; policy accept;
+		ip daddr @blocked drop
+	}
+	chain late {
+		type filter hook output priority 10; policy accept;
+		ip daddr 240.0.0.5 tcp dport 443 drop
+		ip daddr 240.0.0.6 tcp dport 443 drop
+	}
+}
+NFT
+N=$OUT/nft
+check "profile of an nft rule set" "$NFCOST" profile "$OUT/fw.nft" -d 1 --out "$N" --no-plot
+for c in early late; do
+	v=$(json "$N/profile.json" "sum(p['ns_per_packet'] for h in d['variants'][0]['flows'][0]['hooks'] if h['hook'] == 'output' for p in h['parts'] if p['label'] == 'inet fw $c')")
+	check_num "base chain $c is a part of its own with a time" "$v" -gt 0
+done
+check_eq "the ipset fix says it is for iptables rule sets" "False" \
+	"$(json "$N/profile.json" "[v['applied'] for v in d['variants'] if v['name'] == 'ipset'][0]")"
+check_eq "the check sent the flow and both rules' addresses (a named set's elements are not sampled)" "3" \
+	"$(json "$N/profile.json" "[v['verdict_check']['samples'] for v in d['variants'] if v['name'] == 'established-first'][0]")"
+
 # --- a flow with its real addresses, and an interface named as the rules expect ---
 cat >"$OUT/iface.rules" <<'RULES'
 *filter
