@@ -163,11 +163,15 @@ VMTEST_DIR     := $(BUILD)/vmtest
 # The initramfs is packed anew every time (4 s): it depends on host packages
 # (busybox, the kernel's modules, the tools' libraries) that make cannot see.
 vmtest: deps
-	$(MAKE) $(BUILD)/nfcost
+	$(MAKE) $(BUILD)/nfcost $(BUILD)/tablelat-tool
 	@if [ -z "$(VMTEST_KVER)" ]; then echo "vmtest: no /boot/vmlinuz-* with modules: run scripts/install-deps.sh (linux-image-amd64)" >&2; exit 1; fi
-	VMTEST_EXTRA="$(VMTEST_EXTRA)" scripts/vmtest/mkinitramfs.sh $(VMTEST_KVER) $(BUILD)/nfcost \
+	VMTEST_EXTRA="$(VMTEST_EXTRA) $(BUILD)/tablelat-tool" scripts/vmtest/mkinitramfs.sh $(VMTEST_KVER) $(BUILD)/nfcost \
 		tests/vmtest/guest-tests.sh $(VMTEST_DIR)/initramfs.cpio.gz
 	VMTEST_APPEND="$(VMTEST_APPEND)" scripts/vmtest/run-vm.sh $(VMTEST_KERNEL) \
 		$(VMTEST_DIR)/initramfs.cpio.gz $(VMTEST_DIR)/guest.log $(VMTEST_TIMEOUT)
+
+# The per-table tracer's test driver (tests/tools), for the guest.
+$(BUILD)/tablelat-tool: tests/tools/tablelat-tool.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS)
 
 .PHONY: vmtest

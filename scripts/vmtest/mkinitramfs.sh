@@ -96,7 +96,7 @@ echo 'hosts: files' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
 
 # kernel modules in dependency order, resolved on this machine
-MODS="veth x_tables ip_tables iptable_filter xt_comment xt_tcpudp xt_multiport xt_iprange xt_bpf
+MODS="veth x_tables ip_tables iptable_filter iptable_mangle xt_comment xt_tcpudp xt_multiport xt_iprange xt_bpf
  nfnetlink nf_tables nft_compat ip_set ip_set_hash_ip xt_set"
 : >"$R/modules.list"
 for m in $MODS; do

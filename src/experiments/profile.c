@@ -11,6 +11,7 @@
 
 #include "experiments/environment.h"
 #include "experiments/experiment.h"
+#include "probe/tablelat.h"
 #include "results/report.h"
 #include "testbed/testbed.h"
 #include "traffic/traffic.h"
@@ -47,6 +48,10 @@ struct profile_ctx {
 	int brackets[PROFILE_MAX_PARTS - 1];
 	int n_brackets;
 	bool have_tracer;
+	/* Without brackets (a tracer other than nfhook): the per-table
+	 * tracer when fentry loads, else NULL; see table_parts. */
+	struct tablelat *tl;
+	char tl_note[256];
 };
 
 /* The hooks a packet of the flow crosses in the measured namespace on its
@@ -275,6 +280,50 @@ static const char *proto_name(int proto)
 
 /* --- one flow through one rule set --- */
 
+/* Without brackets, the per-table tracer's time (fentry on ipt_do_table /
+ * nft_do_chain) splits hook ph: a part per table it saw there, at the
+ * table's priority when the rule set names it, then "other" (the hook's
+ * time beyond its tables: the hook's own walk, conntrack, the tracers),
+ * never negative. Both are per packet timed through the hook; the two
+ * tracers' intervals end a moment apart. */
+static void table_parts(struct profile_hook *ph, const struct component *c, int nc,
+			const struct tablelat_part *tp, int n, uint64_t hook_ns)
+{
+	uint64_t tables_ns = 0;
+
+	for (int i = 0; i < n && ph->n_parts < PROFILE_MAX_PARTS - 1; i++) {
+		struct profile_part *pp = &ph->parts[ph->n_parts];
+		const char *l = tp[i].label, *bare = strncmp(l, "ip ", 3) ? l : l + 3;
+		size_t bl = strlen(bare);
+
+		if (tp[i].hook != ph->hook)
+			continue;
+		snprintf(pp->label, sizeof(pp->label), "%s", l);
+		pp->prio_from = pp->prio_to = 0;
+		/* The rule set's name for it: iptables text loaded by
+		 * iptables-nft shows here as "ip filter", nat as "nat (dnat)". */
+		for (int j = 0; j < nc; j++)
+			if ((c[j].hooks & (1u << ph->hook)) &&
+			    (!strcmp(c[j].label, l) || !strcmp(c[j].label, bare) ||
+			     (!strncmp(c[j].label, bare, bl) && !strncmp(c[j].label + bl, " (", 2)))) {
+				snprintf(pp->label, sizeof(pp->label), "%s", c[j].label);
+				pp->prio_from = pp->prio_to = c[j].prio;
+				break;
+			}
+		tables_ns += tp[i].ns;
+		pp->ns_per_packet = ph->packets ? (double)tp[i].ns / (double)ph->packets : NAN;
+		pp->share = hook_ns ? (double)tp[i].ns / (double)hook_ns : NAN;
+		ph->n_parts++;
+	}
+	struct profile_part *o = &ph->parts[ph->n_parts++];
+	uint64_t other = hook_ns > tables_ns ? hook_ns - tables_ns : 0;
+	snprintf(o->label, sizeof(o->label), "other");
+	o->prio_from = PRI_FIRST_BRACKET;
+	o->prio_to = PRI_LAST_BRACKET;
+	o->ns_per_packet = ph->packets ? (double)other / (double)ph->packets : NAN;
+	o->share = hook_ns ? (double)other / (double)hook_ns : NAN;
+}
+
 static void measure_flow(struct profile_ctx *x, struct probe *p, const struct component *c,
 			 int nc, const int *splits, const unsigned int *split_hooks, int n_splits,
 			 const struct flow_spec *fs, struct profile_flow *pf)
@@ -283,14 +332,17 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	struct traffic_opts topts = { .udp = false, .duration_s = plan->duration_s, .interval_s = 1 };
 	struct traffic_result res;
 	struct probe_window w;
+	struct tablelat_part tparts[TABLELAT_MAX_TABLES];
 	double t0, secs;
 	char err[256];
-	int rc;
+	int rc, n_tparts;
 
 	snprintf(pf->flow, sizeof(pf->flow), "%s", fs->text);
 	verdict_of(x, p, flow_proto(fs), fs->src[0] ? fs->src : NULL, fs->dst, fs->port,
 		   pf->verdict, sizeof(pf->verdict));
 	probe_read_window(p, &w);
+	if (x->tl)
+		tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL); /* starts its interval */
 	t0 = now_monotonic();
 	memset(&res, 0, sizeof(res));
 	if (fs->udp) {
@@ -314,6 +366,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		traffic_result_free(&res);
 	}
 	probe_read_window(p, &w);
+	n_tparts = x->tl ? tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL) : -1;
 	if (rc) {
 		pf->measured = false;
 		snprintf(pf->error, sizeof(pf->error), "%s", err);
@@ -331,7 +384,9 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		ph->segments = w.hook_segments[h];
 		ph->dropped = w.entered_hook[h] > w.hook_count[h] ? w.entered_hook[h] - w.hook_count[h] : 0;
 		ph->ns_per_packet = ph->packets ? (double)w.hook_sum_ns[h] / (double)ph->packets : NAN;
-		for (int k = 0; k <= n_splits; k++) {
+		if (n_tparts >= 0) /* no brackets: a part per table, from fentry */
+			table_parts(ph, c, nc, tparts, n_tparts, w.hook_sum_ns[h]);
+		else for (int k = 0; k <= n_splits; k++) {
 			struct profile_part *pp = &ph->parts[ph->n_parts];
 			if (!label_part(c, nc, splits, split_hooks, n_splits, ph->hook, k, pp))
 				continue;
@@ -406,6 +461,12 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	}
 	if (!p)
 		return EXIT_RUNTIME;
+	if (probe_tracer(p) != TRACER_NFHOOK) {
+		char tw[sizeof(x->tl_note) - 16];
+		x->tl = tablelat_open(x->ns, tw, sizeof(tw));
+		snprintf(x->tl_note, sizeof(x->tl_note), "tables: %s",
+			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw);
+	}
 	v->n_rules = rs->n_rules;
 	v->n_chains = rs->n_chains;
 	v->n_sets = rs->n_sets;
@@ -415,6 +476,8 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	v->flows = calloc((size_t)plan->n_flows, sizeof(*v->flows));
 	if (!v->flows) {
 		probe_close(p);
+		tablelat_close(x->tl);
+		x->tl = NULL;
 		snprintf(why, len, "out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -431,10 +494,13 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	if (!x->have_tracer) {
 		x->have_tracer = true;
 		x->tracer = probe_tracer(p);
-		snprintf(x->tracer_note, sizeof(x->tracer_note), "%s", probe_selection_note(p));
+		snprintf(x->tracer_note, sizeof(x->tracer_note), "%s%s%s", probe_selection_note(p),
+			 x->tl_note[0] && probe_selection_note(p)[0] ? "; " : "", x->tl_note);
 		memcpy(x->brackets, splits, sizeof(int) * (size_t)n_splits);
 		x->n_brackets = n_splits;
 	}
+	tablelat_close(x->tl);
+	x->tl = NULL;
 	probe_close(p);
 	return stop_requested ? EXIT_RUNTIME : EXIT_OK;
 }
