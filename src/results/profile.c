@@ -9,16 +9,6 @@
 
 #include "util/util.h"
 
-static json_object *num(double v)
-{
-	return isfinite(v) ? json_object_new_double(v) : NULL;
-}
-
-static json_object *str(const char *s)
-{
-	return s && s[0] ? json_object_new_string(s) : NULL;
-}
-
 static json_object *hook_json(const struct profile_hook *h)
 {
 	json_object *o = json_object_new_object(), *parts = json_object_new_array();
@@ -28,15 +18,15 @@ static json_object *hook_json(const struct profile_hook *h)
 	json_object_object_add(o, "packets", json_object_new_int64((int64_t)h->packets));
 	json_object_object_add(o, "segments", json_object_new_int64((int64_t)h->segments));
 	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)h->dropped));
-	json_object_object_add(o, "ns_per_packet", num(h->ns_per_packet));
+	json_object_object_add(o, "ns_per_packet", num_or_null(h->ns_per_packet));
 	for (int i = 0; i < h->n_parts; i++) {
 		const struct profile_part *p = &h->parts[i];
 		json_object *po = json_object_new_object();
 		json_object_object_add(po, "label", json_object_new_string(p->label));
 		json_object_object_add(po, "from", json_object_new_int(p->prio_from));
 		json_object_object_add(po, "to", json_object_new_int(p->prio_to));
-		json_object_object_add(po, "ns_per_packet", num(p->ns_per_packet));
-		json_object_object_add(po, "share", num(p->share));
+		json_object_object_add(po, "ns_per_packet", num_or_null(p->ns_per_packet));
+		json_object_object_add(po, "share", num_or_null(p->share));
 		json_object_array_add(parts, po);
 	}
 	json_object_object_add(o, "parts", parts);
@@ -50,11 +40,11 @@ static json_object *flow_json(const struct profile_flow *f)
 	json_object_object_add(o, "flow", json_object_new_string(f->flow));
 	json_object_object_add(o, "verdict", json_object_new_string(f->verdict));
 	json_object_object_add(o, "measured", json_object_new_boolean(f->measured));
-	json_object_object_add(o, "error", str(f->error));
-	json_object_object_add(o, "throughput_mbps", f->measured ? num(f->throughput_mbps) : NULL);
-	json_object_object_add(o, "packets_per_s", f->measured ? num(f->packets_per_s) : NULL);
-	json_object_object_add(o, "ns_per_packet", f->measured ? num(f->ns_per_packet) : NULL);
-	json_object_object_add(o, "ns_per_segment", f->measured ? num(f->ns_per_segment) : NULL);
+	json_object_object_add(o, "error", str_or_null(f->error));
+	json_object_object_add(o, "throughput_mbps", f->measured ? num_or_null(f->throughput_mbps) : NULL);
+	json_object_object_add(o, "packets_per_s", f->measured ? num_or_null(f->packets_per_s) : NULL);
+	json_object_object_add(o, "ns_per_packet", f->measured ? num_or_null(f->ns_per_packet) : NULL);
+	json_object_object_add(o, "ns_per_segment", f->measured ? num_or_null(f->ns_per_segment) : NULL);
 	for (int i = 0; i < f->n_hooks; i++)
 		json_object_array_add(hooks, hook_json(&f->hooks[i]));
 	json_object_object_add(o, "hooks", hooks);
@@ -67,14 +57,14 @@ static json_object *variant_json(const struct profile_variant *v, bool original)
 
 	json_object_object_add(o, "name", json_object_new_string(v->name));
 	json_object_object_add(o, "applied", json_object_new_boolean(v->applied));
-	json_object_object_add(o, "note", str(v->note));
-	json_object_object_add(o, "file", str(v->file));
-	json_object_object_add(o, "ipset_file", str(v->ipset_file));
-	json_object_object_add(o, "backend", str(v->backend));
+	json_object_object_add(o, "note", str_or_null(v->note));
+	json_object_object_add(o, "file", str_or_null(v->file));
+	json_object_object_add(o, "ipset_file", str_or_null(v->ipset_file));
+	json_object_object_add(o, "backend", str_or_null(v->backend));
 	json_object_object_add(o, "rules", v->applied ? json_object_new_int(v->n_rules) : NULL);
 	json_object_object_add(o, "chains", v->applied ? json_object_new_int(v->n_chains) : NULL);
 	json_object_object_add(o, "sets", v->applied ? json_object_new_int(v->n_sets) : NULL);
-	json_object_object_add(o, "speedup", v->applied ? num(v->speedup) : NULL);
+	json_object_object_add(o, "speedup", v->applied ? num_or_null(v->speedup) : NULL);
 	if (original || !v->applied) {
 		json_object_object_add(o, "verdict_check", NULL);
 	} else {
@@ -119,7 +109,7 @@ int results_write_profile_json(const char *dir, const struct profile_result *r)
 	json_object_object_add(o, "ruleset", rs);
 	json_object_object_add(o, "hook", json_object_new_string(r->hook));
 	json_object_object_add(o, "namespace", json_object_new_string(r->netns_side));
-	json_object_object_add(o, "iface", str(r->iface));
+	json_object_object_add(o, "iface", str_or_null(r->iface));
 	for (int i = 0; i < r->n_brackets; i++)
 		json_object_array_add(br, json_object_new_int(r->brackets[i]));
 	json_object_object_add(o, "brackets", br);

@@ -299,14 +299,14 @@ out:
 	free(cwnd);
 }
 
-static json_object *num_or_null(double v)
+json_object *num_or_null(double v)
 {
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
-static json_object *str_or_null(const char *s)
+json_object *str_or_null(const char *s)
 {
-	return s[0] ? json_object_new_string(s) : NULL;
+	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
 static json_object *env_json(const struct run_env *e)

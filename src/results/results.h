@@ -172,6 +172,9 @@ json_object *results_summary_json(const struct sweep_summary *s);
 json_object *results_drops_json(const struct step_drops *d);
 /* The hook where most datagrams were lost, or -1 when none was. */
 int results_cut_hook(const struct step_drops *d);
+/* JSON null for what was not measured (NAN, inf) or is unknown (NULL, ""). */
+json_object *num_or_null(double v);
+json_object *str_or_null(const char *s);
 /* Writes obj to path (pretty) and drops the reference. 0 or -1. */
 int results_write_json(const char *path, json_object *obj);
 

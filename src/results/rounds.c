@@ -5,11 +5,7 @@
 #include <string.h>
 
 #include "results/analysis.h"
-
-static json_object *num_or_null(double v)
-{
-	return isfinite(v) ? json_object_new_double(v) : NULL;
-}
+#include "results/results.h"
 
 void rounds_summarize(const struct step_row *rows, size_t n, int rounds, struct round_stats *s)
 {
