@@ -151,7 +151,7 @@ static void parse_offloads(const char *arg, struct sweep_args *a)
 		a->cfg.offload = a->offloads[0];
 		a->n_offloads = 2;
 	} else {
-		usage_fail("--offload takes on, off, or both as on,off (sweep), got '%s'", arg);
+		usage_fail("--offload takes on or off, or both as on,off (sweep), got '%s'", arg);
 	}
 }
 

@@ -71,8 +71,8 @@ check_eq "every visit names its setting" "off on" \
 check_eq "\"analysis\" is the first named setting's (off)" \
 	"$(json "$R/sweep.json" 'd["offloads"]["off"]["slope_ns_per_rule"]')" "$(json "$R/sweep.json" 'd["analysis"]["slope_ns_per_rule"]')"
 
-check_exit "--offload rejects junk" 2 "on, off, or both as on,off" "$NFCOST" sweep --offload on,maybe
-check_exit "--offload rejects a setting named twice" 2 "on, off, or both as on,off" "$NFCOST" sweep --offload off,off
+check_exit "--offload rejects junk" 2 "on or off, or both as on,off" "$NFCOST" sweep --offload on,maybe
+check_exit "--offload rejects a setting named twice" 2 "on or off, or both as on,off" "$NFCOST" sweep --offload off,off
 check_exit "compare takes one setting" 2 "compare measures one offload setting" \
 	"$NFCOST" compare --backends nft --offload on,off
 check_exit "drop mode takes one setting" 2 "give one setting with --hit-traffic" \

@@ -71,7 +71,7 @@ static void test_csv(void **state)
 {
 	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
 	struct step_row r = { 500, 2, 9321.5, 1234.5, 3, 45678, 2412.25, 2300, 3900, 12.5,
-			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839 };
+			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL };
 	struct step_row udp = r;
 	FILE *f;
 
