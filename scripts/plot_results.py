@@ -709,7 +709,13 @@ def log_axes(ax_rules, xs, ax_lat, lat):
     return True
 
 
-def draw_sweep(fig, title, rows, names, fit, knee):
+def draw_sweep(fig, title, rows, names, fit, knee, settings=None):
+    if settings is not None:
+        # sweep --offload on,off: one line per setting, as compare draws backends
+        blank = dict.fromkeys(("backend", "shape", "hook", "tracer", "kernel", "protocol"))
+        draw_compare(fig, title, rows, dict(blank, **(names or {}), offloads=True),
+                     settings["slopes"])
+        return
     repeats = len(rows) > len({r["rules"] for r in rows})
     xs, tput = means_by(rows, "rules", "throughput_mbps")
     _, cwnd = means_by(rows, "rules", "cwnd_kb")
@@ -846,9 +852,14 @@ def draw_compare(fig, title, rows, names, slopes):
     ax_t.set_ylim(bottom=0)
     ax_t.set_xlabel(plain(hook_chain(names)))
     ax_t.legend(loc="lower left", fontsize="small")
-    if names:
+    kind = "compare"
+    if names and names.get("offloads"):  # a sweep of both offload settings
+        kind = "sweep"
+        title = describe_run(names) or title
+        ax_l.set_ylabel("average hook latency per skb (ns)")
+    elif names:
         title = describe_run(dict(names, backend=None)) or title
-    ax_l.set_title(plain(f"nfcost compare: {title}"), fontsize="medium")
+    ax_l.set_title(plain(f"nfcost {kind}: {title}"), fontsize="medium")
     for ax in (ax_l, ax_t):
         ax.grid(True, alpha=0.3, which="both" if ax.get_yscale() == "log" else "major")
 
@@ -1117,9 +1128,28 @@ def load_inputs(figure, d):
     # The fallback title: the directory's name, shown as typed, on one line.
     title = show(os.path.basename(os.path.abspath(d)), 80)
     if figure == "sweep":
-        rows = no_latency_without_packets(read_csv(p("sweep.csv"), SWEEP_COLUMNS))
+        header, _ = csv_rows(p("sweep.csv"))
+        both = header is not None and "offload" in header
+        rows = no_latency_without_packets(read_csv(
+            p("sweep.csv"), SWEEP_COLUMNS + (("offload",) if both else ()),
+            text_columns=("offload",)))
         meta = read_json(p("sweep.json"), optional=True)
         fit, knee = sweep_analysis(meta, p("sweep.json"))
+        settings = list(dict.fromkeys(r["offload"] for r in rows)) if both else []
+        if len(settings) > 1:
+            # --offload on,off: a line per setting, labelled as compare labels backends
+            if len(settings) > MAX_BACKENDS:
+                raise InputError(f"{p('sweep.csv')}: {len(settings)} offload settings, a "
+                                 f"figure tells at most {MAX_BACKENDS} apart")
+            for r in rows:
+                r["backend"] = f"offload {r['offload']}"
+            offloads = (meta or {}).get("offloads")
+            fits = ({name: offloads[name] for name in settings if name in offloads}
+                    if isinstance(offloads, dict) else {})
+            slopes = {f"offload {name}": slope for name, slope in
+                      compare_slopes({"backends": fits}, f"{p('sweep.json')}: offloads").items()}
+            return "sweep.png", (title, rows, run_names(meta, p("sweep.json")), fit, knee,
+                                 {"slopes": slopes})
         return "sweep.png", (title, rows, run_names(meta, p("sweep.json")), fit, knee)
     if figure == "live":
         # A run stopped before the injection began has a header-only injection.csv.

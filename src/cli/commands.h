@@ -64,6 +64,8 @@ struct sweep_args {
 	double budget_s;      /* --budget: with --precision, seconds at most */
 	bool budget_set;
 	bool is_compare;
+	enum offload offloads[2]; /* --offload on,off (or off,on): both, in this order */
+	int n_offloads;           /* 2 with both; else cfg.offload holds the one */
 };
 extern const struct argp sweep_options_argp;
 void sweep_args_defaults(struct sweep_args *a);

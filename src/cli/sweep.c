@@ -47,9 +47,10 @@ static const struct argp_option sweep_options[] = {
 	  "Hook to fill and measure (default output; forward: through a router namespace)", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/<command>-<UTC timestamp>)", 0 },
-	{ "offload", OPT_EXP_OFFLOAD, "on|off", 0,
+	{ "offload", OPT_EXP_OFFLOAD, "on|off|on,off", 0,
 	  "TSO, GSO and GRO on the testbed's veths (default: as the kernel sets them, on); "
-	  "off: one skb per wire packet, as on a router", 0 },
+	  "off: one skb per wire packet, as on a router; on,off (sweep): both, each in a "
+	  "testbed of its own, in a random order at every rule count, compared in report.md", 0 },
 	{ "no-plot", OPT_EXP_NO_PLOT, NULL, 0, "Do not draw the figure", 0 },
 	{ "verdict", OPT_VERDICT, "drop|accept", 0, "The rules' verdict (default drop)", 0 },
 	{ "hit-traffic", OPT_HIT, NULL, 0,
@@ -137,6 +138,23 @@ static const char *parse_rules_spec(const char *s, struct sweep_args *a)
 	return bad;
 }
 
+/* --offload on, off, or both as on,off / off,on (measured in that order of
+ * preference: the first is the one report.md's main sections describe). */
+static void parse_offloads(const char *arg, struct sweep_args *a)
+{
+	if (!strcmp(arg, "on") || !strcmp(arg, "off")) {
+		a->cfg.offload = !strcmp(arg, "on") ? OFFLOAD_ON : OFFLOAD_OFF;
+		a->n_offloads = 1;
+	} else if (!strcmp(arg, "on,off") || !strcmp(arg, "off,on")) {
+		a->offloads[0] = arg[1] == 'n' ? OFFLOAD_ON : OFFLOAD_OFF;
+		a->offloads[1] = arg[1] == 'n' ? OFFLOAD_OFF : OFFLOAD_ON;
+		a->cfg.offload = a->offloads[0];
+		a->n_offloads = 2;
+	} else {
+		usage_fail("--offload takes on or off, or both as on,off (sweep), got '%s'", arg);
+	}
+}
+
 static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 {
 	struct sweep_args *a = state->input;
@@ -215,6 +233,9 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("--packets takes a whole number from 1 to 10000000, got '%s'", arg);
 		a->cfg.hit_packets = (int)v;
 		break;
+	case OPT_EXP_OFFLOAD:
+		parse_offloads(arg, a);
+		break;
 	case ARGP_KEY_ARG:
 		usage_fail("%s takes options only, got '%s'", a->is_compare ? "compare" : "sweep", arg);
 		break;
@@ -230,6 +251,12 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 				   "(or --precision)");
 		if (a->budget_set && !(a->precision_pct > 0))
 			usage_fail("--budget goes with --precision PCT");
+		if (a->n_offloads > 1 && a->is_compare)
+			usage_fail("compare measures one offload setting: give --offload on or off "
+				   "(nfcost sweep --offload on,off compares the two)");
+		if (a->n_offloads > 1 && a->cfg.hit_traffic && !a->cfg.accept)
+			usage_fail("--offload on,off measures traffic, not drop mode's datagrams: "
+				   "give one setting with --hit-traffic");
 		break;
 	default:
 		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
@@ -274,6 +301,8 @@ void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_p
 	p->dir = dir;
 	p->backends[0] = a->cfg.backend;
 	p->n_backends = 1;
+	p->n_offloads = a->n_offloads;
+	memcpy(p->offloads, a->offloads, sizeof(p->offloads));
 }
 
 int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len)
@@ -340,7 +369,8 @@ int cmd_sweep(int argc, char **argv)
 		"Examples:\n"
 		"  nfcost sweep                                  # the lab: 0..3000 by 100\n"
 		"  nfcost sweep --rules 0:2000:500 -d 1 --backend iptables-legacy\n"
-		"  nfcost sweep --traffic udp --size 64 --out /tmp/udp",
+		"  nfcost sweep --traffic udp --size 64 --out /tmp/udp\n"
+		"  nfcost sweep --rules 0:2000:1000 -d 2 --offload on,off   # per skb and per wire packet",
 		NULL, NULL, NULL
 	};
 	struct sweep_args a;
@@ -363,6 +393,13 @@ int cmd_sweep(int argc, char **argv)
 		printf("slope %.2f ns/rule (95%% CI %.2f..%.2f), R² %.3f, intercept %.0f ns\n",
 		       sum->fit.slope, sum->fit.slope_ci95_lo, sum->fit.slope_ci95_hi, sum->fit.r2,
 		       sum->fit.intercept);
+	for (int b = 0; out.meta.shape && out.n > 1 && b < out.n; b++) {
+		const struct sweep_summary *s = &out.per[b].sum;
+		if (s->fit_ok && s->seg_fit_ok)
+			printf("offload %-3s %.2f ns/rule per skb, %.3f ns/rule per wire packet, "
+			       "%.1f wire packets per skb\n", out.per[b].name, s->fit.slope,
+			       s->seg_fit.slope, s->segments_per_packet);
+	}
 	if (out.meta.shape && out.rounds.rounds)
 		print_rounds(&out);
 	if (out.meta.shape)

@@ -8,7 +8,37 @@
 #include <unistd.h>
 
 #include "experiments/environment.h"
+#include "results/offload.h"
 #include "util/util.h"
+
+static const char *offload_name(enum offload o)
+{
+	return o == OFFLOAD_ON ? "on" : o == OFFLOAD_OFF ? "off" : "default";
+}
+
+/* Does the plan measure both offload settings, one testbed each? */
+static bool offload_arms(const struct sweep_plan *p)
+{
+	return !p->compare && p->n_offloads > 1;
+}
+
+/* The offload setting of arm b (a backend in compare, a setting in a sweep
+ * with --offload on,off, else the one arm). */
+static enum offload arm_offload(const struct sweep_plan *p, int b)
+{
+	return offload_arms(p) ? p->offloads[b] : p->cfg.offload;
+}
+
+/* What names arm b in the iperf/ files and the progress line: the backend
+ * in compare, "offload-on" / "offload-off", or NULL for a sweep's one arm. */
+static const char *arm_label(const struct sweep_plan *p, const struct sweep_outcome *out, int b)
+{
+	if (p->compare)
+		return out->per[b].name;
+	if (offload_arms(p))
+		return arm_offload(p, b) == OFFLOAD_ON ? "offload-on" : "offload-off";
+	return NULL;
+}
 
 /* Progress line on stderr when it is a terminal. */
 static void progress(long done, long total, const char *label, const struct step_row *r,
@@ -62,9 +92,9 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 					   .size = p->cfg.traffic.size,
 					   .rate_bps = p->cfg.traffic.rate_bps,
 					   .streams = p->cfg.traffic.streams,
-					   .offload = p->cfg.offload == OFFLOAD_ON    ? "on"
-						      : p->cfg.offload == OFFLOAD_OFF ? "off"
-										      : "default" };
+					   .offload = !offload_arms(p) ? offload_name(p->cfg.offload)
+						      : p->offloads[0] == OFFLOAD_ON ? "on,off"
+										     : "off,on" };
 	m->repeat = p->repeat;
 	m->start = p->counts[0];
 	m->stop = p->counts[p->n_counts - 1];
@@ -145,10 +175,11 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 		       struct sweep_files *f, struct step_drops *drops_total,
 		       struct sweep_outcome *out)
 {
-	const char *label = p->compare ? out->per[b].name : NULL;
+	const char *label = arm_label(p, out, b);
 	struct traffic_result res;
 	int rc;
 
+	row->offload = offload_name(arm_offload(p, b));
 	if (experiment_drop_mode(&p->cfg)) {
 		struct step_drops d;
 		if ((rc = experiment_measure_drops(e, row, &d)))
@@ -166,7 +197,7 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 		if (rc)
 			return EXIT_RUNTIME;
 	}
-	results_csv_row(f->csv, label, row);
+	results_csv_row(f->csv, p->compare ? label : NULL, row);
 	out->rows[b][out->n_rows[b]++] = *row;
 	return EXIT_OK;
 }
@@ -178,7 +209,9 @@ static int measure_update(const struct sweep_plan *p, struct experiment *e, int 
 	struct update_row u;
 	int rc;
 
-	if (!p->update_reps || stop_requested)
+	/* The cost of a transaction does not depend on the veths' offloads:
+	 * an offload sweep measures it in its first setting's testbed only. */
+	if (!p->update_reps || stop_requested || (offload_arms(p) && b != 0))
 		return EXIT_OK;
 	if ((rc = experiment_update_cost(e, p->update_reps, &u)))
 		return rc;
@@ -289,8 +322,8 @@ static int run_rounds(const struct sweep_plan *p, struct experiment **e, struct 
 				size_t before = out->n_rows[b];
 				rc = measure_one(p, e[b], b, &row, f, drops_total, out);
 				if (out->n_rows[b] > before)
-					progress(++out->steps_done, total,
-						 p->compare ? out->per[b].name : NULL, &row, t0);
+					progress(++out->steps_done, total, arm_label(p, out, b),
+						 &row, t0);
 				if (rc == EXIT_OK && round == 1)
 					rc = measure_update(p, e[b], b, f, out);
 			}
@@ -343,6 +376,12 @@ static json_object *rounds_json(const struct sweep_plan *p, const struct sweep_o
 			json_object_object_add(per, out->per[b].name,
 					       rounds_stats_json(&out->rstats[b]));
 		json_object_object_add(j, "backends", per);
+	} else if (offload_arms(p)) { /* the top level is the first setting's */
+		json_object *per = json_object_new_object();
+		for (int b = 0; b < out->n; b++)
+			json_object_object_add(per, out->per[b].name,
+					       rounds_stats_json(&out->rstats[b]));
+		json_object_object_add(j, "offloads", per);
 	}
 	for (size_t i = 0; i < out->n_visits; i++) {
 		const struct round_visit *v = &out->visits[i];
@@ -351,6 +390,9 @@ static json_object *rounds_json(const struct sweep_plan *p, const struct sweep_o
 		json_object *x = json_object_new_object();
 		if (p->compare)
 			json_object_object_add(x, "backend",
+					       json_object_new_string(out->per[v->backend].name));
+		else if (offload_arms(p))
+			json_object_object_add(x, "offload",
 					       json_object_new_string(out->per[v->backend].name));
 		json_object_object_add(x, "rules", json_object_new_int64(v->rules));
 		json_object_object_add(x, "counted", json_object_new_int64(v->counted));
@@ -375,12 +417,21 @@ static int report_rounds(const struct sweep_plan *p, const struct sweep_outcome 
 
 	for (int b = 0; b < out->n; b++)
 		names[b] = out->per[b].name;
-	if (rounds_report_append(p->dir, &out->rounds, p->compare ? names : NULL, out->rstats,
-				 out->n)) {
+	if (rounds_report_append(p->dir, &out->rounds,
+				 p->compare || offload_arms(p) ? names : NULL,
+				 p->compare ? "backend" : "offload", out->rstats, out->n)) {
 		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+/* The two settings of an offload sweep as results/offload.h takes them. */
+static void offload_arms_of(const struct sweep_outcome *out, struct offload_arm arms[2])
+{
+	for (int b = 0; b < 2 && b < out->n; b++)
+		arms[b] = (struct offload_arm){ .name = out->per[b].name, .sum = &out->per[b].sum,
+						.rows = out->rows[b], .n = out->n_rows[b] };
 }
 
 /* sweep.json / compare.json, the figure and report.md. */
@@ -420,6 +471,11 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 			json_object_object_add(j, "updates",
 					       results_updates_json(out->updates[0], out->n_updates[0],
 								    &out->update_sum[0]));
+		if (offload_arms(p)) {
+			struct offload_arm arms[2];
+			offload_arms_of(out, arms);
+			json_object_object_add(j, "offloads", offload_json(arms, out->n));
+		}
 	}
 	if (sweep_rounds_mode(p)) {
 		if (!p->compare) /* compare records it already */
@@ -437,6 +493,11 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 			   : report_write_sweep(p->dir, &out->meta, &out->per[0].sum, out->rows[0],
 						out->n_rows[0], out->figure, drops,
 						p->update_reps ? &u : NULL);
+	if (!w && offload_arms(p)) {
+		struct offload_arm arms[2];
+		offload_arms_of(out, arms);
+		w = offload_report_append(p->dir, &out->meta, arms, out->n);
+	}
 	if (w) {
 		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
 		rc = EXIT_RUNTIME;
@@ -452,20 +513,22 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	struct sweep_files files = { 0 };
 	struct step_drops drops_total = { 0 };
 	bool drop_mode = experiment_drop_mode(&p->cfg);
-	long steps = (long)p->n_counts, total = steps * p->repeat * p->n_backends;
+	int arms = offload_arms(p) ? p->n_offloads : p->n_backends;
+	long steps = (long)p->n_counts, total = steps * p->repeat * arms;
 	unsigned int seed = p->seed;
 	double t0 = now_monotonic();
 	int order[BACKEND_COUNT], rc;
 
 	memset(out, 0, sizeof(*out));
 	results_meta_init(&out->meta);
-	out->n = p->n_backends;
+	out->n = arms;
 	if (sweep_rounds_mode(p) && !(out->rstats = calloc((size_t)out->n, sizeof(*out->rstats)))) {
 		nf_err("out of memory for the rounds' statistics");
 		return EXIT_RUNTIME;
 	}
 	for (int b = 0; b < out->n; b++) {
-		out->per[b].name = rules_backend_name(p->backends[b]);
+		out->per[b].name = offload_arms(p) ? offload_name(p->offloads[b])
+						   : rules_backend_name(p->backends[b]);
 		out->rows[b] = calloc((size_t)(steps * p->repeat), sizeof(struct step_row));
 		out->updates[b] = calloc((size_t)steps, sizeof(struct update_row));
 		if (!out->rows[b] || !out->updates[b]) {
@@ -479,7 +542,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	environment_collect(&out->meta.env); /* before our own programs attach */
 	for (int b = 0; b < out->n && !stop_requested; b++) {
 		struct experiment_config cfg = p->cfg;
-		cfg.backend = p->backends[b];
+		cfg.backend = p->compare ? p->backends[b] : p->backends[0];
+		cfg.offload = arm_offload(p, b);
 		if ((rc = experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw")))
 			goto out;
 	}
@@ -497,10 +561,11 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 		nf_err("compare %d backends, %s, tracer %s; writing %s", out->n,
 			counts, tracer, p->dir);
 	else if (!stop_requested)
-		nf_err("sweep %s, %s %s, %s, tracer %s; writing %s",
-			counts, out->per[0].name, rules_shape_name(p->cfg.shape),
+		nf_err("sweep %s, %s %s, %s%s, tracer %s; writing %s",
+			counts, rules_backend_name(p->backends[0]), rules_shape_name(p->cfg.shape),
 			drop_mode ? "UDP datagrams into a dropping last rule" :
-			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
+			p->cfg.traffic.udp ? "UDP" : "TCP",
+			offload_arms(p) ? ", offload on and off" : "", tracer, p->dir);
 	if (!stop_requested && out->meta.env.warnings[0])
 		nf_err("warning: %s", out->meta.env.warnings);
 	if (sweep_rounds_mode(p) && !stop_requested)
@@ -521,8 +586,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 				size_t before = out->n_rows[b];
 				rc = measure_one(p, e[b], b, &row, &files, &drops_total, out);
 				if (out->n_rows[b] > before)
-					progress(++out->steps_done, total,
-						 p->compare ? out->per[b].name : NULL, &row, t0);
+					progress(++out->steps_done, total, arm_label(p, out, b),
+						 &row, t0);
 			}
 			if (rc == EXIT_OK)
 				rc = measure_update(p, e[b], b, &files, out);

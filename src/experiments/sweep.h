@@ -6,7 +6,9 @@
  * the JSON, the figure and report.md. With REPEAT >= 2 or a precision
  * target the run goes in rounds instead: each round visits every count in
  * a fresh random order and loads the exact count in one transaction (flush
- * and load), so drift favours no count; see sweep_rounds_mode. */
+ * and load), so drift favours no count; see sweep_rounds_mode. A sweep with
+ * --offload on,off measures both settings the way compare measures
+ * backends: its "arms" are the settings, one testbed each. */
 #ifndef NFCOST_SWEEP_H
 #define NFCOST_SWEEP_H
 
@@ -27,6 +29,11 @@ struct sweep_plan {
 	enum rules_backend backends[BACKEND_COUNT];
 	int n_backends;
 	bool compare;        /* compare.csv/.json (backend column), else sweep.* */
+	/* sweep --offload on,off: one testbed per setting (cfg.offload is then
+	 * ignored), visited in a random order at every rule count as compare
+	 * visits backends; n_offloads 0 or 1: the one setting of cfg.offload. */
+	enum offload offloads[2];
+	int n_offloads;
 	bool no_plot;
 	const char *dir;     /* exists, with an iperf/ folder */
 	unsigned int seed;   /* the random orders: backends per rule count, counts per round */
@@ -36,7 +43,7 @@ struct sweep_plan {
 	double precision_pct, budget_s;
 };
 
-/* One visit of a round: backend b loaded `rules` (`counted` in the kernel
+/* One visit of a round: backend (or offload setting) b loaded `rules` (`counted` in the kernel
  * afterwards) in load_ms. */
 struct round_visit {
 	int round, backend;
@@ -45,7 +52,7 @@ struct round_visit {
 };
 
 struct sweep_outcome {
-	int n;                                  /* backends measured */
+	int n;                                  /* backends (or offload settings) measured */
 	struct report_backend per[BACKEND_COUNT];
 	struct step_row *rows[BACKEND_COUNT];
 	size_t n_rows[BACKEND_COUNT];

@@ -201,6 +201,13 @@ int report_write_sweep(const char *dir, const struct run_meta *m, const struct s
 		m->traffic.duration_s, m->repeat, m->traffic.size ? ", sized writes" : "");
 	if (m->traffic.size)
 		fprintf(f, "- write size %d bytes\n", m->traffic.size);
+	if (m->traffic.offload && strchr(m->traffic.offload, ','))
+		fprintf(f, "- offloads (TSO, GSO, GRO) on and off, each in a testbed of its own: the "
+			   "sections below are for offload **%.*s**; \"Offload on and off\" compares "
+			   "the two\n", (int)strcspn(m->traffic.offload, ","), m->traffic.offload);
+	else if (m->traffic.offload && strcmp(m->traffic.offload, "default"))
+		fprintf(f, "- offloads (TSO, GSO, GRO) %s on the testbed's veths\n",
+			m->traffic.offload);
 	char counts[256];
 	report_counts(m, counts, sizeof(counts));
 	fprintf(f, "- rules %s, %d match callback(s) per rule\n", counts, m->matches_per_rule);

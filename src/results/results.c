@@ -77,9 +77,10 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 				 r->packets_per_s };
 	for (int i = 0; i < 4; i++)
 		if (isfinite(tail[i]) && (i || r->segments))
-			fprintf(f, "%.2f%s", tail[i], i < 3 ? "," : "\n");
+			fprintf(f, "%.2f,", tail[i]);
 		else
-			fputs(i < 3 ? "," : "\n", f);
+			fputc(',', f);
+	fprintf(f, "%s\n", r->offload ? r->offload : "default");
 	/* A row on disk survives a Ctrl-C or a crash in the next step. */
 	fflush(f);
 }

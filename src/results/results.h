@@ -19,7 +19,7 @@
 /* The documented columns first, unchanged; new ones only ever after them. */
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
 			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,lat_per_segment_ns," \
-			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s"
+			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload"
 
 /* One row of sweep.csv. */
 struct step_row {
@@ -37,6 +37,9 @@ struct step_row {
 	double lat_per_segment_ns;
 	double cpu_ns_per_packet, cpu_ns_per_segment;
 	double packets_per_s;   /* skbs timed per second of traffic */
+	/* The testbed's offloads in this step: "on", "off" or "default" (NULL:
+	 * "default"); a sweep with --offload on,off has rows of both. */
+	const char *offload;
 };
 
 /* Where a drop-mode step's datagrams went (hit_traffic with drop). */

@@ -88,7 +88,8 @@ static void fmt(char *buf, size_t len, double v, const char *f)
 }
 
 int rounds_report_append(const char *dir, const struct rounds_outcome *o,
-			 const char *const *names, const struct round_stats *stats, int n)
+			 const char *const *names, const char *what,
+			 const struct round_stats *stats, int n)
 {
 	char path[4096], mean[32], sd[32], cv[32], hw[32];
 	FILE *f;
@@ -105,8 +106,9 @@ int rounds_report_append(const char *dir, const struct rounds_outcome *o,
 		fprintf(f, "Target: a 95 %% CI half-width of at most %.4g %% of the slope, within "
 			   "%.0f s. **%s** (stopped by: %s).\n\n", o->precision_pct, o->budget_s,
 			o->precision_reached ? "Reached" : "Not reached", o->stop_reason);
-	fprintf(f, "| %sslope per round, ns/rule | mean | SD | CV | pooled CI half-width |\n"
-		   "|%s---|---:|---:|---:|---:|\n", names ? "backend | " : "", names ? "---|" : "");
+	fprintf(f, "| %s%sslope per round, ns/rule | mean | SD | CV | pooled CI half-width |\n"
+		   "|%s---|---:|---:|---:|---:|\n", names ? what : "", names ? " | " : "",
+		names ? "---|" : "");
 	for (int i = 0; i < n; i++) {
 		const struct round_stats *s = &stats[i];
 		if (names)

@@ -48,8 +48,10 @@ struct rounds_outcome {
 };
 
 /* report.md's section on the rounds: appended to dir/report.md. names[i]
- * labels stats[i] (NULL for a sweep's one backend). 0 or -1. */
+ * labels stats[i] (NULL for a sweep's one backend), in a column titled
+ * `what` ("backend", "offload"). 0 or -1. */
 int rounds_report_append(const char *dir, const struct rounds_outcome *o,
-			 const char *const *names, const struct round_stats *stats, int n);
+			 const char *const *names, const char *what,
+			 const struct round_stats *stats, int n);
 
 #endif

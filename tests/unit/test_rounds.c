@@ -136,7 +136,7 @@ static void test_json_and_report(void **state)
 	struct rounds_outcome o = { .rounds = 3, .seed = 7, .precision_mode = true,
 				    .precision_pct = 5, .budget_s = 120, .precision_reached = false,
 				    .stop_reason = "budget" };
-	assert_int_equal(rounds_report_append(dir, &o, names, s, 2), 0);
+	assert_int_equal(rounds_report_append(dir, &o, names, "backend", s, 2), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	size_t len = fread(text, 1, sizeof(text) - 1, f);
