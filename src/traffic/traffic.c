@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -369,66 +370,128 @@ int traffic_udp_burst(const char *netns_path, const char *server_addr, int port,
 	return 0;
 }
 
+/* The Internet checksum of len bytes, added to sum (RFC 1071). */
+static uint16_t inet_csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *b = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(b[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The source address the routes give a packet to `to` (a connected UDP
+ * socket sends nothing). */
+static int route_source(const struct sockaddr_in *to, struct in_addr *src)
+{
+	struct sockaddr_in me;
+	socklen_t l = sizeof(me);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!connect(fd, (const struct sockaddr *)to, sizeof(*to)) &&
+	    !getsockname(fd, (struct sockaddr *)&me, &l)) {
+		*src = me.sin_addr;
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
+/* One TCP SYN or ICMP echo request, built here and sent on a raw socket:
+ * a SYN from no socket never becomes a connection (the reply gets a RST),
+ * so a server listening there never sees it. */
+static int send_raw(int proto, const struct sockaddr_in *from, const struct sockaddr_in *to)
+{
+	uint8_t pkt[20] = { 0 };
+	size_t len;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto == IPPROTO_TCP ? IPPROTO_TCP
+										: IPPROTO_ICMP);
+
+	if (fd < 0)
+		return -1;
+	if (from->sin_addr.s_addr && bind(fd, (const struct sockaddr *)from, sizeof(*from)))
+		goto fail;
+	if (proto == IPPROTO_TCP) {
+		/* The pseudo-header the checksum covers (RFC 793). */
+		struct { uint32_t src, dst; uint8_t zero, proto; uint16_t len; } ph = {
+			from->sin_addr.s_addr, to->sin_addr.s_addr, 0, IPPROTO_TCP, htons(20) };
+		uint16_t sport = (uint16_t)(32768 + (getpid() ^ (int)time(NULL)) % 28000);
+		uint32_t seq = (uint32_t)random(), sum = 0;
+		len = 20;
+		pkt[0] = (uint8_t)(sport >> 8);
+		pkt[1] = (uint8_t)sport;
+		memcpy(pkt + 2, &to->sin_port, 2);
+		pkt[4] = (uint8_t)(seq >> 24), pkt[5] = (uint8_t)(seq >> 16);
+		pkt[6] = (uint8_t)(seq >> 8), pkt[7] = (uint8_t)seq;
+		pkt[12] = 5 << 4;   /* data offset: 5 words */
+		pkt[13] = 0x02;     /* SYN */
+		pkt[14] = 0xfa;     /* window 64240 */
+		pkt[15] = 0xf0;
+		const uint8_t *b = (const uint8_t *)&ph;
+		for (size_t i = 0; i < sizeof(ph); i += 2)
+			sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+		uint16_t c = inet_csum(pkt, len, sum);
+		pkt[16] = (uint8_t)(c >> 8), pkt[17] = (uint8_t)c;
+	} else {
+		len = 16;
+		pkt[0] = 8;     /* echo request */
+		pkt[4] = 0x6e;  /* id "nf" */
+		pkt[5] = 0x66;
+		uint16_t c = inet_csum(pkt, len, 0);
+		pkt[2] = (uint8_t)(c >> 8), pkt[3] = (uint8_t)c;
+	}
+	struct sockaddr_in dst = *to;
+	dst.sin_port = 0;
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EPERM)
+		goto fail; /* EPERM: the OUTPUT hook dropped it, a verdict */
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 int traffic_send_one(const char *netns_path, int proto, const char *src, const char *dst,
 		     int port)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct sockaddr_in from = { .sin_family = AF_INET };
-	int saved, fd, type = proto == IPPROTO_TCP ? SOCK_STREAM | SOCK_NONBLOCK
-			      : proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_RAW;
 	char payload[64] = { 0 };
-	ssize_t n;
+	int saved, fd = -1, e;
 
 	if (inet_pton(AF_INET, dst, &to.sin_addr) != 1 ||
 	    (src && src[0] && inet_pton(AF_INET, src, &from.sin_addr) != 1)) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* Sockets belong to the namespace they were made in. */
 	if (netns_enter(netns_path, &saved))
 		return -1;
-	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto == IPPROTO_ICMP ? IPPROTO_ICMP : 0);
-	int e = errno;
-	netns_leave(saved);
-	if (fd < 0) {
-		errno = e;
-		return -1;
+	if (proto == IPPROTO_UDP) {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && ((from.sin_addr.s_addr &&
+				 bind(fd, (struct sockaddr *)&from, sizeof(from))) ||
+				(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&to,
+					sizeof(to)) < 0 && errno != EPERM))) {
+			e = errno;
+			close(fd);
+			errno = e;
+			fd = -1;
+		}
+	} else if (from.sin_addr.s_addr || !route_source(&to, &from.sin_addr)) {
+		fd = send_raw(proto, &from, &to);
 	}
-	if (src && src[0] && bind(fd, (struct sockaddr *)&from, sizeof(from)))
-		goto fail;
-	if (proto == IPPROTO_TCP) {
-		/* The SYN leaves now; the socket stays open until the caller has
-		 * read the verdict, so no RST or FIN follows it in the meantime. */
-		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS &&
-		    errno != EPERM)
-			goto fail;
-		return fd;
-	}
-	if (proto == IPPROTO_ICMP) {
-		/* An echo request: type 8, code 0, and its checksum. */
-		uint16_t sum = 0;
-		uint32_t acc = 0;
-		payload[0] = 8;
-		payload[4] = 0x6e; /* id "nf" */
-		payload[5] = 0x66;
-		for (size_t i = 0; i < 16; i += 2)
-			acc += (uint32_t)((uint8_t)payload[i] << 8 | (uint8_t)payload[i + 1]);
-		while (acc >> 16)
-			acc = (acc & 0xffff) + (acc >> 16);
-		sum = (uint16_t)~acc;
-		payload[2] = (char)(sum >> 8);
-		payload[3] = (char)(sum & 0xff);
-		to.sin_port = 0;
-	}
-	n = sendto(fd, payload, proto == IPPROTO_ICMP ? 16 : sizeof(payload), 0,
-		   (struct sockaddr *)&to, sizeof(to));
-	if (n < 0 && errno != EPERM) /* EPERM: the OUTPUT hook dropped it, a verdict */
-		goto fail;
-	return fd;
-fail:
 	e = errno;
-	close(fd);
+	netns_leave(saved);
 	errno = e;
-	return -1;
+	return fd;
 }
 
 static json_object *jpath(json_object *o, const char *a, const char *b)

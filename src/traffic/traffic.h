@@ -69,7 +69,8 @@ int traffic_udp_burst(const char *netns_path, const char *server_addr, int port,
 
 /* Sends one packet from the namespace at netns_path, from src (NULL or "":
  * as the routes choose) to dst:port: proto IPPROTO_UDP a 64-byte datagram,
- * IPPROTO_TCP a SYN (a non-blocking connect), IPPROTO_ICMP an echo request.
+ * IPPROTO_TCP a SYN, IPPROTO_ICMP an echo request (both on a raw socket:
+ * the SYN is no connect(), so a server on that port never accepts it).
  * Returns the socket, to close once the packet's fate was read, or -1 with
  * errno. A send refused with EPERM (dropped in OUTPUT) is a sent packet. */
 int traffic_send_one(const char *netns_path, int proto, const char *src, const char *dst,
