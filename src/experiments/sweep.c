@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "experiments/environment.h"
+#include "experiments/overhead.h"
 #include "util/util.h"
 
 /* Progress line on stderr when it is a terminal. */
@@ -313,6 +314,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			p->cfg.traffic.udp ? "UDP" : "TCP", tracer, p->dir);
 	if (!stop_requested && out->meta.env.warnings[0])
 		nf_err("warning: %s", out->meta.env.warnings);
+	if (!stop_requested) /* the probe's own cost, before any rule (overhead.h) */
+		rc = overhead_sweep_point(e[0], &out->meta, false);
 	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
 		long c = p->counts[ci];
 		/* Drift on a noisy machine then favours no backend. */
@@ -335,6 +338,8 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 				rc = measure_update(p, e[b], b, &files, out);
 		}
 	}
+	if (rc == EXIT_OK && out->steps_done > 0 && !stop_requested) /* ... and at the largest */
+		rc = overhead_sweep_point(e[0], &out->meta, true);
 	if (rc == EXIT_OK && out->steps_done > 0)
 		rc = check_timed(p, out, tracer);
 	/* The calibration is the empty chain's own step, when the plan has one. */
