@@ -3,12 +3,16 @@
 # 16-byte UDP datagrams at full speed (iperf3 -u -l 16 -b 0) from a
 # testbed's client to its server, alternating without and with
 # `nfcost trace --tracer nfhook` attached in the client namespace, ROUNDS
-# rounds of SECS seconds each, at the empty chain and with RULES
-# iptables-legacy rules in filter OUTPUT (RULES=0: only the empty chain).
+# rounds of SECS seconds each, in three settings: no hook at all in the
+# client namespace (the probe's programs are its only hooks, so the probe
+# also pays nf_hook_slow's entry), the empty chain (an empty iptables-legacy
+# filter table, as a sweep's first step and the calibration have it), and
+# RULES iptables-legacy rules in filter OUTPUT (RULES=0: no such setting).
 # Prints datagrams/s each way, their ratio, and the probe's cost per
 # datagram two ways: from the rate (1/with - 1/without: the sender is
 # CPU-bound) and from the machine's busy CPU time per datagram (/proc/stat).
 # Target: with/without >= 0.97 at the empty chain (<= ~100 ns per datagram).
+# NOHOOK=0 skips the first setting. NFCOST=path runs another build (e.g. an older commit's, for before/after).
 # Run it under the machine lock: flock /tmp/nfcost-machine.lock bench/probe.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +20,7 @@ NFCOST=${NFCOST:-build/nfcost}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-3}
 RULES=${RULES:-1000}
+NOHOOK=${NOHOOK:-1} # 0: skip the setting without any hook
 NAME=pb$$
 CLI=nfcost-$NAME-cli
 TMP=$(mktemp -d)
@@ -76,6 +81,8 @@ measure() {
 }
 
 "$NFCOST" testbed up --name "$NAME" >/dev/null
+[ "$NOHOOK" = 0 ] || measure "no hook"
+ip netns exec "$CLI" iptables-legacy -w -n -L OUTPUT >/dev/null
 measure "empty chain"
 if [ "$RULES" -gt 0 ]; then
 	"$NFCOST" rules add --count "$RULES" --backend iptables-legacy --name "$NAME" >/dev/null

@@ -257,6 +257,9 @@ static void print_window(const struct trace_args *a, const struct probe *p,
 			.cal_avg_ns = cal ? cal->empty_chain_avg_ns : 0,
 			.cal_p50_ns = cal ? cal->empty_chain_p50_ns : 0,
 			.cal_packets = cal ? cal->packets : 0,
+			.cal_overhead_ns = cal ? cal->overhead.ns : 0,
+			.cal_overhead_rate_ratio = cal && cal->overhead.rate_without > 0
+				? cal->overhead.rate_with / cal->overhead.rate_without : 0,
 			.splits = a->popts.split_priorities, .n_splits = a->popts.n_splits,
 		};
 		json_object *o = results_window_json(w, t_start, &l);
@@ -362,6 +365,9 @@ int cmd_trace(int argc, char **argv)
 			"(p50 %.0f ns, %llu packets)\n", probe_tracer_name(cal.tracer),
 			cal.empty_chain_avg_ns, cal.empty_chain_p50_ns,
 			(unsigned long long)cal.packets);
+		fprintf(v.info, "Probe overhead: %.0f ns of CPU per packet (probe_overhead_ns; "
+			"16-byte UDP, %.0f datagrams/s without the probe, %.0f with)\n",
+			cal.overhead.ns, cal.overhead.rate_without, cal.overhead.rate_with);
 		fflush(v.info);
 		if (stop_requested)
 			return EXIT_OK;

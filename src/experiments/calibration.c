@@ -54,6 +54,8 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 	cal->empty_chain_avg_ns = w.avg_ns;
 	cal->empty_chain_p50_ns = w.p50_ns;
 	cal->packets = w.count;
+	if (overhead_measure(p, cli, &cal->overhead, why, whylen))
+		goto out;
 	rc = 0;
 	goto out;
 read_fail:

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "experiments/overhead.h"
 #include "probe/probe.h"
 
 /* Empty-chain calibration: builds a temporary testbed with an empty
@@ -19,6 +20,7 @@ struct calibration {
 	enum probe_tracer tracer;    /* the one that ran (auto resolved) */
 	double empty_chain_avg_ns, empty_chain_p50_ns;
 	uint64_t packets;
+	struct overhead overhead;    /* with and without the probe, empty chain */
 };
 int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, size_t whylen);
 

@@ -254,6 +254,16 @@ const struct probe *experiment_probe(const struct experiment *e)
 	return e ? e->probe : NULL;
 }
 
+struct probe *experiment_probe_mut(struct experiment *e)
+{
+	return e->probe;
+}
+
+const char *experiment_cli_netns(const struct experiment *e)
+{
+	return e->cli_netns;
+}
+
 const char *experiment_rules_netns(const struct experiment *e)
 {
 	return e->rules_netns;

@@ -68,6 +68,10 @@ struct traffic_run *experiment_traffic_start(struct experiment *e);
 long experiment_rules(const struct experiment *e);
 /* The probe that runs, or NULL before setup. */
 const struct probe *experiment_probe(const struct experiment *e);
+/* The same, to pause it (probe_pause, experiments/overhead.h). */
+struct probe *experiment_probe_mut(struct experiment *e);
+/* Path of the client namespace, where the traffic starts. */
+const char *experiment_cli_netns(const struct experiment *e);
 /* Path of the namespace holding the rules and the probe. */
 const char *experiment_rules_netns(const struct experiment *e);
 /* Name of the namespace holding the rules and the probe ("nfcost-x-cli"). */

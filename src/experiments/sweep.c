@@ -9,6 +9,7 @@
 
 #include "experiments/environment.h"
 #include "results/offload.h"
+#include "experiments/overhead.h"
 #include "util/util.h"
 
 static const char *offload_name(enum offload o)
@@ -568,7 +569,9 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			offload_arms(p) ? ", offload on and off" : "", tracer, p->dir);
 	if (!stop_requested && out->meta.env.warnings[0])
 		nf_err("warning: %s", out->meta.env.warnings);
-	if (sweep_rounds_mode(p) && !stop_requested)
+	if (!stop_requested) /* the probe's own cost, before any rule (overhead.h) */
+		rc = overhead_sweep_point(e[0], &out->meta, false);
+	if (sweep_rounds_mode(p) && !stop_requested && rc == EXIT_OK)
 		rc = run_rounds(p, e, &files, &drops_total, out, t0);
 	for (size_t ci = 0; ci < p->n_counts && !sweep_rounds_mode(p) && !stop_requested &&
 			    rc == EXIT_OK; ci++) {
@@ -592,6 +595,15 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			if (rc == EXIT_OK)
 				rc = measure_update(p, e[b], b, &files, out);
 		}
+	}
+	if (rc == EXIT_OK && out->steps_done > 0 && !stop_requested) { /* ... and at the largest */
+		long largest = p->counts[p->n_counts - 1], counted;
+		double ms;
+		/* Rounds end at whatever count their order visited last. */
+		if (experiment_rules(e[0]) != largest)
+			rc = experiment_load(e[0], largest, &ms, &counted);
+		if (rc == EXIT_OK)
+			rc = overhead_sweep_point(e[0], &out->meta, true);
 	}
 	if (rc == EXIT_OK && out->steps_done > 0)
 		rc = check_timed(p, out, tracer);

@@ -380,13 +380,31 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
  * it. ctx->skb is a trusted kernel pointer: its fields are read directly
  * (a BPF_CORE_READ is a helper call each). */
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} scratch SEC(".maps");
+
 /* The skb's address as a number: the verifier allows no shift or mask on
- * a pointer, and refuses a spilled pointer read back in parts; a copy made
- * by a helper is a plain scalar (privileged programs may see addresses). */
+ * a pointer, and refuses a spilled pointer read back in parts. A pointer
+ * stored in a map value reads back as a plain scalar (privileged programs
+ * may see addresses): this CPU's scratch word. A softirq that interrupts
+ * between the store and the load stores its own skb there: the compare
+ * sees it, and a helper's copy (slower, but never wrong) is taken then. */
 static __always_inline __u64 skb_bits(struct bpf_nf_ctx *ctx)
 {
-	__u64 v = 0;
+	struct sk_buff *skb = ctx->skb;
+	__u32 zero = 0;
+	__u64 *w = bpf_map_lookup_elem(&scratch, &zero), v = 0;
 
+	if (w) {
+		*(struct sk_buff **)w = skb;
+		v = *(volatile __u64 *)w;
+		if ((void *)v == (void *)skb)
+			return v;
+	}
 	bpf_probe_read_kernel(&v, sizeof(v), &ctx->skb);
 	return v;
 }
@@ -482,9 +500,10 @@ int nfc_nf_last(struct bpf_nf_ctx *ctx)
 {
 	struct hooklat_stats *s;
 	struct hooklat_slot *sl;
-	__u64 key, now = bpf_ktime_get_ns(), t0, prev;
+	__u64 key, now, t0, prev;
 	__u32 hook, buf;
 
+	now = bpf_ktime_get_ns();
 	sl = nf_slot(ctx, &key, &hook);
 	if (!sl)
 		return 1;

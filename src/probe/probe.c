@@ -45,6 +45,11 @@ struct probe {
 	int n_nf_links;
 	int splits[PROBE_MAX_SPLITS], n_splits;
 	unsigned int split_hooks[PROBE_MAX_SPLITS]; /* hooks each split is linked on */
+	/* What attaching needs again after probe_pause. */
+	char netns_path[512];
+	const char *netns_path_or_null;
+	enum nfhook hook;
+	enum probe_family family;
 	struct hooklat_slot *slots; /* nfhook: the slots map, mmapped */
 	size_t slots_len;
 	int sync_outer, sync_inner; /* for the grace period, see the top */
@@ -478,6 +483,25 @@ fail:
 	return -1;
 }
 
+int probe_pause(struct probe *p, bool paused, char *why, size_t whylen)
+{
+	struct probe_opts o = { .netns_path = p->netns_path_or_null, .hook = p->hook,
+				.family = p->family };
+	int rc;
+
+	if (paused) {
+		detach_all(p);
+		return 0;
+	}
+	if (p->n_nf_links || p->skel->links.nfc_fentry || p->skel->links.nfc_kprobe)
+		return 0; /* attached */
+	rc = p->tracer == TRACER_NFHOOK ? attach_nfhook(p, &o, why, whylen)
+					: attach_pair(p, p->tracer, why, whylen);
+	if (rc)
+		detach_all(p);
+	return rc;
+}
+
 static void append_note(char *note, size_t len, enum probe_tracer t, const char *reason)
 {
 	size_t n = strlen(note);
@@ -549,6 +573,12 @@ struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen
 	}
 	p->sync_outer = p->sync_inner = -1;
 	p->n_splits = opts->n_splits;
+	if (opts->netns_path) {
+		snprintf(p->netns_path, sizeof(p->netns_path), "%s", opts->netns_path);
+		p->netns_path_or_null = p->netns_path;
+	}
+	p->hook = opts->hook;
+	p->family = opts->family;
 	for (int i = 0; i < opts->n_splits; i++) {
 		p->splits[i] = opts->split_priorities[i];
 		p->split_hooks[i] = opts->split_hooks ? opts->split_hooks[i] : ~0u;

@@ -67,6 +67,10 @@ int probe_read_window(struct probe *p, struct probe_window *w);
  * peeks of one window mean anything. 0 or -errno. */
 int probe_peek_hooks(struct probe *p, uint64_t entered[NFHOOK_COUNT],
 		     uint64_t passed[NFHOOK_COUNT]);
+/* Detaches the programs (paused) or attaches them again, loaded programs and
+ * statistics kept: for measuring what the probe itself costs the traffic.
+ * 0, or -1 with one line in why. */
+int probe_pause(struct probe *p, bool paused, char *why, size_t whylen);
 /* Detaches and frees everything (also every BPF link). NULL is fine.
  * Links and programs are file descriptors (close-on-exec): a forked child
  * that does not exec keeps them attached until it exits. */

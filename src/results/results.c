@@ -382,6 +382,21 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(c, "empty_chain_avg_ns",
 			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);
 	json_object_object_add(o, "calibration", c);
+	json_object_object_add(o, "probe_overhead_ns", m->overhead_measured
+			       ? json_object_new_double(m->probe_overhead_ns) : NULL);
+	if (m->overhead_measured) {
+		json_object *po = json_object_new_object();
+		json_object_object_add(po, "empty_chain_ns", json_object_new_double(m->probe_overhead_ns));
+		json_object_object_add(po, "empty_chain_rate_ratio",
+				       json_object_new_double(m->overhead_rate_ratio));
+		json_object_object_add(po, "largest_step_rules",
+				       json_object_new_int64(m->overhead_largest_rules));
+		json_object_object_add(po, "largest_step_ns",
+				       json_object_new_double(m->overhead_largest_ns));
+		json_object_object_add(po, "largest_step_rate_ratio",
+				       json_object_new_double(m->overhead_largest_rate_ratio));
+		json_object_object_add(o, "probe_overhead", po);
+	}
 	return o;
 }
 
@@ -611,6 +626,9 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 		json_object_object_add(c, "empty_chain_avg_ns", json_ns(l->cal_avg_ns));
 		json_object_object_add(c, "empty_chain_p50_ns", json_ns(l->cal_p50_ns));
 		json_object_object_add(c, "packets", json_object_new_int64((int64_t)l->cal_packets));
+		json_object_object_add(c, "probe_overhead_ns", json_ns(l->cal_overhead_ns));
+		json_object_object_add(c, "probe_overhead_rate_ratio",
+				       json_object_new_double(l->cal_overhead_rate_ratio));
 		json_object_object_add(o, "calibration", c);
 	}
 	return o;

@@ -115,6 +115,13 @@ struct run_meta {
 	size_t n_counts;
 	bool calibrated;
 	double calibration_ns;   /* empty-chain average: the probe's own cost */
+	/* What the probe adds to every packet, measured with and without it
+	 * (experiments/overhead.h) at the empty chain and at the largest step:
+	 * busy CPU ns per datagram, and datagram rate with / without. */
+	bool overhead_measured;
+	double probe_overhead_ns, overhead_rate_ratio;           /* empty chain */
+	long overhead_largest_rules;
+	double overhead_largest_ns, overhead_largest_rate_ratio; /* largest step */
 	bool interrupted;        /* stopped by SIGINT/SIGTERM before the plan ended */
 	struct run_env env;
 };
@@ -191,6 +198,7 @@ struct window_labels {
 	const char *cal_tracer;
 	double cal_avg_ns, cal_p50_ns;
 	uint64_t cal_packets;
+	double cal_overhead_ns, cal_overhead_rate_ratio;
 	const int *splits;    /* trace --split: the priorities, n_splits of them */
 	int n_splits;
 };

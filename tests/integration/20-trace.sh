@@ -269,6 +269,10 @@ CAL=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["c
 check_num "the calibration is carried in the JSON, above 10 ns" "${CAL:-0}" -gt 10
 check_num "and below 1 ms" "${CAL:-1e9}" -lt 1000000
 check "the calibration is reported" grep -q "^Calibration: nfhook measures [0-9]* ns per packet on an empty chain" "$TMP/cal.err"
+# The probe's own cost, measured with and without it: present and positive.
+OVH=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["calibration"]["probe_overhead_ns"])' "$TMP/cal.json" 2>/dev/null)
+check_num "the JSON carries probe_overhead_ns, above 0" "${OVH:-0}" -gt 0
+check "the probe overhead is reported" grep -Eq "^Probe overhead: -?[0-9]+ ns of CPU per packet" "$TMP/cal.err"
 check_eq_eventually "the calibration testbed is gone" "$GONE_S" "" netns_like "nfcost-cal${CPID}_"
 
 # --- nothing left behind: normal exit, SIGINT, SIGTERM ---

@@ -26,6 +26,11 @@ sweep_checks() { # sweep_checks LABEL DIR
 	check_eq "$l: 5 rows" 5 "$(tail -n +2 "$d"/sweep.csv | grep -c .)"
 	check_eq "$l: rule counts" "0 500 1000 1500 2000" "$(col "$d"/sweep.csv rules | xargs)"
 	check "$l: sweep.json parses, names the tracer" test -n "$(json "$d"/sweep.json 'd["tracer"]')"
+	check_num "$l: sweep.json has probe_overhead_ns, above 0" \
+		"$(json "$d"/sweep.json 'd["probe_overhead_ns"]')" -gt 0
+	check_eq "$l: the probe overhead is measured at the largest step too" 2000 \
+		"$(json "$d"/sweep.json 'd["probe_overhead"]["largest_step_rules"]')"
+	check "$l: report.md gives the probe overhead" grep -q '^- probe overhead (probe_overhead_ns' "$d"/report.md
 	check "$l: sweep.png is a real figure" is_png "$d"/sweep.png
 	check "$l: report says how latency grows" grep -Eq '^\*\*(Yes, linearly|Mostly linearly|It grows)' "$d"/report.md
 	check "$l: report gives the cost per rule and per match" grep -Eq '^[0-9.]+ ns per rule per packet, [0-9.]+ ns per match callback' "$d"/report.md

@@ -1,0 +1,165 @@
+#include "experiments/overhead.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "experiments/cpustat.h"
+#include "experiments/experiment.h"
+#include "results/results.h"
+#include "testbed/testbed.h"
+#include "traffic/traffic.h"
+#include "util/util.h"
+
+/* A port nothing listens on: the server's stack answers with a rate-limited
+ * ICMP error, the same work with and without the probe. */
+#define OVERHEAD_PORT 9
+#define OVERHEAD_SIZE 16
+
+/* The machine's busy CPU time so far, in ns. /proc/stat counts in clock
+ * ticks (10 ms: some 60 ns per datagram of a half-second run, as much as
+ * the probe costs), so the idle time the kernel keeps per CPU and idle
+ * state in us (cpuidle) comes first: busy = wall x CPUs - idle. */
+static bool busy_now(double *ns)
+{
+	struct cpustat c;
+	double idle_us = 0, wall = now_monotonic();
+	int cpus = 0;
+	char path[128], text[32];
+
+	for (int cpu = 0;; cpu++) {
+		int states = 0;
+		for (int st = 0;; st++) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/time", cpu, st);
+			if (read_small_file(path, text, sizeof(text)) < 0)
+				break;
+			idle_us += strtod(text, NULL);
+			states++;
+		}
+		if (!states)
+			break;
+		cpus++;
+	}
+	if (cpus && cpus == (int)sysconf(_SC_NPROCESSORS_ONLN)) {
+		*ns = wall * 1e9 * cpus - idle_us * 1e3;
+		return true;
+	}
+	if (!cpustat_read(&c))
+		return false;
+	*ns = c.busy_ns;
+	return true;
+}
+
+/* One burst: busy CPU ns per datagram and datagrams per second. */
+static int burst(const char *cli_netns, double *cpu_ns, double *rate, char *why, size_t len)
+{
+	long sent = 0, eperm;
+	double t0, t1, b0, b1;
+
+	if (!busy_now(&b0)) {
+		snprintf(why, len, "cannot read the CPU time (cpuidle or /proc/stat)");
+		return -1;
+	}
+	/* Chunks until the run's time is up: a long chain makes every
+	 * datagram slow, and the run must stay short. */
+	t0 = t1 = now_monotonic();
+	while (t1 - t0 < OVERHEAD_RUN_S) {
+		long n;
+		if (traffic_udp_burst(cli_netns, TESTBED_SRV_ADDR, OVERHEAD_PORT, OVERHEAD_CHUNK,
+				      OVERHEAD_SIZE, &n, &eperm)) {
+			snprintf(why, len, "cannot send datagrams from %s: %s", cli_netns,
+				 strerror(errno));
+			return -1;
+		}
+		sent += n;
+		t1 = now_monotonic();
+	}
+	if (!busy_now(&b1) || sent <= 0 || t1 <= t0) {
+		snprintf(why, len, "cannot read the CPU time (cpuidle or /proc/stat)");
+		return -1;
+	}
+	*cpu_ns = (b1 - b0) / (double)sent;
+	*rate = (double)sent / (t1 - t0);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o, char *why,
+		     size_t whylen)
+{
+	double off[OVERHEAD_PAIRS], on[OVERHEAD_PAIRS], diff[OVERHEAD_PAIRS];
+	double r_off = 0, r_on = 0, cpu, rate;
+
+	memset(o, 0, sizeof(*o));
+	/* Without first, then with: a pair is two neighbours in time, so a
+	 * drift of the machine's speed cancels in its difference. */
+	for (int i = 0; i < OVERHEAD_PAIRS; i++) {
+		if (probe_pause(p, true, why, whylen))
+			return -1;
+		if (burst(cli_netns, &cpu, &rate, why, whylen)) {
+			probe_pause(p, false, why, whylen);
+			return -1;
+		}
+		off[i] = cpu;
+		r_off += 1 / rate;
+		if (probe_pause(p, false, why, whylen) ||
+		    burst(cli_netns, &cpu, &rate, why, whylen))
+			return -1;
+		on[i] = cpu;
+		r_on += 1 / rate;
+		diff[i] = on[i] - off[i];
+	}
+	/* Datagrams a rule dropped left their starts behind (nfhook): once
+	 * they are stale, a window read here takes them, so that they do not
+	 * count as drops in the caller's next window. */
+	struct probe_window w;
+	struct timespec pause = { .tv_nsec = 150000000 }; /* > HOOKLAT_STALE_NS */
+	nanosleep(&pause, NULL);
+	probe_read_window(p, &w);
+	o->pairs = OVERHEAD_PAIRS;
+	o->ns = median(diff, OVERHEAD_PAIRS);
+	o->cpu_ns_without = median(off, OVERHEAD_PAIRS);
+	o->cpu_ns_with = median(on, OVERHEAD_PAIRS);
+	o->rate_without = OVERHEAD_PAIRS / r_off;
+	o->rate_with = OVERHEAD_PAIRS / r_on;
+	return 0;
+}
+
+int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest)
+{
+	struct overhead o;
+	char why[512];
+	double ratio;
+
+	if (overhead_measure(experiment_probe_mut(e), experiment_cli_netns(e), &o, why,
+			     sizeof(why))) {
+		nf_err("measuring the probe's own cost failed: %s", why);
+		return EXIT_RUNTIME;
+	}
+	ratio = o.rate_without > 0 ? o.rate_with / o.rate_without : 0;
+	m->overhead_measured = true;
+	if (largest) {
+		m->overhead_largest_rules = experiment_rules(e);
+		m->overhead_largest_ns = o.ns;
+		m->overhead_largest_rate_ratio = ratio;
+	} else {
+		m->probe_overhead_ns = o.ns;
+		m->overhead_rate_ratio = ratio;
+	}
+	return EXIT_OK;
+}
