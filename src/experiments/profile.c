@@ -11,6 +11,7 @@
 
 #include "experiments/environment.h"
 #include "experiments/experiment.h"
+#include "experiments/overhead.h"
 #include "probe/tablelat.h"
 #include "results/report.h"
 #include "testbed/testbed.h"
@@ -48,6 +49,8 @@ struct profile_ctx {
 	int brackets[PROFILE_MAX_PARTS - 1];
 	int n_brackets;
 	bool have_tracer;
+	struct overhead overhead;    /* the original's probe, brackets and all */
+	bool have_overhead;
 	/* Without brackets (a tracer other than nfhook): the per-table
 	 * tracer when fentry loads, else NULL; see table_parts. */
 	struct tablelat *tl;
@@ -491,6 +494,15 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		verdict_of(x, p, sm->proto, sm->src[0] ? sm->src : NULL, sm->dst, sm->dport,
 			   verdicts[plan->n_flows + (int)s], 64);
 	}
+	/* What the probe itself (with this variant's brackets) adds to each
+	 * packet: measured once, on the original. */
+	if (!x->have_tracer && !stop_requested) {
+		char owhy[256];
+		if (overhead_measure(p, x->cli, &x->overhead, owhy, sizeof(owhy)) == 0)
+			x->have_overhead = true;
+		else
+			nf_err("warning: the probe's own cost was not measured: %s", owhy);
+	}
 	if (!x->have_tracer) {
 		x->have_tracer = true;
 		x->tracer = probe_tracer(p);
@@ -811,6 +823,15 @@ done:
 	free(verdicts);
 	if (out->n_variants && out->variants[0].applied) {
 		fill_meta(out, plan, x.tracer_note, x.tracer);
+		if (x.have_overhead) {
+			out->meta.overhead_measured = true;
+			out->meta.probe_overhead_ns = x.overhead.ns;
+			out->meta.overhead_rate_ratio = x.overhead.rate_without > 0
+				? x.overhead.rate_with / x.overhead.rate_without : 0;
+			out->meta.overhead_largest_rules = plan->rs->n_rules;
+			out->meta.overhead_largest_ns = x.overhead.ns;
+			out->meta.overhead_largest_rate_ratio = out->meta.overhead_rate_ratio;
+		}
 		out->meta.wall_s = now_monotonic() - t0;
 		memcpy(out->brackets, x.brackets, sizeof(x.brackets));
 		out->n_brackets = x.n_brackets;

@@ -18,6 +18,9 @@ D=$OUT/bloated
 check "profile of the bloated chain (all fixes)" \
 	"$NFCOST" profile "$EX/bloated-chain.rules" -d 2 --samples 1000 --out "$D" --no-plot
 check "profile.json, profile.md, fixes/ written" test -s "$D/profile.json" -a -s "$D/profile.md" -a -d "$D/fixes"
+check_num "profile.json has the probe's own cost, measured (probe_overhead_ns)" \
+	"$(json "$D/profile.json" 'd["probe_overhead_ns"] or 0')" -gt 0
+check "profile.md states it" grep -q "the probe's own cost" "$D/profile.md"
 check_eq "the original's flow passes" "passed" "$(json "$D/profile.json" 'd["variants"][0]["flows"][0]["verdict"]')"
 filter_share=$(json "$D/profile.json" '[p["share"] for h in d["variants"][0]["flows"][0]["hooks"] if h["hook"] == "output" for p in h["parts"] if "filter" in p["label"]][0]')
 check_num "filter takes >= 90 % of the OUTPUT hook's time" "$filter_share" -ge 0.9
