@@ -164,21 +164,6 @@ static void kernel_release(char *buf, size_t len)
 	snprintf(buf, len, "%s", uname(&u) ? "unknown" : u.release);
 }
 
-static bool kallsyms_has(const char *sym)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	/* "ADDR TYPE NAME [MODULE]" */
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym);
-	fclose(f);
-	return found;
-}
-
 /* Checks what can be known without loading; 0 or -1 with a reason. */
 static int precheck(enum probe_tracer t, const struct btf *btf, char *why, size_t len)
 {
@@ -204,7 +189,7 @@ static int precheck(enum probe_tracer t, const struct btf *btf, char *why, size_
 				 "(/sys/bus/event_source/devices/kprobe missing)");
 			return -1;
 		}
-		if (!kallsyms_has("nf_hook_slow")) {
+		if (!kernel_has_symbol("nf_hook_slow")) {
 			snprintf(why, len, "missing symbol (nf_hook_slow is not in /proc/kallsyms)");
 			return -1;
 		}

@@ -30,21 +30,6 @@ struct tablelat {
 	uint64_t lost_seen;
 };
 
-/* Is the function in the running kernel (or a module it has loaded)? */
-static bool kallsyms_has(const char *sym)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym);
-	fclose(f);
-	return found;
-}
-
 static void explain(const char *what, int err, char *why, size_t len)
 {
 	const char *name = strerrorname_np(err), *hint = strerror(err);
@@ -59,7 +44,7 @@ static void explain(const char *what, int err, char *why, size_t len)
 struct tablelat *tablelat_open(const char *netns_path, char *why, size_t whylen)
 {
 	const char *path = netns_path ? netns_path : "/proc/self/ns/net";
-	bool xt = kallsyms_has("ipt_do_table"), nft = kallsyms_has("nft_do_chain");
+	bool xt = kernel_has_symbol("ipt_do_table"), nft = kernel_has_symbol("nft_do_chain");
 	struct tablelat *t;
 	struct tablelat_bpf *s;
 	uint64_t ino;

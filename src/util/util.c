@@ -447,3 +447,18 @@ long read_small_file(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 	return n;
 }
+
+bool kernel_has_symbol(const char *sym)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	/* "ADDR TYPE NAME [MODULE]" */
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym);
+	fclose(f);
+	return found;
+}

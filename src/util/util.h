@@ -45,6 +45,9 @@ extern volatile sig_atomic_t stop_requested;
 void catch_stop_signals(void);
 
 bool program_exists(const char *name);
+/* Is the function in the running kernel or a module it has loaded
+ * (/proc/kallsyms)? */
+bool kernel_has_symbol(const char *sym);
 double now_monotonic(void);
 /* Strict parses of a whole command-line value into [min, max]; false on
  * junk, range or overflow. Decimal only: no leading whitespace or '+', no
