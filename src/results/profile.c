@@ -192,8 +192,8 @@ int report_write_profile(const char *dir, const struct profile_result *r)
 	fprintf(f, "- %d s of traffic per flow and rule set; started %s, took %.0f s\n",
 		r->meta.traffic.duration_s, r->meta.started_utc, r->meta.wall_s);
 	if (r->meta.overhead_measured)
-		fprintf(f, "- the probe's own cost, measured with its programs detached and "
-			   "attached: %.0f ns per packet (16-byte UDP at %.0f %% of its rate without "
+		fprintf(f, "- the probe's own cost, measured with its programs (brackets "
+			   "included) detached and attached in the emptied namespace: %.0f ns per packet (16-byte UDP at %.0f %% of its rate without "
 			   "the probe); every time below includes it\n", r->meta.probe_overhead_ns,
 			100 * r->meta.overhead_rate_ratio);
 	if (r->meta.env.warnings[0])
