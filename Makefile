@@ -155,7 +155,7 @@ deb:
 VMTEST_KVER    ?= $(shell for k in $$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V); do \
 			[ -e /lib/modules/$$k/modules.dep ] && echo $$k; done | tail -1)
 VMTEST_KERNEL  ?= /boot/vmlinuz-$(VMTEST_KVER)
-VMTEST_TIMEOUT ?= 180
+VMTEST_TIMEOUT ?= 300
 VMTEST_APPEND  ?=
 VMTEST_EXTRA   ?=
 VMTEST_DIR     := $(BUILD)/vmtest
