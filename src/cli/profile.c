@@ -147,8 +147,6 @@ static error_t profile_parse(int key, char *arg, struct argp_state *state)
 			return ARGP_ERR_UNKNOWN;
 		if (key == OPT_EXP_BACKEND)
 			a->backend_set = true;
-		if (key == OPT_EXP_OFFLOAD || key == OPT_EXP_SHAPE || key == OPT_EXP_STREAMS)
-			return ARGP_ERR_UNKNOWN;
 		a->hook = cfg.hook;
 		a->tracer = cfg.tracer;
 		a->backend = cfg.backend;

@@ -1149,17 +1149,11 @@ int testbed_set_offload(const char *name, bool on)
 
 /* --- a user's flow inside the testbed (nfcost profile) --- */
 
-static const char *side_ifname(const char *name, enum testbed_side side, bool toward_srv)
+const char *testbed_ifname(enum testbed_side side, bool toward_srv)
 {
 	if (side == TESTBED_RTR)
 		return toward_srv ? RTR_SRV_IFNAME : RTR_CLI_IFNAME;
-	(void)name;
 	return side == TESTBED_CLI ? CLI_IFNAME : SRV_IFNAME;
-}
-
-const char *testbed_ifname(enum testbed_side side, bool toward_srv)
-{
-	return side_ifname(NULL, side, toward_srv);
 }
 
 /* Adds addr/32 to ifname in nspath (already there: fine). */
@@ -1249,7 +1243,7 @@ int testbed_rename_iface(const char *name, enum testbed_side side, bool toward_s
 			 const char *newname, char *why, size_t whylen)
 {
 	char ns[256], buf[MNL_SOCKET_BUFFER_SIZE];
-	const char *old = side_ifname(name, side, toward_srv);
+	const char *old = testbed_ifname(side, toward_srv);
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 	int saved, ret = -1, e;
