@@ -1,6 +1,6 @@
 /* util: what every stage shares and no stage owns: error lines, exit codes,
- * a growable buffer, running a program inside a network namespace with its
- * stdin fed from memory, and number parsing for the command line. */
+ * a growable buffer, and number parsing for the command line. Acting inside
+ * a network namespace is util/netns.h's; the error convention util/error.h's. */
 #ifndef NFCOST_UTIL_H
 #define NFCOST_UTIL_H
 
@@ -23,20 +23,6 @@ struct buf {
 void buf_append(struct buf *b, const char *data, size_t len);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
-
-/* Runs argv[0] (searched in PATH, no shell) with its network namespace set
- * to netns_path (NULL: this one), stdin from input, stdout/stderr collected
- * into out/err (either may be NULL). Returns the exit status, or -1 with
- * errno set when the program could not be started (ENOENT: not installed). */
-int run_program(const char *netns_path, char *const argv[], const char *input,
-		size_t input_len, struct buf *out, struct buf *err);
-
-/* Enters the network namespace at path; *saved gets an fd of the current one. */
-int netns_enter(const char *path, int *saved);
-/* Goes back to the namespace saved by netns_enter and closes it. */
-void netns_leave(int saved);
-/* Inode number of the network namespace at path (a /run/netns file or /proc/PID/ns/net). */
-uint64_t netns_inode(const char *path);
 
 /* Set by SIGINT/SIGTERM once catch_stop_signals ran; long loops check it. */
 extern volatile sig_atomic_t stop_requested;
@@ -64,5 +50,8 @@ int require_root(const char *what);
 int mkdir_p(const char *dir);
 /* Reads a whole small file (e.g. from /proc) into buf; returns length or -1. */
 long read_small_file(const char *path, char *buf, size_t size);
+
+/* Most callers of util also act in a namespace. */
+#include "util/netns.h"
 
 #endif
