@@ -165,7 +165,7 @@ VMTEST_DIR     := $(BUILD)/vmtest
 vmtest: deps
 	$(MAKE) $(BUILD)/nfcost $(BUILD)/tablelat-tool
 	@if [ -z "$(VMTEST_KVER)" ]; then echo "vmtest: no /boot/vmlinuz-* with modules: run scripts/install-deps.sh (linux-image-amd64)" >&2; exit 1; fi
-	VMTEST_EXTRA="$(VMTEST_EXTRA) $(BUILD)/tablelat-tool" scripts/vmtest/mkinitramfs.sh $(VMTEST_KVER) $(BUILD)/nfcost \
+	VMTEST_EXTRA="$(VMTEST_EXTRA) $(BUILD)/tablelat-tool bpftrace" scripts/vmtest/mkinitramfs.sh $(VMTEST_KVER) $(BUILD)/nfcost \
 		tests/vmtest/guest-tests.sh $(VMTEST_DIR)/initramfs.cpio.gz
 	VMTEST_APPEND="$(VMTEST_APPEND)" scripts/vmtest/run-vm.sh $(VMTEST_KERNEL) \
 		$(VMTEST_DIR)/initramfs.cpio.gz $(VMTEST_DIR)/guest.log $(VMTEST_TIMEOUT)

@@ -2,7 +2,7 @@
 # Installs every Debian 12 package nfcost needs to build, test and run.
 # Idempotent, and silent when everything is already there.
 set -eu
-PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev pkg-config
+PKGS="make gcc clang llvm bpftool bpftrace libbpf-dev libelf-dev zlib1g-dev libzstd-dev pkg-config
  libmnl-dev libnftnl-dev libnftables-dev libiperf-dev libjson-c-dev libpcap-dev libcmocka-dev libgsl-dev libssl-dev
  iproute2 iptables nftables ipset iperf3 tcpdump python3-matplotlib bc util-linux bash-completion
  debhelper dpkg-dev lintian shellcheck stress-ng

@@ -12,7 +12,7 @@
 #
 # vmtest_only=GROUP,... on the kernel command line (make vmtest
 # VMTEST_APPEND=vmtest_only=kprobe) runs only those groups: basics, fentry,
-# kprobe, auto, sweep, tables.
+# kprobe, auto, sweep, tables, bpftrace.
 IP=/usr/sbin/ip # busybox sh would run its own ip applet, which has no netns
 SRV=198.18.0.2
 TRAFFIC_S=${vmtest_traffic_s:-5} # iperf3 run per measurement
@@ -25,7 +25,7 @@ pass() { PASSED=$((PASSED + 1)); say "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); say "FAIL - $*"; }
 show() { sed 's/^/VMTEST:    | /' "$@" | tail -n 25; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
-want() { case ",${vmtest_only:-basics,fentry,kprobe,auto,sweep,tables}," in *",$1,"*) return 0 ;; esac; return 1; }
+want() { case ",${vmtest_only:-basics,fentry,kprobe,auto,sweep,tables,bpftrace}," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # check DESC CMD...: passes when CMD exits 0; shows its output otherwise
 check() {
@@ -452,7 +452,85 @@ if want auto; then
 	fi
 fi
 
-for tb in a b c; do
+# --- the lab's own method as a reference: its bpftrace script (kprobe and
+# kretprobe on nf_hook_slow, the average per interval, every namespace)
+# beside `nfcost trace --tracer kprobe` on the same traffic. Only testbed r's
+# cli namespace has netfilter hooks, so both must count the same calls, and
+# both averages must grow with the rules. Timings under TCG are not
+# comparable between the two; counts are.
+LAB_BT='kprobe:nf_hook_slow { @start[tid] = nsecs; }
+kretprobe:nf_hook_slow /@start[tid]/ { @calls = count(); @avg_ns = avg(nsecs - @start[tid]); delete(@start[tid]); }
+interval:s:1 { printf("interval\n"); }'
+# bt_value FILE NAME: the value bpftrace printed for map @NAME at its exit
+bt_value() { sed -n "s/^@$2: *\([0-9]*\).*/\1/p" "$1" | tail -1; }
+# lab_pair N: with N addr rules, a fixed UDP burst (iperf3 -u, 2 s) traced by
+# both; sets BT_CALLS BT_AVG NF_COUNT NF_AVG
+lab_pair() {
+	nfcost rules flush --backend iptables-legacy --name r >/dev/null 2>&1
+	$IP netns exec nfcost-r-cli iptables-legacy -S OUTPUT >/dev/null
+	[ "$1" -gt 0 ] && nfcost rules add --count "$1" --shape addr --backend iptables-legacy \
+		--name r >/dev/null
+	rm -f /tmp/lab-ready
+	bpftrace -e "$LAB_BT" >/tmp/lab-bt-$1.out 2>&1 &
+	bt=$!
+	# bpftrace compiles its script with LLVM: slow under TCG
+	i=0
+	while ! grep -q '^interval' /tmp/lab-bt-$1.out && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	nfcost trace --tracer kprobe -i 1 -d 6 --netns nfcost-r-cli --json \
+		--ready-file /tmp/lab-ready >/tmp/lab-nf-$1.json 2>/tmp/lab-nf-$1.err &
+	nf=$!
+	i=0
+	while [ ! -e /tmp/lab-ready ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	$IP netns exec nfcost-r-cli iperf3 -c $SRV -p "$(srv_port r)" -u -b 20M -l 64 -t 2 -i 0 \
+		>/tmp/lab-iperf-$1.log 2>&1
+	wait "$nf"
+	nf_rc=$?
+	kill -INT "$bt"
+	wait "$bt"
+	BT_CALLS=$(bt_value /tmp/lab-bt-$1.out calls)
+	BT_AVG=$(bt_value /tmp/lab-bt-$1.out avg_ns)
+	read -r NF_COUNT NF_AVG _ <<-EOF
+	$(trace_sum /tmp/lab-nf-$1.json)
+	EOF
+	say "   $1 rules: bpftrace calls=${BT_CALLS:-none} avg=${BT_AVG:-none} ns; nfcost kprobe count=$NF_COUNT avg=$NF_AVG ns (trace exit $nf_rc)"
+	[ "$nf_rc" -eq 0 ] || show /tmp/lab-nf-$1.err
+}
+
+bpftrace_tests() {
+	say "--- the lab's bpftrace script as a reference ($(uptime_s)s)"
+	if ! command -v bpftrace >/dev/null; then
+		fail "bpftrace is not in the VM image (mkinitramfs packs it)"
+		return
+	fi
+	check "testbed r up" nfcost testbed up --name r
+	lab_pair 0
+	c0=$BT_CALLS a0=$BT_AVG n0=$NF_COUNT m0=$NF_AVG
+	lab_pair 1000
+	c1=$BT_CALLS a1=$BT_AVG n1=$NF_COUNT m1=$NF_AVG
+	for p in "0 $c0 $n0" "1000 $c1 $n1"; do
+		set -- $p
+		if [ -n "$2" ] && [ "$3" -gt 100 ] &&
+			awk -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * a) }'; then
+			pass "bpftrace and nfcost count the same nf_hook_slow calls with $1 rules ($2 against $3, within 2 %)"
+		else
+			fail "bpftrace counted '${2}' nf_hook_slow calls, nfcost '$3' with $1 rules (want > 100 and within 2 %)"
+		fi
+	done
+	if [ -n "$a0" ] && [ -n "$a1" ] && num_cmp "$a1" gt "$a0"; then
+		pass "bpftrace's average grows with 1000 rules ($a0 -> $a1 ns, $(rise "$a0" "$a1"))"
+	else
+		fail "bpftrace's average: '$a0' -> '$a1' ns with 1000 rules (want a rise)"
+	fi
+	if num_cmp "$m1" gt "$m0"; then
+		pass "nfcost's kprobe average grows with 1000 rules ($m0 -> $m1 ns, $(rise "$m0" "$m1"))"
+	else
+		fail "nfcost's kprobe average: $m0 -> $m1 ns with 1000 rules (want a rise)"
+	fi
+	check "testbed r down" nfcost testbed down --name r
+}
+want bpftrace && bpftrace_tests
+
+for tb in a b c r; do
 	[ -e /run/netns/nfcost-$tb-cli ] || continue
 	nfcost testbed down --name $tb >/tmp/down.out 2>&1 || { fail "testbed down $tb"; show /tmp/down.out; }
 done
