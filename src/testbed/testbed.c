@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/magic.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -22,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,9 +78,58 @@ void testbed_netns_path(const char *name, enum testbed_side side, char *buf, siz
 	snprintf(buf, len, TESTBED_NETNS_DIR "/nfcost-%s-%s", name, side_suffix(side));
 }
 
-static void state_path(const char *name, const char *file, char *buf, size_t len)
+/* What a /run/netns entry is, looked at without following a symlink. Only
+ * a namespace bind mount (nsfs) is ever entered, unmounted or counted as
+ * ours; an empty mode-0 file is what netns_create leaves when it dies before
+ * its mount (and what `ip netns add` makes), removed by unlinking alone;
+ * anything else (a symlink, a directory, a file with content) is somebody
+ * else's and left alone. */
+enum ns_entry { NS_ABSENT, NS_MOUNTED, NS_LEFTOVER, NS_FOREIGN };
+
+/* *ino (when not NULL) gets the namespace's inode for NS_MOUNTED, and *fd
+ * (when not NULL) an O_PATH fd on it (else -1): entering the namespace
+ * through "/proc/self/fd/N" cannot be diverted by a symlink put at path
+ * after this look. */
+static enum ns_entry ns_entry_open(const char *path, uint64_t *ino, int *fd_out)
 {
-	snprintf(buf, len, TESTBED_STATE_DIR "/%s%s%s", name, file ? "/" : "", file ? file : "");
+	struct stat st;
+	struct statfs sf;
+	enum ns_entry kind = NS_FOREIGN;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (ino)
+		*ino = 0;
+	if (fd_out)
+		*fd_out = -1;
+	if (fd < 0)
+		return errno == ENOENT ? NS_ABSENT : NS_FOREIGN;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !fstatfs(fd, &sf)) {
+		if (sf.f_type == NSFS_MAGIC)
+			kind = NS_MOUNTED;
+		else if (st.st_size == 0 && (st.st_mode & 07777) == 0)
+			kind = NS_LEFTOVER;
+	}
+	if (ino && kind == NS_MOUNTED)
+		*ino = (uint64_t)st.st_ino;
+	if (fd_out && kind == NS_MOUNTED)
+		*fd_out = fd;
+	else
+		close(fd);
+	return kind;
+}
+
+static enum ns_entry ns_entry_kind(const char *path)
+{
+	return ns_entry_open(path, NULL, NULL);
+}
+
+/* The inode of the namespace mounted at path; 0 when none is (a symlink
+ * there counts as none). */
+static uint64_t ns_mounted_inode(const char *path)
+{
+	uint64_t ino;
+
+	return ns_entry_open(path, &ino, NULL) == NS_MOUNTED ? ino : 0;
 }
 
 bool testbed_exists(const char *name)
@@ -86,7 +137,7 @@ bool testbed_exists(const char *name)
 	char p[256];
 
 	testbed_netns_path(name, TESTBED_CLI, p, sizeof(p));
-	return access(p, F_OK) == 0;
+	return ns_entry_kind(p) == NS_MOUNTED;
 }
 
 bool testbed_routed(const char *name)
@@ -94,31 +145,198 @@ bool testbed_routed(const char *name)
 	char p[256];
 
 	testbed_netns_path(name, TESTBED_RTR, p, sizeof(p));
-	return access(p, F_OK) == 0;
+	return ns_entry_kind(p) == NS_MOUNTED;
+}
+
+/* Is any of the testbed's /run/netns entries there, of whatever kind? */
+static bool testbed_name_taken(const char *name)
+{
+	for (int side = TESTBED_CLI; side <= TESTBED_RTR; side++) {
+		char p[256];
+		testbed_netns_path(name, (enum testbed_side)side, p, sizeof(p));
+		if (ns_entry_kind(p) != NS_ABSENT)
+			return true;
+	}
+	return false;
 }
 
 void testbed_unique_name(const char *prefix, char *buf, size_t len)
 {
 	for (unsigned int i = 0;; i++) {
 		snprintf(buf, len, "%s%d_%u", prefix, (int)getpid(), i);
-		if (!testbed_exists(buf))
+		if (!testbed_name_taken(buf))
 			return;
 	}
 }
 
 /* --- who owns a testbed, and the lock that makes creation atomic --- */
 
-/* Locks TESTBED_STATE_DIR itself (flock on the directory: no lock file to
- * leave behind). Held while a testbed's name is claimed and its owner
- * recorded, and while cleanup decides what to remove, so cleanup never sees
- * a half-claimed testbed and two creators never both pass the check. */
-static int state_lock(void)
+/* The state lives in TESTBED_STATE_DIR/NAME: owner and server.pid. Every
+ * access goes through directory fds opened with O_NOFOLLOW, so a symlink
+ * planted at TESTBED_STATE_DIR or at NAME is never followed: root writes,
+ * reads and deletes only inside directories nfcost made. Modes are set
+ * explicitly (0755 directories, 0644 files), whatever the umask. */
+#define STATE_DIR_MODE 0755
+#define STATE_FILE_MODE 0644
+
+/* TESTBED_STATE_DIR's fd, made when create and missing; -1 with errno
+ * (ELOOP or ENOTDIR: a symlink or not a directory). */
+static int state_root_open(bool create)
+{
+	bool made = create && mkdir(TESTBED_STATE_DIR, STATE_DIR_MODE) == 0;
+	int fd;
+
+	if (create && !made && errno != EEXIST)
+		return -1;
+	fd = open(TESTBED_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && made)
+		fchmod(fd, STATE_DIR_MODE);
+	return fd;
+}
+
+/* The fd of NAME's state directory under root; -1 with errno: ENOENT when
+ * there is none, ELOOP or ENOTDIR when NAME is a symlink or no directory.
+ * create: makes it (*made says whether it did). */
+static int state_dir_at(int root, const char *name, bool create, bool *made)
 {
 	int fd;
 
-	if (mkdir_p(TESTBED_STATE_DIR))
+	if (made)
+		*made = false;
+	if (create) {
+		if (mkdirat(root, name, STATE_DIR_MODE) == 0) {
+			if (made)
+				*made = true;
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+	}
+	fd = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && made && *made)
+		fchmod(fd, STATE_DIR_MODE);
+	return fd;
+}
+
+/* NAME's state directory opened for reading (no creation); -1 with errno. */
+static int state_dir_open(const char *name)
+{
+	int root = state_root_open(false), fd;
+
+	if (root < 0)
 		return -1;
-	fd = open(TESTBED_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = state_dir_at(root, name, false, NULL);
+	int e = errno;
+	close(root);
+	errno = e;
+	return fd;
+}
+
+/* Reads file of NAME's state directory into buf (NUL-terminated); its
+ * length, or -1. */
+static long state_read(const char *name, const char *file, char *buf, size_t size)
+{
+	int dir = state_dir_open(name), fd;
+	ssize_t n;
+
+	if (dir < 0)
+		return -1;
+	fd = openat(dir, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dir);
+	if (fd < 0 || size == 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return (long)n;
+}
+
+/* Writes text as file in the directory dir: to file.tmp, then renamed over
+ * file (a symlink there is replaced, never followed), mode STATE_FILE_MODE. */
+static int state_write_at(int dir, const char *file, const char *text)
+{
+	char tmp[64];
+	size_t len = strlen(text);
+	int fd, e;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    STATE_FILE_MODE);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, STATE_FILE_MODE) || write(fd, text, len) != (ssize_t)len) {
+		e = errno ? errno : EIO;
+		goto fail;
+	}
+	if (close(fd)) {
+		fd = -1;
+		e = errno;
+		goto fail;
+	}
+	if (renameat(dir, tmp, dir, file) == 0)
+		return 0;
+	e = errno;
+	fd = -1;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dir, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+/* The same in NAME's state directory, which must exist already. */
+static int state_write(const char *name, const char *file, const char *text)
+{
+	int dir = state_dir_open(name), rc;
+
+	if (dir < 0)
+		return -1;
+	rc = state_write_at(dir, file, text);
+	int e = errno;
+	close(dir);
+	errno = e;
+	return rc;
+}
+
+/* Removes NAME's state directory and what nfcost keeps in it; a symlink
+ * there is left alone (1 is returned), and so is anything not nfcost's. */
+static int state_remove(const char *name)
+{
+	static const char *const files[] = { "server.pid", "owner", "owner.tmp",
+					     "server.pid.tmp" };
+	int root = state_root_open(false), dir;
+
+	if (root < 0)
+		return 0;
+	dir = state_dir_at(root, name, false, NULL);
+	if (dir < 0) {
+		int e = errno;
+		close(root);
+		return e == ENOENT ? 0 : 1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		unlinkat(dir, files[i], 0);
+	close(dir);
+	/* Not a directory any more (swapped for a symlink meanwhile): ENOTDIR. */
+	unlinkat(root, name, AT_REMOVEDIR);
+	close(root);
+	return 0;
+}
+
+/* Locks TESTBED_STATE_DIR itself (flock on the directory: no lock file to
+ * leave behind). Held while a testbed's name is claimed and its owner
+ * recorded, and while cleanup decides what to remove, so cleanup never sees
+ * a half-claimed testbed and two creators never both pass the check. The
+ * fd is also the directory's, for state_dir_at. */
+static int state_lock(void)
+{
+	int fd = state_root_open(true);
+
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX)) {
@@ -172,30 +390,19 @@ static void proc_command(pid_t pid, char *cmd, size_t cmdlen)
 	snprintf(cmd, cmdlen, "%.60s", n > 0 && first + 1 < (size_t)n ? cl + first + 1 : "?");
 }
 
-/* Records this process as the owner of testbed name: "PID START COMMAND". */
-static int owner_write(const char *name)
+/* Records this process as the owner of the testbed whose state directory
+ * is dir: "PID START COMMAND". */
+static int owner_write(int dir)
 {
-	char p[300], cmd[64], tmp[320];
-	FILE *f;
+	char cmd[64], line[128];
 
 	proc_command(getpid(), cmd, sizeof(cmd));
-	state_path(name, "owner", p, sizeof(p));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -1;
 	/* The command is one word in the record: no spaces. */
 	for (char *c = cmd; *c; c++)
 		if (*c == ' ' || *c == '\n')
 			*c = '_';
-	fprintf(f, "%d %llu %s\n", (int)getpid(), proc_start_time(getpid()), cmd);
-	if (fclose(f) || rename(tmp, p)) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
+	snprintf(line, sizeof(line), "%d %llu %s\n", (int)getpid(), proc_start_time(getpid()), cmd);
+	return state_write_at(dir, "owner", line);
 }
 
 static pid_t read_server_pid(const char *name);
@@ -208,8 +415,7 @@ static bool owner_alive(const char *name, pid_t *pid, char *cmd, size_t cmdlen)
 	long v;
 	unsigned long long start;
 
-	state_path(name, "owner", p, sizeof(p));
-	if (read_small_file(p, txt, sizeof(txt)) > 0) {
+	if (state_read(name, "owner", txt, sizeof(txt)) > 0) {
 		char num[16];
 		if (sscanf(txt, "%15s %llu %63s", num, &start, c) < 2 ||
 		    !parse_long(num, 1, 1L << 30, &v))
@@ -286,9 +492,12 @@ fail:
 	return -1;
 }
 
+/* Only for an entry ns_entry_open found NS_MOUNTED or NS_LEFTOVER; should
+ * it have become a symlink since, UMOUNT_NOFOLLOW unmounts nothing behind
+ * it and unlink removes the link itself. */
 static int netns_remove(const char *path)
 {
-	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) && errno != EINVAL && errno != ENOENT)
 		return -1;
 	if (unlink(path) && errno != ENOENT)
 		return -1;
@@ -657,11 +866,10 @@ static void stop_procs(const uint64_t *inodes, int n, FILE *report)
 
 static pid_t read_server_pid(const char *name)
 {
-	char p[300], txt[32];
+	char txt[32];
 	long pid;
 
-	state_path(name, "server.pid", p, sizeof(p));
-	if (read_small_file(p, txt, sizeof(txt)) <= 0)
+	if (state_read(name, "server.pid", txt, sizeof(txt)) <= 0)
 		return -1;
 	txt[strcspn(txt, "\n")] = '\0';
 	return parse_long(txt, 1, 1L << 30, &pid) ? (pid_t)pid : -1;
@@ -679,7 +887,7 @@ static bool server_alive(const char *name, pid_t pid)
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
 	/* Same netns as the testbed's srv side: it is our server, not a reused pid. */
-	return netns_inode(p) && netns_inode(p) == netns_inode(srv);
+	return netns_inode(p) && netns_inode(p) == ns_mounted_inode(srv);
 }
 
 /* Forks an iperf3 server on addr:port inside the srv namespace. */
@@ -715,18 +923,13 @@ static pid_t server_spawn(const char *name, const char *addr, int port)
 
 static pid_t server_start(const char *name)
 {
-	char p[300];
+	char txt[32];
 	pid_t pid = server_spawn(name, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT);
-	FILE *f;
 
 	if (pid < 0)
 		return -1;
-	state_path(name, "server.pid", p, sizeof(p));
-	f = fopen(p, "we");
-	if (f) {
-		fprintf(f, "%d\n", (int)pid);
-		fclose(f);
-	}
+	snprintf(txt, sizeof(txt), "%d\n", (int)pid);
+	state_write(name, "server.pid", txt);
 	return pid;
 }
 
@@ -796,84 +999,128 @@ pid_t testbed_server_ensure(const char *name)
 
 /* --- up / down / status / cleanup --- */
 
-static int testbed_make(const char *name, bool routed, bool quiet)
+/* Claims the name under the state lock: the check, the state directory and
+ * the cli namespace (O_EXCL) are one step for every other nfcost, and the
+ * owner is on record before cleanup can look. A loser has made nothing, so
+ * it removes nothing (-1 with *made_ns false). */
+static int testbed_claim(const char *name, bool *made_ns, struct nf_error *err)
 {
-	char cli[256], srv[256], rtr[256], st[300];
-	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
-	char why[256] = "";
+	char cli[256];
+	bool made_dir = false;
+	int lock, dir = -1, e;
 	const char *step;
-	int e, lock;
 
+	*made_ns = false;
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
-	/* Claim the name under the state lock: the check and the creation of
-	 * the cli namespace (O_EXCL) are one step for every other nfcost, and
-	 * the owner is on record before cleanup can look. A loser has made
-	 * nothing, so it removes nothing. */
-	if ((lock = state_lock()) < 0) {
-		nf_err("testbed up: cannot lock " TESTBED_STATE_DIR ": %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0)
+	if ((lock = state_lock()) < 0)
+		return nf_fail(err, EXIT_RUNTIME, "testbed up: cannot lock " TESTBED_STATE_DIR
+			       " (a directory, never a symlink): %s", strerror(errno));
+	if (testbed_name_taken(name))
 		goto exists;
+	step = "create " TESTBED_STATE_DIR "/NAME";
+	if ((dir = state_dir_at(lock, name, true, &made_dir)) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			goto foreign;
+		goto fail;
+	}
 	step = "prepare " TESTBED_NETNS_DIR;
 	if (prepare_netns_dir())
-		goto fail_unclaimed;
+		goto fail;
 	step = "create the client namespace";
 	if (netns_create(cli)) {
 		if (errno == EEXIST) /* made by someone outside our lock (ip netns add) */
 			goto exists;
-		goto fail_unclaimed;
-	}
-	state_path(name, NULL, st, sizeof(st));
-	step = "create " TESTBED_STATE_DIR;
-	if (mkdir_p(st))
 		goto fail;
+	}
+	*made_ns = true;
 	step = "record the testbed's owner";
-	if (owner_write(name))
+	if (owner_write(dir))
 		goto fail;
+	close(dir);
 	state_unlock(lock);
-	lock = -1;
-	step = "create the server namespace";
+	return 0;
+exists:
+	nf_fail(err, EXIT_USAGE, "testbed '%s' already exists: use it, or remove it with "
+		"'nfcost testbed down --name %s'", name, name);
+	goto out;
+foreign:
+	nf_fail(err, EXIT_USAGE, "testbed up: " TESTBED_STATE_DIR "/%s is a symlink or not a "
+		"directory, so not nfcost's: nothing was written through it; remove it if it "
+		"is yours, or choose another --name", name);
+	goto out;
+fail:
+	e = errno;
+	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s", step, strerror(e));
+out:
+	if (dir >= 0)
+		close(dir);
+	if (made_dir && !*made_ns)
+		unlinkat(lock, name, AT_REMOVEDIR);
+	state_unlock(lock);
+	return -1;
+}
+
+/* The namespaces after cli, their links, addresses and routes. */
+static int testbed_wire(const char *name, bool routed, const char **step)
+{
+	char cli[256], srv[256], rtr[256];
+	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
+
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	*step = "create the server namespace";
 	if (netns_create(srv))
-		goto fail;
+		return -1;
 	if (routed) {
-		step = "create the router namespace";
+		*step = "create the router namespace";
 		if (netns_create(rtr))
-			goto fail;
-		step = "turn on IPv4 forwarding in the router namespace";
+			return -1;
+		*step = "turn on IPv4 forwarding in the router namespace";
 		if (enable_forwarding_in(rtr))
-			goto fail;
-		step = "create the veth pair client-router";
+			return -1;
+		*step = "create the veth pair client-router";
 		if (veth_between(cli, CLI_IFNAME, rtr, RTR_CLI_IFNAME))
-			goto fail;
-		step = "create the veth pair router-server";
+			return -1;
+		*step = "create the veth pair router-server";
 		if (veth_between(rtr, RTR_SRV_IFNAME, srv, SRV_IFNAME))
-			goto fail;
+			return -1;
 	} else {
-		step = "create the veth pair";
+		*step = "create the veth pair";
 		if (veth_between(cli, CLI_IFNAME, srv, SRV_IFNAME))
-			goto fail;
+			return -1;
 	}
-	step = "configure the client side";
+	*step = "configure the client side";
 	if (configure_side(cli, CLI_IFNAME, cli_addr))
-		goto fail;
-	step = "configure the server side";
+		return -1;
+	*step = "configure the server side";
 	if (configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR))
+		return -1;
+	if (!routed)
+		return 0;
+	*step = "configure the router";
+	if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
+	    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
+		return -1;
+	*step = "route the client side through the router";
+	if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR, NULL))
+		return -1;
+	*step = "route the server side back through the router";
+	return route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN, TESTBED_RTR_SRV_ADDR,
+			    NULL);
+}
+
+static int testbed_make(const char *name, bool routed, struct nf_error *err)
+{
+	char why[256] = "";
+	const char *step;
+	bool made;
+
+	if (testbed_claim(name, &made, err))
+		return -1;
+	if (testbed_wire(name, routed, &step)) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
 		goto fail;
-	if (routed) {
-		step = "configure the router";
-		if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
-		    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
-			goto fail;
-		step = "route the client side through the router";
-		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR, NULL))
-			goto fail;
-		step = "route the server side back through the router";
-		if (route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
-				 TESTBED_RTR_SRV_ADDR, NULL))
-			goto fail;
 	}
 	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
 			TESTBED_SRV_ADDR
@@ -886,6 +1133,23 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 			 TESTBED_IPERF_PORT);
 		goto fail;
 	}
+	return 0;
+fail:
+	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s", step, why);
+	testbed_down(name, true);
+	return -1;
+}
+
+/* The old convention's face, until callers pass an nf_error. */
+static int testbed_make_print(const char *name, bool routed, bool quiet)
+{
+	struct nf_error err = { 0 };
+	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
+
+	if (testbed_make(name, routed, &err)) {
+		nf_err("%s", err.msg);
+		return err.status;
+	}
 	if (!quiet && routed)
 		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
 		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name, cli_addr, name,
@@ -896,68 +1160,99 @@ static int testbed_make(const char *name, bool routed, bool quiet)
 		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
 		       TESTBED_SRV_ADDR, (int)read_server_pid(name));
 	return EXIT_OK;
-exists:
-	state_unlock(lock);
-	nf_err("testbed '%s' already exists: use it, or remove it with "
-	       "'nfcost testbed down --name %s'", name, name);
-	return EXIT_USAGE;
-fail_unclaimed: /* nothing of ours exists yet */
-	e = errno;
-	state_unlock(lock);
-	nf_err("testbed up: cannot %s: %s", step, strerror(e));
-	return EXIT_RUNTIME;
-fail:
-	e = errno;
-	state_unlock(lock);
-	nf_err("testbed up: cannot %s: %s", step, why[0] ? why : strerror(e));
-	testbed_down(name, true);
-	return EXIT_RUNTIME;
 }
 
 int testbed_up(const char *name, bool quiet)
 {
-	return testbed_make(name, false, quiet);
+	return testbed_make_print(name, false, quiet);
 }
 
 int testbed_up_routed(const char *name, bool quiet)
 {
-	return testbed_make(name, true, quiet);
+	return testbed_make_print(name, true, quiet);
 }
 
-static int remove_testbed(const char *name, FILE *report)
+/* What remove_testbed found that is not nfcost's and left alone. */
+struct leftalone {
+	int n;
+	char first[300];
+};
+
+static void left_alone(struct leftalone *la, FILE *report, const char *path, const char *what)
+{
+	if (report)
+		fprintf(report, "skipped %s: %s, so not nfcost's: left alone\n", path, what);
+	if (!la->n++)
+		snprintf(la->first, sizeof(la->first), "%s (%s)", path, what);
+}
+
+/* Deletes the testbed's veth pairs from inside the namespaces held by fds
+ * (O_PATH fds of ns_entry_open, -1 for none). Deleting one end removes the
+ * pair; it also frees the namespace at once instead of when the kernel's
+ * cleanup work gets to it. */
+static void remove_links(const int fds[3], FILE *report)
+{
+	static const char *const ifs[3][2] = {
+		[TESTBED_CLI] = { CLI_IFNAME, NULL },
+		[TESTBED_SRV] = { NULL, NULL },
+		/* A routed testbed's second pair; the first is gone already,
+		 * unless the cli namespace was (a crash between making them). */
+		[TESTBED_RTR] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME },
+	};
+	char p[64];
+	int saved;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fds[i]);
+		if (fds[i] < 0 || !ifs[i][0] || netns_enter(p, &saved))
+			continue;
+		for (int k = 0; k < 2 && ifs[i][k]; k++)
+			if (nl_link_delete(ifs[i][k]) == 0 && report)
+				fprintf(report, "  link %s (veth)\n", ifs[i][k]);
+		netns_leave(saved);
+	}
+}
+
+/* Removes what of testbed name is nfcost's: the processes in its
+ * namespaces, its links, the namespaces (only nsfs bind mounts, and the
+ * empty files a crash leaves), its state. Anything else there (a symlink,
+ * a file nfcost did not make) is never entered, unmounted or deleted
+ * through: it is named in report as skipped and counted in la. With
+ * report, says "removed testbed NAME:" and each thing it removed, when it
+ * removed anything. *removed: whether anything was ours. */
+static int remove_testbed(const char *name, FILE *report, struct leftalone *la, bool *removed)
 {
 	char paths[3][256], st[300];
-	uint64_t inodes[3];
-	int n = 0, failed = 0;
+	enum ns_entry kind[3];
+	uint64_t inodes[3], self = netns_inode("/proc/self/ns/net");
+	int fds[3], n = 0, failed = 0, state;
 
-	testbed_netns_path(name, TESTBED_CLI, paths[0], sizeof(paths[0]));
-	testbed_netns_path(name, TESTBED_SRV, paths[1], sizeof(paths[1]));
-	testbed_netns_path(name, TESTBED_RTR, paths[2], sizeof(paths[2]));
-	for (int i = 0; i < 3; i++)
-		if ((inodes[n] = netns_inode(paths[i])) != 0 &&
-		    /* an unmounted leftover file has the inode of the tmpfs file */
-		    inodes[n] != netns_inode("/proc/self/ns/net"))
-			n++;
-	stop_procs(inodes, n, report);
-	/* Deleting one end removes the pair; it also frees the namespace at once
-	 * instead of when the kernel's cleanup work gets to it. */
-	int saved;
-	if (access(paths[0], F_OK) == 0 && netns_enter(paths[0], &saved) == 0) {
-		if (nl_link_delete(CLI_IFNAME) == 0 && report)
-			fprintf(report, "  link %s (veth)\n", CLI_IFNAME);
-		netns_leave(saved);
-	}
-	/* A routed testbed's second pair; the first is gone already, unless
-	 * the cli namespace was (a crash between creating them). */
-	if (access(paths[2], F_OK) == 0 && netns_enter(paths[2], &saved) == 0) {
-		const char *rtr_ifs[] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME };
-		for (int i = 0; i < 2; i++)
-			if (nl_link_delete(rtr_ifs[i]) == 0 && report)
-				fprintf(report, "  link %s (veth)\n", rtr_ifs[i]);
-		netns_leave(saved);
-	}
+	*removed = false;
 	for (int i = 0; i < 3; i++) {
-		if (access(paths[i], F_OK))
+		testbed_netns_path(name, (enum testbed_side)i, paths[i], sizeof(paths[i]));
+		kind[i] = ns_entry_open(paths[i], &inodes[n], &fds[i]);
+		if (kind[i] == NS_FOREIGN)
+			left_alone(la, report, paths[i], "a symlink or no namespace nfcost made");
+		/* never our own namespace, whatever its file says */
+		if (kind[i] == NS_MOUNTED && inodes[n] != self)
+			n++;
+		*removed |= kind[i] == NS_MOUNTED || kind[i] == NS_LEFTOVER;
+	}
+	snprintf(st, sizeof(st), TESTBED_STATE_DIR "/%s", name);
+	if ((state = state_dir_open(name)) >= 0) {
+		close(state);
+		*removed = true;
+	} else if (errno != ENOENT) {
+		left_alone(la, report, st, "a symlink or not a directory");
+	}
+	if (*removed && report)
+		fprintf(report, "removed testbed %s:\n", name);
+	stop_procs(inodes, n, report);
+	remove_links(fds, report);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (kind[i] != NS_MOUNTED && kind[i] != NS_LEFTOVER)
 			continue;
 		if (netns_remove(paths[i])) {
 			nf_err("cannot remove %s: %s", paths[i], strerror(errno));
@@ -966,36 +1261,34 @@ static int remove_testbed(const char *name, FILE *report)
 			fprintf(report, "  namespace %s\n", paths[i] + strlen(TESTBED_NETNS_DIR) + 1);
 		}
 	}
-	state_path(name, "server.pid", st, sizeof(st));
-	unlink(st);
-	state_path(name, "owner", st, sizeof(st));
-	unlink(st);
-	state_path(name, "owner.tmp", st, sizeof(st)); /* a crash inside owner_write */
-	unlink(st);
-	state_path(name, NULL, st, sizeof(st));
-	rmdir(st);
-	return failed ? EXIT_RUNTIME : EXIT_OK;
+	state_remove(name);
+	return failed ? -1 : 0;
 }
+
 
 int testbed_down(const char *name, bool quiet)
 {
-	char st[300];
+	struct leftalone la = { 0 };
+	bool removed;
+	int rc = remove_testbed(name, NULL, &la, &removed);
 
-	state_path(name, NULL, st, sizeof(st));
-	if (!testbed_exists(name) && access(st, F_OK)) {
-		char srv[256];
-		testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-		if (access(srv, F_OK) && !testbed_routed(name)) {
-			if (!quiet)
-				nf_err("testbed '%s' does not exist: 'nfcost testbed status' lists "
-				       "the testbeds there are", name);
-			return EXIT_USAGE;
-		}
+	if (la.n) {
+		if (!quiet)
+			nf_err("testbed '%s': %s left alone: remove it yourself if it is yours", name,
+			       la.first);
+		return removed ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	int rc = remove_testbed(name, NULL);
-	if (!quiet && rc == EXIT_OK)
+	if (!removed) {
+		if (!quiet)
+			nf_err("testbed '%s' does not exist: 'nfcost testbed status' lists "
+			       "the testbeds there are", name);
+		return EXIT_USAGE;
+	}
+	if (rc)
+		return EXIT_RUNTIME;
+	if (!quiet)
 		printf("testbed %s down\n", name);
-	return rc;
+	return EXIT_OK;
 }
 
 /* Collects the names of testbeds that have a namespace or a state dir. */
@@ -1055,13 +1348,13 @@ int testbed_status(const char *name, FILE *out)
 		pid_t pid = read_server_pid(names[i]);
 		bool routed = testbed_routed(names[i]);
 		fprintf(out, "testbed %s: nfcost-%s-cli %s, ", names[i], names[i],
-			access(cli, F_OK) ? "missing"
+			ns_entry_kind(cli) != NS_MOUNTED ? "missing"
 			: routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR);
 		if (routed)
 			fprintf(out, "nfcost-%s-rtr %s %s (routing), ", names[i],
 				TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR);
 		fprintf(out, "nfcost-%s-srv %s, iperf3 server %s",
-			names[i], access(srv, F_OK) ? "missing" : TESTBED_SRV_ADDR,
+			names[i], ns_entry_kind(srv) != NS_MOUNTED ? "missing" : TESTBED_SRV_ADDR,
 			server_alive(names[i], pid) ? "running" : "not running");
 		if (server_alive(names[i], pid))
 			fprintf(out, " (pid %d)", (int)pid);
@@ -1095,8 +1388,9 @@ int testbed_cleanup(FILE *out, bool force)
 				testbed_routed(names[i]) ? ", -rtr, -srv" : " and -srv", (int)pid, cmd);
 			continue;
 		}
-		fprintf(out, "removed testbed %s:\n", names[i]);
-		if (remove_testbed(names[i], out))
+		struct leftalone la = { 0 };
+		bool removed;
+		if (remove_testbed(names[i], out, &la, &removed))
 			rc = EXIT_RUNTIME;
 	}
 	if (!n)
