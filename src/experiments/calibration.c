@@ -18,8 +18,9 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 
 	memset(cal, 0, sizeof(*cal));
 	testbed_unique_name("cal", name, sizeof(name));
-	if (testbed_up(name, true)) {
-		why[0] = '\0'; /* testbed_up said why */
+	struct nf_error tb_err = { 0 };
+	if (testbed_up(name, &tb_err)) {
+		snprintf(why, whylen, "%s", tb_err.msg);
 		return -1;
 	}
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
@@ -62,6 +63,7 @@ read_fail:
 	snprintf(why, whylen, "cannot read the probe's statistics: %s", strerror(-err));
 out:
 	probe_close(p);
-	testbed_down(name, true);
+	if (testbed_down(name, true, &tb_err))
+		nf_err("%s", tb_err.msg);
 	return rc;
 }

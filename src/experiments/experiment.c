@@ -47,15 +47,18 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
 	/* FORWARD sees only packets a namespace routes on: that takes a router
 	 * between the two ends, where the rules and the probe go. */
-	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, true)
-				       : testbed_up(e->testbed, true);
+	struct nf_error tb_err = { 0 };
+	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, &tb_err)
+				       : testbed_up(e->testbed, &tb_err);
 	if (rc) {
 		free(e);
-		return rc;
+		nf_err("%s", tb_err.msg);
+		return tb_err.status;
 	}
 	e->testbed_made = true;
 	if (cfg->offload != OFFLOAD_DEFAULT &&
-	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON)) {
+	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON, &tb_err)) {
+		nf_err("%s", tb_err.msg);
 		experiment_teardown(e);
 		return EXIT_RUNTIME;
 	}
@@ -139,7 +142,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	char err[256];
 	int rc;
 
-	if (testbed_server_ensure(e->testbed) < 0) {
+	if (testbed_server_ensure(e->testbed, NULL)) {
 		nf_err("the iperf3 server in %s cannot be (re)started", e->testbed);
 		return EXIT_RUNTIME;
 	}
@@ -157,7 +160,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		if (!stop_requested)
 			nf_err("warning: traffic at %ld rules failed (%s): running the step again",
 			       e->rules, err);
-		if (stop_requested || testbed_server_ensure(e->testbed) < 0 ||
+		if (stop_requested || testbed_server_ensure(e->testbed, NULL) ||
 		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 				     &e->cfg.traffic, res, err, sizeof(err))) {
@@ -281,7 +284,8 @@ void experiment_teardown(struct experiment *e)
 	if (!e)
 		return;
 	probe_close(e->probe);
-	if (e->testbed_made)
-		testbed_down(e->testbed, true);
+	struct nf_error tb_err = { 0 };
+	if (e->testbed_made && testbed_down(e->testbed, true, &tb_err))
+		nf_err("%s", tb_err.msg);
 	free(e);
 }
