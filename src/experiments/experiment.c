@@ -139,7 +139,7 @@ static void fill_per_segment(struct step_row *row, const struct probe_window *w,
 int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res)
 {
 	struct probe_window w;
-	char err[256];
+	struct nf_error err = { 0 };
 	int rc;
 
 	if (testbed_server_ensure(e->testbed, NULL)) {
@@ -154,17 +154,17 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	struct cpustat cpu0, cpu1;
 	bool have_cpu = cpustat_read(&cpu0);
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-			     &e->cfg.traffic, res, err, sizeof(err))) {
+			     &e->cfg.traffic, res, &err)) {
 		/* The server may have died since the check: restart it and run the
 		 * step once more, in a fresh window. Say why, or a flaky step hides. */
 		if (!stop_requested)
 			nf_err("warning: traffic at %ld rules failed (%s): running the step again",
-			       e->rules, err);
+			       e->rules, err.msg);
 		if (stop_requested || testbed_server_ensure(e->testbed, NULL) ||
 		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-				     &e->cfg.traffic, res, err, sizeof(err))) {
-			nf_err("traffic at %ld rules failed: %s", e->rules, err);
+				     &e->cfg.traffic, res, &err)) {
+			nf_err("traffic at %ld rules failed: %s", e->rules, err.msg);
 			return EXIT_RUNTIME;
 		}
 	}
@@ -197,6 +197,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d)
 {
 	struct probe_window w;
+	struct nf_error err = { 0 };
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -206,8 +207,9 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		return EXIT_RUNTIME;
 	}
 	if (traffic_udp_burst(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm)) {
-		nf_err("cannot send UDP from %s: %s", e->cli_netns, strerror(errno));
+			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm,
+			      &err)) {
+		nf_err("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
 	/* A dropped packet's start is counted lost once it is older than the

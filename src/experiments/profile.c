@@ -338,7 +338,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	struct probe_window w;
 	struct tablelat_part tparts[TABLELAT_MAX_TABLES];
 	double t0, secs;
-	char err[256];
+	struct nf_error err = { 0 };
 	int rc, n_tparts;
 
 	snprintf(pf->flow, sizeof(pf->flow), "%s", fs->text);
@@ -353,8 +353,8 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		long sent = 0, total = 0, eperm;
 		rc = 0;
 		while (!stop_requested && now_monotonic() - t0 < plan->duration_s) {
-			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm)) {
-				snprintf(err, sizeof(err), "cannot send datagrams: %s", strerror(errno));
+			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm,
+					      &err)) {
 				rc = -1;
 				break;
 			}
@@ -364,7 +364,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		pf->packets_per_s = secs > 0 ? (double)total / secs : NAN;
 		pf->throughput_mbps = secs > 0 ? (double)total * fs->size * 8 / secs / 1e6 : NAN;
 	} else {
-		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, err, sizeof(err));
+		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, &err);
 		secs = now_monotonic() - t0;
 		pf->throughput_mbps = res.bits_per_second / 1e6;
 		traffic_result_free(&res);
@@ -373,7 +373,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	n_tparts = x->tl ? tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL) : -1;
 	if (rc) {
 		pf->measured = false;
-		snprintf(pf->error, sizeof(pf->error), "%s", err);
+		snprintf(pf->error, sizeof(pf->error), "%s", err.msg);
 		return;
 	}
 	pf->measured = true;

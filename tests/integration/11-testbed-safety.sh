@@ -14,7 +14,7 @@ unplant() { local l; for l in "${planted[@]}"; do rm -f "$l"; done; planted=(); 
 end_test() {
 	unplant
 	mountpoint -q "$SCR/m" && umount "$SCR/m"
-	local n; for n in ${P}m ${P}u; do $NFCOST testbed down --name $n >/dev/null 2>&1; done
+	local n; for n in ${P}m ${P}u; do $NFCOST testbed down --name "$n" >/dev/null 2>&1; done
 	rm -rf "$SCR"
 }
 trap end_test EXIT
@@ -28,10 +28,10 @@ for f in canary owner server.pid; do echo "canary $f" >"$SCR/state/$f"; done
 snap() { # what the targets hold: names, modes, contents
 	echo "mounted: $(mountpoint -q "$SCR/m" && echo yes || echo no)"
 	cat "$SCR/m/canary" 2>&1
-	(cd "$SCR/state" && ls -lA --time-style=+ | sed 1d && cat ./*) 2>&1
+	(cd "$SCR/state" && stat -c '%n %a %s %Y' .[!.]* ./* && cat ./*) 2>&1
 }
 plant "$SCR/m" /run/netns/nfcost-${P}a-cli
-echo "canary file" >/run/netns/nfcost-${P}f-srv && planted+=(/run/netns/nfcost-${P}f-srv)
+echo "canary file" >/run/netns/nfcost-${P}f-srv && planted+=("/run/netns/nfcost-${P}f-srv")
 plant "$SCR/state" /run/nfcost/${P}b
 before=$(snap)
 
@@ -39,7 +39,7 @@ before=$(snap)
 check_exit "up through a /run/nfcost symlink is refused" 2 \
 	"/run/nfcost/${P}b is a symlink.*nothing was written through it" "$NFCOST" testbed up --name ${P}b
 check_eq "nothing written through the /run/nfcost symlink" "$before" "$(snap)"
-check_eq "and no namespace made for it" "" "$(ls /run/netns | grep "^nfcost-${P}b-" || true)"
+check_eq "and no namespace made for it" "" "$(names_in /run/netns/nfcost-"${P}"b-*)"
 check_eq "the symlink is still there" "$SCR/state" "$(readlink /run/nfcost/${P}b)"
 check_exit "up over a /run/netns symlink: the name is taken" 2 "'${P}a' already exists" \
 	"$NFCOST" testbed up --name ${P}a
@@ -55,7 +55,8 @@ check_eq "targets untouched by up, down and rules" "$before" "$(snap)"
 
 # --- cleanup: takes every ownerless testbed, so it runs only while no
 # other nfcost namespace exists (another developer's testbed would go).
-foreign_ns() { ls /run/netns 2>/dev/null | grep '^nfcost-' | grep -v "^nfcost-${P}" || true; }
+names_in() { local f; for f in "$@"; do [ -e "$f" ] || [ -L "$f" ] && echo "${f##*/}"; done; true; }
+foreign_ns() { names_in /run/netns/nfcost-* | grep -v "^nfcost-${P}" || true; }
 quiet() { [ -z "$(foreign_ns)" ]; }
 if wait_until 300 quiet; then
 	out=$($NFCOST cleanup 2>"$SCR/cleanup.err"); rc=$?
@@ -84,10 +85,10 @@ for u in 000 077; do
 	(umask $u && "$NFCOST" testbed up --name $n >/dev/null)
 	check_eq "umask $u: state directory, owner and server.pid modes" "755 644 644" \
 		"$(stat -c %a /run/nfcost/$n /run/nfcost/$n/owner /run/nfcost/$n/server.pid | xargs)"
-	check_eq "umask $u: no temporary file left" "owner server.pid" "$(ls /run/nfcost/$n | xargs)"
+	check_eq "umask $u: no temporary file left" "owner server.pid" "$(names_in /run/nfcost/"$n"/* | xargs)"
 	check "umask $u: testbed down" "$NFCOST" testbed down --name $n
 done
 
-left() { ls /run/netns /run/nfcost 2>/dev/null | grep "${P}" || true; }
+left() { names_in /run/netns/*"${P}"* /run/nfcost/*"${P}"*; }
 check_eq_eventually "nothing of this test's left under /run/netns and /run/nfcost" "$GONE_S" "" left
 finish
