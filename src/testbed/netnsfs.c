@@ -57,12 +57,9 @@ enum ns_entry ns_entry_open(const char *path, uint64_t *ino, int *fd_out)
 		*fd_out = -1;
 	if (fd < 0)
 		return errno == ENOENT ? NS_ABSENT : NS_FOREIGN;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !fstatfs(fd, &sf)) {
-		if (sf.f_type == NSFS_MAGIC)
-			kind = NS_MOUNTED;
-		else if (st.st_size == 0 && (st.st_mode & 07777) == 0)
-			kind = NS_LEFTOVER;
-	}
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !fstatfs(fd, &sf) &&
+	    sf.f_type == NSFS_MAGIC)
+		kind = NS_MOUNTED;
 	if (ino && kind == NS_MOUNTED)
 		*ino = (uint64_t)st.st_ino;
 	if (fd_out && kind == NS_MOUNTED)
@@ -167,9 +164,9 @@ fail:
 	return -1;
 }
 
-/* Should the entry have become a symlink since ns_entry_open looked,
- * UMOUNT_NOFOLLOW unmounts nothing behind it and unlink removes the link
- * itself. */
+/* Only for an entry ns_entry_open found NS_MOUNTED. Should it have become
+ * a symlink since, UMOUNT_NOFOLLOW unmounts nothing behind it and unlink
+ * removes the link itself. */
 int netnsfs_remove(const char *path)
 {
 	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) && errno != EINVAL && errno != ENOENT)

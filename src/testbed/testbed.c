@@ -322,15 +322,15 @@ static bool look_at_entries(const char *name, char paths[3][256], enum ns_entry 
 			kind[i] = NS_FOREIGN;
 		}
 		if (kind[i] == NS_FOREIGN)
-			left_alone(la, report, paths[i], "a symlink or no namespace nfcost made");
-		ours |= kind[i] == NS_MOUNTED || kind[i] == NS_LEFTOVER;
+			left_alone(la, report, paths[i], "a symlink or no mounted namespace");
+		ours |= kind[i] == NS_MOUNTED;
 	}
 	return ours;
 }
 
 /* Removes what of testbed name is nfcost's: the processes in its
- * namespaces, its links, the namespaces (only nsfs bind mounts, and the
- * empty files a crash leaves), its state. Anything else there (a symlink,
+ * namespaces, its links, the namespaces (nsfs bind mounts only), its
+ * state. Anything else there (a symlink,
  * a file nfcost did not make) is never entered, unmounted or deleted
  * through: it is named in report as skipped and counted in la. With
  * report, says "removed testbed NAME:" and each thing it removed, when it
@@ -356,7 +356,7 @@ static int remove_testbed(const char *name, FILE *report, struct leftalone *la, 
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);
-		if (kind[i] != NS_MOUNTED && kind[i] != NS_LEFTOVER)
+		if (kind[i] != NS_MOUNTED)
 			continue;
 		if (netnsfs_remove(paths[i])) {
 			if (!failed++)

@@ -30,12 +30,11 @@
 /* --- netnsfs.c --- */
 
 /* What a /run/netns entry is, looked at without following a symlink. Only
- * a namespace bind mount (nsfs) is ever entered, unmounted or counted as
- * ours; an empty mode-0 file is what netns_create leaves when it dies before
- * its mount (and what `ip netns add` makes), removed by unlinking alone;
- * anything else (a symlink, a directory, a file with content) is somebody
- * else's and left alone. */
-enum ns_entry { NS_ABSENT, NS_MOUNTED, NS_LEFTOVER, NS_FOREIGN };
+ * a namespace bind mount (nsfs) is ever entered, unmounted, removed or
+ * counted as ours; anything else (a symlink, a directory, a plain file,
+ * even the empty one a crash between creating and mounting would leave) is
+ * left alone and named, for whoever made it to remove. */
+enum ns_entry { NS_ABSENT, NS_MOUNTED, NS_FOREIGN };
 
 /* *ino (when not NULL) gets the namespace's inode for NS_MOUNTED, and *fd
  * (when not NULL) an O_PATH fd on it (else -1): entering the namespace

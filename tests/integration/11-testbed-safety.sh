@@ -32,6 +32,8 @@ snap() { # what the targets hold: names, modes, contents
 }
 plant "$SCR/m" /run/netns/nfcost-${P}a-cli
 echo "canary file" >/run/netns/nfcost-${P}f-srv && planted+=("/run/netns/nfcost-${P}f-srv")
+# an empty mode-0 file, as `ip netns add` makes before its mount: no namespace either
+: >/run/netns/nfcost-${P}e-cli && chmod 0 /run/netns/nfcost-${P}e-cli && planted+=("/run/netns/nfcost-${P}e-cli")
 plant "$SCR/state" /run/nfcost/${P}b
 before=$(snap)
 
@@ -44,7 +46,7 @@ check_eq "the symlink is still there" "$SCR/state" "$(readlink /run/nfcost/${P}b
 check_exit "up over a /run/netns symlink: the name is taken" 2 "'${P}a' already exists" \
 	"$NFCOST" testbed up --name ${P}a
 check_exit "down of a /run/netns symlink leaves it alone" 2 \
-	"nfcost-${P}a-cli \(a symlink or no namespace nfcost made\) left alone" \
+	"nfcost-${P}a-cli \(a symlink or no mounted namespace\) left alone" \
 	"$NFCOST" testbed down --name ${P}a
 check_exit "down of a /run/nfcost symlink leaves it alone" 2 \
 	"/run/nfcost/${P}b \(a symlink or not a directory\) left alone" \
@@ -65,14 +67,16 @@ if wait_until 300 quiet; then
 	check_eq "cleanup reports none of the planted names removed" "" \
 		"$(echo "$out" | grep "^removed testbed ${P}" || true)"
 	check "cleanup names the /run/netns symlink as skipped" \
-		grep -q "^skipped /run/netns/nfcost-${P}a-cli: a symlink or no namespace nfcost made" <<<"$out"
-	check "cleanup names the file that is no namespace as skipped" \
+		grep -q "^skipped /run/netns/nfcost-${P}a-cli: a symlink or no mounted namespace" <<<"$out"
+	check "cleanup names the files that are no namespace as skipped" \
 		grep -q "^skipped /run/netns/nfcost-${P}f-srv: " <<<"$out"
+	check "cleanup names the unmounted empty file as skipped" \
+		grep -q "^skipped /run/netns/nfcost-${P}e-cli: " <<<"$out"
 	check "cleanup names the /run/nfcost symlink as skipped" \
 		grep -q "^skipped /run/nfcost/${P}b: a symlink or not a directory" <<<"$out"
 	check_eq "the tmpfs behind the symlink is still mounted, the canaries intact" "$before" "$(snap)"
-	check_eq "the planted entries are still there" "$SCR/m $SCR/state canary file" \
-		"$(readlink /run/netns/nfcost-${P}a-cli) $(readlink /run/nfcost/${P}b) $(cat /run/netns/nfcost-${P}f-srv)"
+	check_eq "the planted entries are still there" "$SCR/m $SCR/state canary file 0" \
+		"$(readlink /run/netns/nfcost-${P}a-cli) $(readlink /run/nfcost/${P}b) $(cat /run/netns/nfcost-${P}f-srv) $(stat -c %a /run/netns/nfcost-${P}e-cli)"
 else
 	fail "no quiet moment in 300 s (other nfcost namespaces: $(foreign_ns | xargs)): cleanup not run"
 fi
