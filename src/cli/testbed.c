@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "testbed/testbed.h"
+#include "util/error.h"
 #include "util/util.h"
 
 struct testbed_args {
@@ -53,6 +54,22 @@ static error_t testbed_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* What `testbed up` made, in one line. */
+static void print_up(const char *name, bool routed)
+{
+	int pid = (int)testbed_server_pid(name);
+
+	if (routed)
+		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
+		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name,
+		       TESTBED_ROUTED_CLI_ADDR, name, TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR,
+		       name, TESTBED_SRV_ADDR, pid);
+	else
+		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-srv (%s), "
+		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
+		       TESTBED_SRV_ADDR, pid);
+}
+
 int cmd_testbed(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -69,23 +86,32 @@ int cmd_testbed(int argc, char **argv)
 		NULL, NULL, NULL
 	};
 	struct testbed_args a = { NULL, NULL, false };
+	struct nf_error err = { 0 };
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
 	if (!strcmp(a.action, "status") && a.name == NULL) {
 		if ((rc = require_root("nfcost testbed status")))
 			return rc;
-		return testbed_status(NULL, stdout);
+		return testbed_status(NULL, stdout, &err) ? nf_error_report(&err) : EXIT_OK;
 	}
 	if (!a.name)
 		a.name = TESTBED_DEFAULT_NAME;
 	if ((rc = require_root("nfcost testbed")))
 		return rc;
-	if (!strcmp(a.action, "up"))
-		return a.routed ? testbed_up_routed(a.name, false) : testbed_up(a.name, false);
-	if (!strcmp(a.action, "down"))
-		return testbed_down(a.name, false);
-	return testbed_status(a.name, stdout);
+	if (!strcmp(a.action, "up")) {
+		if ((a.routed ? testbed_up_routed : testbed_up)(a.name, &err))
+			return nf_error_report(&err);
+		print_up(a.name, a.routed);
+		return EXIT_OK;
+	}
+	if (!strcmp(a.action, "down")) {
+		if (testbed_down(a.name, false, &err))
+			return nf_error_report(&err);
+		printf("testbed %s down\n", a.name);
+		return EXIT_OK;
+	}
+	return testbed_status(a.name, stdout, &err) ? nf_error_report(&err) : EXIT_OK;
 }
 
 enum { OPT_FORCE = 1001 };
@@ -119,11 +145,12 @@ int cmd_cleanup(int argc, char **argv)
 		"skipped and named, unless --force.",
 		NULL, NULL, NULL
 	};
+	struct nf_error err = { 0 };
 	bool force = false;
 	int rc;
 
 	command_parse(&argp, argc, argv, &force);
 	if ((rc = require_root("nfcost cleanup")))
 		return rc;
-	return testbed_cleanup(stdout, force);
+	return testbed_cleanup(stdout, force, &err) ? nf_error_report(&err) : EXIT_OK;
 }

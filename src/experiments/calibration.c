@@ -12,14 +12,15 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 	struct probe_opts popts = { .tracer = t, .hook = NFHOOK_LOCAL_OUT };
 	struct traffic_result res;
 	struct probe_window w;
-	char name[TESTBED_NAME_MAX + 1], cli[256], terr[256];
+	char name[TESTBED_NAME_MAX + 1], cli[256];
 	struct probe *p = NULL;
 	int rc = -1, err;
 
 	memset(cal, 0, sizeof(*cal));
 	testbed_unique_name("cal", name, sizeof(name));
-	if (testbed_up(name, true)) {
-		why[0] = '\0'; /* testbed_up said why */
+	struct nf_error tb_err = { 0 };
+	if (testbed_up(name, &tb_err)) {
+		snprintf(why, whylen, "%s", tb_err.msg);
 		return -1;
 	}
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
@@ -36,9 +37,8 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 	if ((err = probe_read_window(p, &w))) /* the window starts with the traffic */
 		goto read_fail;
 	memset(&res, 0, sizeof(res));
-	if (traffic_run_once(cli, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &topts, &res, terr,
-			     sizeof(terr))) {
-		snprintf(why, whylen, "calibration traffic failed: %s", terr);
+	if (traffic_run_once(cli, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &topts, &res, &tb_err)) {
+		snprintf(why, whylen, "calibration traffic failed: %s", tb_err.msg);
 		goto out;
 	}
 	traffic_result_free(&res);
@@ -62,6 +62,7 @@ read_fail:
 	snprintf(why, whylen, "cannot read the probe's statistics: %s", strerror(-err));
 out:
 	probe_close(p);
-	testbed_down(name, true);
+	if (testbed_down(name, true, &tb_err))
+		nf_err("%s", tb_err.msg);
 	return rc;
 }

@@ -47,15 +47,18 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
 	/* FORWARD sees only packets a namespace routes on: that takes a router
 	 * between the two ends, where the rules and the probe go. */
-	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, true)
-				       : testbed_up(e->testbed, true);
+	struct nf_error tb_err = { 0 };
+	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, &tb_err)
+				       : testbed_up(e->testbed, &tb_err);
 	if (rc) {
 		free(e);
-		return rc;
+		nf_err("%s", tb_err.msg);
+		return tb_err.status;
 	}
 	e->testbed_made = true;
 	if (cfg->offload != OFFLOAD_DEFAULT &&
-	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON)) {
+	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON, &tb_err)) {
+		nf_err("%s", tb_err.msg);
 		experiment_teardown(e);
 		return EXIT_RUNTIME;
 	}
@@ -136,10 +139,10 @@ static void fill_per_segment(struct step_row *row, const struct probe_window *w,
 int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res)
 {
 	struct probe_window w;
-	char err[256];
+	struct nf_error err = { 0 };
 	int rc;
 
-	if (testbed_server_ensure(e->testbed) < 0) {
+	if (testbed_server_ensure(e->testbed, NULL)) {
 		nf_err("the iperf3 server in %s cannot be (re)started", e->testbed);
 		return EXIT_RUNTIME;
 	}
@@ -151,17 +154,17 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	struct cpustat cpu0, cpu1;
 	bool have_cpu = cpustat_read(&cpu0);
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-			     &e->cfg.traffic, res, err, sizeof(err))) {
+			     &e->cfg.traffic, res, &err)) {
 		/* The server may have died since the check: restart it and run the
 		 * step once more, in a fresh window. Say why, or a flaky step hides. */
 		if (!stop_requested)
 			nf_err("warning: traffic at %ld rules failed (%s): running the step again",
-			       e->rules, err);
-		if (stop_requested || testbed_server_ensure(e->testbed) < 0 ||
+			       e->rules, err.msg);
+		if (stop_requested || testbed_server_ensure(e->testbed, NULL) ||
 		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-				     &e->cfg.traffic, res, err, sizeof(err))) {
-			nf_err("traffic at %ld rules failed: %s", e->rules, err);
+				     &e->cfg.traffic, res, &err)) {
+			nf_err("traffic at %ld rules failed: %s", e->rules, err.msg);
 			return EXIT_RUNTIME;
 		}
 	}
@@ -194,6 +197,7 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d)
 {
 	struct probe_window w;
+	struct nf_error err = { 0 };
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -203,8 +207,9 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		return EXIT_RUNTIME;
 	}
 	if (traffic_udp_burst(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
-			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm)) {
-		nf_err("cannot send UDP from %s: %s", e->cli_netns, strerror(errno));
+			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm,
+			      &err)) {
+		nf_err("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
 	/* A dropped packet's start is counted lost once it is older than the
@@ -281,7 +286,8 @@ void experiment_teardown(struct experiment *e)
 	if (!e)
 		return;
 	probe_close(e->probe);
-	if (e->testbed_made)
-		testbed_down(e->testbed, true);
+	struct nf_error tb_err = { 0 };
+	if (e->testbed_made && testbed_down(e->testbed, true, &tb_err))
+		nf_err("%s", tb_err.msg);
 	free(e);
 }

@@ -80,7 +80,7 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 	struct experiment *e = NULL;
 	struct traffic_run *run = NULL;
 	struct traffic_result res;
-	char err[256];
+	struct nf_error err = { 0 };
 	int rc = EXIT_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -153,8 +153,8 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 	/* The last, shorter window: keep it if it holds something. */
 	if (rc == EXIT_OK && now_monotonic() - t0 - window_start >= p->interval_s / 2)
 		rc = close_window(e, &sink, window_start, now_monotonic() - t0, false);
-	if (traffic_finish(run, &res, err, sizeof(err))) {
-		nf_err("the traffic run failed: %s", err);
+	if (traffic_finish(run, &res, &err)) {
+		nf_err("the traffic run failed: %s", err.msg);
 		rc = rc ? rc : EXIT_RUNTIME;
 	} else {
 		out->measured = true;

@@ -41,6 +41,7 @@ static int burst(const char *cli_netns, double *cpu_ns, double *rate, char *why,
 {
 	long sent = 0, eperm;
 	double t0, t1, b0, b1;
+	struct nf_error err = { 0 };
 
 	if (!busy_now(&b0)) {
 		snprintf(why, len, "cannot read this thread's CPU time");
@@ -52,9 +53,8 @@ static int burst(const char *cli_netns, double *cpu_ns, double *rate, char *why,
 	while (t1 - t0 < OVERHEAD_RUN_S) {
 		long n;
 		if (traffic_udp_burst(cli_netns, TESTBED_SRV_ADDR, OVERHEAD_PORT, OVERHEAD_CHUNK,
-				      OVERHEAD_SIZE, &n, &eperm)) {
-			snprintf(why, len, "cannot send datagrams from %s: %s", cli_netns,
-				 strerror(errno));
+				      OVERHEAD_SIZE, &n, &eperm, &err)) {
+			snprintf(why, len, "%s", err.msg);
 			return -1;
 		}
 		sent += n;

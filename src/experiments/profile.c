@@ -338,7 +338,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	struct probe_window w;
 	struct tablelat_part tparts[TABLELAT_MAX_TABLES];
 	double t0, secs;
-	char err[256];
+	struct nf_error err = { 0 };
 	int rc, n_tparts;
 
 	snprintf(pf->flow, sizeof(pf->flow), "%s", fs->text);
@@ -353,8 +353,8 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		long sent = 0, total = 0, eperm;
 		rc = 0;
 		while (!stop_requested && now_monotonic() - t0 < plan->duration_s) {
-			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm)) {
-				snprintf(err, sizeof(err), "cannot send datagrams: %s", strerror(errno));
+			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm,
+					      &err)) {
 				rc = -1;
 				break;
 			}
@@ -364,7 +364,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		pf->packets_per_s = secs > 0 ? (double)total / secs : NAN;
 		pf->throughput_mbps = secs > 0 ? (double)total * fs->size * 8 / secs / 1e6 : NAN;
 	} else {
-		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, err, sizeof(err));
+		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, &err);
 		secs = now_monotonic() - t0;
 		pf->throughput_mbps = res.bits_per_second / 1e6;
 		traffic_result_free(&res);
@@ -373,7 +373,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	n_tparts = x->tl ? tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL) : -1;
 	if (rc) {
 		pf->measured = false;
-		snprintf(pf->error, sizeof(pf->error), "%s", err);
+		snprintf(pf->error, sizeof(pf->error), "%s", err.msg);
 		return;
 	}
 	pf->measured = true;
@@ -555,13 +555,15 @@ static bool address_usable(const char *a, bool as_src)
 static int setup(struct profile_ctx *x)
 {
 	const struct profile_plan *plan = x->plan;
-	char why[512];
+	struct nf_error tb_err = { 0 };
 	enum testbed_side scratch_side;
 	size_t kept = 0;
 
 	testbed_unique_name("pf", x->testbed, sizeof(x->testbed));
-	if ((plan->hook == NFHOOK_FORWARD ? testbed_up_routed : testbed_up)(x->testbed, true))
+	if ((plan->hook == NFHOOK_FORWARD ? testbed_up_routed : testbed_up)(x->testbed, &tb_err)) {
+		nf_err("%s", tb_err.msg);
 		return EXIT_RUNTIME;
+	}
 	x->up = true;
 	x->side = experiment_rules_side(plan->hook);
 	scratch_side = x->side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
@@ -569,25 +571,22 @@ static int setup(struct profile_ctx *x)
 	testbed_netns_path(x->testbed, TESTBED_CLI, x->cli, sizeof(x->cli));
 	testbed_netns_path(x->testbed, scratch_side, x->scratch, sizeof(x->scratch));
 	if (plan->iface && testbed_rename_iface(x->testbed, x->side, x->side != TESTBED_SRV,
-						plan->iface, why, sizeof(why)))
+						plan->iface, &tb_err))
 		goto fail;
-	if (testbed_route_any(x->testbed, why, sizeof(why)))
+	if (testbed_route_any(x->testbed, &tb_err))
 		goto fail;
 	for (int i = 0; i < plan->n_flows; i++) {
 		const struct flow_spec *f = &plan->flows[i];
-		if (testbed_add_flow_addresses(x->testbed, f->src[0] ? f->src : NULL, f->dst, why,
-					       sizeof(why)))
+		if (testbed_add_flow_addresses(x->testbed, f->src[0] ? f->src : NULL, f->dst,
+					       &tb_err))
 			goto fail;
-		if (!f->udp && testbed_server_start_at(x->testbed, f->dst, f->port) < 0) {
-			snprintf(why, sizeof(why), "no iperf3 server listened on %s:%d in the testbed",
-				 f->dst, f->port);
+		if (!f->udp && testbed_server_start_at(x->testbed, f->dst, f->port, &tb_err))
 			goto fail;
-		}
 	}
 	/* Packets built from the rule set: their sources become the client's,
 	 * and for the input hook their destinations the server's. */
 	if (ruleset_samples(plan->rs, &x->samples, &x->n_samples, (size_t)plan->max_samples)) {
-		snprintf(why, sizeof(why), "cannot build sample packets from the rule set");
+		nf_fail(&tb_err, EXIT_RUNTIME, "cannot build sample packets from the rule set");
 		goto fail;
 	}
 	for (size_t i = 0; i < x->n_samples; i++) {
@@ -598,9 +597,9 @@ static int setup(struct profile_ctx *x)
 		    !strcmp(s->src, s->dst))
 			continue;
 		if ((s->src[0] && strcmp(s->src, TESTBED_CLI_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_CLI, s->src, why, sizeof(why))) ||
+		     testbed_add_local_address(x->testbed, TESTBED_CLI, s->src, &tb_err)) ||
 		    (plan->hook == NFHOOK_LOCAL_IN && strcmp(s->dst, TESTBED_SRV_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_SRV, s->dst, why, sizeof(why))))
+		     testbed_add_local_address(x->testbed, TESTBED_SRV, s->dst, &tb_err)))
 			goto fail;
 		x->samples[kept++] = *s;
 	}
@@ -608,14 +607,15 @@ static int setup(struct profile_ctx *x)
 	x->n_verdicts = plan->n_flows + (int)x->n_samples;
 	return EXIT_OK;
 fail:
-	nf_err("profile: %s", why);
+	nf_err("profile: %s", tb_err.msg);
 	return EXIT_RUNTIME;
 }
 
 static void teardown(struct profile_ctx *x)
 {
-	if (x->up)
-		testbed_down(x->testbed, true);
+	struct nf_error tb_err = { 0 };
+	if (x->up && testbed_down(x->testbed, true, &tb_err))
+		nf_err("%s", tb_err.msg);
 	x->up = false;
 	free(x->samples);
 	x->samples = NULL;

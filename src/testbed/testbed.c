@@ -1,492 +1,96 @@
-#include "testbed/testbed.h"
-
-#include <arpa/inet.h>
+/* testbed: up, down, status and cleanup of the isolated test network (see
+ * testbed.h): claiming a name, wiring the namespaces together, checking
+ * them, and removing what is nfcost's, processes included, also after a
+ * crashed run; the offload settings of its links. The parts it is built
+ * from are listed in testbed_internal.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmnl/libmnl.h>
-#include <linux/ethtool.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
-#include <linux/sockios.h>
-#include <linux/veth.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "testbed/iperf_server.h"
+#include "testbed/testbed_internal.h"
 #include "util/util.h"
 
-#define CLI_IFNAME "nfcost-cli"
-#define SRV_IFNAME "nfcost-srv"
-/* The router's two ends (at most 15 characters, IFNAMSIZ). */
-#define RTR_CLI_IFNAME "nfcost-rtr-c"
-#define RTR_SRV_IFNAME "nfcost-rtr-s"
+/* --- making one --- */
 
-/* Sets one offload of ifname in the current namespace (legacy ethtool
- * commands: every driver with ethtool ops takes them, veth included). */
-static int ethtool_set(int fd, const char *ifname, uint32_t cmd, bool on)
+/* Claims the name under the state lock: the check, the state directory and
+ * the cli namespace (O_EXCL) are one step for every other nfcost, and the
+ * owner is on record before cleanup can look. A loser has made nothing, so
+ * it removes nothing (-1 with *made_ns false). */
+static int testbed_claim(const char *name, bool *made_ns, struct nf_error *err)
 {
-	struct ethtool_value v = { .cmd = cmd, .data = on };
-	struct ifreq ifr;
+	char cli[256];
+	bool made_dir = false;
+	int lock, dir = -1, e;
+	const char *step;
 
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&v;
-	return ioctl(fd, SIOCETHTOOL, &ifr);
-}
-
-static const char *side_suffix(enum testbed_side side)
-{
-	return side == TESTBED_CLI ? "cli" : side == TESTBED_SRV ? "srv" : "rtr";
-}
-
-bool testbed_name_valid(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > TESTBED_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(name[i] >= 'a' && name[i] <= 'z') && !(name[i] >= 'A' && name[i] <= 'Z') &&
-		    !(name[i] >= '0' && name[i] <= '9') && name[i] != '_')
-			return false;
-	return true;
-}
-
-void testbed_netns_name(const char *name, enum testbed_side side, char *buf, size_t len)
-{
-	snprintf(buf, len, "nfcost-%s-%s", name, side_suffix(side));
-}
-
-void testbed_netns_path(const char *name, enum testbed_side side, char *buf, size_t len)
-{
-	snprintf(buf, len, TESTBED_NETNS_DIR "/nfcost-%s-%s", name, side_suffix(side));
-}
-
-static void state_path(const char *name, const char *file, char *buf, size_t len)
-{
-	snprintf(buf, len, TESTBED_STATE_DIR "/%s%s%s", name, file ? "/" : "", file ? file : "");
-}
-
-bool testbed_exists(const char *name)
-{
-	char p[256];
-
-	testbed_netns_path(name, TESTBED_CLI, p, sizeof(p));
-	return access(p, F_OK) == 0;
-}
-
-bool testbed_routed(const char *name)
-{
-	char p[256];
-
-	testbed_netns_path(name, TESTBED_RTR, p, sizeof(p));
-	return access(p, F_OK) == 0;
-}
-
-void testbed_unique_name(const char *prefix, char *buf, size_t len)
-{
-	for (unsigned int i = 0;; i++) {
-		snprintf(buf, len, "%s%d_%u", prefix, (int)getpid(), i);
-		if (!testbed_exists(buf))
-			return;
+	*made_ns = false;
+	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
+	if ((lock = state_lock()) < 0)
+		return nf_fail(err, EXIT_RUNTIME, "testbed up: cannot lock " TESTBED_STATE_DIR
+			       " (a directory, never a symlink): %s", strerror(errno));
+	if (testbed_name_taken(name))
+		goto exists;
+	step = "create " TESTBED_STATE_DIR "/NAME";
+	if ((dir = state_claim_dir(lock, name, &made_dir)) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			goto foreign;
+		goto fail;
 	}
-}
-
-/* --- who owns a testbed, and the lock that makes creation atomic --- */
-
-/* Locks TESTBED_STATE_DIR itself (flock on the directory: no lock file to
- * leave behind). Held while a testbed's name is claimed and its owner
- * recorded, and while cleanup decides what to remove, so cleanup never sees
- * a half-claimed testbed and two creators never both pass the check. */
-static int state_lock(void)
-{
-	int fd;
-
-	if (mkdir_p(TESTBED_STATE_DIR))
-		return -1;
-	fd = open(TESTBED_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX)) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
+	step = "prepare " TESTBED_NETNS_DIR;
+	if (netnsfs_prepare())
+		goto fail;
+	step = "create the client namespace";
+	if (netnsfs_create(cli)) {
+		if (errno == EEXIST) /* made by someone outside our lock (ip netns add) */
+			goto exists;
+		goto fail;
 	}
-	return fd;
-}
-
-static void state_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* drops the flock */
-}
-
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): with
- * the pid it names one process, even after the pid is reused. 0 if gone. */
-static unsigned long long proc_start_time(pid_t pid)
-{
-	char p[64], txt[1024];
-	unsigned long long start = 0;
-
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	if (read_small_file(p, txt, sizeof(txt)) <= 0)
-		return 0;
-	/* comm (field 2) may hold spaces and parentheses: count from the last ')'. */
-	char *f = strrchr(txt, ')');
-	if (!f)
-		return 0;
-	f++;
-	for (int field = 3; field < 22 && f; field++) /* f: the space before field 3 */
-		f = strchr(f + 1, ' ');
-	if (!f || sscanf(f, " %llu", &start) != 1)
-		return 0;
-	return start;
-}
-
-/* argv[1] of process pid (the nfcost command) into cmd, or "?". */
-static void proc_command(pid_t pid, char *cmd, size_t cmdlen)
-{
-	char p[64], cl[256];
-	long n;
-
-	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
-	n = read_small_file(p, cl, sizeof(cl));
-	size_t first = n > 0 ? strlen(cl) : 0;
-	snprintf(cmd, cmdlen, "%.60s", n > 0 && first + 1 < (size_t)n ? cl + first + 1 : "?");
-}
-
-/* Records this process as the owner of testbed name: "PID START COMMAND". */
-static int owner_write(const char *name)
-{
-	char p[300], cmd[64], tmp[320];
-	FILE *f;
-
-	proc_command(getpid(), cmd, sizeof(cmd));
-	state_path(name, "owner", p, sizeof(p));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -1;
-	/* The command is one word in the record: no spaces. */
-	for (char *c = cmd; *c; c++)
-		if (*c == ' ' || *c == '\n')
-			*c = '_';
-	fprintf(f, "%d %llu %s\n", (int)getpid(), proc_start_time(getpid()), cmd);
-	if (fclose(f) || rename(tmp, p)) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
+	*made_ns = true;
+	step = "record the testbed's owner";
+	if (state_owner_write(dir))
+		goto fail;
+	close(dir);
+	state_unlock(lock);
 	return 0;
-}
-
-static pid_t read_server_pid(const char *name);
-
-/* Is the process that made testbed name still running? Its pid and command
- * into *pid and cmd when so. */
-static bool owner_alive(const char *name, pid_t *pid, char *cmd, size_t cmdlen)
-{
-	char p[300], txt[128], c[64] = "?";
-	long v;
-	unsigned long long start;
-
-	state_path(name, "owner", p, sizeof(p));
-	if (read_small_file(p, txt, sizeof(txt)) > 0) {
-		char num[16];
-		if (sscanf(txt, "%15s %llu %63s", num, &start, c) < 2 ||
-		    !parse_long(num, 1, 1L << 30, &v))
-			return false;
-		if ((pid_t)v == getpid() || !start || proc_start_time((pid_t)v) != start)
-			return false;
-		*pid = (pid_t)v;
-		snprintf(cmd, cmdlen, "%s", c);
-		return true;
-	}
-	/* No record (made by an nfcost from before records): the iperf3 server
-	 * is a child of the run that made the testbed, so a server whose parent
-	 * is a live nfcost marks a run still going. After `testbed up` or a
-	 * killed run the server's parent is init (or a subreaper), not nfcost. */
-	pid_t srv = read_server_pid(name);
-	char stat[1024], comm[32] = "";
-	int ppid = 0;
-	if (srv <= 0)
-		return false;
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)srv);
-	if (read_small_file(p, stat, sizeof(stat)) <= 0 || !strrchr(stat, ')') ||
-	    sscanf(strrchr(stat, ')') + 1, " %*c %d", &ppid) != 1 || ppid <= 1 || ppid == getpid())
-		return false;
-	snprintf(p, sizeof(p), "/proc/%d/comm", ppid);
-	if (read_small_file(p, comm, sizeof(comm)) <= 0 || strcmp(comm, "nfcost\n"))
-		return false;
-	*pid = (pid_t)ppid;
-	proc_command(*pid, cmd, cmdlen);
-	return true;
-}
-
-/* --- namespaces, the way iproute2 makes them visible to `ip netns` --- */
-
-static int prepare_netns_dir(void)
-{
-	if (mkdir(TESTBED_NETNS_DIR, 0755) && errno != EEXIST)
-		return -1;
-	/* A shared mount lets the bind mounts below show up in every mount
-	 * namespace; iproute2 does the same, so we stay interoperable. */
-	if (mount("", TESTBED_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
-		return 0;
-	if (errno != EINVAL)
-		return -1;
-	if (mount(TESTBED_NETNS_DIR, TESTBED_NETNS_DIR, "none", MS_BIND | MS_REC, NULL))
-		return -1;
-	return mount("", TESTBED_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL);
-}
-
-static int netns_create(const char *path)
-{
-	int fd, saved, err = 0;
-
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0)
-		goto fail;
-	if (unshare(CLONE_NEWNET)) {
-		close(saved);
-		goto fail;
-	}
-	if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL))
-		err = errno;
-	netns_leave(saved);
-	if (!err)
-		return 0;
-	errno = err;
+exists:
+	nf_fail(err, EXIT_USAGE, "testbed '%s' already exists: use it, or remove it with "
+		"'nfcost testbed down --name %s'", name, name);
+	goto out;
+foreign:
+	nf_fail(err, EXIT_USAGE, "testbed up: " TESTBED_STATE_DIR "/%s is a symlink or not a "
+		"directory, so not nfcost's: nothing was written through it; remove it if it "
+		"is yours, or choose another --name", name);
+	goto out;
 fail:
-	err = errno;
-	unlink(path);
-	errno = err;
+	e = errno;
+	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s", step, strerror(e));
+out:
+	if (dir >= 0)
+		close(dir);
+	if (made_dir && !*made_ns)
+		unlinkat(lock, name, AT_REMOVEDIR);
+	state_unlock(lock);
 	return -1;
 }
 
-static int netns_remove(const char *path)
-{
-	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
-		return -1;
-	if (unlink(path) && errno != ENOENT)
-		return -1;
-	return 0;
-}
-
-/* --- rtnetlink through libmnl, in whatever namespace we are in now --- */
-
-static int nl_talk(struct nlmsghdr *nlh)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int seq = (unsigned int)time(NULL), portid;
-	int ret = -1;
-
-	if (!nl)
-		return -1;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh->nlmsg_seq = seq;
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		goto out;
-	ret = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0 ? -1 : 0;
-out:
-	if (ret) {
-		int e = errno;
-		mnl_socket_close(nl);
-		errno = e;
-	} else {
-		mnl_socket_close(nl);
-	}
-	return ret;
-}
-
-/* Creates the veth pair ifname/peer_ifname in the current namespace, the
- * peer end moved to peer_ns_fd. */
-static int nl_veth_create(const char *ifname, const char *peer_ifname, int peer_ns_fd)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm, *peer;
-	struct nlattr *linkinfo, *data, *peer_nest;
-
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	peer = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer));
-	peer->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_ifname);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
-	mnl_attr_nest_end(nlh, peer_nest);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, linkinfo);
-	return nl_talk(nlh);
-}
-
-/* An RTM_* link message about ifname in buf: the header, the ifinfomsg
- * (returned, for flags), the name; the caller adds what it changes. */
-static struct ifinfomsg *link_msg(char *buf, uint16_t type, const char *ifname,
-				  struct nlmsghdr **nlh)
-{
-	struct ifinfomsg *ifm;
-
-	*nlh = mnl_nlmsg_put_header(buf);
-	(*nlh)->nlmsg_type = type;
-	(*nlh)->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(*nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(*nlh, IFLA_IFNAME, ifname);
-	return ifm;
-}
-
-static int nl_link_up(const char *ifname)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm = link_msg(buf, RTM_NEWLINK, ifname, &nlh);
-
-	ifm->ifi_change = IFF_UP;
-	ifm->ifi_flags = IFF_UP;
-	return nl_talk(nlh);
-}
-
-/* TCP builds GSO skbs whatever the device's offloads (segmenting them only
- * after the hooks); a device that takes one segment per skb makes it send
- * one wire packet per skb. */
-static int nl_link_gso_max_segs(const char *ifname, uint32_t segs)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	link_msg(buf, RTM_NEWLINK, ifname, &nlh);
-	mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SEGS, segs);
-	return nl_talk(nlh);
-}
-
-static int nl_link_delete(const char *ifname)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	link_msg(buf, RTM_DELLINK, ifname, &nlh);
-	return nl_talk(nlh);
-}
-
-static int nl_addr_add(const char *ifname, const char *addr, int prefixlen)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	struct in_addr in;
-	unsigned int idx = if_nametoindex(ifname);
-
-	if (!idx || inet_pton(AF_INET, addr, &in) != 1)
-		return -1;
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)prefixlen;
-	ifa->ifa_index = idx;
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(in), &in);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(in), &in);
-	return nl_talk(nlh);
-}
-
-/* Adds a route in the main table: to dst/prefixlen (NULL: the default route)
- * via the gateway gw, as `ip route add` would (protocol boot, scope universe);
- * src, when not NULL, is the source address it gives new connections. */
-static int nl_route_add(const char *dst, int prefixlen, const char *gw, const char *src)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
-	struct in_addr d, g, sa;
-
-	if (inet_pton(AF_INET, gw, &g) != 1 || (dst && inet_pton(AF_INET, dst, &d) != 1) ||
-	    (src && inet_pton(AF_INET, src, &sa) != 1)) {
-		errno = EINVAL;
-		return -1;
-	}
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = dst ? (unsigned char)prefixlen : 0;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	if (dst)
-		mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
-	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(g), &g);
-	if (src)
-		mnl_attr_put(nlh, RTA_PREFSRC, sizeof(sa), &sa);
-	return nl_talk(nlh);
-}
-
-/* Runs nl_route_add inside the namespace nspath. */
-static int route_add_in(const char *nspath, const char *dst, int prefixlen, const char *gw,
-			const char *src)
-{
-	int saved, ret;
-
-	if (netns_enter(nspath, &saved))
-		return -1;
-	ret = nl_route_add(dst, prefixlen, gw, src);
-	int e = errno;
-	netns_leave(saved);
-	errno = e;
-	return ret;
-}
-
-/* Creates a veth pair from namespace nspath to peer_nspath. */
+/* A veth pair from the namespace at nspath to the one at peer_nspath. */
 static int veth_between(const char *nspath, const char *ifname, const char *peer_nspath,
 			const char *peer_ifname)
 {
-	int peer_fd, saved, ret = -1, e;
+	int peer_fd = open(peer_nspath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret = -1, e;
+	struct rtnl r;
 
-	peer_fd = open(peer_nspath, O_RDONLY | O_CLOEXEC);
 	if (peer_fd < 0)
 		return -1;
-	if (netns_enter(nspath, &saved) == 0) {
-		ret = nl_veth_create(ifname, peer_ifname, peer_fd);
-		e = errno;
-		netns_leave(saved);
-		errno = e;
+	if (rtnl_open(&r, nspath) == 0) {
+		ret = rtnl_veth_create(&r, ifname, peer_ifname, peer_fd);
+		rtnl_close(&r);
 	}
 	e = errno;
 	close(peer_fd);
@@ -494,113 +98,119 @@ static int veth_between(const char *nspath, const char *ifname, const char *peer
 	return ret;
 }
 
-/* Turns IPv4 forwarding on in nspath only: /proc/sys/net belongs to the
- * namespace of the task that opens it, so the host's setting stays. */
-static int enable_forwarding_in(const char *nspath)
-{
-	int saved, fd, ret = -1, e;
-
-	if (netns_enter(nspath, &saved))
-		return -1;
-	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	e = errno;
-	netns_leave(saved);
-	if (fd < 0) {
-		errno = e;
-		return -1;
-	}
-	if (write(fd, "1\n", 2) == 2)
-		ret = 0;
-	e = errno;
-	close(fd);
-	errno = e;
-	return ret;
-}
-
+/* Loopback up, addr on ifname, ifname up. */
 static int configure_side(const char *nspath, const char *ifname, const char *addr)
 {
-	int saved, ret = -1;
+	struct rtnl r;
+	int ret = -1;
 
-	if (netns_enter(nspath, &saved))
+	if (rtnl_open(&r, nspath))
 		return -1;
-	if (!nl_link_up("lo") && !nl_addr_add(ifname, addr, TESTBED_PREFIXLEN) &&
-	    !nl_link_up(ifname))
+	if (!rtnl_link_up(&r, "lo") && !rtnl_addr_add(&r, ifname, addr, TESTBED_PREFIXLEN) &&
+	    !rtnl_link_up(&r, ifname))
 		ret = 0;
-	int e = errno;
-	netns_leave(saved);
-	errno = e;
+	rtnl_close(&r);
 	return ret;
 }
 
-/* --- reachability: a real TCP handshake from cli to srv --- */
-
-static int socket_in(const char *nspath, int type)
+/* The router namespace between cli and srv, with its links and routes. */
+static int wire_routed(const char *cli, const char *srv, const char *rtr, const char **step)
 {
-	int saved, fd;
-
-	if (netns_enter(nspath, &saved))
+	*step = "create the router namespace";
+	if (netnsfs_create(rtr))
 		return -1;
-	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-	netns_leave(saved);
-	return fd;
+	*step = "turn on IPv4 forwarding in the router namespace";
+	if (netnsfs_enable_forwarding(rtr))
+		return -1;
+	*step = "create the veth pair client-router";
+	if (veth_between(cli, CLI_IFNAME, rtr, RTR_CLI_IFNAME))
+		return -1;
+	*step = "create the veth pair router-server";
+	if (veth_between(rtr, RTR_SRV_IFNAME, srv, SRV_IFNAME))
+		return -1;
+	*step = "configure the client side";
+	if (configure_side(cli, CLI_IFNAME, TESTBED_ROUTED_CLI_ADDR))
+		return -1;
+	*step = "configure the server side";
+	if (configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR))
+		return -1;
+	*step = "configure the router";
+	if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
+	    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
+		return -1;
+	*step = "route the client side through the router";
+	if (rtnl_route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR, NULL))
+		return -1;
+	*step = "route the server side back through the router";
+	return rtnl_route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
+				 TESTBED_RTR_SRV_ADDR, NULL);
 }
 
-/* 0 when a TCP handshake cli->srv completes within 3 s; else -1 with what
- * went wrong in why (errno would only tell the last non-blocking step). */
-static int check_tcp_connect(const char *name, char *why, size_t whylen)
+/* The namespaces after cli and their links, addresses and routes; *step
+ * says what failed (errno set). */
+static int testbed_wire(const char *name, bool routed, const char **step)
 {
-	char cli[256], srv[256];
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
-	int lfd, cfd = -1, ret = -1, last_err = 0;
+	char cli[256], srv[256], rtr[256];
 
 	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
 	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	lfd = socket_in(srv, SOCK_STREAM);
-	if (lfd < 0) {
-		snprintf(why, whylen, "no socket in %s: %s", srv, strerror(errno));
+	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
+	*step = "create the server namespace";
+	if (netnsfs_create(srv))
 		return -1;
-	}
-	inet_pton(AF_INET, TESTBED_SRV_ADDR, &sa.sin_addr);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &salen)) {
-		snprintf(why, whylen, "cannot listen on " TESTBED_SRV_ADDR " in %s: %s", srv,
-			 strerror(errno));
-		goto out;
-	}
-	/* The link may need a moment after coming up; retry for up to 3 s. */
-	for (int attempt = 0; attempt < 30 && ret; attempt++) {
-		cfd = socket_in(cli, SOCK_STREAM | SOCK_NONBLOCK);
-		if (cfd < 0) {
-			snprintf(why, whylen, "no socket in %s: %s", cli, strerror(errno));
-			goto out;
-		}
-		if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS) {
-			struct pollfd p = { cfd, POLLOUT, 0 };
-			int soerr = 0;
-			socklen_t l = sizeof(soerr);
-			if (poll(&p, 1, 100) == 1 && !getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &l)) {
-				if (soerr == 0)
-					ret = 0;
-				else
-					last_err = soerr;
-			}
-		} else {
-			last_err = errno;
-		}
-		close(cfd);
-		if (ret)
-			usleep(100 * 1000);
-	}
-	if (ret)
-		snprintf(why, whylen, "no TCP handshake within 3 s (%s)",
-			 last_err ? strerror(last_err) : "no answer: the SYN got no reply");
-out:
-	close(lfd);
-	return ret;
+	if (routed)
+		return wire_routed(cli, srv, rtr, step);
+	*step = "create the veth pair";
+	if (veth_between(cli, CLI_IFNAME, srv, SRV_IFNAME))
+		return -1;
+	*step = "configure the client side";
+	if (configure_side(cli, CLI_IFNAME, TESTBED_CLI_ADDR))
+		return -1;
+	*step = "configure the server side";
+	return configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR);
 }
 
-/* --- processes inside our namespaces --- */
+static int testbed_make(const char *name, bool routed, struct nf_error *err)
+{
+	struct nf_error server_err = { 0 };
+	char why[NF_ERROR_LEN / 2] = "";
+	const char *step;
+	bool made;
+
+	if (testbed_claim(name, &made, err))
+		return -1;
+	if (testbed_wire(name, routed, &step)) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		goto fail;
+	}
+	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
+			TESTBED_SRV_ADDR
+		      : "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
+	if (reach_check(name, why, sizeof(why)))
+		goto fail;
+	step = "start the iperf3 server";
+	if (testbed_server_ensure(name, &server_err)) {
+		snprintf(why, sizeof(why), "%s", server_err.msg);
+		goto fail;
+	}
+	return 0;
+fail:
+	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s", step, why);
+	testbed_down(name, true, NULL);
+	return -1;
+}
+
+int testbed_up(const char *name, struct nf_error *err)
+{
+	return testbed_make(name, false, err);
+}
+
+int testbed_up_routed(const char *name, struct nf_error *err)
+{
+	return testbed_make(name, true, err);
+}
+
+/* --- removing one: the processes in it, then the rest --- */
 
 /* Signals every process whose network namespace is one of inodes; returns
  * how many it found. */
@@ -653,350 +263,131 @@ static void stop_procs(const uint64_t *inodes, int n, FILE *report)
 		;
 }
 
-/* --- the iperf3 server --- */
+/* What remove_testbed found that is not nfcost's and left alone. */
+struct leftalone {
+	int n;
+	char first[300];
+};
 
-static pid_t read_server_pid(const char *name)
+static void left_alone(struct leftalone *la, FILE *report, const char *path, const char *what)
 {
-	char p[300], txt[32];
-	long pid;
-
-	state_path(name, "server.pid", p, sizeof(p));
-	if (read_small_file(p, txt, sizeof(txt)) <= 0)
-		return -1;
-	txt[strcspn(txt, "\n")] = '\0';
-	return parse_long(txt, 1, 1L << 30, &pid) ? (pid_t)pid : -1;
+	if (report)
+		fprintf(report, "skipped %s: %s, so not nfcost's: left alone\n", path, what);
+	if (!la->n++)
+		snprintf(la->first, sizeof(la->first), "%s (%s)", path, what);
 }
 
-static bool server_alive(const char *name, pid_t pid)
+/* Deletes the testbed's veth pairs from inside the namespaces held by fds
+ * (O_PATH fds of ns_entry_open, -1 for none). Deleting one end removes the
+ * pair; it also frees the namespace at once instead of when the kernel's
+ * cleanup work gets to it. */
+static void remove_links(const int fds[3], FILE *report)
 {
-	char srv[256], p[64];
+	static const char *const ifs[3][2] = {
+		[TESTBED_CLI] = { CLI_IFNAME, NULL },
+		[TESTBED_SRV] = { NULL, NULL },
+		/* A routed testbed's second pair; the first is gone already,
+		 * unless the cli namespace was (a crash between making them). */
+		[TESTBED_RTR] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME },
+	};
+	char p[64];
+	struct rtnl r;
 
-	if (pid <= 0)
-		return false;
-	/* Reap it if it is our own child that died. */
-	if (waitpid(pid, NULL, WNOHANG) == pid)
-		return false;
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	/* Same netns as the testbed's srv side: it is our server, not a reused pid. */
-	return netns_inode(p) && netns_inode(p) == netns_inode(srv);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fds[i]);
+		if (fds[i] < 0 || !ifs[i][0] || rtnl_open(&r, p))
+			continue;
+		for (int k = 0; k < 2 && ifs[i][k]; k++)
+			if (rtnl_link_delete(&r, ifs[i][k]) == 0 && report)
+				fprintf(report, "  link %s (veth)\n", ifs[i][k]);
+		rtnl_close(&r);
+	}
 }
 
-/* Forks an iperf3 server on addr:port inside the srv namespace. */
-static pid_t server_spawn(const char *name, const char *addr, int port)
+/* Looks at the testbed's three /run/netns entries: kind, fd and inode of
+ * each (inode 0 unless a namespace other than ours is mounted there). */
+static bool look_at_entries(const char *name, char paths[3][256], enum ns_entry kind[3],
+			    int fds[3], uint64_t inodes[3], FILE *report, struct leftalone *la)
 {
-	char srv[256];
-	pid_t pid;
+	uint64_t self = netns_inode("/proc/self/ns/net");
+	bool ours = false;
 
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int ns = open(srv, O_RDONLY | O_CLOEXEC), null = open("/dev/null", O_RDWR);
-		if (ns < 0 || setns(ns, CLONE_NEWNET))
-			_exit(1);
-		/* Its own session, so a Ctrl-C on the terminal reaches only us, and
-		 * we stop the server ourselves, in order. */
-		setsid();
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
+	for (int i = 0; i < 3; i++) {
+		testbed_netns_path(name, (enum testbed_side)i, paths[i], sizeof(paths[i]));
+		kind[i] = ns_entry_open(paths[i], &inodes[i], &fds[i]);
+		if (kind[i] == NS_MOUNTED && inodes[i] == self) {
+			/* the namespace nfcost runs in: never stopped or unmounted */
+			close(fds[i]);
+			fds[i] = -1;
+			kind[i] = NS_FOREIGN;
 		}
-		/* Inherit nothing else: a BPF link fd held here would outlive its owner. */
-		close_range(3, ~0U, 0);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		_exit(testbed_iperf_server_run(addr, port));
+		if (kind[i] == NS_FOREIGN)
+			left_alone(la, report, paths[i], "a symlink or no mounted namespace");
+		ours |= kind[i] == NS_MOUNTED;
 	}
-	return pid;
+	return ours;
 }
 
-static pid_t server_start(const char *name)
-{
-	char p[300];
-	pid_t pid = server_spawn(name, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT);
-	FILE *f;
-
-	if (pid < 0)
-		return -1;
-	state_path(name, "server.pid", p, sizeof(p));
-	f = fopen(p, "we");
-	if (f) {
-		fprintf(f, "%d\n", (int)pid);
-		fclose(f);
-	}
-	return pid;
-}
-
-static int wait_listening_at(const char *name, const char *addr, int port)
-{
-	char srv[256];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1;
-
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	/* Probe by bind: EADDRINUSE means a socket listens on the port. A connect
-	 * would be taken by iperf3 as a client and disturb it. SO_REUSEADDR makes
-	 * Linux ignore the closed tests' TIME_WAIT sockets on the port (they
-	 * would fake a listener); only a LISTEN socket still conflicts. */
-	for (int i = 0; i < 50; i++) {
-		int fd = socket_in(srv, SOCK_STREAM);
-		if (fd < 0)
-			return -1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		int in_use = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EADDRINUSE;
-		close(fd);
-		if (in_use)
-			return 0;
-		usleep(20 * 1000);
-	}
-	return -1;
-}
-
-static int wait_server_listening(const char *name)
-{
-	return wait_listening_at(name, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT);
-}
-
-static void server_kill(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	/* Our child: reap it. Not ours (started by an earlier `testbed up`):
-	 * wait until it is gone. Either way for at most 2 s. */
-	for (int i = 0; i < 200; i++) {
-		pid_t w = waitpid(pid, NULL, WNOHANG);
-		if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0))
-			return;
-		usleep(10 * 1000);
-	}
-}
-
-pid_t testbed_server_ensure(const char *name)
-{
-	pid_t pid = read_server_pid(name);
-
-	/* Alive is not enough: a server between two tests has no listener for a
-	 * moment, and a killed one still looks alive while it exits. Wait for the
-	 * listener; a server that never shows one is replaced. */
-	if (server_alive(name, pid)) {
-		if (!wait_server_listening(name))
-			return pid;
-		server_kill(pid);
-	}
-	pid = server_start(name);
-	if (pid > 0 && wait_server_listening(name)) {
-		server_kill(pid);
-		return -1;
-	}
-	return pid;
-}
-
-/* --- up / down / status / cleanup --- */
-
-static int testbed_make(const char *name, bool routed, bool quiet)
-{
-	char cli[256], srv[256], rtr[256], st[300];
-	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
-	char why[256] = "";
-	const char *step;
-	int e, lock;
-
-	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
-	/* Claim the name under the state lock: the check and the creation of
-	 * the cli namespace (O_EXCL) are one step for every other nfcost, and
-	 * the owner is on record before cleanup can look. A loser has made
-	 * nothing, so it removes nothing. */
-	if ((lock = state_lock()) < 0) {
-		nf_err("testbed up: cannot lock " TESTBED_STATE_DIR ": %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	if (testbed_exists(name) || access(srv, F_OK) == 0 || access(rtr, F_OK) == 0)
-		goto exists;
-	step = "prepare " TESTBED_NETNS_DIR;
-	if (prepare_netns_dir())
-		goto fail_unclaimed;
-	step = "create the client namespace";
-	if (netns_create(cli)) {
-		if (errno == EEXIST) /* made by someone outside our lock (ip netns add) */
-			goto exists;
-		goto fail_unclaimed;
-	}
-	state_path(name, NULL, st, sizeof(st));
-	step = "create " TESTBED_STATE_DIR;
-	if (mkdir_p(st))
-		goto fail;
-	step = "record the testbed's owner";
-	if (owner_write(name))
-		goto fail;
-	state_unlock(lock);
-	lock = -1;
-	step = "create the server namespace";
-	if (netns_create(srv))
-		goto fail;
-	if (routed) {
-		step = "create the router namespace";
-		if (netns_create(rtr))
-			goto fail;
-		step = "turn on IPv4 forwarding in the router namespace";
-		if (enable_forwarding_in(rtr))
-			goto fail;
-		step = "create the veth pair client-router";
-		if (veth_between(cli, CLI_IFNAME, rtr, RTR_CLI_IFNAME))
-			goto fail;
-		step = "create the veth pair router-server";
-		if (veth_between(rtr, RTR_SRV_IFNAME, srv, SRV_IFNAME))
-			goto fail;
-	} else {
-		step = "create the veth pair";
-		if (veth_between(cli, CLI_IFNAME, srv, SRV_IFNAME))
-			goto fail;
-	}
-	step = "configure the client side";
-	if (configure_side(cli, CLI_IFNAME, cli_addr))
-		goto fail;
-	step = "configure the server side";
-	if (configure_side(srv, SRV_IFNAME, TESTBED_SRV_ADDR))
-		goto fail;
-	if (routed) {
-		step = "configure the router";
-		if (configure_side(rtr, RTR_CLI_IFNAME, TESTBED_RTR_CLI_ADDR) ||
-		    configure_side(rtr, RTR_SRV_IFNAME, TESTBED_RTR_SRV_ADDR))
-			goto fail;
-		step = "route the client side through the router";
-		if (route_add_in(cli, NULL, 0, TESTBED_RTR_CLI_ADDR, NULL))
-			goto fail;
-		step = "route the server side back through the router";
-		if (route_add_in(srv, TESTBED_ROUTED_CLI_NET, TESTBED_PREFIXLEN,
-				 TESTBED_RTR_SRV_ADDR, NULL))
-			goto fail;
-	}
-	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "
-			TESTBED_SRV_ADDR
-		      : "connect over TCP from " TESTBED_CLI_ADDR " to " TESTBED_SRV_ADDR;
-	if (check_tcp_connect(name, why, sizeof(why)))
-		goto fail;
-	step = "start the iperf3 server";
-	if (testbed_server_ensure(name) < 0) {
-		snprintf(why, sizeof(why), "it did not listen on " TESTBED_SRV_ADDR ":%d within 1 s",
-			 TESTBED_IPERF_PORT);
-		goto fail;
-	}
-	if (!quiet && routed)
-		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-rtr (%s, %s, forwarding) "
-		       "<-> nfcost-%s-srv (%s), iperf3 server pid %d\n", name, name, cli_addr, name,
-		       TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR, name, TESTBED_SRV_ADDR,
-		       (int)read_server_pid(name));
-	else if (!quiet)
-		printf("testbed %s up: nfcost-%s-cli (%s) <-> nfcost-%s-srv (%s), "
-		       "iperf3 server pid %d\n", name, name, TESTBED_CLI_ADDR, name,
-		       TESTBED_SRV_ADDR, (int)read_server_pid(name));
-	return EXIT_OK;
-exists:
-	state_unlock(lock);
-	nf_err("testbed '%s' already exists: use it, or remove it with "
-	       "'nfcost testbed down --name %s'", name, name);
-	return EXIT_USAGE;
-fail_unclaimed: /* nothing of ours exists yet */
-	e = errno;
-	state_unlock(lock);
-	nf_err("testbed up: cannot %s: %s", step, strerror(e));
-	return EXIT_RUNTIME;
-fail:
-	e = errno;
-	state_unlock(lock);
-	nf_err("testbed up: cannot %s: %s", step, why[0] ? why : strerror(e));
-	testbed_down(name, true);
-	return EXIT_RUNTIME;
-}
-
-int testbed_up(const char *name, bool quiet)
-{
-	return testbed_make(name, false, quiet);
-}
-
-int testbed_up_routed(const char *name, bool quiet)
-{
-	return testbed_make(name, true, quiet);
-}
-
-static int remove_testbed(const char *name, FILE *report)
+/* Removes what of testbed name is nfcost's: the processes in its
+ * namespaces, its links, the namespaces (nsfs bind mounts only), its
+ * state. Anything else there (a symlink,
+ * a file nfcost did not make) is never entered, unmounted or deleted
+ * through: it is named in report as skipped and counted in la. With
+ * report, says "removed testbed NAME:" and each thing it removed, when it
+ * removed anything. *removed: whether anything was ours. */
+static int remove_testbed(const char *name, FILE *report, struct leftalone *la, bool *removed,
+			  struct nf_error *err)
 {
 	char paths[3][256], st[300];
+	enum ns_entry kind[3];
 	uint64_t inodes[3];
-	int n = 0, failed = 0;
+	int fds[3], failed = 0;
 
-	testbed_netns_path(name, TESTBED_CLI, paths[0], sizeof(paths[0]));
-	testbed_netns_path(name, TESTBED_SRV, paths[1], sizeof(paths[1]));
-	testbed_netns_path(name, TESTBED_RTR, paths[2], sizeof(paths[2]));
-	for (int i = 0; i < 3; i++)
-		if ((inodes[n] = netns_inode(paths[i])) != 0 &&
-		    /* an unmounted leftover file has the inode of the tmpfs file */
-		    inodes[n] != netns_inode("/proc/self/ns/net"))
-			n++;
-	stop_procs(inodes, n, report);
-	/* Deleting one end removes the pair; it also frees the namespace at once
-	 * instead of when the kernel's cleanup work gets to it. */
-	int saved;
-	if (access(paths[0], F_OK) == 0 && netns_enter(paths[0], &saved) == 0) {
-		if (nl_link_delete(CLI_IFNAME) == 0 && report)
-			fprintf(report, "  link %s (veth)\n", CLI_IFNAME);
-		netns_leave(saved);
-	}
-	/* A routed testbed's second pair; the first is gone already, unless
-	 * the cli namespace was (a crash between creating them). */
-	if (access(paths[2], F_OK) == 0 && netns_enter(paths[2], &saved) == 0) {
-		const char *rtr_ifs[] = { RTR_CLI_IFNAME, RTR_SRV_IFNAME };
-		for (int i = 0; i < 2; i++)
-			if (nl_link_delete(rtr_ifs[i]) == 0 && report)
-				fprintf(report, "  link %s (veth)\n", rtr_ifs[i]);
-		netns_leave(saved);
-	}
+	*removed = look_at_entries(name, paths, kind, fds, inodes, report, la);
+	snprintf(st, sizeof(st), TESTBED_STATE_DIR "/%s", name);
+	if (state_dir_check(name) == 0)
+		*removed = true;
+	else if (errno != ENOENT)
+		left_alone(la, report, st, "a symlink or not a directory");
+	if (*removed && report)
+		fprintf(report, "removed testbed %s:\n", name);
+	stop_procs(inodes, 3, report);
+	remove_links(fds, report);
 	for (int i = 0; i < 3; i++) {
-		if (access(paths[i], F_OK))
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (kind[i] != NS_MOUNTED)
 			continue;
-		if (netns_remove(paths[i])) {
-			nf_err("cannot remove %s: %s", paths[i], strerror(errno));
-			failed = 1;
+		if (netnsfs_remove(paths[i])) {
+			if (!failed++)
+				nf_fail(err, EXIT_RUNTIME, "cannot remove %s: %s", paths[i],
+					strerror(errno));
 		} else if (report) {
 			fprintf(report, "  namespace %s\n", paths[i] + strlen(TESTBED_NETNS_DIR) + 1);
 		}
 	}
-	state_path(name, "server.pid", st, sizeof(st));
-	unlink(st);
-	state_path(name, "owner", st, sizeof(st));
-	unlink(st);
-	state_path(name, "owner.tmp", st, sizeof(st)); /* a crash inside owner_write */
-	unlink(st);
-	state_path(name, NULL, st, sizeof(st));
-	rmdir(st);
-	return failed ? EXIT_RUNTIME : EXIT_OK;
+	state_remove(name);
+	return failed ? -1 : 0;
 }
 
-int testbed_down(const char *name, bool quiet)
+int testbed_down(const char *name, bool missing_ok, struct nf_error *err)
 {
-	char st[300];
+	struct leftalone la = { 0 };
+	bool removed;
 
-	state_path(name, NULL, st, sizeof(st));
-	if (!testbed_exists(name) && access(st, F_OK)) {
-		char srv[256];
-		testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-		if (access(srv, F_OK) && !testbed_routed(name)) {
-			if (!quiet)
-				nf_err("testbed '%s' does not exist: 'nfcost testbed status' lists "
-				       "the testbeds there are", name);
-			return EXIT_USAGE;
-		}
-	}
-	int rc = remove_testbed(name, NULL);
-	if (!quiet && rc == EXIT_OK)
-		printf("testbed %s down\n", name);
-	return rc;
+	if (remove_testbed(name, NULL, &la, &removed, err))
+		return -1;
+	if (la.n)
+		return nf_fail(err, removed ? EXIT_RUNTIME : EXIT_USAGE,
+			       "testbed '%s': %s left alone: remove it yourself if it is yours",
+			       name, la.first);
+	if (!removed && !missing_ok)
+		return nf_fail(err, EXIT_USAGE, "testbed '%s' does not exist: 'nfcost testbed "
+			       "status' lists the testbeds there are", name);
+	return 0;
 }
+
+/* --- what there is --- */
 
 /* Collects the names of testbeds that have a namespace or a state dir. */
 static int list_testbeds(char names[][TESTBED_NAME_MAX + 1], int max)
@@ -1041,7 +432,7 @@ static int list_testbeds(char names[][TESTBED_NAME_MAX + 1], int max)
 	return n;
 }
 
-int testbed_status(const char *name, FILE *out)
+int testbed_status(const char *name, FILE *out, struct nf_error *err)
 {
 	char names[256][TESTBED_NAME_MAX + 1];
 	int n = list_testbeds(names, 256), shown = 0;
@@ -1052,60 +443,62 @@ int testbed_status(const char *name, FILE *out)
 			continue;
 		testbed_netns_path(names[i], TESTBED_CLI, cli, sizeof(cli));
 		testbed_netns_path(names[i], TESTBED_SRV, srv, sizeof(srv));
-		pid_t pid = read_server_pid(names[i]);
+		pid_t pid = testbed_server_pid(names[i]);
 		bool routed = testbed_routed(names[i]);
 		fprintf(out, "testbed %s: nfcost-%s-cli %s, ", names[i], names[i],
-			access(cli, F_OK) ? "missing"
+			ns_entry_kind(cli) != NS_MOUNTED ? "missing"
 			: routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR);
 		if (routed)
 			fprintf(out, "nfcost-%s-rtr %s %s (routing), ", names[i],
 				TESTBED_RTR_CLI_ADDR, TESTBED_RTR_SRV_ADDR);
 		fprintf(out, "nfcost-%s-srv %s, iperf3 server %s",
-			names[i], access(srv, F_OK) ? "missing" : TESTBED_SRV_ADDR,
-			server_alive(names[i], pid) ? "running" : "not running");
-		if (server_alive(names[i], pid))
+			names[i], ns_entry_kind(srv) != NS_MOUNTED ? "missing" : TESTBED_SRV_ADDR,
+			pid > 0 ? "running" : "not running");
+		if (pid > 0)
 			fprintf(out, " (pid %d)", (int)pid);
 		fputc('\n', out);
 		shown++;
 	}
-	if (name && !shown) {
-		nf_err("testbed '%s' does not exist: create it with 'nfcost testbed up --name %s'",
-		       name, name);
-		return EXIT_USAGE;
-	}
+	if (name && !shown)
+		return nf_fail(err, EXIT_USAGE, "testbed '%s' does not exist: create it with "
+			       "'nfcost testbed up --name %s'", name, name);
 	if (!shown)
 		fprintf(out, "no testbeds\n");
-	return EXIT_OK;
+	return 0;
 }
 
-int testbed_cleanup(FILE *out, bool force)
+int testbed_cleanup(FILE *out, bool force, struct nf_error *err)
 {
 	char names[256][TESTBED_NAME_MAX + 1];
-	int n, rc = EXIT_OK, lock = state_lock();
+	int n, failed = 0, lock = state_lock();
 
 	/* Without the lock a testbed being made could be taken for a leftover;
 	 * with no state dir there is no owner to respect either, so go on. */
 	n = list_testbeds(names, 256);
 	for (int i = 0; i < n; i++) {
+		struct leftalone la = { 0 };
+		bool removed;
 		pid_t pid;
 		char cmd[64];
-		if (!force && owner_alive(names[i], &pid, cmd, sizeof(cmd))) {
+		if (!force && state_owner_alive(names[i], &pid, cmd, sizeof(cmd))) {
 			fprintf(out, "skipped nfcost-%s-cli%s: in use by nfcost pid %d (%s); "
 				"--force removes it\n", names[i],
 				testbed_routed(names[i]) ? ", -rtr, -srv" : " and -srv", (int)pid, cmd);
 			continue;
 		}
-		fprintf(out, "removed testbed %s:\n", names[i]);
-		if (remove_testbed(names[i], out))
-			rc = EXIT_RUNTIME;
+		/* The first failure is the one told; the others are still tried. */
+		if (remove_testbed(names[i], out, &la, &removed, failed ? NULL : err))
+			failed++;
 	}
 	if (!n)
 		fprintf(out, "nothing to clean up\n");
 	state_unlock(lock);
-	return rc;
+	return failed ? -1 : 0;
 }
 
-int testbed_set_offload(const char *name, bool on)
+/* --- offloads --- */
+
+int testbed_set_offload(const char *name, bool on, struct nf_error *err)
 {
 	static const struct {
 		enum testbed_side side;
@@ -1114,200 +507,23 @@ int testbed_set_offload(const char *name, bool on)
 		{ TESTBED_CLI, CLI_IFNAME }, { TESTBED_SRV, SRV_IFNAME },
 		{ TESTBED_RTR, RTR_CLI_IFNAME }, { TESTBED_RTR, RTR_SRV_IFNAME },
 	};
-	static const uint32_t cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
 	bool routed = testbed_routed(name);
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-		int saved, fd, err = 0;
+		struct rtnl r;
+		int rc;
 		if (ends[i].side == TESTBED_RTR && !routed)
 			continue;
 		testbed_netns_path(name, ends[i].side, path, sizeof(path));
-		if (netns_enter(path, &saved)) {
-			nf_err("cannot enter %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-			err = errno;
-		for (size_t c = 0; fd >= 0 && !err && c < sizeof(cmds) / sizeof(cmds[0]); c++)
-			if (ethtool_set(fd, ends[i].ifname, cmds[c], on))
-				err = errno;
-		/* 65535: the kernel's GSO_MAX_SEGS, what a veth starts with. */
-		if (!err && nl_link_gso_max_segs(ends[i].ifname, on ? 65535 : 1))
-			err = errno ? errno : EIO;
-		if (fd >= 0)
-			close(fd);
-		netns_leave(saved);
-		if (err) {
-			nf_err("cannot turn offloads %s on %s in %s: %s", on ? "on" : "off",
-			       ends[i].ifname, path, strerror(err));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* --- a user's flow inside the testbed (nfcost profile) --- */
-
-const char *testbed_ifname(enum testbed_side side, bool toward_srv)
-{
-	if (side == TESTBED_RTR)
-		return toward_srv ? RTR_SRV_IFNAME : RTR_CLI_IFNAME;
-	return side == TESTBED_CLI ? CLI_IFNAME : SRV_IFNAME;
-}
-
-/* Adds addr/32 to ifname in nspath (already there: fine). */
-static int addr_add_in(const char *nspath, const char *ifname, const char *addr)
-{
-	int saved, ret;
-
-	if (netns_enter(nspath, &saved))
-		return -1;
-	ret = nl_addr_add(ifname, addr, 32);
-	int e = errno;
-	netns_leave(saved);
-	errno = e;
-	return ret && e == EEXIST ? 0 : ret;
-}
-
-int testbed_add_flow_addresses(const char *name, const char *src, const char *dst, char *why,
-			       size_t whylen)
-{
-	char cli[256], srv[256], rtr[256];
-	bool routed = testbed_routed(name);
-	const char *cli_addr = routed ? TESTBED_ROUTED_CLI_ADDR : TESTBED_CLI_ADDR;
-	const char *step;
-
-	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
-	if (!src)
-		src = cli_addr;
-	/* The addresses become the hosts' own; the host routes make each side
-	 * reach the other's through the testbed's links, and the client's
-	 * route names src so connections start from it. */
-	/* On loopback: a host owns an address whatever interface holds it,
-	 * and lo keeps its name when --iface renames the veth. */
-	step = "give the server side the flow's destination address";
-	if (strcmp(dst, TESTBED_SRV_ADDR) && addr_add_in(srv, "lo", dst))
-		goto fail;
-	step = "give the client side the flow's source address";
-	if (strcmp(src, cli_addr) && addr_add_in(cli, "lo", src))
-		goto fail;
-	step = "route the destination from the client side";
-	if (strcmp(dst, TESTBED_SRV_ADDR) || strcmp(src, cli_addr)) {
-		if (route_add_in(cli, dst, 32, routed ? TESTBED_RTR_CLI_ADDR : TESTBED_SRV_ADDR, src) &&
-		    errno != EEXIST)
-			goto fail;
-	}
-	step = "route the source from the server side";
-	if (strcmp(src, cli_addr) &&
-	    route_add_in(srv, src, 32, routed ? TESTBED_RTR_SRV_ADDR : TESTBED_CLI_ADDR, NULL) &&
-	    errno != EEXIST)
-		goto fail;
-	if (routed) {
-		step = "route the flow through the router";
-		if ((strcmp(dst, TESTBED_SRV_ADDR) &&
-		     route_add_in(rtr, dst, 32, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
-		    (strcmp(src, cli_addr) &&
-		     route_add_in(rtr, src, 32, TESTBED_ROUTED_CLI_ADDR, NULL) && errno != EEXIST))
-			goto fail;
-	}
-	return 0;
-fail:
-	snprintf(why, whylen, "cannot %s (%s -> %s): %s", step, src, dst, strerror(errno));
-	return -1;
-}
-
-pid_t testbed_server_start_at(const char *name, const char *addr, int port)
-{
-	pid_t pid;
-
-	if (!strcmp(addr, TESTBED_SRV_ADDR) && port == TESTBED_IPERF_PORT)
-		return testbed_server_ensure(name);
-	pid = server_spawn(name, addr, port);
-	if (pid > 0 && wait_listening_at(name, addr, port)) {
-		server_kill(pid);
-		return -1;
-	}
-	return pid;
-}
-
-void testbed_server_stop(pid_t pid)
-{
-	if (pid > 0)
-		server_kill(pid);
-}
-
-int testbed_rename_iface(const char *name, enum testbed_side side, bool toward_srv,
-			 const char *newname, char *why, size_t whylen)
-{
-	char ns[256], buf[MNL_SOCKET_BUFFER_SIZE];
-	const char *old = testbed_ifname(side, toward_srv);
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-	int saved, ret = -1, e;
-	unsigned int idx;
-
-	testbed_netns_path(name, side, ns, sizeof(ns));
-	if (netns_enter(ns, &saved)) {
-		snprintf(why, whylen, "cannot enter %s: %s", ns, strerror(errno));
-		return -1;
-	}
-	/* The kernel renames only a link that is down; IPv4 drops the routes
-	 * through it meanwhile, so rename before the flow's routes are added. */
-	idx = if_nametoindex(old);
-	ifm = link_msg(buf, RTM_NEWLINK, old, &nlh);
-	ifm->ifi_change = IFF_UP;
-	ifm->ifi_flags = 0;
-	if (idx && nl_talk(nlh) == 0) {
-		ifm = link_msg(buf, RTM_NEWLINK, newname, &nlh);
-		ifm->ifi_index = (int)idx;
-		if (nl_talk(nlh) == 0)
-			ret = 0;
-	}
-	e = errno;
-	/* Up again, whatever its name is now. */
-	if (idx) {
-		char cur[IF_NAMESIZE];
-		if (if_indextoname(idx, cur))
-			nl_link_up(cur);
-	}
-	netns_leave(saved);
-	if (ret)
-		snprintf(why, whylen, "cannot rename %s to %s in %s: %s", old, newname, ns,
-			 strerror(e));
-	return ret;
-}
-
-int testbed_route_any(const char *name, char *why, size_t whylen)
-{
-	char cli[256], srv[256], rtr[256];
-	bool routed = testbed_routed(name);
-
-	testbed_netns_path(name, TESTBED_CLI, cli, sizeof(cli));
-	testbed_netns_path(name, TESTBED_SRV, srv, sizeof(srv));
-	testbed_netns_path(name, TESTBED_RTR, rtr, sizeof(rtr));
-	/* Default routes toward the other side: the client's through the
-	 * router already exists in a routed testbed. */
-	if ((!routed && route_add_in(cli, NULL, 0, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
-	    (routed && route_add_in(rtr, NULL, 0, TESTBED_SRV_ADDR, NULL) && errno != EEXIST) ||
-	    (route_add_in(srv, NULL, 0, TESTBED_CLI_ADDR, NULL) && errno != EEXIST)) {
-		snprintf(why, whylen, "cannot add the testbed's default routes: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int testbed_add_local_address(const char *name, enum testbed_side side, const char *addr,
-			      char *why, size_t whylen)
-{
-	char ns[256];
-
-	testbed_netns_path(name, side, ns, sizeof(ns));
-	if (addr_add_in(ns, "lo", addr)) {
-		snprintf(why, whylen, "cannot add %s to %s: %s", addr, ns, strerror(errno));
-		return -1;
+		if (rtnl_open(&r, path))
+			return nf_fail(err, EXIT_RUNTIME, "cannot enter %s: %s", path,
+				       strerror(errno));
+		rc = rtnl_set_offload(&r, ends[i].ifname, on);
+		rtnl_close(&r);
+		if (rc)
+			return nf_fail(err, EXIT_RUNTIME, "cannot turn offloads %s on %s in %s: %s",
+				       on ? "on" : "off", ends[i].ifname, path, strerror(errno));
 	}
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <iperf_api.h>
 #include <json-c/json.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +53,11 @@ static void client_sigend(int sig)
 static void client_child(const char *netns_path, const char *server_addr, int port,
 			 const struct traffic_opts *o, int out_fd, int err_fd)
 {
-	int ns = open(netns_path, O_RDONLY | O_CLOEXEC);
 	struct iperf_test *test;
+	int saved;
 
-	if (ns < 0 || setns(ns, CLONE_NEWNET)) {
+	/* For good: this child only runs the client (close_range drops saved). */
+	if (netns_enter(netns_path, &saved)) {
 		dprintf(out_fd, "{\"error\":\"cannot enter %s: %s\"}\n", netns_path, strerror(errno));
 		_exit(1);
 	}
@@ -273,46 +273,50 @@ static void run_free(struct traffic_run *run)
 }
 
 static int parse_json(const char *json, bool allow_partial, struct traffic_result *res,
-		      char *err, size_t errlen);
+		      struct nf_error *err);
 
-int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *err, size_t errlen)
+int traffic_finish(struct traffic_run *run, struct traffic_result *res, struct nf_error *err)
 {
 	char why[128];
 	const char *killed = wait_client(run, why, sizeof(why));
 	struct buf out = run->out;
+	struct nf_error e = { 0 };
 	int status = run->status, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	const char *msgs = stderr_text(run);
 	const char *sep = *msgs ? "; iperf3 said: " : "";
 	if (killed) {
-		snprintf(err, errlen, "the iperf3 client %s: killed it (signal %d)%s%s", killed,
-			 SIGKILL, sep, msgs);
+		nf_fail(&e, EXIT_RUNTIME, "the iperf3 client %s: killed it (signal %d)%s%s", killed,
+			SIGKILL, sep, msgs);
 	} else if (!run->reaped) {
-		snprintf(err, errlen, "the iperf3 client could not be waited for%s%s", sep, msgs);
+		nf_fail(&e, EXIT_RUNTIME, "the iperf3 client could not be waited for%s%s", sep, msgs);
 	} else if (WIFSIGNALED(status)) {
-		snprintf(err, errlen, "the iperf3 client was killed (signal %d, %s)%s%s",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)), sep, msgs);
+		nf_fail(&e, EXIT_RUNTIME, "the iperf3 client was killed (signal %d, %s)%s%s",
+			WTERMSIG(status), strsignal(WTERMSIG(status)), sep, msgs);
 	} else if (!out.len) {
-		snprintf(err, errlen, "the iperf3 client printed nothing (exit status %d)%s%s",
-			 WEXITSTATUS(status), sep, msgs);
+		nf_fail(&e, EXIT_RUNTIME, "the iperf3 client printed nothing (exit status %d)%s%s",
+			WEXITSTATUS(status), sep, msgs);
 	} else {
 		/* Partial results (an "error" next to intervals) only when we asked
 		 * it to stop; otherwise something else ended it early. */
-		rc = parse_json(out.data, run->stop_sent, res, err, errlen);
+		rc = parse_json(out.data, run->stop_sent, res, &e);
 		if (rc && *msgs) {
-			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, "%s%s", sep, msgs);
+			size_t n = strlen(e.msg);
+			snprintf(e.msg + n, sizeof(e.msg) - n, "%s%s", sep, msgs);
 		} else if (!rc && *msgs) {
+			/* A successful run's warnings (no error): said as they come. */
 			nf_err("iperf3: %s", msgs);
 		}
 	}
 	/* The likely why of a client that died from outside: its testbed went. */
 	if (rc && access(run->netns_path, F_OK)) {
-		size_t n = strlen(err);
-		snprintf(err + n, errlen - n, " (%s is gone: removed by 'nfcost cleanup --force' "
-			 "or 'testbed down'?)", run->netns_path);
+		size_t n = strlen(e.msg);
+		snprintf(e.msg + n, sizeof(e.msg) - n, " (%s is gone: removed by 'nfcost cleanup "
+			 "--force' or 'testbed down'?)", run->netns_path);
 	}
+	if (rc && err)
+		*err = e;
 	if (rc)
 		buf_free(&out);
 	else
@@ -322,44 +326,36 @@ int traffic_finish(struct traffic_run *run, struct traffic_result *res, char *er
 }
 
 int traffic_run_once(const char *netns_path, const char *server_addr, int port,
-		     const struct traffic_opts *opts, struct traffic_result *res, char *err,
-		     size_t errlen)
+		     const struct traffic_opts *opts, struct traffic_result *res,
+		     struct nf_error *err)
 {
 	struct traffic_run *run = traffic_start(netns_path, server_addr, port, opts);
 
-	if (!run) {
-		snprintf(err, errlen, "cannot start the iperf3 client: %s", strerror(errno));
-		return -1;
-	}
-	return traffic_finish(run, res, err, errlen);
+	if (!run)
+		return nf_fail(err, EXIT_RUNTIME, "cannot start the iperf3 client: %s",
+			       strerror(errno));
+	return traffic_finish(run, res, err);
 }
 
 int traffic_udp_burst(const char *netns_path, const char *server_addr, int port, int count,
-		      int size, long *sent, long *eperm)
+		      int size, long *sent, long *eperm, struct nf_error *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	char payload[65507] = { 0 };
-	int saved, fd;
+	int fd;
 
 	*sent = *eperm = 0;
 	if (size <= 0)
 		size = 64;
 	if (size > (int)sizeof(payload))
 		size = (int)sizeof(payload);
-	if (inet_pton(AF_INET, server_addr, &sa.sin_addr) != 1) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (inet_pton(AF_INET, server_addr, &sa.sin_addr) != 1)
+		return nf_fail(err, EXIT_USAGE, "'%s' is no IPv4 address", server_addr);
 	/* A socket belongs to the namespace it was made in, wherever it is used. */
-	if (netns_enter(netns_path, &saved))
-		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int e = errno;
-	netns_leave(saved);
-	if (fd < 0) {
-		errno = e;
-		return -1;
-	}
+	fd = netns_socket(netns_path, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return nf_fail(err, EXIT_RUNTIME, "cannot send datagrams from %s: %s", netns_path,
+			       strerror(errno));
 	for (int i = 0; i < count; i++) {
 		ssize_t n = sendto(fd, payload, (size_t)size, 0, (struct sockaddr *)&sa, sizeof(sa));
 		(*sent)++;
@@ -386,11 +382,12 @@ static uint16_t inet_csum(const void *data, size_t len, uint32_t sum)
 
 /* The source address the routes give a packet to `to` (a connected UDP
  * socket sends nothing). */
-static int route_source(const struct sockaddr_in *to, struct in_addr *src)
+static int route_source(const char *netns_path, const struct sockaddr_in *to,
+			struct in_addr *src)
 {
 	struct sockaddr_in me;
 	socklen_t l = sizeof(me);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+	int fd = netns_socket(netns_path, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
 
 	if (fd < 0)
 		return -1;
@@ -406,12 +403,13 @@ static int route_source(const struct sockaddr_in *to, struct in_addr *src)
 /* One TCP SYN or ICMP echo request, built here and sent on a raw socket:
  * a SYN from no socket never becomes a connection (the reply gets a RST),
  * so a server listening there never sees it. */
-static int send_raw(int proto, const struct sockaddr_in *from, const struct sockaddr_in *to)
+static int send_raw(const char *netns_path, int proto, const struct sockaddr_in *from,
+		    const struct sockaddr_in *to)
 {
 	uint8_t pkt[20] = { 0 };
 	size_t len;
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto == IPPROTO_TCP ? IPPROTO_TCP
-										: IPPROTO_ICMP);
+	int fd = netns_socket(netns_path, AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+			      proto == IPPROTO_TCP ? IPPROTO_TCP : IPPROTO_ICMP);
 
 	if (fd < 0)
 		return -1;
@@ -464,18 +462,16 @@ int traffic_send_one(const char *netns_path, int proto, const char *src, const c
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct sockaddr_in from = { .sin_family = AF_INET };
 	char payload[64] = { 0 };
-	int saved, fd = -1, e;
+	int fd = -1, e;
 
 	if (inet_pton(AF_INET, dst, &to.sin_addr) != 1 ||
 	    (src && src[0] && inet_pton(AF_INET, src, &from.sin_addr) != 1)) {
 		errno = EINVAL;
 		return -1;
 	}
-	/* Sockets belong to the namespace they were made in. */
-	if (netns_enter(netns_path, &saved))
-		return -1;
+	/* Sockets belong to the namespace they were made in, wherever used. */
 	if (proto == IPPROTO_UDP) {
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		fd = netns_socket(netns_path, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && ((from.sin_addr.s_addr &&
 				 bind(fd, (struct sockaddr *)&from, sizeof(from))) ||
 				(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&to,
@@ -485,12 +481,9 @@ int traffic_send_one(const char *netns_path, int proto, const char *src, const c
 			errno = e;
 			fd = -1;
 		}
-	} else if (from.sin_addr.s_addr || !route_source(&to, &from.sin_addr)) {
-		fd = send_raw(proto, &from, &to);
+	} else if (from.sin_addr.s_addr || !route_source(netns_path, &to, &from.sin_addr)) {
+		fd = send_raw(netns_path, proto, &from, &to);
 	}
-	e = errno;
-	netns_leave(saved);
-	errno = e;
 	return fd;
 }
 
@@ -514,18 +507,23 @@ static double jnum(json_object *o, const char *key)
 
 int traffic_parse_json(const char *json, struct traffic_result *res, char *err, size_t errlen)
 {
-	return parse_json(json, true, res, err, errlen);
+	struct nf_error e = { 0 };
+	int rc = parse_json(json, true, res, &e);
+
+	if (rc)
+		snprintf(err, errlen, "%s", e.msg);
+	return rc;
 }
 
 static int parse_json(const char *json, bool allow_partial, struct traffic_result *res,
-		      char *err, size_t errlen)
+		      struct nf_error *err)
 {
 	json_object *root = json_tokener_parse(json), *iv, *e;
 	size_t n;
 
 	memset(res, 0, sizeof(*res));
 	if (!root || !json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, "iperf3 output is not JSON");
+		nf_fail(err, EXIT_RUNTIME, "iperf3 output is not JSON");
 		json_object_put(root);
 		return -1;
 	}
@@ -535,19 +533,19 @@ static int parse_json(const char *json, bool allow_partial, struct traffic_resul
 	 * measured: those are results. An error with nothing measured is not. */
 	if (e && (!allow_partial || !iv || !json_object_is_type(iv, json_type_array) ||
 		  json_object_array_length(iv) == 0)) {
-		snprintf(err, errlen, "iperf3: %s", json_object_get_string(e));
+		nf_fail(err, EXIT_RUNTIME, "iperf3: %s", json_object_get_string(e));
 		json_object_put(root);
 		return -1;
 	}
 	if (!iv || !json_object_is_type(iv, json_type_array)) {
-		snprintf(err, errlen, "iperf3 JSON has no intervals");
+		nf_fail(err, EXIT_RUNTIME, "iperf3 JSON has no intervals");
 		json_object_put(root);
 		return -1;
 	}
 	n = json_object_array_length(iv);
 	res->intervals = calloc(n ? n : 1, sizeof(*res->intervals));
 	if (!res->intervals) {
-		snprintf(err, errlen, "out of memory for %zu iperf3 intervals", n);
+		nf_fail(err, EXIT_RUNTIME, "out of memory for %zu iperf3 intervals", n);
 		json_object_put(root);
 		return -1;
 	}
