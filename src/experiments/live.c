@@ -63,6 +63,19 @@ static int open_files(struct outdir *d, struct live_files *f)
 	return outfile_flush(&f->inj, &f->err);
 }
 
+/* iperf3's JSON of the run; keeps the first failure. */
+static int save_json(struct outdir *d, const char *json, struct live_files *f)
+{
+	struct nf_error e = { 0 };
+
+	json = json ? json : "";
+	if (outfile_write(d, "iperf_results.json", json, strlen(json), &e) == 0)
+		return 0;
+	if (!f->err.status)
+		f->err = e;
+	return -1;
+}
+
 /* Puts them in place; keeps the first failure. */
 static int commit_files(struct live_files *f)
 {
@@ -166,13 +179,8 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 		out->measured = true;
 		out->intervals = res.n_intervals;
 		out->mean_mbps = res.bits_per_second / 1e6;
-		const char *json = res.json ? res.json : "";
-		struct nf_error e = { 0 };
-		if (outfile_write(p->outdir, "iperf_results.json", json, strlen(json), &e)) {
-			if (!f.err.status)
-				f.err = e;
+		if (save_json(p->outdir, res.json, &f))
 			rc = rc ? rc : EXIT_RUNTIME;
-		}
 		traffic_result_free(&res);
 	}
 	if (out->batches)
