@@ -89,15 +89,24 @@ int sweep_files_commit(struct sweep_files *f)
 
 /* --- sweep.json / compare.json --- */
 
-static json_object *per_arm(const struct sweep_output *v, const char *key)
+/* {ARM: its rounds' statistics} and {ARM: its update costs}. */
+static json_object *rounds_per_arm(const struct sweep_output *v)
 {
 	json_object *per = json_object_new_object();
 
 	for (int b = 0; b < v->n; b++)
-		json_object_object_add(per, v->per[b].name, !strcmp(key, "rounds")
-				       ? rounds_stats_json(&v->rstats[b])
-				       : results_updates_json(v->updates[b], v->n_updates[b],
-							      &v->update_sum[b]));
+		json_object_object_add(per, v->per[b].name, rounds_stats_json(&v->rstats[b]));
+	return per;
+}
+
+static json_object *updates_per_arm(const struct sweep_output *v)
+{
+	json_object *per = json_object_new_object();
+
+	for (int b = 0; b < v->n; b++)
+		json_object_object_add(per, v->per[b].name,
+				       results_updates_json(v->updates[b], v->n_updates[b],
+							    &v->update_sum[b]));
 	return per;
 }
 
@@ -134,9 +143,9 @@ static json_object *rounds_json(const struct sweep_output *v)
 				       json_object_new_boolean(o->precision_reached));
 	}
 	if (v->compare) /* else the top level is the first setting's */
-		json_object_object_add(j, "backends", per_arm(v, "rounds"));
+		json_object_object_add(j, "backends", rounds_per_arm(v));
 	else if (v->offload_arms)
-		json_object_object_add(j, "offloads", per_arm(v, "rounds"));
+		json_object_object_add(j, "offloads", rounds_per_arm(v));
 	for (size_t i = 0; i < v->n_visits; i++) {
 		if (!i || v->visits[i].round != v->visits[i - 1].round)
 			json_object_array_add(visits, round = json_object_new_array());
@@ -167,7 +176,7 @@ static json_object *sweep_json(const struct sweep_output *v)
 		json_object_object_add(j, "random_seed", json_object_new_int64(v->seed));
 		json_object_object_add(j, "backends", per);
 		if (v->update_reps)
-			json_object_object_add(j, "updates", per_arm(v, "updates"));
+			json_object_object_add(j, "updates", updates_per_arm(v));
 	} else {
 		json_object_object_add(j, "analysis", results_summary_json(&v->per[0].sum));
 		json_object_object_add(j, "verdict",
