@@ -60,7 +60,8 @@ export -f col monotonic
 wait_rows() { wait_until 60 has_rows "$1" "$2"; }
 has_rows() {
 	local f
-	f=$(ls "$(dirname "$1")/.$(basename "$1").nfcost-"* "$1" 2>/dev/null | head -1)
+	f=$(find "$(dirname "$1")" -maxdepth 1 \( -name ".$(basename "$1").nfcost-*" -o \
+		-name "$(basename "$1")" \) 2>/dev/null | head -1)
 	[ "$(tail -n +2 "$f" 2>/dev/null | grep -c .)" -ge "$2" ]
 }
 # what a stopped sweep may leave, each empty once it is gone

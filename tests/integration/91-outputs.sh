@@ -12,6 +12,7 @@ cleanup() { mountpoint -q "$FULL" && umount "$FULL"; rm -rf "$T"; }
 trap cleanup EXIT
 EX=$(cd "$(dirname "$0")/../.." && pwd)/examples
 SWEEP=(sweep --rules 0:1000:500 -d 1 --backend iptables-legacy --no-plot)
+names() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | xargs; }
 json_ok() { /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"; }
 mode() { stat -c %a "$1"; }
 # the lines on stderr that are errors: not the start line, not a warning
@@ -28,7 +29,7 @@ check_exit "a non-empty --out nfcost did not make is refused" 2 \
 check_eq "the victim is untouched" V "$(cat "$T/victim")"
 check_exit "profile refuses it too" 2 "not empty and nfcost did not make it" \
 	"$NFCOST" profile "$EX/bloated-chain.rules" -d 1 --no-plot --out "$T/o"
-check_eq "... and nothing was written there" "iperf sweep.csv" "$(ls "$T/o" | xargs)"
+check_eq "... and nothing was written there" "iperf sweep.csv" "$(names "$T/o")"
 ln -s "$T/victim" "$T/link"
 check_exit "an --out that is a symlink is refused" 2 "symbolic link" \
 	"$NFCOST" "${SWEEP[@]}" --out "$T/link"
@@ -65,7 +66,7 @@ for f in sweep.csv sweep.json report.md iperf/rules-0000000-r1.json iperf/rules-
 	check "$f is a regular file of the new run" test -f "$R/$f" -a ! -L "$R/$f"
 done
 check_eq "only the new run's iperf3 files" "rules-0000000-r1.json rules-0001000-r1.json" \
-	"$(ls "$R/iperf" | xargs)"
+	"$(names "$R/iperf")"
 check_eq "only the new run's rows" "0 1000" "$(tail -n +2 "$R/sweep.csv" | cut -d, -f1 | xargs)"
 check "sweep.json parses" json_ok "$R/sweep.json"
 echo mine >"$R/notes.txt"
@@ -94,7 +95,9 @@ check_eq "one error line" 1 "$(errors "$T/f.err" | grep -c .)"
 check "it names the file and the reason" sh -c "grep -Eq '^nfcost: cannot write $FULL/o/[^ ]+: No space left on device$' $T/f.err"
 check_eq "no empty file" "" "$(find "$FULL/o" -type f -size 0)"
 check_eq "no temporary file left" "" "$(find "$FULL/o" -name '.*.nfcost-*')"
-for f in $(find "$FULL/o" -name '*.json'); do check "$f is whole JSON" json_ok "$f"; done
+while IFS= read -r f; do
+	check "$f is whole JSON" json_ok "$f"
+done < <(find "$FULL/o" -name '*.json')
 [ -f "$FULL/o/report.md" ] && check "report.md is whole" grep -q '^Data: sweep.csv' "$FULL/o/report.md"
 [ -f "$FULL/o/sweep.csv" ] && check "sweep.csv rows are whole" \
 	awk -F, 'NR > 1 && NF != 16 { exit 1 }' "$FULL/o/sweep.csv"
