@@ -74,6 +74,18 @@ check_exit "a file of someone else's beside nfcost's: refused" 2 "notes.txt, whi
 	"$NFCOST" "${SWEEP[@]}" --out "$R"
 check_eq "... and nfcost's files stay" "0 1000" "$(tail -n +2 "$R/sweep.csv" | cut -d, -f1 | xargs)"
 
+# --- profile: profile.md and fixes/original.rules planted as links ---
+P=$T/p
+check "a profile" "$NFCOST" profile "$EX/bloated-chain.rules" --fix none -d 1 --no-plot --out "$P"
+check "... wrote fixes/original.rules" test -f "$P/fixes/original.rules"
+for f in profile.md fixes/original.rules; do rm -f "$P/$f"; ln -s "$T/victim" "$P/$f"; done
+check "the same profile again into it" "$NFCOST" profile "$EX/bloated-chain.rules" --fix none -d 1 \
+	--no-plot --out "$P"
+check_eq "the victim is untouched" V "$(cat "$T/victim")"
+for f in profile.md profile.json fixes/original.rules; do
+	check "$f is a regular file" test -f "$P/$f" -a ! -L "$P/$f"
+done
+
 # --- the default directory: a symlink planted at its predictable name ---
 mkdir -p "$T/cwd/results" "$T/victimdir"
 for i in $(seq 0 120); do
