@@ -1187,12 +1187,43 @@ def import_figure():
     return Figure
 
 
+def save(fig, output):
+    """Writes the PNG beside its target under a temporary name of its own
+    and renames it into place, so a failed run never leaves a truncated PNG
+    where an older, good one was. The temporary file is created anew
+    (O_EXCL, O_NOFOLLOW, mode 0644 whatever the umask) and the rename
+    replaces a symlink at the target rather than following it: the script
+    never writes through a link planted in the directory."""
+    parent, name = os.path.split(output)
+    tmp = f".{name}.nfcost-plot{os.getpid()}"
+    dfd = fd = None
+    try:
+        dfd = os.open(parent or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o644, dir_fd=dfd)
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            fd = None
+            fig.savefig(f, format="png")
+        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+    except OSError as e:
+        raise Failure(f"cannot write {output}: {e.strerror or e}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if dfd is not None:
+            try:
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass  # renamed into place, or never written
+            os.close(dfd)
+
+
 def run(argv):
     args = parse_args(argv)
     default_name, inputs = load_inputs(args.figure, args.dir)
     output = args.output or os.path.join(args.dir, default_name)
     figure_class = import_figure()
-    tmp = f"{output}.tmp{os.getpid()}"
     with warnings.catch_warnings():
         # A warning from matplotlib or numpy would be text on stderr beside
         # an exit status of 0: the inputs are checked so that none comes from
@@ -1209,18 +1240,7 @@ def run(argv):
         {"sweep": draw_sweep, "live": draw_live, "compare": draw_compare,
          "profile": draw_profile}[args.figure](fig, *inputs)
 
-        # Write beside the target and rename, so a failed run never leaves a
-        # truncated PNG where an older, good one was.
-        try:
-            fig.savefig(tmp, format="png")
-            os.replace(tmp, output)
-        except OSError as e:
-            raise Failure(f"cannot write {output}: {e.strerror or e}") from None
-        finally:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass  # renamed into place, or never written
+        save(fig, output)
     if args.describe:
         # ASCII: stdout's encoding may be anything
         text = json.dumps(describe(fig, args.figure, output), indent=1)

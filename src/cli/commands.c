@@ -169,3 +169,15 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 	}
 	return false;
 }
+
+int open_output_dir(const char *out, const char *command, struct outdir *d)
+{
+	struct nf_error err = { 0 };
+
+	if (outdir_open(d, out, command, &err))
+		return nf_error_report(&err);
+	if (d->cleared)
+		printf("%s: removed the %d file%s of an earlier nfcost run there\n", d->path,
+		       d->cleared, d->cleared == 1 ? "" : "s");
+	return EXIT_OK;
+}

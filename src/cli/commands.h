@@ -69,12 +69,16 @@ struct sweep_args {
 };
 extern const struct argp sweep_options_argp;
 void sweep_args_defaults(struct sweep_args *a);
-/* Resolves everything the options leave open (checks, output dir).
- * 0 or an exit status with one message line. */
-int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len);
+/* Resolves everything the options leave open (checks, output dir, opened
+ * into d). 0 or an exit status with one message line. */
+int sweep_args_finish(struct sweep_args *a, const char *kind, struct outdir *d);
 /* The plan of one sweep (one backend: a->cfg.backend) into p; it borrows
  * a->counts (free that after the run). */
 void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* Opens a run's output directory (util/outfile.h): --out, or NULL for a
+ * new results/COMMAND-<UTC second>; says on stdout when it removed an
+ * earlier run's files. 0 or an exit status with one message line. */
+int open_output_dir(const char *out, const char *command, struct outdir *d);
 /* The rounds' figures of a run in rounds on stdout (sweep, compare). */
 void print_rounds(const struct sweep_outcome *out);
 

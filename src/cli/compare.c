@@ -107,7 +107,8 @@ int cmd_compare(int argc, char **argv)
 	struct sweep_args a;
 	struct sweep_plan plan;
 	struct sweep_outcome out;
-	char dir[4096];
+	struct outdir od;
+	const char *dir = od.path;
 	int nb, rc;
 
 	sweep_args_defaults(&a);
@@ -115,11 +116,12 @@ int cmd_compare(int argc, char **argv)
 	command_parse(&argp, argc, argv, &a);
 	enum rules_backend list[BACKEND_COUNT];
 	if ((rc = check_backends(&a, list, &nb)) || (rc = require_root("nfcost compare")) ||
-	    (rc = sweep_args_finish(&a, "compare", dir, sizeof(dir)))) {
+	    (rc = sweep_args_finish(&a, "compare", &od))) {
 		free(a.counts);
 		return rc;
 	}
 	sweep_args_plan(&a, dir, &plan);
+	plan.outdir = &od;
 	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;
 	plan.compare = true;
@@ -136,5 +138,6 @@ int cmd_compare(int argc, char **argv)
 		printf("compare: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);
 	sweep_outcome_free(&out);
+	outdir_close(&od);
 	return rc;
 }

@@ -113,7 +113,8 @@ int cmd_live(int argc, char **argv)
 	};
 	struct live_plan plan;
 	struct live_outcome out;
-	char dir[4096];
+	struct outdir od;
+	const char *dir = od.path;
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
@@ -126,18 +127,12 @@ int cmd_live(int argc, char **argv)
 		       rules_backend_name(a.cfg.backend), why);
 		return EXIT_USAGE;
 	}
-	if (a.out)
-		snprintf(dir, sizeof(dir), "%s", a.out);
-	else
-		results_default_dir("live", dir, sizeof(dir));
-	if (mkdir_p(dir)) {
-		nf_err("cannot create %s: %s", dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
+	if ((rc = open_output_dir(a.out, "live", &od)))
+		return rc;
 	plan = (struct live_plan){
 		.duration_s = a.duration_s, .inject_at_s = a.inject_at_s, .rules = a.rules,
 		.inject_rate = a.inject_rate, .interval_s = a.interval_s, .cfg = a.cfg,
-		.dir = dir, .no_plot = a.no_plot,
+		.dir = dir, .outdir = &od, .no_plot = a.no_plot,
 	};
 	rc = live_run(&plan, &out);
 	if (out.measured)
@@ -148,5 +143,6 @@ int cmd_live(int argc, char **argv)
 		printf("live: %ld batches, one transaction each: mean %.1f ms, max %.1f ms\n",
 		       out.batches, out.batch_ms_mean, out.batch_ms_max);
 	printf("live: files in %s%s\n", dir, out.interrupted ? " (interrupted)" : "");
+	outdir_close(&od);
 	return rc;
 }

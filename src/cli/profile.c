@@ -216,7 +216,9 @@ int cmd_profile(int argc, char **argv)
 	};
 	struct ruleset rs = { 0 };
 	struct profile_result res;
-	char dir[4096], why[1024], note[1024] = "", source[1100];
+	char why[1024], note[1024] = "", source[1100];
+	struct outdir od = { .fd = -1, .marker_fd = -1 };
+	const char *dir = od.path;
 	int rc;
 
 	ruleset_fix_parse_list("all", a.fixes);
@@ -268,15 +270,8 @@ int cmd_profile(int argc, char **argv)
 		flow_parse("tcp:198.18.0.2:443", &a.flows[0], w, sizeof(w));
 		a.n_flows = 1;
 	}
-	if (a.out)
-		snprintf(dir, sizeof(dir), "%s", a.out);
-	else
-		results_default_dir("profile", dir, sizeof(dir));
-	if (mkdir_p(dir)) {
-		nf_err("cannot create %s: %s", dir, strerror(errno));
-		rc = EXIT_RUNTIME;
+	if ((rc = open_output_dir(a.out, "profile", &od)))
 		goto free_candidates;
-	}
 	if (a.from_host)
 		snprintf(source, sizeof(source), "host: %s", note);
 	else
@@ -287,7 +282,7 @@ int cmd_profile(int argc, char **argv)
 		.backend = rs.format == RULESET_NFT ? BACKEND_NFT : a.backend,
 		.hook = a.hook, .flows = a.flows, .n_flows = a.n_flows,
 		.duration_s = (int)a.duration_s, .iface = a.iface, .tracer = a.tracer,
-		.max_samples = (int)a.samples, .dir = dir, .no_plot = a.no_plot,
+		.max_samples = (int)a.samples, .dir = dir, .outdir = &od, .no_plot = a.no_plot,
 	};
 	memcpy(plan.fixes, a.fixes, sizeof(plan.fixes));
 	plan.candidates = cands;
@@ -303,5 +298,6 @@ free_candidates:
 	for (int c = 0; c < a.n_candidates; c++)
 		ruleset_free(&cands[c]);
 	ruleset_free(&rs);
+	outdir_close(&od);
 	return rc;
 }

@@ -305,10 +305,8 @@ void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_p
 	memcpy(p->offloads, a->offloads, sizeof(p->offloads));
 }
 
-int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, size_t len)
+int sweep_args_finish(struct sweep_args *a, const char *kind, struct outdir *d)
 {
-	char path[4096];
-
 	const char *why = a->counts ? NULL : parse_rules_spec("0:3000:100", a);
 	if (why) { /* the lab's default counts */
 		nf_err("--rules: %s", why);
@@ -325,17 +323,7 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, char *out_dir, siz
 		if (!a->cfg.hit_packets)
 			a->cfg.hit_packets = 1000;
 	}
-	if (a->out) {
-		snprintf(out_dir, len, "%s", a->out);
-	} else {
-		results_default_dir(kind, out_dir, len);
-	}
-	snprintf(path, sizeof(path), "%s/iperf", out_dir);
-	if (mkdir_p(path)) {
-		nf_err("cannot create %s: %s", path, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
+	return open_output_dir(a->out, kind, d);
 }
 
 void print_rounds(const struct sweep_outcome *out)
@@ -376,16 +364,18 @@ int cmd_sweep(int argc, char **argv)
 	struct sweep_args a;
 	struct sweep_plan plan;
 	struct sweep_outcome out;
-	char dir[4096];
+	struct outdir od;
+	const char *dir = od.path;
 	int rc;
 
 	sweep_args_defaults(&a);
 	command_parse(&argp, argc, argv, &a);
-	if ((rc = require_root("nfcost sweep")) || (rc = sweep_args_finish(&a, "sweep", dir, sizeof(dir)))) {
+	if ((rc = require_root("nfcost sweep")) || (rc = sweep_args_finish(&a, "sweep", &od))) {
 		free(a.counts);
 		return rc;
 	}
 	sweep_args_plan(&a, dir, &plan);
+	plan.outdir = &od;
 	rc = sweep_run(&plan, &out);
 	free(a.counts);
 	const struct sweep_summary *sum = &out.per[0].sum;
@@ -406,5 +396,6 @@ int cmd_sweep(int argc, char **argv)
 		printf("sweep: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);
 	sweep_outcome_free(&out);
+	outdir_close(&od);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include "results/report.h"
 #include "results/results.h"
 #include "testbed/testbed.h"
+#include "util/outfile.h"
 #include "util/util.h"
 
 enum {
@@ -189,14 +190,14 @@ static void print_folded(FILE *f, const char *first, const char *text, const cha
 	fputc('\n', f);
 }
 
-static int write_ready_file(const char *path, const char *tracer)
+/* Written whole under a temporary name and renamed (util/outfile.h): a
+ * reader sees it complete or not at all, and never writes through a link. */
+static int write_ready_file(const char *path, const char *tracer, struct nf_error *err)
 {
-	FILE *f = fopen(path, "we");
+	char line[128];
+	int n = snprintf(line, sizeof(line), "%d %s\n", (int)getpid(), tracer);
 
-	if (!f)
-		return -1;
-	fprintf(f, "%d %s\n", (int)getpid(), tracer);
-	return fclose(f);
+	return outfile_write_path(path, line, (size_t)n, err);
 }
 
 /* Sleeps until monotonic time t, or until SIGINT/SIGTERM. */
@@ -380,9 +381,9 @@ int cmd_trace(int argc, char **argv)
 	v.hook = nfhook_name(a.popts.hook);
 	v.netns = probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
 	announce(&a, p, &v);
-	if (a.ready_file && write_ready_file(a.ready_file, v.tracer)) {
-		nf_err("cannot write the ready file %s: %s", a.ready_file, strerror(errno));
-		rc = EXIT_RUNTIME;
+	struct nf_error err = { 0 };
+	if (a.ready_file && write_ready_file(a.ready_file, v.tracer, &err)) {
+		rc = nf_error_report(&err);
 	} else {
 		rc = trace_windows(&a, p, &v);
 	}

@@ -20,16 +20,10 @@ static void sleep_until(double t)
 	}
 }
 
-static FILE *open_in(const char *dir, const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return fopen(path, "we");
-}
-
+/* The files of a live run, written as it goes. */
 struct live_files {
-	FILE *text, *csv, *inj;
+	struct outfile text, csv, inj;
+	struct nf_error err;   /* the first write that failed */
 };
 
 /* One probe window into bpf_results.txt and bpf_windows.csv. */
@@ -51,32 +45,58 @@ static int close_window(struct experiment *e, const struct window_sink *s, doubl
 	}
 	if (!keep_if_empty && !w.count)
 		return EXIT_OK;
-	report_print_window(s->f->text, &w, t_start, s->hook, s->netns, s->tracer, PROBE_BY_NONE);
-	fflush(s->f->text);
-	if (results_window_csv_row(s->f->csv, t_start, t_end, s->hook, &w)) {
-		nf_err("cannot write bpf_windows.csv: %s", strerror(errno));
+	report_print_window(s->f->text.f, &w, t_start, s->hook, s->netns, s->tracer, PROBE_BY_NONE);
+	if (outfile_flush(&s->f->text, &s->f->err) ||
+	    results_window_csv_row(&s->f->csv, t_start, t_end, s->hook, &w, &s->f->err))
 		return EXIT_RUNTIME;
-	}
 	return EXIT_OK;
 }
 
-static int save_json(const char *dir, const char *json)
+/* Opens the files a live run writes as it goes. */
+static int open_files(struct outdir *d, struct live_files *f)
 {
-	FILE *f = open_in(dir, "iperf_results.json");
-	int bad = !f || fputs(json, f) < 0;
+	if (outfile_open(&f->text, d, "bpf_results.txt", &f->err) ||
+	    results_window_csv_open(&f->csv, d, "bpf_windows.csv", &f->err) ||
+	    outfile_open(&f->inj, d, "injection.csv", &f->err))
+		return -1;
+	fprintf(f->inj.f, "time_s,rules\n");
+	return outfile_flush(&f->inj, &f->err);
+}
 
-	if (f && fclose(f))
-		bad = 1;
-	if (bad) {
-		nf_err("cannot write %s/iperf_results.json: %s", dir, strerror(errno));
-		return EXIT_RUNTIME;
+/* iperf3's JSON of the run; keeps the first failure. */
+static int save_json(struct outdir *d, const char *json, struct live_files *f)
+{
+	struct nf_error e = { 0 };
+
+	json = json ? json : "";
+	if (outfile_write(d, "iperf_results.json", json, strlen(json), &e) == 0)
+		return 0;
+	if (!f->err.status)
+		f->err = e;
+	return -1;
+}
+
+/* Puts them in place; keeps the first failure. */
+static int commit_files(struct live_files *f)
+{
+	struct outfile *all[3] = { &f->text, &f->csv, &f->inj };
+	int rc = 0;
+
+	for (int i = 0; i < 3; i++) {
+		struct nf_error e = { 0 };
+		if (outfile_commit(all[i], &e)) {
+			rc = -1;
+			if (!f->err.status)
+				f->err = e;
+		}
 	}
-	return EXIT_OK;
+	return rc;
 }
 
 int live_run(const struct live_plan *p, struct live_outcome *out)
 {
 	struct live_files f = { 0 };
+	struct nf_error warn = { 0 };
 	struct experiment *e = NULL;
 	struct traffic_run *run = NULL;
 	struct traffic_result res;
@@ -84,14 +104,10 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 	int rc = EXIT_OK;
 
 	memset(out, 0, sizeof(*out));
-	if (!(f.text = open_in(p->dir, "bpf_results.txt")) ||
-	    !(f.csv = results_window_csv_open(p->dir, "bpf_windows.csv")) ||
-	    !(f.inj = open_in(p->dir, "injection.csv"))) {
-		nf_err("cannot write into %s: %s", p->dir, strerror(errno));
+	if (open_files(p->outdir, &f)) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	fprintf(f.inj, "time_s,rules\n");
 	catch_stop_signals();
 	if ((rc = experiment_setup(&e, &p->cfg, "lv")))
 		goto out;
@@ -136,8 +152,11 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 			out->batches++;
 			batch_ms_sum += ms;
 			out->batch_ms_max = ms > out->batch_ms_max ? ms : out->batch_ms_max;
-			fprintf(f.inj, "%.3f,%ld\n", now - t0, out->injected);
-			fflush(f.inj);
+			fprintf(f.inj.f, "%.3f,%ld\n", now - t0, out->injected);
+			if (outfile_flush(&f.inj, &f.err)) {
+				rc = EXIT_RUNTIME;
+				break;
+			}
 			next_inject += 1.0;
 		}
 		if (out->injected >= p->rules)
@@ -160,23 +179,22 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 		out->measured = true;
 		out->intervals = res.n_intervals;
 		out->mean_mbps = res.bits_per_second / 1e6;
-		int s = save_json(p->dir, res.json);
-		rc = rc ? rc : s;
+		if (save_json(p->outdir, res.json, &f))
+			rc = rc ? rc : EXIT_RUNTIME;
 		traffic_result_free(&res);
 	}
 	if (out->batches)
 		out->batch_ms_mean = batch_ms_sum / (double)out->batches;
 out:
 	experiment_teardown(e);
-	if (f.text)
-		fclose(f.text);
-	if (f.csv)
-		fclose(f.csv);
-	if (f.inj)
-		fclose(f.inj);
+	if (commit_files(&f))
+		rc = rc ? rc : EXIT_RUNTIME;
+	if (f.err.status) /* the first write that failed: one line */
+		nf_error_report(&f.err);
 	out->interrupted = stop_requested != 0;
-	if (!p->no_plot && (rc == EXIT_OK || out->interrupted) && out->measured)
-		report_plot("live", p->dir);
+	if (!p->no_plot && (rc == EXIT_OK || out->interrupted) && out->measured &&
+	    report_plot("live", p->outdir, &warn))
+		nf_err("warning: %s", warn.msg);
 	if (out->interrupted) {
 		nf_err("live run interrupted by a signal; what was measured is in %s", p->dir);
 		rc = rc ? rc : EXIT_RUNTIME;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "experiments/experiment.h"
+#include "util/outfile.h"
 
 struct live_plan {
 	int duration_s;
@@ -19,7 +20,8 @@ struct live_plan {
 	long inject_rate;      /* rules per second */
 	double interval_s;     /* probe window */
 	struct experiment_config cfg;
-	const char *dir;       /* exists */
+	const char *dir;       /* the output directory's name, for messages */
+	struct outdir *outdir; /* ... open: every file goes through it */
 	bool no_plot;
 };
 
@@ -33,7 +35,9 @@ struct live_outcome {
 };
 
 /* 0 or an exit status (one message line printed). What was measured is on
- * disk also when the run fails or is interrupted. */
+ * disk also when the run fails or is interrupted; while the run goes, each
+ * file is under a temporary name (util/outfile.h) and takes its own name
+ * when the run ends. */
 int live_run(const struct live_plan *p, struct live_outcome *out);
 
 #endif

@@ -413,17 +413,14 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 
 /* --- one variant: load, measure, check --- */
 
-static int write_text(const char *dir, const char *file, const char *text)
+/* A rule set's text as an output file (util/outfile.h); prints why not. */
+static int write_text(const struct profile_plan *plan, const char *file, const char *text)
 {
-	char path[4096];
-	FILE *f;
-	int rc;
+	struct nf_error err = { 0 };
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (!(f = fopen(path, "we")))
-		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) || rc ? -1 : 0;
+	if (outfile_write(plan->outdir, file, text, strlen(text), &err))
+		return nf_error_report(&err);
+	return EXIT_OK;
 }
 
 /* Loads rs (the namespace is empty), measures every flow and the verdict
@@ -676,11 +673,9 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	fixed_file_name(rs, v->name, v->file, sizeof(v->file));
 	if (rs->ipset_text)
 		snprintf(v->ipset_file, sizeof(v->ipset_file), "fixes/%s.ipset", v->name);
-	if (write_text(plan->dir, v->file, rs->text) ||
-	    (rs->ipset_text && write_text(plan->dir, v->ipset_file, rs->ipset_text))) {
-		nf_err("cannot write %s/%s: %s", plan->dir, v->file, strerror(errno));
+	if (write_text(plan, v->file, rs->text) ||
+	    (rs->ipset_text && write_text(plan, v->ipset_file, rs->ipset_text)))
 		return EXIT_RUNTIME;
-	}
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
@@ -737,7 +732,7 @@ static void measure_overhead(struct profile_ctx *x)
 int profile_run(const struct profile_plan *plan, struct profile_result *out)
 {
 	struct profile_ctx x = { .plan = plan };
-	char why[1024] = "", note[512], path[4096];
+	char why[1024] = "", note[512];
 	char (*orig_verdicts)[64] = NULL, (*verdicts)[64] = NULL;
 	double t0 = now_monotonic();
 	int rc, n_variants = 1;
@@ -759,11 +754,11 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 		n_variants += plan->fixes[f];
 	n_variants += plan->n_candidates;
 	out->variants = calloc((size_t)n_variants, sizeof(*out->variants));
-	snprintf(path, sizeof(path), "%s/fixes", plan->dir);
-	if (!out->variants || mkdir_p(path)) {
-		nf_err("cannot create %s: %s", path, strerror(errno));
-		return EXIT_RUNTIME;
-	}
+	struct nf_error err = { 0 };
+	if (!out->variants)
+		nf_fail(&err, EXIT_RUNTIME, "out of memory for %d variants", n_variants);
+	if (!out->variants || outdir_mkdir(plan->outdir, "fixes", &err))
+		return nf_error_report(&err);
 	if ((rc = setup(&x)))
 		goto done;
 	snprintf(out->netns_side, sizeof(out->netns_side), "%s",
@@ -781,11 +776,8 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 	struct profile_variant *orig = &out->variants[0];
 	snprintf(orig->name, sizeof(orig->name), "original");
 	fixed_file_name(plan->rs, "original", orig->file, sizeof(orig->file));
-	if (write_text(plan->dir, orig->file, plan->rs->text)) {
-		nf_err("cannot write %s/%s: %s", plan->dir, orig->file, strerror(errno));
-		rc = EXIT_RUNTIME;
+	if ((rc = write_text(plan, orig->file, plan->rs->text)))
 		goto done;
-	}
 	out->n_variants = 1;
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring the original (%d rules) in %s\n",
@@ -856,11 +848,12 @@ done:
 		out->meta.wall_s = now_monotonic() - t0;
 		memcpy(out->brackets, x.brackets, sizeof(x.brackets));
 		out->n_brackets = x.n_brackets;
-		if (results_write_profile_json(plan->dir, out) == 0 &&
-		    report_write_profile(plan->dir, out))
-			nf_err("cannot write %s/profile.md", plan->dir);
-		if (!plan->no_plot)
-			report_plot("profile", plan->dir);
+		if (results_write_profile(plan->outdir, out, &err)) {
+			nf_error_report(&err);
+			rc = rc ? rc : EXIT_RUNTIME;
+		} else if (!plan->no_plot && report_plot("profile", plan->outdir, &err)) {
+			nf_err("warning: %s", err.msg);
+		}
 	}
 	return rc;
 }

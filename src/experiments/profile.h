@@ -8,6 +8,7 @@
 #ifndef NFCOST_EXPERIMENTS_PROFILE_H
 #define NFCOST_EXPERIMENTS_PROFILE_H
 
+#include "util/outfile.h"
 #include <stdbool.h>
 
 #include "probe/probe.h"
@@ -32,7 +33,8 @@ struct profile_plan {
 	const char *iface;            /* rename the measured namespace's interface; NULL: keep */
 	enum probe_tracer tracer;
 	int max_samples;              /* packets built from the rule set for the verdict check */
-	const char *dir;
+	const char *dir;       /* the output directory's name, for messages */
+	struct outdir *outdir; /* ... open: every file goes through it (util/outfile.h) */
 	bool no_plot;
 };
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "experiments/environment.h"
-#include "results/offload.h"
+#include "results/sweepout.h"
 #include "experiments/overhead.h"
 #include "util/util.h"
 
@@ -57,28 +57,6 @@ static void progress(long done, long total, const char *label, const struct step
 		fputc('\n', stderr);
 }
 
-/* Keeps iperf3's JSON of one step as DIR/iperf/[BACKEND-]rules-N-rR.json. */
-static int save_iperf(const char *dir, const char *backend, const struct step_row *row,
-		      const struct traffic_result *res)
-{
-	char path[4096];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/iperf/%s%srules-%07ld-r%d.json", dir, backend ? backend : "",
-		 backend ? "-" : "", row->rules, row->repeat);
-	if (!(f = fopen(path, "we"))) {
-		nf_err("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = fputs(res->json ? res->json : "{}\n", f) < 0 ? -1 : 0;
-	if (fclose(f) || rc) {
-		nf_err("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const struct probe *probe)
 {
 	m->backend = p->compare ? NULL : rules_backend_name(p->backends[0]);
@@ -116,58 +94,14 @@ static void shuffle(int *order, int n, unsigned int *seed)
 	}
 }
 
-/* The files of a run in progress: closed by close_files on every path. */
-struct sweep_files {
-	FILE *csv, *drops, *updates;
-};
-
-static int open_files(const struct sweep_plan *p, bool drop_mode, struct sweep_files *f)
-{
-	const char *csv = p->compare ? "compare.csv" : "sweep.csv";
-	char path[4096];
-
-	if (!(f->csv = results_csv_open(p->dir, csv, p->compare))) {
-		nf_err("cannot write %s/%s: %s", p->dir, csv, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	if (p->update_reps && !(f->updates = results_csv_open(p->dir, "updates.csv", p->compare))) {
-		nf_err("cannot write %s/updates.csv: %s", p->dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	if (drop_mode) {
-		snprintf(path, sizeof(path), "%s/drops.csv", p->dir);
-		if (!(f->drops = fopen(path, "we"))) {
-			nf_err("cannot write %s: %s", path, strerror(errno));
-			return EXIT_RUNTIME;
-		}
-		fprintf(f->drops, "rules,repeat,sent,send_eperm,hook,entered,lost\n");
-	}
-	return EXIT_OK;
-}
-
-static void close_files(struct sweep_files *f)
-{
-	if (f->csv)
-		fclose(f->csv);
-	if (f->drops)
-		fclose(f->drops);
-	if (f->updates)
-		fclose(f->updates);
-}
-
-static void add_drops(struct step_drops *total, const struct step_drops *d, FILE *csv, int repeat)
+static void add_drops(struct step_drops *total, const struct step_drops *d)
 {
 	total->sent += d->sent;
 	total->send_eperm += d->send_eperm;
 	for (int h = 0; h < NFHOOK_COUNT; h++) {
 		total->entered[h] += d->entered[h];
 		total->lost[h] += d->lost[h];
-		if (d->entered[h] || d->lost[h])
-			fprintf(csv, "%ld,%d,%ld,%ld,%s,%llu,%llu\n", d->rules, repeat, d->sent,
-				d->send_eperm, nfhook_name((enum nfhook)h),
-				(unsigned long long)d->entered[h], (unsigned long long)d->lost[h]);
 	}
-	fflush(csv);
 }
 
 /* One measurement of backend b at its current rule count: a row in the CSV
@@ -185,7 +119,9 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 		struct step_drops d;
 		if ((rc = experiment_measure_drops(e, row, &d)))
 			return rc;
-		add_drops(drops_total, &d, f->drops, row->repeat);
+		add_drops(drops_total, &d);
+		if (sweep_files_drops(f, &d, row->repeat))
+			return EXIT_RUNTIME;
 	} else {
 		if ((rc = experiment_measure(e, row, &res)))
 			return rc;
@@ -193,12 +129,13 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 			traffic_result_free(&res);
 			return EXIT_OK;
 		}
-		rc = save_iperf(p->dir, label, row, &res);
+		rc = sweep_files_iperf(f, label, row, res.json);
 		traffic_result_free(&res);
 		if (rc)
 			return EXIT_RUNTIME;
 	}
-	results_csv_row(f->csv, p->compare ? label : NULL, row);
+	if (sweep_files_row(f, p->compare ? label : NULL, row))
+		return EXIT_RUNTIME;
 	out->rows[b][out->n_rows[b]++] = *row;
 	return EXIT_OK;
 }
@@ -216,7 +153,8 @@ static int measure_update(const struct sweep_plan *p, struct experiment *e, int 
 		return EXIT_OK;
 	if ((rc = experiment_update_cost(e, p->update_reps, &u)))
 		return rc;
-	results_updates_row(f->updates, p->compare ? out->per[b].name : NULL, &u);
+	if (sweep_files_update(f, p->compare ? out->per[b].name : NULL, &u))
+		return EXIT_RUNTIME;
 	out->updates[b][out->n_updates[b]++] = u;
 	return EXIT_OK;
 }
@@ -353,58 +291,7 @@ static int run_rounds(const struct sweep_plan *p, struct experiment **e, struct 
 	return rc;
 }
 
-/* sweep.json's / compare.json's "rounds": how the rounds went, each visit
- * in its order, and the per-round slopes (per backend in compare). */
-static json_object *rounds_json(const struct sweep_plan *p, const struct sweep_outcome *out)
-{
-	const struct rounds_outcome *o = &out->rounds;
-	json_object *j = p->compare ? json_object_new_object()
-				    : rounds_stats_json(&out->rstats[0]);
-	json_object *visits = json_object_new_array(), *round = NULL;
-
-	json_object_object_add(j, "rounds", json_object_new_int(o->rounds));
-	json_object_object_add(j, "seed", json_object_new_int64(o->seed));
-	json_object_object_add(j, "stop_reason", json_object_new_string(o->stop_reason));
-	if (o->precision_mode) {
-		json_object_object_add(j, "precision_pct", json_object_new_double(o->precision_pct));
-		json_object_object_add(j, "budget_s", json_object_new_double(o->budget_s));
-		json_object_object_add(j, "precision_reached",
-				       json_object_new_boolean(o->precision_reached));
-	}
-	if (p->compare) {
-		json_object *per = json_object_new_object();
-		for (int b = 0; b < out->n; b++)
-			json_object_object_add(per, out->per[b].name,
-					       rounds_stats_json(&out->rstats[b]));
-		json_object_object_add(j, "backends", per);
-	} else if (offload_arms(p)) { /* the top level is the first setting's */
-		json_object *per = json_object_new_object();
-		for (int b = 0; b < out->n; b++)
-			json_object_object_add(per, out->per[b].name,
-					       rounds_stats_json(&out->rstats[b]));
-		json_object_object_add(j, "offloads", per);
-	}
-	for (size_t i = 0; i < out->n_visits; i++) {
-		const struct round_visit *v = &out->visits[i];
-		if (!i || v->round != out->visits[i - 1].round)
-			json_object_array_add(visits, round = json_object_new_array());
-		json_object *x = json_object_new_object();
-		if (p->compare)
-			json_object_object_add(x, "backend",
-					       json_object_new_string(out->per[v->backend].name));
-		else if (offload_arms(p))
-			json_object_object_add(x, "offload",
-					       json_object_new_string(out->per[v->backend].name));
-		json_object_object_add(x, "rules", json_object_new_int64(v->rules));
-		json_object_object_add(x, "counted", json_object_new_int64(v->counted));
-		json_object_object_add(x, "load_ms", json_object_new_double(v->load_ms));
-		json_object_array_add(round, x);
-	}
-	json_object_object_add(j, "visits", visits);
-	return j;
-}
-
-/* The rounds' summaries from the rows, the JSON's part, report.md's section. */
+/* The rounds' summaries from the rows. */
 static void summarize_rounds(struct sweep_outcome *out)
 {
 	for (int b = 0; b < out->n; b++)
@@ -412,100 +299,25 @@ static void summarize_rounds(struct sweep_outcome *out)
 	out->meta.repeat = out->rounds.rounds;
 }
 
-static int report_rounds(const struct sweep_plan *p, const struct sweep_outcome *out)
-{
-	const char *names[BACKEND_COUNT];
-
-	for (int b = 0; b < out->n; b++)
-		names[b] = out->per[b].name;
-	if (rounds_report_append(p->dir, &out->rounds,
-				 p->compare || offload_arms(p) ? names : NULL,
-				 p->compare ? "backend" : "offload", out->rstats, out->n)) {
-		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
-}
-
-/* The two settings of an offload sweep as results/offload.h takes them. */
-static void offload_arms_of(const struct sweep_outcome *out, struct offload_arm arms[2])
-{
-	for (int b = 0; b < 2 && b < out->n; b++)
-		arms[b] = (struct offload_arm){ .name = out->per[b].name, .sum = &out->per[b].sum,
-						.rows = out->rows[b], .n = out->n_rows[b] };
-}
-
-/* sweep.json / compare.json, the figure and report.md. */
+/* sweep.json / compare.json, the figure and report.md (results/sweepout.h). */
 static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
-			 const struct step_drops *drops)
+			 struct sweep_files *f, const struct step_drops *drops)
 {
-	const char *kind = p->compare ? "compare" : "sweep";
-	json_object *j = results_meta_json(&out->meta);
-	char path[4096];
-	int rc = EXIT_OK;
+	struct sweep_output v = {
+		.compare = p->compare, .offload_arms = offload_arms(p),
+		.rounds_mode = sweep_rounds_mode(p), .no_plot = p->no_plot,
+		.accept = p->cfg.accept, .hit_traffic = p->cfg.hit_traffic, .seed = p->seed,
+		.update_reps = p->update_reps, .n = out->n, .meta = &out->meta, .per = out->per,
+		.rows = out->rows, .n_rows = out->n_rows, .updates = out->updates,
+		.n_updates = out->n_updates, .update_sum = out->update_sum, .drops = drops,
+		.steps_done = out->steps_done, .rounds = &out->rounds, .rstats = out->rstats,
+		.visits = out->visits, .n_visits = out->n_visits,
+	};
+	int rc = sweep_files_finish(f, &v, &out->figure);
 
-	if (p->compare) {
-		json_object *per = json_object_new_object();
-		for (int b = 0; b < out->n; b++)
-			json_object_object_add(per, out->per[b].name,
-					       results_summary_json(&out->per[b].sum));
-		/* The seed the order was drawn from, as given: the run can be redone. */
-		json_object_object_add(j, "random_seed", json_object_new_int64(p->seed));
-		json_object_object_add(j, "backends", per);
-		if (p->update_reps) {
-			json_object *up = json_object_new_object();
-			for (int b = 0; b < out->n; b++)
-				json_object_object_add(up, out->per[b].name,
-						       results_updates_json(out->updates[b],
-									    out->n_updates[b],
-									    &out->update_sum[b]));
-			json_object_object_add(j, "updates", up);
-		}
-	} else {
-		json_object_object_add(j, "analysis", results_summary_json(&out->per[0].sum));
-		json_object_object_add(j, "verdict",
-				       json_object_new_string(p->cfg.accept ? "accept" : "drop"));
-		json_object_object_add(j, "hit_traffic", json_object_new_boolean(p->cfg.hit_traffic));
-		if (drops)
-			json_object_object_add(j, "drops", results_drops_json(drops));
-		if (p->update_reps)
-			json_object_object_add(j, "updates",
-					       results_updates_json(out->updates[0], out->n_updates[0],
-								    &out->update_sum[0]));
-		if (offload_arms(p)) {
-			struct offload_arm arms[2];
-			offload_arms_of(out, arms);
-			json_object_object_add(j, "offloads", offload_json(arms, out->n));
-		}
-	}
-	if (sweep_rounds_mode(p)) {
-		if (!p->compare) /* compare records it already */
-			json_object_object_add(j, "random_seed", json_object_new_int64(p->seed));
-		json_object_object_add(j, "rounds", rounds_json(p, out));
-	}
-	snprintf(path, sizeof(path), "%s/%s.json", p->dir, kind);
-	if (results_write_json(path, j)) {
-		nf_err("cannot write %s: %s", path, strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
-	out->figure = !p->no_plot && out->steps_done > 0 && report_plot(kind, p->dir) == 0;
-	struct report_updates u = { out->updates[0], out->n_updates[0], out->update_sum[0] };
-	int w = p->compare ? report_write_compare(p->dir, &out->meta, out->per, out->n, out->figure)
-			   : report_write_sweep(p->dir, &out->meta, &out->per[0].sum, out->rows[0],
-						out->n_rows[0], out->figure, drops,
-						p->update_reps ? &u : NULL);
-	if (!w && offload_arms(p)) {
-		struct offload_arm arms[2];
-		offload_arms_of(out, arms);
-		w = offload_report_append(p->dir, &out->meta, arms, out->n);
-	}
-	if (w) {
-		nf_err("cannot write %s/report.md: %s", p->dir, strerror(errno));
-		rc = EXIT_RUNTIME;
-	} else if (sweep_rounds_mode(p) && (w = report_rounds(p, out))) {
-		rc = w;
-	}
-	return rc;
+	if (f->plot_warning.status)
+		nf_err("warning: %s", f->plot_warning.msg);
+	return rc ? EXIT_RUNTIME : EXIT_OK;
 }
 
 int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
@@ -537,8 +349,10 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			return EXIT_RUNTIME;
 		}
 	}
-	if ((rc = open_files(p, drop_mode, &files)))
+	if (sweep_files_open(&files, p->outdir, p->compare, p->update_reps > 0, drop_mode)) {
+		rc = EXIT_RUNTIME;
 		goto out;
+	}
 	catch_stop_signals();
 	environment_collect(&out->meta.env); /* before our own programs attach */
 	for (int b = 0; b < out->n && !stop_requested; b++) {
@@ -618,11 +432,14 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 out:
 	for (int b = 0; b < BACKEND_COUNT; b++)
 		experiment_teardown(e[b]);
-	close_files(&files);
+	sweep_files_commit(&files); /* what was measured is kept, also on a failure */
 	if (stop_requested && isatty(2))
 		fputc('\n', stderr);
-	if (!out->meta.shape) /* setup failed before the plan began */
+	if (!out->meta.shape) { /* setup failed before the plan began */
+		if (files.err.status)
+			nf_error_report(&files.err);
 		return rc;
+	}
 	out->meta.wall_s = now_monotonic() - t0;
 	for (int b = 0; b < out->n; b++) {
 		results_summarize(out->rows[b], out->n_rows[b], out->meta.matches_per_rule,
@@ -631,8 +448,10 @@ out:
 	}
 	if (sweep_rounds_mode(p))
 		summarize_rounds(out);
-	int w = write_outputs(p, out, drop_mode ? &drops_total : NULL);
+	int w = write_outputs(p, out, &files, drop_mode ? &drops_total : NULL);
 	rc = rc ? rc : w;
+	if (files.err.status) /* the first write that failed: one line */
+		nf_error_report(&files.err);
 	if (out->meta.interrupted) {
 		nf_err("%s interrupted by a signal after %ld of %ld measurements; what was measured "
 		       "is in %s", p->compare ? "compare" : "sweep", out->steps_done, total, p->dir);

@@ -18,6 +18,7 @@
 #include "experiments/experiment.h"
 #include "results/report.h"
 #include "results/rounds.h"
+#include "util/outfile.h"
 
 struct sweep_plan {
 	const long *counts;  /* the rule counts to measure: ascending, no repeats */
@@ -35,20 +36,13 @@ struct sweep_plan {
 	enum offload offloads[2];
 	int n_offloads;
 	bool no_plot;
-	const char *dir;     /* exists, with an iperf/ folder */
+	const char *dir;     /* the output directory's name, for messages */
+	struct outdir *outdir; /* ... open: every file goes through it (results/sweepout.h) */
 	unsigned int seed;   /* the random orders: backends per rule count, counts per round */
 	/* --precision: add rounds until the pooled slope's 95 % CI half-width is
 	 * at most precision_pct % of it, or the next round would end after
 	 * budget_s seconds; 0: off (repeat rounds). */
 	double precision_pct, budget_s;
-};
-
-/* One visit of a round: backend (or offload setting) b loaded `rules` (`counted` in the kernel
- * afterwards) in load_ms. */
-struct round_visit {
-	int round, backend;
-	long rules, counted;
-	double load_ms;
 };
 
 struct sweep_outcome {

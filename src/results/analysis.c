@@ -4,6 +4,8 @@
  * rows yields the documented "undefined" values instead of garbage. */
 #include "results/analysis.h"
 
+#include <stddef.h>
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
@@ -12,6 +14,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "results/results.h"
 
 double analysis_t95(int df)
 {
@@ -256,4 +260,234 @@ long analysis_throughput_knee(const double *rules, const double *tput, size_t n)
 out:
 	free(rows);
 	return knee;
+}
+
+/* --- the summaries of a run (results.h's types) --- */
+
+void analysis_update_trend(const double *x, const double *y, size_t n, struct update_trend *t)
+{
+	size_t lo = 0, hi = 0;
+	struct linear_fit pf;
+
+	memset(t, 0, sizeof(*t));
+	t->exponent = NAN;
+	if (n == 0)
+		return;
+	for (size_t i = 1; i < n; i++) {
+		lo = x[i] < x[lo] ? i : lo;
+		hi = x[i] > x[hi] ? i : hi;
+	}
+	t->ms_min = y[lo];
+	t->ms_max = y[hi];
+	if (!(t->fit_ok = analysis_linear_fit(x, y, n, &t->fit) == 0))
+		return;
+	/* The line's rise over the range against its own value at the start:
+	 * one step's noise moves an endpoint, not a fit over every step. */
+	double rise = t->fit.slope * (x[hi] - x[lo]);
+	double start = t->fit.intercept + t->fit.slope * x[lo];
+	bool ci_above = n < 3 || !isfinite(t->fit.slope_ci95_lo) || t->fit.slope_ci95_lo > 0;
+	t->grows = rise > 0.2 * fabs(start) && ci_above;
+	double floor = INFINITY;
+	for (size_t i = 0; i < n; i++)
+		floor = fmin(floor, y[i]);
+	/* The exponent of the growth above the cheapest step's cost. */
+	if (!t->grows)
+		t->exponent = 0;
+	else if (analysis_power_fit(x, y, n, floor - 0.001 * fabs(floor), &pf) == 0)
+		t->exponent = pf.slope;
+}
+
+void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *a = calloc(n ? n : 1, sizeof(double));
+	double *d = calloc(n ? n : 1, sizeof(double));
+
+	memset(s, 0, sizeof(*s));
+	s->rows = n;
+	s->add.exponent = s->del.exponent = NAN;
+	if (x && a && d && n) {
+		s->min_rules = s->max_rules = rows[0].rules;
+		for (size_t i = 0; i < n; i++) {
+			x[i] = (double)rows[i].rules;
+			a[i] = rows[i].add_ms;
+			d[i] = rows[i].delete_ms;
+			s->min_rules = rows[i].rules < s->min_rules ? rows[i].rules : s->min_rules;
+			s->max_rules = rows[i].rules > s->max_rules ? rows[i].rules : s->max_rules;
+		}
+		analysis_update_trend(x, a, n, &s->add);
+		analysis_update_trend(x, d, n, &s->del);
+	}
+	free(x);
+	free(a);
+	free(d);
+}
+
+/* Means of a column over the rows with rules == at. A row whose probe saw
+ * no packet has no latency: latency columns skip it (the fit does too), so
+ * a baseline is never an average that counts those rows as 0 ns. */
+static double mean_at(const struct step_row *rows, size_t n, long at, size_t offset)
+{
+	bool latency = offset == offsetof(struct step_row, lat_avg_ns) ||
+		       offset == offsetof(struct step_row, lat_p50_ns) ||
+		       offset == offsetof(struct step_row, lat_p99_ns);
+	double sum = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].rules == at && !(latency && rows[i].packets == 0)) {
+			sum += *(const double *)((const char *)&rows[i] + offset);
+			k++;
+		}
+	return k ? sum / (double)k : NAN;
+}
+
+/* The slope over the points with x <= mid (upper: x >= mid); NAN when
+ * undefined. Packs those points to the front of scratch copies. */
+static double half_slope(const double *x, const double *y, size_t n, long mid, bool upper)
+{
+	double *hx = calloc(n ? n : 1, sizeof(double)), *hy = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit fit;
+	double slope = NAN;
+	size_t k = 0;
+
+	if (hx && hy) {
+		for (size_t i = 0; i < n; i++)
+			if (upper ? x[i] >= (double)mid : x[i] <= (double)mid) {
+				hx[k] = x[i];
+				hy[k++] = y[i];
+			}
+		if (analysis_linear_fit(hx, hy, k, &fit) == 0)
+			slope = fit.slope;
+	}
+	free(hx);
+	free(hy);
+	return slope;
+}
+
+/* The growth exponent (see struct sweep_summary). The baseline is the empty
+ * chain's latency when measured, else the line's intercept. A chain the
+ * report calls flat has exponent 0: log(noise) has no exponent to fit. */
+static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_summary *s)
+{
+	double base = s->min_rules == 0 && isfinite(s->baseline_lat_ns) ? s->baseline_lat_ns
+		      : s->fit_ok ? s->fit.intercept : NAN;
+	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
+	struct linear_fit pf;
+	size_t m = 0;
+
+	if (x && y && isfinite(base) && isfinite(s->max_rules_lat_ns)) {
+		double growth = s->max_rules_lat_ns - base;
+		double p50_growth = s->max_rules_p50_ns - s->baseline_p50_ns;
+		/* Flat by the report's own tests: the average grows less than a
+		 * tenth of the empty chain's, or not beyond its slope's interval,
+		 * or the median less than a quarter (spikes lift averages). */
+		if (growth < fmax(1.0, 0.1 * fabs(base)) ||
+		    (s->fit_ok && s->fit.slope_ci95_lo <= 0 && growth < fabs(base)) ||
+		    (isfinite(p50_growth) && s->baseline_p50_ns > 0 &&
+		     p50_growth < fmax(1.0, 0.25 * s->baseline_p50_ns))) {
+			s->growth_exponent = 0;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (rows[i].packets > 0) {
+					x[m] = (double)rows[i].rules;
+					y[m++] = rows[i].lat_avg_ns;
+				}
+			if (analysis_power_fit(x, y, m, base, &pf) == 0) {
+				s->growth_exponent = pf.slope;
+				s->growth_exponent_lo = pf.slope_ci95_lo;
+				s->growth_exponent_hi = pf.slope_ci95_hi;
+			}
+		}
+	}
+	free(x);
+	free(y);
+}
+
+/* The per-wire-packet and total-CPU fits (see struct sweep_summary). */
+static void per_segment_and_cpu(const struct step_row *rows, size_t n, struct sweep_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
+	double ratio = 0;
+	size_t m = 0, k = 0;
+
+	s->segments_per_packet = NAN;
+	if (!x || !y)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].packets && rows[i].segments && isfinite(rows[i].lat_per_segment_ns)) {
+			x[m] = (double)rows[i].rules;
+			y[m++] = rows[i].lat_per_segment_ns;
+			ratio += (double)rows[i].segments / (double)rows[i].packets;
+		}
+	if (m) {
+		s->segments_per_packet = ratio / (double)m;
+		s->seg_fit_ok = analysis_linear_fit(x, y, m, &s->seg_fit) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].packets && isfinite(rows[i].cpu_ns_per_packet)) {
+			x[k] = (double)rows[i].rules;
+			y[k++] = rows[i].cpu_ns_per_packet;
+		}
+	s->cpu_fit_ok = analysis_linear_fit(x, y, k, &s->cpu_fit) == 0;
+out:
+	free(x);
+	free(y);
+}
+
+void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
+		       struct sweep_summary *s)
+{
+	double *x = calloc(n ? n : 1, sizeof(double)), *lat = calloc(n ? n : 1, sizeof(double));
+	double *tput = calloc(n ? n : 1, sizeof(double)), *cwnd = calloc(n ? n : 1, sizeof(double));
+	size_t m = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->rows = n;
+	s->knee_rules = -1;
+	s->cwnd_corr = NAN;
+	s->slope_lower_half = s->slope_upper_half = NAN;
+	s->growth_exponent = s->growth_exponent_lo = s->growth_exponent_hi = NAN;
+	if (!x || !lat || !tput || !cwnd || n == 0)
+		goto out;
+	s->min_rules = s->max_rules = rows[0].rules;
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].rules < s->min_rules)
+			s->min_rules = rows[i].rules;
+		if (rows[i].rules > s->max_rules)
+			s->max_rules = rows[i].rules;
+		x[i] = (double)rows[i].rules;
+		tput[i] = rows[i].throughput_mbps;
+		cwnd[i] = rows[i].cwnd_kb;
+		/* A step the probe saw no packet in has no latency to fit. */
+		if (rows[i].packets > 0) {
+			lat[m] = rows[i].lat_avg_ns;
+			x[m] = (double)rows[i].rules;
+			m++;
+		}
+	}
+	s->fit_ok = analysis_linear_fit(x, lat, m, &s->fit) == 0;
+	if (s->fit_ok)
+		s->ns_per_match = s->fit.slope / (matches_per_rule > 0 ? matches_per_rule : 1);
+	s->mid_rules = (s->min_rules + s->max_rules) / 2;
+	s->slope_lower_half = half_slope(x, lat, m, s->mid_rules, false);
+	s->slope_upper_half = half_slope(x, lat, m, s->mid_rules, true);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (double)rows[i].rules;
+	s->knee_rules = analysis_throughput_knee(x, tput, n);
+	s->cwnd_corr = analysis_correlation(cwnd, tput, n);
+	s->baseline_mbps = mean_at(rows, n, s->min_rules, offsetof(struct step_row, throughput_mbps));
+	s->max_rules_mbps = mean_at(rows, n, s->max_rules, offsetof(struct step_row, throughput_mbps));
+	s->baseline_cwnd_kb = mean_at(rows, n, s->min_rules, offsetof(struct step_row, cwnd_kb));
+	s->max_rules_cwnd_kb = mean_at(rows, n, s->max_rules, offsetof(struct step_row, cwnd_kb));
+	s->baseline_lat_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_avg_ns));
+	s->max_rules_lat_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_avg_ns));
+	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
+	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
+	growth_exponent(rows, n, s);
+	per_segment_and_cpu(rows, n, s);
+out:
+	free(x);
+	free(lat);
+	free(tput);
+	free(cwnd);
 }

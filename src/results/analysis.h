@@ -1,7 +1,9 @@
 /* analysis: the numbers a sweep is judged by, computed from its rows with no
  * I/O: least-squares fit of latency against rule count (with R², a 95 %
  * confidence interval of the slope and a test of a quadratic term), the
- * throughput knee, and correlations. */
+ * throughput knee, correlations, the growth exponent, and the summaries of
+ * a run's rows (results_summarize) and of its update costs
+ * (results_summarize_updates); the row and summary types are results.h's. */
 #ifndef NFCOST_ANALYSIS_H
 #define NFCOST_ANALYSIS_H
 
@@ -41,6 +43,34 @@ double analysis_correlation(const double *x, const double *y, size_t n);
  * m * (1 - max(0.05, 3 * s / m)). Returns r, or -1 when throughput never
  * stays below that line. */
 long analysis_throughput_knee(const double *rules, const double *tput, size_t n);
+
+/* How the cost of one kind of change (adding or deleting one rule) grows
+ * with the rule set, judged from a fit over every step. */
+struct update_trend {
+	double ms_min, ms_max;          /* at the smallest and the largest count */
+	bool fit_ok;
+	struct linear_fit fit;          /* ms against rules */
+	double exponent;                /* ms = a + c rules^k; 0 when it stays constant,
+					 * NAN when undetermined */
+	bool grows;
+};
+
+/* The trend of y (ms) against x (rules) over n steps. It grows when, over
+ * the range of x, the fitted line rises by more than a fifth of its value
+ * at the smallest x, and (with three steps or more) the slope's 95 % CI
+ * lies above zero; then exponent is the k of y = b + c x^k with b just
+ * under the smallest y. ms_min / ms_max are y at the smallest / largest x. */
+void analysis_update_trend(const double *x, const double *y, size_t n, struct update_trend *t);
+
+struct step_row;
+struct sweep_summary;
+struct update_row;
+struct update_summary;
+/* The summary of a run's rows (results.h). */
+void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
+		       struct sweep_summary *s);
+/* Adding and deleting one rule, each judged by analysis_update_trend. */
+void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s);
 
 /* Student t quantile for a two-sided 95 % interval with df degrees of freedom. */
 double analysis_t95(int df);

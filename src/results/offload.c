@@ -178,28 +178,13 @@ static void write_steps(FILE *f, const struct offload_arm *on, const struct offl
 	fprintf(f, "\n");
 }
 
-int offload_report_append(const char *dir, const struct run_meta *m,
-			  const struct offload_arm *arms, int n)
+/* The side-by-side table of the two settings. */
+static void write_table(FILE *f, const struct sweep_summary *a, const struct sweep_summary *z,
+			const struct offload_comparison *cp)
 {
-	const struct offload_arm *on, *off;
-	struct offload_comparison c;
-	char path[4096], b[8][64];
-	FILE *f;
+	struct offload_comparison c = *cp;
+	char b[8][64];
 
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	if (!(f = fopen(path, "ae")))
-		return -1;
-	fprintf(f, "\n## Offload on and off\n\n");
-	if (!find_arms(arms, n, &on, &off)) {
-		fprintf(f, "Only one offload setting was measured: nothing to compare.\n");
-		return fclose(f) ? -1 : 0;
-	}
-	offload_compare(on, off, &c);
-	const struct sweep_summary *a = on->sum, *z = off->sum;
-	fprintf(f, "Every rule count was measured with TSO, GSO and GRO on and with them off on "
-		   "the testbed's veths, each setting in a testbed of its own, in a random order "
-		   "at every rule count (so drift favours neither). The sections above are for "
-		   "offload **%s**, the first one named.\n\n", arms[0].name);
 	fprintf(f, "| | offload on | offload off |\n|---|---:|---:|\n");
 	fprintf(f, "| wire packets per skb | %s | %s |\n", fmt(b[0], 64, c.segs_on, 1),
 		fmt(b[1], 64, c.segs_off, 2));
@@ -215,7 +200,25 @@ int offload_report_append(const char *dir, const struct run_meta *m,
 		fmt(b[0], 64, c.cpu_seg_on, 3), fmt(b[1], 64, c.cpu_seg_off, 3));
 	fprintf(f, "| throughput at %ld rules (Mbit/s) | %s | %s |\n\n", a->max_rules,
 		fmt(b[2], 64, a->max_rules_mbps, 0), fmt(b[3], 64, z->max_rules_mbps, 0));
+}
 
+void offload_report(FILE *f, const struct run_meta *m, const struct offload_arm *arms, int n)
+{
+	const struct offload_arm *on, *off;
+	struct offload_comparison c;
+
+	fprintf(f, "\n## Offload on and off\n\n");
+	if (!find_arms(arms, n, &on, &off)) {
+		fprintf(f, "Only one offload setting was measured: nothing to compare.\n");
+		return;
+	}
+	offload_compare(on, off, &c);
+	const struct sweep_summary *a = on->sum, *z = off->sum;
+	fprintf(f, "Every rule count was measured with TSO, GSO and GRO on and with them off on "
+		   "the testbed's veths, each setting in a testbed of its own, in a random order "
+		   "at every rule count (so drift favours neither). The sections above are for "
+		   "offload **%s**, the first one named.\n\n", arms[0].name);
+	write_table(f, a, z, &c);
 	/* Per skb: one walk of the chain per skb, whatever it carries. */
 	if (isfinite(c.skb_slope_ratio)) {
 		bool same = c.skb_slope_ratio >= 0.5 && c.skb_slope_ratio <= 2;
@@ -269,5 +272,4 @@ int offload_report_append(const char *dir, const struct run_meta *m,
 	fprintf(f, "Per step: sweep.csv (column `offload`); per setting: sweep.json "
 		   "(\"offloads\"). %s traffic, %d s per step.\n",
 		m->traffic.udp ? "UDP" : "TCP", m->traffic.duration_s);
-	return fclose(f) ? -1 : 0;
 }

@@ -6,6 +6,7 @@
 #define NFCOST_OFFLOAD_H
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "results/results.h"
 
@@ -37,9 +38,7 @@ void offload_compare(const struct offload_arm *on, const struct offload_arm *off
  * "off": {analysis}, "comparison": {...}}; arms in the order measured. */
 json_object *offload_json(const struct offload_arm *arms, int n);
 
-/* report.md's section "Offload on and off", appended to dir/report.md.
- * 0 or -1. */
-int offload_report_append(const char *dir, const struct run_meta *m,
-			  const struct offload_arm *arms, int n);
+/* report.md's section "Offload on and off", written to f. */
+void offload_report(FILE *f, const struct run_meta *m, const struct offload_arm *arms, int n);
 
 #endif

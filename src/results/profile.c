@@ -88,11 +88,10 @@ static json_object *variant_json(const struct profile_variant *v, bool original)
 	return o;
 }
 
-int results_write_profile_json(const char *dir, const struct profile_result *r)
+static json_object *profile_json(const struct profile_result *r)
 {
 	json_object *o = results_meta_json(&r->meta), *rs = json_object_new_object();
 	json_object *br = json_object_new_array(), *vs = json_object_new_array();
-	char path[4096];
 
 	/* A profile has no rule-count plan or shape: those keys of the shared
 	 * metadata would only mislead. */
@@ -116,12 +115,7 @@ int results_write_profile_json(const char *dir, const struct profile_result *r)
 	for (int i = 0; i < r->n_variants; i++)
 		json_object_array_add(vs, variant_json(&r->variants[i], i == 0));
 	json_object_object_add(o, "variants", vs);
-	snprintf(path, sizeof(path), "%s/profile.json", dir);
-	if (results_write_json(path, o)) {
-		nf_err("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return o;
 }
 
 void profile_result_free(struct profile_result *r)
@@ -170,15 +164,11 @@ static void write_parts(FILE *f, const struct profile_hook *h)
 	}
 }
 
-int report_write_profile(const char *dir, const struct profile_result *r)
+/* The settings of the run, as a list. */
+static void write_profile_header(FILE *f, const struct profile_result *r)
 {
 	const struct profile_variant *orig = &r->variants[0];
-	char path[4096], a[32], b[32];
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/profile.md", dir);
-	if (!(f = fopen(path, "we")))
-		return -1;
 	fprintf(f, "# nfcost profile: %s\n\n", r->source);
 	fprintf(f, "- rule set: %s format, %d rules in %d chains and %d tables, %d sets "
 		   "(sha256 %.12s…)\n", r->format, r->n_rules, r->n_chains, r->n_tables, r->n_sets,
@@ -198,95 +188,128 @@ int report_write_profile(const char *dir, const struct profile_result *r)
 			100 * r->meta.overhead_rate_ratio);
 	if (r->meta.env.warnings[0])
 		fprintf(f, "- **warning**: %s\n", r->meta.env.warnings);
-	fprintf(f, "\n## What the rule set costs each flow\n\n");
-	for (int i = 0; i < orig->n_flows; i++) {
-		const struct profile_flow *fl = &orig->flows[i];
-		const struct profile_hook *h = measured_hook(fl, r->hook);
-		fprintf(f, "### %s: %s\n\n", fl->flow, fl->verdict);
-		if (!fl->measured) {
-			fprintf(f, "Not measured: %s\n\n", fl->error);
+}
+
+/* One flow through the original: its time, its hook's parts, other hooks. */
+static void write_flow(FILE *f, const struct profile_result *r, const struct profile_flow *fl)
+{
+	const struct profile_hook *h = measured_hook(fl, r->hook);
+	char a[32], b[32];
+
+	fprintf(f, "### %s: %s\n\n", fl->flow, fl->verdict);
+	if (!fl->measured) {
+		fprintf(f, "Not measured: %s\n\n", fl->error);
+		return;
+	}
+	fprintf(f, "%s per packet in the %s hook (%s per wire packet); %.1f Mbit/s, "
+		   "%.0f packets/s.\n\n", fmt_ns(fl->ns_per_packet, a, sizeof(a)), r->hook,
+		fmt_ns(fl->ns_per_segment, b, sizeof(b)), fl->throughput_mbps, fl->packets_per_s);
+	if (h && h->n_parts) {
+		const struct profile_part *top = &h->parts[0];
+		for (int k = 1; k < h->n_parts; k++)
+			if (h->parts[k].ns_per_packet > top->ns_per_packet)
+				top = &h->parts[k];
+		fprintf(f, "**%s** takes the time: %.1f %% of the %s hook.\n\n",
+			top->label[0] ? top->label : "the probe itself", 100 * top->share, r->hook);
+		fprintf(f, "| part of the %s hook | per packet | share |\n|---|---:|---:|\n",
+			r->hook);
+		write_parts(f, h);
+		if (h->n_parts > 1 && !h->parts[0].label[0])
+			fprintf(f, "\nEach part includes one probe program's own cost: the first "
+				   "row is that cost alone (%s), so a table's own share is its "
+				   "time less about that much.\n", fmt_ns(h->parts[0].ns_per_packet, a,
+									  sizeof(a)));
+		fputc('\n', f);
+	}
+	for (int k = 0; k < fl->n_hooks; k++)
+		if (&fl->hooks[k] != h && fl->hooks[k].packets)
+			fprintf(f, "- also %s%s: %s per packet over %llu packets\n",
+				nfhook_option(fl->hooks[k].hook),
+				fl->hooks[k].reply ? " (return traffic)" : "",
+				fmt_ns(fl->hooks[k].ns_per_packet, a, sizeof(a)),
+				(unsigned long long)fl->hooks[k].packets);
+	fputc('\n', f);
+}
+
+/* The fixes' table: one row per measured variant. */
+static void write_fix_table(FILE *f, const struct profile_result *r)
+{
+	const struct profile_variant *orig = &r->variants[0];
+	char a[32];
+
+	fprintf(f, "## What each fix saves\n\n| fix | rules | sets |");
+	for (int i = 0; i < orig->n_flows; i++)
+		fprintf(f, " %s |", orig->flows[i].flow);
+	fprintf(f, " speed-up | verdicts |\n|---|---:|---:|");
+	for (int i = 0; i < orig->n_flows; i++)
+		fprintf(f, "---:|");
+	fprintf(f, "---:|---|\n");
+	for (int v = 0; v < r->n_variants; v++) {
+		const struct profile_variant *x = &r->variants[v];
+		if (!x->applied)
+			continue;
+		fprintf(f, "| %s | %d | %d |", x->name, x->n_rules, x->n_sets);
+		for (int i = 0; i < x->n_flows; i++)
+			fprintf(f, " %s |", x->flows[i].measured
+					   ? fmt_ns(x->flows[i].ns_per_packet, a, sizeof(a)) : "n/a");
+		if (v == 0)
+			fprintf(f, " 1× | (reference) |\n");
+		else
+			fprintf(f, " %.1f× | %s |\n", x->speedup,
+				x->verdicts_equal ? "same" : "**differ**");
+	}
+	fputc('\n', f);
+}
+
+/* Each fix in words, and the answer: the fastest that keeps every verdict. */
+static void write_fixes(FILE *f, const struct profile_result *r)
+{
+	const struct profile_variant *best = NULL;
+
+	write_fix_table(f, r);
+	for (int v = 1; v < r->n_variants; v++) {
+		const struct profile_variant *x = &r->variants[v];
+		if (!x->applied) {
+			fprintf(f, "- **%s** was not measured: %s\n", x->name, x->note);
 			continue;
 		}
-		fprintf(f, "%s per packet in the %s hook (%s per wire packet); %.1f Mbit/s, "
-			   "%.0f packets/s.\n\n", fmt_ns(fl->ns_per_packet, a, sizeof(a)), r->hook,
-			fmt_ns(fl->ns_per_segment, b, sizeof(b)), fl->throughput_mbps, fl->packets_per_s);
-		if (h && h->n_parts) {
-			const struct profile_part *top = &h->parts[0];
-			for (int k = 1; k < h->n_parts; k++)
-				if (h->parts[k].ns_per_packet > top->ns_per_packet)
-					top = &h->parts[k];
-			fprintf(f, "**%s** takes the time: %.1f %% of the %s hook.\n\n",
-				top->label[0] ? top->label : "the probe itself", 100 * top->share, r->hook);
-			fprintf(f, "| part of the %s hook | per packet | share |\n|---|---:|---:|\n",
-				r->hook);
-			write_parts(f, h);
-			if (h->n_parts > 1 && !h->parts[0].label[0])
-				fprintf(f, "\nEach part includes one probe program's own cost: the first "
-					   "row is that cost alone (%s), so a table's own share is its "
-					   "time less about that much.\n", fmt_ns(h->parts[0].ns_per_packet, a,
-										  sizeof(a)));
-			fputc('\n', f);
-		}
-		for (int k = 0; k < fl->n_hooks; k++)
-			if (&fl->hooks[k] != h && fl->hooks[k].packets)
-				fprintf(f, "- also %s%s: %s per packet over %llu packets\n",
-					nfhook_option(fl->hooks[k].hook),
-					fl->hooks[k].reply ? " (return traffic)" : "",
-					fmt_ns(fl->hooks[k].ns_per_packet, a, sizeof(a)),
-					(unsigned long long)fl->hooks[k].packets);
-		fputc('\n', f);
+		fprintf(f, "- **%s**: %.1f× faster; %d packets checked, verdicts %s", x->name,
+			x->speedup, x->samples, x->verdicts_equal ? "identical" : "DIFFERENT");
+		if (x->note[0])
+			fprintf(f, ". %s", x->note);
+		fprintf(f, ". Rule set: `%s`%s%s%s\n", x->file, x->ipset_file[0] ? " (restore `" : "",
+			x->ipset_file, x->ipset_file[0] ? "` first)" : "");
+		for (int d = 0; d < x->n_diffs; d++)
+			fprintf(f, "  - %s (from `%s`): original %s, fixed %s\n", x->diffs[d].packet,
+				x->diffs[d].origin, x->diffs[d].original, x->diffs[d].fixed);
+		if (x->verdicts_equal && isfinite(x->speedup) && (!best || x->speedup > best->speedup))
+			best = x;
 	}
-	if (r->n_variants > 1) {
-		fprintf(f, "## What each fix saves\n\n| fix | rules | sets |");
-		for (int i = 0; i < orig->n_flows; i++)
-			fprintf(f, " %s |", orig->flows[i].flow);
-		fprintf(f, " speed-up | verdicts |\n|---|---:|---:|");
-		for (int i = 0; i < orig->n_flows; i++)
-			fprintf(f, "---:|");
-		fprintf(f, "---:|---|\n");
-		for (int v = 0; v < r->n_variants; v++) {
-			const struct profile_variant *x = &r->variants[v];
-			if (!x->applied)
-				continue;
-			fprintf(f, "| %s | %d | %d |", x->name, x->n_rules, x->n_sets);
-			for (int i = 0; i < x->n_flows; i++)
-				fprintf(f, " %s |", x->flows[i].measured
-						   ? fmt_ns(x->flows[i].ns_per_packet, a, sizeof(a)) : "n/a");
-			if (v == 0)
-				fprintf(f, " 1× | (reference) |\n");
-			else
-				fprintf(f, " %.1f× | %s |\n", x->speedup,
-					x->verdicts_equal ? "same" : "**differ**");
-		}
-		fputc('\n', f);
-		for (int v = 1; v < r->n_variants; v++) {
-			const struct profile_variant *x = &r->variants[v];
-			if (!x->applied) {
-				fprintf(f, "- **%s** was not measured: %s\n", x->name, x->note);
-				continue;
-			}
-			fprintf(f, "- **%s**: %.1f× faster; %d packets checked, verdicts %s", x->name,
-				x->speedup, x->samples, x->verdicts_equal ? "identical" : "DIFFERENT");
-			if (x->note[0])
-				fprintf(f, ". %s", x->note);
-			fprintf(f, ". Rule set: `%s`%s%s%s\n", x->file, x->ipset_file[0] ? " (restore `" : "",
-				x->ipset_file, x->ipset_file[0] ? "` first)" : "");
-			for (int d = 0; d < x->n_diffs; d++)
-				fprintf(f, "  - %s (from `%s`): original %s, fixed %s\n", x->diffs[d].packet,
-					x->diffs[d].origin, x->diffs[d].original, x->diffs[d].fixed);
-		}
-		const struct profile_variant *best = NULL;
-		for (int v = 1; v < r->n_variants; v++) {
-			const struct profile_variant *x = &r->variants[v];
-			if (x->applied && x->verdicts_equal && isfinite(x->speedup) &&
-			    (!best || x->speedup > best->speedup))
-				best = x;
-		}
-		if (best)
-			fprintf(f, "\n**Answer:** %s keeps every verdict and makes the rule set %.1f× "
-				   "cheaper per packet; apply `%s`.\n", best->name, best->speedup, best->file);
-		else
-			fprintf(f, "\n**Answer:** no fix both keeps every verdict and was measured.\n");
-	}
-	return fclose(f) ? -1 : 0;
+	if (best)
+		fprintf(f, "\n**Answer:** %s keeps every verdict and makes the rule set %.1f× "
+			   "cheaper per packet; apply `%s`.\n", best->name, best->speedup, best->file);
+	else
+		fprintf(f, "\n**Answer:** no fix both keeps every verdict and was measured.\n");
+}
+
+void report_profile(FILE *f, const struct profile_result *r)
+{
+	write_profile_header(f, r);
+	fprintf(f, "\n## What the rule set costs each flow\n\n");
+	for (int i = 0; i < r->variants[0].n_flows; i++)
+		write_flow(f, r, &r->variants[0].flows[i]);
+	if (r->n_variants > 1)
+		write_fixes(f, r);
+}
+
+int results_write_profile(struct outdir *d, const struct profile_result *r,
+			  struct nf_error *err)
+{
+	struct outfile o;
+
+	if (results_write_json(d, "profile.json", profile_json(r), err) ||
+	    outfile_open(&o, d, "profile.md", err))
+		return -1;
+	report_profile(o.f, r);
+	return outfile_commit(&o, err);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "results/results.h"
 #include "util/nfhook.h"
@@ -91,10 +92,11 @@ struct profile_result {
 	int n_variants;
 };
 
-/* profile.json (docs/formats.md). 0 or -1 with a message printed. */
-int results_write_profile_json(const char *dir, const struct profile_result *r);
-/* profile.md: the answers in words. 0 or -1. */
-int report_write_profile(const char *dir, const struct profile_result *r);
+/* profile.json (docs/formats.md) and profile.md into d. 0 or -1 with err. */
+int results_write_profile(struct outdir *d, const struct profile_result *r,
+			  struct nf_error *err);
+/* profile.md: the answers in words. */
+void report_profile(FILE *f, const struct profile_result *r);
 void profile_result_free(struct profile_result *r);
 
 #endif

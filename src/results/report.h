@@ -1,5 +1,6 @@
 /* report: owns what a person reads after an experiment: report.md, which
- * answers the lab's questions with the run's own numbers, and the call of
+ * answers the lab's questions with the run's own numbers (written into a
+ * stream: results/sweepout.h puts it in its file), and the call of
  * scripts/plot_results.py that draws the figures from the data files. */
 #ifndef NFCOST_REPORT_H
 #define NFCOST_REPORT_H
@@ -16,26 +17,34 @@ struct report_updates {
 	size_t n;
 	struct update_summary sum;
 };
-/* report.md of a sweep into dir; drops: drop mode's totals, or NULL;
- * updates: the update cost per step, or NULL. 0 or -1. */
-int report_write_sweep(const char *dir, const struct run_meta *m, const struct sweep_summary *s,
-		       const struct step_row *rows, size_t n, bool have_figure,
-		       const struct step_drops *drops, const struct report_updates *updates);
+/* What report.md of a sweep says: drops: drop mode's totals, or NULL;
+ * updates: the update cost per step, or NULL; figure: sweep.png exists. */
+struct report_sweep_data {
+	const struct run_meta *meta;
+	const struct sweep_summary *sum;
+	const struct step_row *rows;
+	size_t n;
+	bool figure;
+	const struct step_drops *drops;
+	const struct report_updates *updates;
+};
+void report_sweep(FILE *f, const struct report_sweep_data *r);
 
 /* One backend's part of a compare run. */
 struct report_backend {
 	const char *name;
 	struct sweep_summary sum;
 };
-/* compare's report.md into dir: a table of the backends and what each
- * one's growth says about its lookup. 0 or -1 (errno set). */
-int report_write_compare(const char *dir, const struct run_meta *m,
-			 const struct report_backend *cb, int nb, bool fig);
+/* compare's report.md: a table of the backends and what each one's growth
+ * says about its lookup. */
+void report_compare(FILE *f, const struct run_meta *m, const struct report_backend *cb, int nb,
+		    bool fig);
 
-/* Runs `python plot_results.py KIND DIR`. Returns 0 when the figure was
- * drawn; otherwise prints one warning line (why, what to do) and returns -1.
- * A missing figure never fails a measurement. */
-int report_plot(const char *kind, const char *dir);
+/* Runs `python plot_results.py KIND DIR` on d, whose figure it records as
+ * nfcost's (util/outfile.h). 0 when the figure was drawn; otherwise -1 with
+ * warning filled (why, what to do): a missing figure never fails a
+ * measurement, so the caller prints it as a warning. */
+int report_plot(const char *kind, struct outdir *d, struct nf_error *warning);
 
 /* The rule counts of a run for a sentence: "0..3000 in steps of 100", or
  * the list ("0, 100, 1000, 10000") when they are not evenly spaced. */

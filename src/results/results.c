@@ -11,15 +11,6 @@
 #include "util/util.h"
 #include "version.h"
 
-void results_default_dir(const char *kind, char *buf, size_t len)
-{
-	time_t now = time(NULL);
-	char stamp[32];
-
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-	snprintf(buf, len, "results/%s-%s", kind, stamp);
-}
-
 void results_meta_init(struct run_meta *m)
 {
 	struct utsname u;
@@ -49,23 +40,21 @@ void results_meta_init(struct run_meta *m)
 	strftime(m->started_utc, sizeof(m->started_utc), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 }
 
-FILE *results_csv_open(const char *dir, const char *file, bool with_backend)
+int results_csv_open(struct outfile *o, struct outdir *d, const char *file, bool with_backend,
+		     struct nf_error *err)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "we");
-	if (!f)
-		return NULL;
-	fprintf(f, "%s%s\n", with_backend ? "backend," : "",
+	if (outfile_open(o, d, file, err))
+		return -1;
+	fprintf(o->f, "%s%s\n", with_backend ? "backend," : "",
 		strcmp(file, "updates.csv") ? SWEEP_CSV_HEADER : UPDATES_CSV_HEADER);
-	fflush(f);
-	return f;
+	return outfile_flush(o, err);
 }
 
-void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
+int results_csv_row(struct outfile *o, const char *backend, const struct step_row *r,
+		    struct nf_error *err)
 {
+	FILE *f = o->f;
+
 	if (backend)
 		fprintf(f, "%s,", backend);
 	fprintf(f, "%ld,%d,%.3f,%.1f,%ld,%llu,%.1f,%.1f,%.1f,%.2f,%llu,", r->rules, r->repeat,
@@ -81,223 +70,17 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 		else
 			fputc(',', f);
 	fprintf(f, "%s\n", r->offload ? r->offload : "default");
-	/* A row on disk survives a Ctrl-C or a crash in the next step. */
-	fflush(f);
+	/* A row in the kernel survives a Ctrl-C or a crash in the next step. */
+	return outfile_flush(o, err);
 }
 
-void results_updates_row(FILE *f, const char *backend, const struct update_row *r)
+int results_updates_row(struct outfile *o, const char *backend, const struct update_row *r,
+			struct nf_error *err)
 {
 	if (backend)
-		fprintf(f, "%s,", backend);
-	fprintf(f, "%ld,%.3f,%.3f,%d\n", r->rules, r->add_ms, r->delete_ms, r->reps);
-	fflush(f);
-}
-
-void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s)
-{
-	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
-	struct linear_fit pf;
-
-	memset(s, 0, sizeof(*s));
-	s->rows = n;
-	s->add_exponent = NAN;
-	if (!x || !y || n == 0)
-		goto out;
-	s->min_rules = s->max_rules = rows[0].rules;
-	for (size_t i = 0; i < n; i++) {
-		x[i] = (double)rows[i].rules;
-		y[i] = rows[i].add_ms;
-		if (rows[i].rules <= s->min_rules) {
-			s->min_rules = rows[i].rules;
-			s->add_ms_min = rows[i].add_ms;
-			s->delete_ms_min = rows[i].delete_ms;
-		}
-		if (rows[i].rules >= s->max_rules) {
-			s->max_rules = rows[i].rules;
-			s->add_ms_max = rows[i].add_ms;
-			s->delete_ms_max = rows[i].delete_ms;
-		}
-	}
-	s->fit_ok = analysis_linear_fit(x, y, n, &s->add_fit) == 0;
-	s->grows = s->add_ms_max > 2 * s->add_ms_min;
-	/* The exponent of the growth above the smallest count's cost. */
-	if (s->grows && analysis_power_fit(x, y, n, s->add_ms_min * 0.999, &pf) == 0)
-		s->add_exponent = pf.slope;
-	else if (!s->grows)
-		s->add_exponent = 0;
-out:
-	free(x);
-	free(y);
-}
-
-/* Means of a column over the rows with rules == at. A row whose probe saw
- * no packet has no latency: latency columns skip it (the fit does too), so
- * a baseline is never an average that counts those rows as 0 ns. */
-static double mean_at(const struct step_row *rows, size_t n, long at, size_t offset)
-{
-	bool latency = offset == offsetof(struct step_row, lat_avg_ns) ||
-		       offset == offsetof(struct step_row, lat_p50_ns) ||
-		       offset == offsetof(struct step_row, lat_p99_ns);
-	double sum = 0;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].rules == at && !(latency && rows[i].packets == 0)) {
-			sum += *(const double *)((const char *)&rows[i] + offset);
-			k++;
-		}
-	return k ? sum / (double)k : NAN;
-}
-
-/* The slope over the points with x <= mid (upper: x >= mid); NAN when
- * undefined. Packs those points to the front of scratch copies. */
-static double half_slope(const double *x, const double *y, size_t n, long mid, bool upper)
-{
-	double *hx = calloc(n ? n : 1, sizeof(double)), *hy = calloc(n ? n : 1, sizeof(double));
-	struct linear_fit fit;
-	double slope = NAN;
-	size_t k = 0;
-
-	if (hx && hy) {
-		for (size_t i = 0; i < n; i++)
-			if (upper ? x[i] >= (double)mid : x[i] <= (double)mid) {
-				hx[k] = x[i];
-				hy[k++] = y[i];
-			}
-		if (analysis_linear_fit(hx, hy, k, &fit) == 0)
-			slope = fit.slope;
-	}
-	free(hx);
-	free(hy);
-	return slope;
-}
-
-/* The growth exponent (see struct sweep_summary). The baseline is the empty
- * chain's latency when measured, else the line's intercept. A chain the
- * report calls flat has exponent 0: log(noise) has no exponent to fit. */
-static void growth_exponent(const struct step_row *rows, size_t n, struct sweep_summary *s)
-{
-	double base = s->min_rules == 0 && isfinite(s->baseline_lat_ns) ? s->baseline_lat_ns
-		      : s->fit_ok ? s->fit.intercept : NAN;
-	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
-	struct linear_fit pf;
-	size_t m = 0;
-
-	if (x && y && isfinite(base) && isfinite(s->max_rules_lat_ns)) {
-		double growth = s->max_rules_lat_ns - base;
-		double p50_growth = s->max_rules_p50_ns - s->baseline_p50_ns;
-		/* Flat by the report's own tests: the average grows less than a
-		 * tenth of the empty chain's, or not beyond its slope's interval,
-		 * or the median less than a quarter (spikes lift averages). */
-		if (growth < fmax(1.0, 0.1 * fabs(base)) ||
-		    (s->fit_ok && s->fit.slope_ci95_lo <= 0 && growth < fabs(base)) ||
-		    (isfinite(p50_growth) && s->baseline_p50_ns > 0 &&
-		     p50_growth < fmax(1.0, 0.25 * s->baseline_p50_ns))) {
-			s->growth_exponent = 0;
-		} else {
-			for (size_t i = 0; i < n; i++)
-				if (rows[i].packets > 0) {
-					x[m] = (double)rows[i].rules;
-					y[m++] = rows[i].lat_avg_ns;
-				}
-			if (analysis_power_fit(x, y, m, base, &pf) == 0) {
-				s->growth_exponent = pf.slope;
-				s->growth_exponent_lo = pf.slope_ci95_lo;
-				s->growth_exponent_hi = pf.slope_ci95_hi;
-			}
-		}
-	}
-	free(x);
-	free(y);
-}
-
-/* The per-wire-packet and total-CPU fits (see struct sweep_summary). */
-static void per_segment_and_cpu(const struct step_row *rows, size_t n, struct sweep_summary *s)
-{
-	double *x = calloc(n ? n : 1, sizeof(double)), *y = calloc(n ? n : 1, sizeof(double));
-	double ratio = 0;
-	size_t m = 0, k = 0;
-
-	s->segments_per_packet = NAN;
-	if (!x || !y)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].packets && rows[i].segments && isfinite(rows[i].lat_per_segment_ns)) {
-			x[m] = (double)rows[i].rules;
-			y[m++] = rows[i].lat_per_segment_ns;
-			ratio += (double)rows[i].segments / (double)rows[i].packets;
-		}
-	if (m) {
-		s->segments_per_packet = ratio / (double)m;
-		s->seg_fit_ok = analysis_linear_fit(x, y, m, &s->seg_fit) == 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].packets && isfinite(rows[i].cpu_ns_per_packet)) {
-			x[k] = (double)rows[i].rules;
-			y[k++] = rows[i].cpu_ns_per_packet;
-		}
-	s->cpu_fit_ok = analysis_linear_fit(x, y, k, &s->cpu_fit) == 0;
-out:
-	free(x);
-	free(y);
-}
-
-void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
-		       struct sweep_summary *s)
-{
-	double *x = calloc(n ? n : 1, sizeof(double)), *lat = calloc(n ? n : 1, sizeof(double));
-	double *tput = calloc(n ? n : 1, sizeof(double)), *cwnd = calloc(n ? n : 1, sizeof(double));
-	size_t m = 0;
-
-	memset(s, 0, sizeof(*s));
-	s->rows = n;
-	s->knee_rules = -1;
-	s->cwnd_corr = NAN;
-	s->slope_lower_half = s->slope_upper_half = NAN;
-	s->growth_exponent = s->growth_exponent_lo = s->growth_exponent_hi = NAN;
-	if (!x || !lat || !tput || !cwnd || n == 0)
-		goto out;
-	s->min_rules = s->max_rules = rows[0].rules;
-	for (size_t i = 0; i < n; i++) {
-		if (rows[i].rules < s->min_rules)
-			s->min_rules = rows[i].rules;
-		if (rows[i].rules > s->max_rules)
-			s->max_rules = rows[i].rules;
-		x[i] = (double)rows[i].rules;
-		tput[i] = rows[i].throughput_mbps;
-		cwnd[i] = rows[i].cwnd_kb;
-		/* A step the probe saw no packet in has no latency to fit. */
-		if (rows[i].packets > 0) {
-			lat[m] = rows[i].lat_avg_ns;
-			x[m] = (double)rows[i].rules;
-			m++;
-		}
-	}
-	s->fit_ok = analysis_linear_fit(x, lat, m, &s->fit) == 0;
-	if (s->fit_ok)
-		s->ns_per_match = s->fit.slope / (matches_per_rule > 0 ? matches_per_rule : 1);
-	s->mid_rules = (s->min_rules + s->max_rules) / 2;
-	s->slope_lower_half = half_slope(x, lat, m, s->mid_rules, false);
-	s->slope_upper_half = half_slope(x, lat, m, s->mid_rules, true);
-	for (size_t i = 0; i < n; i++)
-		x[i] = (double)rows[i].rules;
-	s->knee_rules = analysis_throughput_knee(x, tput, n);
-	s->cwnd_corr = analysis_correlation(cwnd, tput, n);
-	s->baseline_mbps = mean_at(rows, n, s->min_rules, offsetof(struct step_row, throughput_mbps));
-	s->max_rules_mbps = mean_at(rows, n, s->max_rules, offsetof(struct step_row, throughput_mbps));
-	s->baseline_cwnd_kb = mean_at(rows, n, s->min_rules, offsetof(struct step_row, cwnd_kb));
-	s->max_rules_cwnd_kb = mean_at(rows, n, s->max_rules, offsetof(struct step_row, cwnd_kb));
-	s->baseline_lat_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_avg_ns));
-	s->max_rules_lat_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_avg_ns));
-	s->baseline_p50_ns = mean_at(rows, n, s->min_rules, offsetof(struct step_row, lat_p50_ns));
-	s->max_rules_p50_ns = mean_at(rows, n, s->max_rules, offsetof(struct step_row, lat_p50_ns));
-	growth_exponent(rows, n, s);
-	per_segment_and_cpu(rows, n, s);
-out:
-	free(x);
-	free(lat);
-	free(tput);
-	free(cwnd);
+		fprintf(o->f, "%s,", backend);
+	fprintf(o->f, "%ld,%.3f,%.3f,%d\n", r->rules, r->add_ms, r->delete_ms, r->reps);
+	return outfile_flush(o, err);
 }
 
 json_object *num_or_null(double v)
@@ -447,6 +230,25 @@ json_object *results_summary_json(const struct sweep_summary *s)
 	return a;
 }
 
+/* One kind of change's trend: "<what>_ms_per_1000_rules" and its CI,
+ * "<what>_growth_exponent", "<what>_grows". */
+static void trend_json(json_object *o, const char *what, const struct update_trend *t)
+{
+	char key[64];
+	json_object *ci = json_object_new_array();
+
+	snprintf(key, sizeof(key), "%s_ms_per_1000_rules", what);
+	json_object_object_add(o, key, t->fit_ok ? num_or_null(t->fit.slope * 1000) : NULL);
+	json_object_array_add(ci, t->fit_ok ? num_or_null(t->fit.slope_ci95_lo * 1000) : NULL);
+	json_object_array_add(ci, t->fit_ok ? num_or_null(t->fit.slope_ci95_hi * 1000) : NULL);
+	snprintf(key, sizeof(key), "%s_ms_per_1000_rules_ci95", what);
+	json_object_object_add(o, key, ci);
+	snprintf(key, sizeof(key), "%s_growth_exponent", what);
+	json_object_object_add(o, key, num_or_null(t->exponent));
+	snprintf(key, sizeof(key), "%s_grows", what);
+	json_object_object_add(o, key, json_object_new_boolean(t->grows));
+}
+
 json_object *results_updates_json(const struct update_row *rows, size_t n,
 				  const struct update_summary *s)
 {
@@ -461,10 +263,10 @@ json_object *results_updates_json(const struct update_row *rows, size_t n,
 		json_object_array_add(steps, u);
 	}
 	json_object_object_add(o, "steps", steps);
-	json_object_object_add(o, "add_ms_per_1000_rules",
-			       s->fit_ok ? num_or_null(s->add_fit.slope * 1000) : NULL);
-	json_object_object_add(o, "add_growth_exponent", num_or_null(s->add_exponent));
-	json_object_object_add(o, "grows", json_object_new_boolean(s->grows));
+	trend_json(o, "add", &s->add);
+	trend_json(o, "delete", &s->del);
+	/* Either grows: a change costs more in a larger rule set. */
+	json_object_object_add(o, "grows", json_object_new_boolean(s->add.grows || s->del.grows));
 	return o;
 }
 
@@ -496,17 +298,17 @@ json_object *results_drops_json(const struct step_drops *d)
 	return o;
 }
 
-int results_write_json(const char *path, json_object *obj)
+int results_write_json(struct outdir *d, const char *name, json_object *obj,
+		       struct nf_error *err)
 {
 	const char *txt = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
-	FILE *f = fopen(path, "we");
+	struct outfile o;
 	int rc = -1;
 
-	if (f) {
-		rc = fprintf(f, "%s\n", txt) < 0 ? -1 : 0;
-		if (fclose(f))
-			rc = -1;
+	if (outfile_open(&o, d, name, err) == 0) {
+		fprintf(o.f, "%s\n", txt);
+		rc = outfile_commit(&o, err);
 	}
 	json_object_put(obj);
 	return rc;
@@ -523,50 +325,18 @@ static json_object *json_ns(double v)
 	return json_object_new_double_s(v, s);
 }
 
-json_object *results_window_json(const struct probe_window *w, double t_start,
-				 const struct window_labels *l)
+/* Every traced hook, zeros included ("0 entered" is an answer too); the
+ * time of the timed packets per hook, and with --split its parts between
+ * the brackets (they add up to the hook's sum). */
+static void window_hooks_json(json_object *o, const struct probe_window *w,
+			      const struct window_labels *l)
 {
-	json_object *o = json_object_new_object();
-	char clock[16];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	json_object_object_add(o, "type", json_object_new_string("interval"));
-	json_object_object_add(o, "time", json_object_new_string(clock));
-	json_object_object_add(o, "t_start_s", json_ns(t_start));
-	json_object_object_add(o, "seconds", json_ns(w->seconds));
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
-	json_object_object_add(o, "segments", json_object_new_int64((int64_t)w->segments));
-	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
-	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
-	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));
-	json_object_object_add(o, "p99_ns", json_ns(w->p99_ns));
-	json_object_object_add(o, "min_ns", json_object_new_int64((int64_t)w->min_ns));
-	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)w->max_ns));
-	json_object_object_add(o, "unmatched", json_object_new_int64((int64_t)w->unmatched));
-	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)w->dropped));
-	json_object_object_add(o, "tracer", json_object_new_string(l->tracer));
-	json_object_object_add(o, "tracer_note", json_object_new_string(l->note));
-	json_object_object_add(o, "netns", json_object_new_string(l->netns));
-	json_object_object_add(o, "hook", json_object_new_string(l->hook));
-	json_object_object_add(o, "family",
-			       json_object_new_string(l->family));
-	/* Every traced hook, zeros included: "0 entered" is an answer too. */
 	json_object *lost = json_object_new_object(), *entered = json_object_new_object();
-	for (int i = 0; i < NFHOOK_COUNT; i++) {
-		if (l->traced != NFHOOK_ALL && l->traced != (enum nfhook)i)
-			continue;
-		const char *name = nfhook_name((enum nfhook)i);
-		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
-		json_object_object_add(entered, name,
-				       json_object_new_int64((int64_t)w->entered_hook[i]));
-	}
+	json_object *hsum = json_object_new_object(), *parts = NULL;
+
+	/* filled below; the keys keep trace --json's order */
 	json_object_object_add(o, "lost_by_hook", lost);
 	json_object_object_add(o, "entered_by_hook", entered);
-	/* The time of the timed packets per hook, and with --split its parts
-	 * between the brackets (they add up to the hook's sum). */
-	json_object *hsum = json_object_new_object(), *parts = NULL;
 	if (l->n_splits) {
 		json_object *sp = json_object_new_array();
 		for (int k = 0; k < l->n_splits; k++)
@@ -578,6 +348,9 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 		if (l->traced != NFHOOK_ALL && l->traced != (enum nfhook)i)
 			continue;
 		const char *name = nfhook_name((enum nfhook)i);
+		json_object_object_add(lost, name, json_object_new_int64((int64_t)w->lost_hook[i]));
+		json_object_object_add(entered, name,
+				       json_object_new_int64((int64_t)w->entered_hook[i]));
 		json_object_object_add(hsum, name, json_object_new_uint64(w->hook_sum_ns[i]));
 		if (!parts)
 			continue;
@@ -589,6 +362,12 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 	json_object_object_add(o, "sum_by_hook_ns", hsum);
 	if (parts)
 		json_object_object_add(o, "parts_by_hook_ns", parts);
+}
+
+/* Per process or per hook counts, the histogram, the calibration. */
+static void window_extras_json(json_object *o, const struct probe_window *w,
+			       const struct window_labels *l)
+{
 	if (l->by == PROBE_BY_COMM) {
 		json_object *c = json_object_new_object();
 		for (int i = 0; i < w->n_comms; i++)
@@ -631,25 +410,55 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 				       json_object_new_double(l->cal_overhead_rate_ratio));
 		json_object_object_add(o, "calibration", c);
 	}
+}
+
+json_object *results_window_json(const struct probe_window *w, double t_start,
+				 const struct window_labels *l)
+{
+	json_object *o = json_object_new_object();
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+	json_object_object_add(o, "type", json_object_new_string("interval"));
+	json_object_object_add(o, "time", json_object_new_string(clock));
+	json_object_object_add(o, "t_start_s", json_ns(t_start));
+	json_object_object_add(o, "seconds", json_ns(w->seconds));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)w->count));
+	json_object_object_add(o, "segments", json_object_new_int64((int64_t)w->segments));
+	json_object_object_add(o, "avg_ns", json_ns(w->avg_ns));
+	json_object_object_add(o, "p50_ns", json_ns(w->p50_ns));
+	json_object_object_add(o, "p90_ns", json_ns(w->p90_ns));
+	json_object_object_add(o, "p99_ns", json_ns(w->p99_ns));
+	json_object_object_add(o, "min_ns", json_object_new_int64((int64_t)w->min_ns));
+	json_object_object_add(o, "max_ns", json_object_new_int64((int64_t)w->max_ns));
+	json_object_object_add(o, "unmatched", json_object_new_int64((int64_t)w->unmatched));
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)w->dropped));
+	json_object_object_add(o, "tracer", json_object_new_string(l->tracer));
+	json_object_object_add(o, "tracer_note", json_object_new_string(l->note));
+	json_object_object_add(o, "netns", json_object_new_string(l->netns));
+	json_object_object_add(o, "hook", json_object_new_string(l->hook));
+	json_object_object_add(o, "family", json_object_new_string(l->family));
+	window_hooks_json(o, w, l);
+	window_extras_json(o, w, l);
 	return o;
 }
 
-FILE *results_window_csv_open(const char *dir, const char *file)
+int results_window_csv_open(struct outfile *o, struct outdir *d, const char *file,
+			    struct nf_error *err)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (!(f = fopen(path, "we")))
-		return NULL;
-	fprintf(f, "%s\n", WINDOW_CSV_HEADER);
-	fflush(f);
-	return f;
+	if (outfile_open(o, d, file, err))
+		return -1;
+	fprintf(o->f, "%s\n", WINDOW_CSV_HEADER);
+	return outfile_flush(o, err);
 }
 
-int results_window_csv_row(FILE *f, double t_start_s, double t_end_s, const char *hook,
-			   const struct probe_window *w)
+int results_window_csv_row(struct outfile *o, double t_start_s, double t_end_s, const char *hook,
+			   const struct probe_window *w, struct nf_error *err)
 {
+	FILE *f = o->f;
+
 	fprintf(f, "%.3f,%.3f,%s,%llu,", t_start_s, t_end_s, hook, (unsigned long long)w->count);
 	/* No packet, no latency: empty cells, not zeros. */
 	if (w->count)
@@ -657,5 +466,5 @@ int results_window_csv_row(FILE *f, double t_start_s, double t_end_s, const char
 	else
 		fputs(",,,", f);
 	fprintf(f, "%llu\n", (unsigned long long)w->unmatched);
-	return fflush(f) || ferror(f) ? -1 : 0;
+	return outfile_flush(o, err);
 }

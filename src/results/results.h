@@ -1,8 +1,10 @@
-/* results: owns the data files of an experiment: the rows of sweep.csv /
- * compare.csv (struct step_row) and drop mode's counts (struct step_drops),
- * the run's metadata (kernel, CPU, settings, tracer and why), the summary
- * computed from the rows through analysis, and sweep.json / compare.json.
- * No I/O with the kernel beyond reading uname and /proc/cpuinfo. */
+/* results: owns the data of an experiment and its data files: the rows of
+ * sweep.csv / compare.csv (struct step_row), updates.csv and drop mode's
+ * counts (struct step_drops), the run's metadata (kernel, CPU, settings,
+ * tracer and why), the summary (computed by analysis), their JSON, and the
+ * probe windows as data. Every file is written through util/outfile.h.
+ * Errors: util/error.h; nothing here prints. No I/O with the kernel beyond
+ * reading uname and /proc/cpuinfo. */
 #ifndef NFCOST_RESULTS_H
 #define NFCOST_RESULTS_H
 
@@ -12,7 +14,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/error.h"
 #include "util/nfhook.h"
+#include "util/outfile.h"
 #include "probe/window.h"
 #include "results/analysis.h"
 
@@ -63,11 +67,7 @@ struct update_row {
 struct update_summary {
 	size_t rows;
 	long min_rules, max_rules;
-	double add_ms_min, add_ms_max, delete_ms_min, delete_ms_max; /* at those counts */
-	bool fit_ok;
-	struct linear_fit add_fit;      /* add_ms against rules */
-	double add_exponent;            /* add_ms = a + c rules^k; NAN when undetermined */
-	bool grows;                     /* more than 2x from the smallest to the largest count */
+	struct update_trend add, del;   /* analysis_update_trend of each column */
 };
 
 /* The traffic settings a run used, as its data files record them. */
@@ -159,22 +159,20 @@ struct sweep_summary {
 	struct linear_fit cpu_fit;
 };
 
-/* results/KIND-<UTC timestamp>: where a run writes when --out is not given. */
-void results_default_dir(const char *kind, char *buf, size_t len);
 /* Fills the machine part of the metadata (kernel, CPU, start time). */
 void results_meta_init(struct run_meta *m);
 
-/* Creates dir/file and writes the header (with "backend," first if asked). */
-FILE *results_csv_open(const char *dir, const char *file, bool with_backend);
-void results_csv_row(FILE *f, const char *backend, const struct step_row *r);
-
-void results_updates_row(FILE *f, const char *backend, const struct update_row *r);
-void results_summarize_updates(const struct update_row *rows, size_t n, struct update_summary *s);
+/* Opens file in d (sweep.csv, compare.csv or updates.csv: util/outfile.h)
+ * and writes its header, with "backend," first if asked. Rows are flushed
+ * one by one; outfile_commit puts the file in place. 0 or -1 with err. */
+int results_csv_open(struct outfile *o, struct outdir *d, const char *file, bool with_backend,
+		     struct nf_error *err);
+int results_csv_row(struct outfile *o, const char *backend, const struct step_row *r,
+		    struct nf_error *err);
+int results_updates_row(struct outfile *o, const char *backend, const struct update_row *r,
+			struct nf_error *err);
 json_object *results_updates_json(const struct update_row *rows, size_t n,
 				  const struct update_summary *s);
-
-void results_summarize(const struct step_row *rows, size_t n, int matches_per_rule,
-		       struct sweep_summary *s);
 
 json_object *results_meta_json(const struct run_meta *m);
 json_object *results_summary_json(const struct sweep_summary *s);
@@ -185,8 +183,9 @@ int results_cut_hook(const struct step_drops *d);
 /* JSON null for what was not measured (NAN, inf) or is unknown (NULL, ""). */
 json_object *num_or_null(double v);
 json_object *str_or_null(const char *s);
-/* Writes obj to path (pretty) and drops the reference. 0 or -1. */
-int results_write_json(const char *path, json_object *obj);
+/* Writes obj as d/name (pretty) and drops the reference. 0 or -1 with err. */
+int results_write_json(struct outdir *d, const char *name, json_object *obj,
+		       struct nf_error *err);
 
 /* What a probe window's JSON is labelled with (trace --json). */
 struct window_labels {
@@ -209,8 +208,9 @@ json_object *results_window_json(const struct probe_window *w, double t_start,
 #define WINDOW_CSV_HEADER "t_start_s,t_end_s,hook,packets,lat_avg_ns,lat_p50_ns,lat_p99_ns,unmatched"
 /* live's bpf_windows.csv: the probe windows as data, one row per window,
  * times relative to the start of the run; latencies empty without packets. */
-FILE *results_window_csv_open(const char *dir, const char *file);
-int results_window_csv_row(FILE *f, double t_start_s, double t_end_s, const char *hook,
-			   const struct probe_window *w);
+int results_window_csv_open(struct outfile *o, struct outdir *d, const char *file,
+			    struct nf_error *err);
+int results_window_csv_row(struct outfile *o, double t_start_s, double t_end_s, const char *hook,
+			   const struct probe_window *w, struct nf_error *err);
 
 #endif

@@ -87,16 +87,11 @@ static void fmt(char *buf, size_t len, double v, const char *f)
 		snprintf(buf, len, "n/a");
 }
 
-int rounds_report_append(const char *dir, const struct rounds_outcome *o,
-			 const char *const *names, const char *what,
-			 const struct round_stats *stats, int n)
+void rounds_report(FILE *f, const struct rounds_outcome *o, const char *const *names,
+		   const char *what, const struct round_stats *stats, int n)
 {
-	char path[4096], mean[32], sd[32], cv[32], hw[32];
-	FILE *f;
+	char mean[32], sd[32], cv[32], hw[32];
 
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	if (!(f = fopen(path, "ae")))
-		return -1;
 	fprintf(f, "\n## How precise is the slope?\n\n");
 	fprintf(f, "%d round(s); each visited every rule count once, in its own random order "
 		   "(seed %u), and loaded the exact count in one transaction (flush and load), "
@@ -135,5 +130,4 @@ int rounds_report_append(const char *dir, const struct rounds_outcome *o,
 		   "run-to-run spread of one round's figure; the pooled CI narrows as rounds are "
 		   "added. The per-round slopes are in %s (\"rounds\").\n",
 		names ? "compare.json" : "sweep.json");
-	return fclose(f) ? -1 : 0;
 }

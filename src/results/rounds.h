@@ -47,11 +47,18 @@ struct rounds_outcome {
 	const char *stop_reason;
 };
 
-/* report.md's section on the rounds: appended to dir/report.md. names[i]
- * labels stats[i] (NULL for a sweep's one backend), in a column titled
- * `what` ("backend", "offload"). 0 or -1. */
-int rounds_report_append(const char *dir, const struct rounds_outcome *o,
-			 const char *const *names, const char *what,
-			 const struct round_stats *stats, int n);
+/* One visit of a round: backend (or offload setting) b loaded `rules`
+ * (`counted` in the kernel afterwards) in load_ms. */
+struct round_visit {
+	int round, backend;
+	long rules, counted;
+	double load_ms;
+};
+
+/* report.md's section on the rounds, written to f. names[i] labels
+ * stats[i] (NULL for a sweep's one backend), in a column titled `what`
+ * ("backend", "offload"). */
+void rounds_report(FILE *f, const struct rounds_outcome *o, const char *const *names,
+		   const char *what, const struct round_stats *stats, int n);
 
 #endif

@@ -55,9 +55,15 @@ sweep_checks() { # sweep_checks LABEL DIR
 }
 export -f col monotonic
 
-# wait_rows CSV N: until a running sweep has written N rows (60 s at most)
+# wait_rows CSV N: until a running sweep has written N rows (60 s at most);
+# while it runs, the CSV is under its temporary name, .NAME.nfcost-XXXXXXXX
 wait_rows() { wait_until 60 has_rows "$1" "$2"; }
-has_rows() { [ "$(tail -n +2 "$1" 2>/dev/null | grep -c .)" -ge "$2" ]; }
+has_rows() {
+	local f
+	f=$(find "$(dirname "$1")" -maxdepth 1 \( -name ".$(basename "$1").nfcost-*" -o \
+		-name "$(basename "$1")" \) 2>/dev/null | head -1)
+	[ "$(tail -n +2 "$f" 2>/dev/null | grep -c .)" -ge "$2" ]
+}
 # what a stopped sweep may leave, each empty once it is gone
 netns_like() { ip netns list | grep "^$1" || true; }
 bpf_nfc() { bpftool "$1" list 2>/dev/null | grep -c 'nfc_' || true; }

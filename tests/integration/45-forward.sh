@@ -81,7 +81,8 @@ setsid "$NFCOST" sweep --hook forward --rules 0:3000:100 -d 1 --backend iptables
 kpid=$!
 KN=sw${kpid}_0
 # until its server runs and a row is measured (60 s at most)
-wait_until 60 sh -c "[ -s /run/nfcost/$KN/server.pid ] && [ \$(tail -n +2 $OUT/kill/sweep.csv 2>/dev/null | grep -c .) -ge 1 ]"
+# (the CSV is under its temporary name while the sweep runs)
+wait_until 60 sh -c "[ -s /run/nfcost/$KN/server.pid ] && [ \$(cat $OUT/kill/.sweep.csv.nfcost-* 2>/dev/null | tail -n +2 | grep -c .) -ge 1 ]"
 kill -9 $kpid 2>/dev/null
 wait $kpid 2>/dev/null
 srv_pid=$(cat /run/nfcost/$KN/server.pid 2>/dev/null)

@@ -36,9 +36,10 @@ check "results.png is a real figure" /usr/bin/python3 -c 'import sys,matplotlib.
 # Ctrl-C in the middle: what was measured so far is written and plotted.
 $NFCOST live -d 30 --inject-at 2 --rules 5000 --inject-rate 500 -i 1 --out "$OUT"/int >"$OUT"/int.log 2>&1 &
 pid=$!
-# five probe intervals written (60 s at most), well inside the 30 s run
+# five probe intervals written (60 s at most), well inside the 30 s run;
+# while it runs the file is under its temporary name (.NAME.nfcost-XXXXXXXX)
 # cat | grep -c: a number also before the file exists (grep alone prints none)
-wait_until 60 sh -c "[ \$(cat $OUT/int/bpf_results.txt 2>/dev/null | grep -c ' t=') -ge 5 ]"
+wait_until 60 sh -c "[ \$(cat $OUT/int/.bpf_results.txt.nfcost-* 2>/dev/null | grep -c ' t=') -ge 5 ]"
 kill -INT $pid
 wait $pid
 check_eq "interrupted live exits 1" 1 "$?"

@@ -552,6 +552,46 @@ static void test_knee_degenerate(void **state)
 	}
 }
 
+/* The update-cost trend: a fit over every step, not one endpoint. */
+static void test_update_trend(void **state)
+{
+	const double x[7] = { 0, 500, 1000, 1500, 2000, 2500, 3000 };
+	double y[7];
+	struct update_trend t;
+
+	(void)state;
+	/* flat with noise, one high endpoint: the old rule (max > 2 min) said
+	 * "grows"; the fit over every step does not */
+	for (int i = 0; i < 7; i++)
+		y[i] = 5.0 + (i % 2 ? 0.4 : -0.4);
+	y[6] = 10.0;
+	analysis_update_trend(x, y, 7, &t);
+	assert_false(t.grows);
+	assert_true(t.exponent == 0);
+	/* a line from 21.7 to 46.1 ms: grows, k about 1 */
+	for (int i = 0; i < 7; i++)
+		y[i] = 21.7 + 24.4 * x[i] / 3000 + (i % 2 ? 0.3 : -0.3);
+	analysis_update_trend(x, y, 7, &t);
+	assert_true(t.grows);
+	assert_true(t.fit.slope_ci95_lo > 0);
+	assert_true(t.exponent > 0.5 && t.exponent < 1.5);
+	assert_true(fabs(t.ms_min - 21.4) < 1e-9 && fabs(t.ms_max - 45.8) < 1e-9);
+	/* a rise of a tenth over the range: about constant, even if significant */
+	for (int i = 0; i < 7; i++)
+		y[i] = 10.0 + 1.0 * x[i] / 3000;
+	analysis_update_trend(x, y, 7, &t);
+	assert_false(t.grows);
+	/* two steps: no interval, the rise decides */
+	analysis_update_trend((const double[]){ 0, 1000 }, (const double[]){ 4, 9 }, 2, &t);
+	assert_true(t.grows);
+	analysis_update_trend((const double[]){ 0, 1000 }, (const double[]){ 4, 4.2 }, 2, &t);
+	assert_false(t.grows);
+	/* one step: no fit */
+	analysis_update_trend(x, y, 1, &t);
+	assert_false(t.fit_ok);
+	assert_false(t.grows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_knee_no_drop),
 		cmocka_unit_test(test_knee_unsorted_with_repeats),
 		cmocka_unit_test(test_knee_degenerate),
+		cmocka_unit_test(test_update_trend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

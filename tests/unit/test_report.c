@@ -71,27 +71,27 @@ static void test_verdicts(void **state)
 	assert_string_equal(report_growth_verdict(&s), "undetermined");
 }
 
-/* report.md of a sweep with summary s, read back into buf. */
-static void write_report(const struct sweep_summary *s, char *buf, size_t len)
+/* report.md of a sweep with summary s (and updates u, or NULL) into buf. */
+static void write_report_with(const struct sweep_summary *s, const struct report_updates *u,
+			      char *buf, size_t len)
 {
-	char dir[] = "/tmp/nfcost-test-report-XXXXXX", path[128];
 	struct run_meta m = { .cpus = 2, .backend = "iptables-nft", .shape = "addr-port",
 			      .hook = "output", .tracer = "nfhook", .matches_per_rule = 3,
 			      .repeat = 1, .start = 0, .stop = 2000, .step = 500 };
 	struct step_row rows[1] = { { .rules = 0, .repeat = 1 } };
-	FILE *f;
-	size_t n;
+	struct report_sweep_data r = { .meta = &m, .sum = s, .rows = rows, .n = 1, .updates = u };
+	FILE *f = fmemopen(buf, len, "w");
 
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(report_write_sweep(dir, &m, s, rows, 1, false, NULL, NULL), 0);
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	f = fopen(path, "r");
 	assert_non_null(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
+	report_sweep(f, &r);
+	assert_false(ferror(f));
 	fclose(f);
-	remove(path);
-	rmdir(dir);
+	buf[len - 1] = '\0';
+}
+
+static void write_report(const struct sweep_summary *s, char *buf, size_t len)
+{
+	write_report_with(s, NULL, buf, len);
 }
 
 static void test_half_slopes_text(void **state)
@@ -121,42 +121,160 @@ static void test_half_slopes_text(void **state)
 	assert_non_null(strstr(text, "each rule adds a fixed cost"));
 }
 
-/* With no python3 the warning names the reason (it once printed none). */
+/* With no python3 the warning names the reason (it once printed none),
+ * and report_plot prints nothing itself. */
 static void test_plot_without_python(void **state)
 {
-	char dir[] = "/tmp/nfcost-plot-XXXXXX", out[] = "/tmp/nfcost-err-XXXXXX", line[512] = "";
-	int fd = mkstemp(out), saved = dup(2);
-	FILE *f;
+	char dir[] = "/tmp/nfcost-plot-XXXXXX", path[64];
+	struct nf_error warn = { 0 }, err = { 0 };
+	struct outdir d;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_true(fd >= 0 && saved >= 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	assert_int_equal(outdir_open(&d, path, "sweep", &err), 0);
 	setenv("NFCOST_PYTHON", "/nonexistent/python3", 1);
 	/* the tests run from the source tree's top (tests/run.sh) */
 	setenv("NFCOST_PLOT", "scripts/plot_results.py", 1);
-	fflush(stderr);
-	dup2(fd, 2);
-	int rc = report_plot("sweep", dir);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
+	int rc = report_plot("sweep", &d, &warn);
 	unsetenv("NFCOST_PYTHON");
 	unsetenv("NFCOST_PLOT");
 	assert_int_equal(rc, -1);
-	f = fdopen(fd, "r");
-	rewind(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	assert_non_null(strstr(line, "no figure drawn: python3 not found"));
-	assert_null(fgets(line, sizeof(line), f)); /* one line */
-	fclose(f);
-	remove(out);
+	assert_non_null(strstr(warn.msg, "no figure drawn: python3 not found"));
+	assert_null(strchr(warn.msg, '\n')); /* one line */
+	outdir_close(&d);
+	/* the figure was claimed as nfcost's: the next run removes it (there is none) */
+	assert_int_equal(outdir_open(&d, path, "sweep", &err), 0);
+	outdir_close(&d);
+	snprintf(path, sizeof(path), "%s/out/.nfcost", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	rmdir(path);
 	rmdir(dir);
+}
+
+static struct sweep_summary cpu_summary(double hook, double hlo, double hhi, double cpu,
+					double clo, double chi)
+{
+	struct sweep_summary s = summary(5, hook, hlo, hhi, 0.999, false, 400);
+
+	s.knee_rules = -1;
+	s.cwnd_corr = NAN;
+	s.segments_per_packet = NAN;
+	s.cpu_fit_ok = true;
+	s.cpu_fit.slope = cpu;
+	s.cpu_fit.slope_ci95_lo = clo;
+	s.cpu_fit.slope_ci95_hi = chi;
+	return s;
+}
+
+/* Issue 21's demo: 80 ns in the hooks (76..83) against 70 ns total
+ * (47..94): the intervals overlap, so the hooks account for all of it
+ * within the precision; never "the rest is elsewhere" beside 112 %. */
+static void test_cpu_share_overlap(void **state)
+{
+	static char text[1 << 16];
+	struct sweep_summary s = cpu_summary(79.5, 76, 83, 70.6, 47, 94);
+
+	(void)state;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "(95 % CI 47.00..94.00), against 79.50 ns in the hooks "
+				     "(95 % CI 76.00..83.00)"));
+	assert_non_null(strstr(text, "the hooks account for all of it within the measurement's "
+				     "precision"));
+	assert_null(strstr(text, "elsewhere"));
+}
+
+/* The total's interval above the hooks': the rest is spent elsewhere. */
+static void test_cpu_share_rest_elsewhere(void **state)
+{
+	static char text[1 << 16];
+	struct sweep_summary s = cpu_summary(40, 38, 42, 100, 90, 110);
+
+	(void)state;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "the hooks account for 40 % of what a rule costs; the rest, "
+				     "60.00 ns, is spent elsewhere in the stack"));
+	assert_null(strstr(text, "within the measurement's precision"));
+}
+
+/* The total's interval below the hooks': the figures disagree, said so. */
+static void test_cpu_share_contradiction(void **state)
+{
+	static char text[1 << 16];
+	struct sweep_summary s = cpu_summary(80, 78, 82, 50, 45, 55);
+
+	(void)state;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "the hooks account for more than the whole machine spent "
+				     "(160 %)"));
+	assert_null(strstr(text, "elsewhere in the stack"));
+	assert_null(strstr(text, "within the measurement's precision"));
+}
+
+/* No interval (two steps): the share is given, not judged. */
+static void test_cpu_share_no_interval(void **state)
+{
+	static char text[1 << 16];
+	struct sweep_summary s = cpu_summary(40, NAN, NAN, 100, NAN, NAN);
+
+	(void)state;
+	s.fit.n = 2;
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "the hooks account for 40 % of it, but two steps give no "
+				     "interval"));
+	assert_null(strstr(text, "elsewhere in the stack"));
+	/* and a total that does not grow says so */
+	s = cpu_summary(40, 38, 42, -1, -3, 1);
+	write_report(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "did not grow with the rules (-1.00 ns per rule)"));
+}
+
+/* Issue 20 item 14: a growing delete column and a flat add column give two
+ * verdicts, each said (the demo's shape: deleting 21.7 ms -> 46.1 ms). */
+static void test_update_verdicts(void **state)
+{
+	static char text[1 << 16];
+	struct update_row rows[7];
+	struct report_updates u = { rows, 7, { 0 } };
+	struct sweep_summary s = summary(5, 30, 29, 31, 0.999, false, 400);
+
+	(void)state;
+	s.knee_rules = -1;
+	s.cwnd_corr = NAN;
+	for (int i = 0; i < 7; i++)
+		rows[i] = (struct update_row){ .rules = i * 500, .reps = 5,
+					       .add_ms = 5.0 + (i % 2 ? 0.2 : -0.2),
+					       .delete_ms = 21.7 + 24.4 * i / 6.0 + (i % 2 ? 0.5 : -0.5) };
+	results_summarize_updates(rows, 7, &u.sum);
+	assert_false(u.sum.add.grows);
+	assert_true(u.sum.del.grows);
+	assert_true(u.sum.add.exponent == 0);
+	assert_true(u.sum.del.exponent > 0.5);
+	write_report_with(&s, &u, text, sizeof(text));
+	assert_non_null(strstr(text, "**Adding one rule stays about constant.**"));
+	assert_non_null(strstr(text, "**Deleting one rule grows with the rule set.** 21.20 ms at "
+				     "0 rules, 45.60 ms at 3000"));
+	assert_null(strstr(text, "O(1)"));
+	assert_non_null(strstr(text, "(O(n))"));
+	/* both flat: the O(1) answer */
+	for (int i = 0; i < 7; i++)
+		rows[i].delete_ms = 3.0 + (i % 2 ? 0.1 : -0.1);
+	results_summarize_updates(rows, 7, &u.sum);
+	write_report_with(&s, &u, text, sizeof(text));
+	assert_non_null(strstr(text, "**Deleting one rule stays about constant.**"));
+	assert_non_null(strstr(text, "touches only itself (O(1))"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_verdicts),
 					    cmocka_unit_test(test_plot_without_python),
-					    cmocka_unit_test(test_half_slopes_text) };
+					    cmocka_unit_test(test_half_slopes_text),
+					    cmocka_unit_test(test_cpu_share_overlap),
+					    cmocka_unit_test(test_cpu_share_rest_elsewhere),
+					    cmocka_unit_test(test_cpu_share_contradiction),
+					    cmocka_unit_test(test_cpu_share_no_interval),
+					    cmocka_unit_test(test_update_verdicts) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,20 +73,25 @@ static void test_csv(void **state)
 	struct step_row r = { 500, 2, 9321.5, 1234.5, 3, 45678, 2412.25, 2300, 3900, 12.5,
 			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL };
 	struct step_row udp = r;
+	struct nf_error err = { 0 };
+	struct outdir d;
+	struct outfile o;
 	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	f = results_csv_open(dir, "sweep.csv", false);
-	assert_non_null(f);
-	results_csv_row(f, NULL, &r);
+	assert_int_equal(outdir_open(&d, dir, "sweep", &err), 0);
+	assert_int_equal(results_csv_open(&o, &d, "sweep.csv", false, &err), 0);
+	assert_int_equal(results_csv_row(&o, NULL, &r, &err), 0);
 	udp.segments = 0;
 	udp.lat_per_segment_ns = udp.cpu_ns_per_packet = udp.cpu_ns_per_segment = NAN;
 	udp.packets_per_s = NAN;
 	udp.offload = "off";
-	results_csv_row(f, NULL, &udp);
-	fclose(f);
+	assert_int_equal(results_csv_row(&o, NULL, &udp, &err), 0);
 	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
+	assert_null(fopen(path, "r")); /* not under its name until complete */
+	assert_int_equal(outfile_commit(&o, &err), 0);
+	outdir_close(&d);
 	f = fopen(path, "r");
 	assert_non_null(fgets(line, sizeof(line), f));
 	/* The documented columns first, exactly; new ones after them. */
@@ -100,6 +105,8 @@ static void test_csv(void **state)
 	assert_non_null(fgets(line, sizeof(line), f));
 	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,0,,,,,off\n");
 	fclose(f);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/.nfcost", dir);
 	remove(path);
 	remove(dir);
 }
