@@ -49,7 +49,7 @@ $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
 	@v='#define NFCOST_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 
-$(BUILD)/obj/cli/main.o $(BUILD)/obj/results/results.o: $(BUILD)/version.h
+$(BUILD)/obj/cli/main.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/results/results.o: $(BUILD)/version.h
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)

@@ -1,0 +1,237 @@
+/* watch: see watch.h. One probe per watched hook (a probe's window has one
+ * histogram, and the metrics are per hook); the windows are added up into
+ * struct metrics, which only grows, so counters stay monotonic however
+ * often the exposition is read. */
+#include "experiments/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "experiments/httpd.h"
+#include "results/metrics.h"
+#include "rules/chaincount.h"
+#include "util/netns.h"
+#include "util/util.h"
+
+struct watch {
+	const struct watch_config *cfg;
+	struct probe *probes[NFHOOK_COUNT];
+	enum nfhook hook_of[NFHOOK_COUNT];
+	int n_probes;
+	struct metrics *m;
+	struct httpd *httpd;
+	uint64_t netns_ino;
+	char netns_label[256];
+};
+
+static int open_probes(struct watch *w, struct nf_error *err)
+{
+	char why[768];
+
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		struct probe_opts o = {
+			.tracer = w->cfg->tracer, .netns_path = w->cfg->netns_path,
+			.hook = (enum nfhook)h, .family = PROBE_IPV4,
+		};
+		struct probe *p;
+
+		if (!(w->cfg->hooks & (1u << h)))
+			continue;
+		if (!(p = probe_open(&o, why, sizeof(why))))
+			return nf_fail(err, EXIT_RUNTIME, "%s", why);
+		w->probes[w->n_probes] = p;
+		w->hook_of[w->n_probes++] = (enum nfhook)h;
+	}
+	return 0;
+}
+
+/* Every probe's window since the last read, added into the metrics. */
+static int collect(struct watch *w, struct nf_error *err)
+{
+	struct probe_window win;
+	int e;
+
+	for (int i = 0; i < w->n_probes; i++) {
+		if ((e = probe_read_window(w->probes[i], &win)))
+			return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics: %s",
+				       strerror(-e));
+		if (metrics_add_window(w->m, &win, w->hook_of[i], "ipv4"))
+			return nf_fail(err, EXIT_RUNTIME, "too many metric series");
+	}
+	return 0;
+}
+
+/* The rule counts now; a failed count leaves nfcost_rules out of this
+ * exposition rather than showing stale numbers. */
+static void count_rules(struct watch *w)
+{
+	struct chain_count *cc;
+	struct metrics_rules *r;
+	struct nf_error e = { 0 };
+	size_t n;
+
+	if (chaincount_all(w->cfg->netns_path, &cc, &n, &e)) {
+		w->m->rules_known = false;
+		return;
+	}
+	if (!(r = calloc(n ? n : 1, sizeof(*r)))) {
+		free(cc);
+		w->m->rules_known = false;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(r[i].table, sizeof(r[i].table), "%s", cc[i].table);
+		snprintf(r[i].chain, sizeof(r[i].chain), "%s", cc[i].chain);
+		snprintf(r[i].family, sizeof(r[i].family), "%s", cc[i].family);
+		snprintf(r[i].backend, sizeof(r[i].backend), "%s", cc[i].backend);
+		r[i].rules = cc[i].rules;
+	}
+	metrics_set_rules(w->m, r, n);
+	free(r);
+	free(cc);
+}
+
+/* Writes text to path atomically: a temporary file beside it, renamed over
+ * it, so node_exporter never reads half a file. */
+static int write_textfile(const char *path, const struct buf *text, struct nf_error *err)
+{
+	char tmp[4096];
+	int fd;
+	ssize_t n = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return nf_fail(err, EXIT_RUNTIME, "cannot write %s: %s", tmp, strerror(errno));
+	if (text->len)
+		n = write(fd, text->data, text->len);
+	if (n != (ssize_t)text->len || close(fd)) {
+		int e = n < 0 ? errno : EIO;
+		unlink(tmp);
+		return nf_fail(err, EXIT_RUNTIME, "cannot write %s: %s", tmp, strerror(e));
+	}
+	if (rename(tmp, path)) {
+		int e = errno;
+		unlink(tmp);
+		return nf_fail(err, EXIT_RUNTIME, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(e));
+	}
+	return 0;
+}
+
+static int publish(struct watch *w, struct nf_error *err)
+{
+	struct buf text = { 0 };
+	int rc = 0;
+
+	metrics_render(w->m, &text);
+	if (!text.data)
+		return nf_fail(err, EXIT_RUNTIME, "out of memory");
+	if (w->httpd)
+		httpd_publish(w->httpd, text.data, text.len);
+	if (w->cfg->textfile)
+		rc = write_textfile(w->cfg->textfile, &text, err);
+	buf_free(&text);
+	return rc;
+}
+
+/* The watched namespace is gone when its path is, or names another one. */
+static bool netns_gone(const struct watch *w)
+{
+	if (!w->cfg->netns_path)
+		return false;
+	return netns_inode(w->cfg->netns_path) != w->netns_ino;
+}
+
+/* Sleeps until monotonic time t, or until SIGINT/SIGTERM. */
+static void sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int write_ready(const struct watch *w, struct nf_error *err)
+{
+	FILE *f = fopen(w->cfg->ready_file, "we");
+
+	if (!f || fprintf(f, "%d %u\n", (int)getpid(), (unsigned int)w->cfg->port) < 0 || fclose(f))
+		return nf_fail(err, EXIT_RUNTIME, "cannot write the ready file %s: %s",
+			       w->cfg->ready_file, strerror(errno));
+	return 0;
+}
+
+/* Attaches, starts serving, and publishes the first (empty) exposition. */
+static int watch_start(struct watch *w, struct nf_error *err)
+{
+	struct utsname u;
+	char title[512];
+
+	if (w->cfg->netns_path && !(w->netns_ino = netns_inode(w->cfg->netns_path)))
+		return nf_fail(err, EXIT_USAGE, "no network namespace at %s", w->cfg->netns_path);
+	if (open_probes(w, err))
+		return -1;
+	probe_netns_label(w->cfg->netns_path, w->netns_label, sizeof(w->netns_label));
+	uname(&u);
+	metrics_init(w->m, w->cfg->version, u.release,
+		     probe_tracer_name(probe_tracer(w->probes[0])), w->netns_label,
+		     w->cfg->sample_every);
+	count_rules(w);
+	if (w->cfg->listen_addr) {
+		snprintf(title, sizeof(title), "nfcost %s: the netfilter hooks of network "
+			 "namespace %s, every %.0f s.", w->cfg->version, w->netns_label,
+			 w->cfg->interval_s);
+		if (httpd_start(w->cfg->listen_addr, w->cfg->port, title, &w->httpd, err))
+			return -1;
+	}
+	if (publish(w, err))
+		return -1;
+	return w->cfg->ready_file ? write_ready(w, err) : 0;
+}
+
+/* One interval after another until a stop signal or a failure. */
+static int watch_loop(struct watch *w, struct nf_error *err)
+{
+	double t0 = now_monotonic();
+
+	for (long k = 1; !stop_requested; k++) {
+		sleep_until(t0 + (double)k * w->cfg->interval_s);
+		if (netns_gone(w))
+			return nf_fail(err, EXIT_RUNTIME, "the watched network namespace %s is "
+				       "gone: watch ends with it", w->cfg->netns_path);
+		if (collect(w, err))
+			return -1;
+		count_rules(w);
+		if (publish(w, err))
+			return -1;
+	}
+	return 0;
+}
+
+int watch_run(const struct watch_config *cfg, struct nf_error *err)
+{
+	struct watch w = { .cfg = cfg };
+	int rc;
+
+	if (!(w.m = calloc(1, sizeof(*w.m))))
+		return nf_fail(err, EXIT_RUNTIME, "out of memory");
+	rc = watch_start(&w, err);
+	if (rc == 0)
+		rc = watch_loop(&w, err);
+	/* Detach first: the probe's links are what must not outlive us. */
+	for (int i = 0; i < w.n_probes; i++)
+		probe_close(w.probes[i]);
+	httpd_stop(w.httpd);
+	metrics_free(w.m);
+	free(w.m);
+	return rc;
+}
