@@ -178,21 +178,22 @@ static int watch_start(struct watch *w, struct nf_error *err)
 
 	if (w->cfg->netns_path && !(w->netns_ino = netns_inode(w->cfg->netns_path)))
 		return nf_fail(err, EXIT_USAGE, "no network namespace at %s", w->cfg->netns_path);
+	probe_netns_label(w->cfg->netns_path, w->netns_label, sizeof(w->netns_label));
+	/* The port first: taken, it fails before anything is attached. */
+	if (w->cfg->listen_addr) {
+		snprintf(title, sizeof(title), "nfcost %s: the netfilter hooks of network "
+			 "namespace %s, every %g s.", w->cfg->version, w->netns_label,
+			 w->cfg->interval_s);
+		if (httpd_start(w->cfg->listen_addr, w->cfg->port, title, &w->httpd, err))
+			return -1;
+	}
 	if (open_probes(w, err))
 		return -1;
-	probe_netns_label(w->cfg->netns_path, w->netns_label, sizeof(w->netns_label));
 	uname(&u);
 	metrics_init(w->m, w->cfg->version, u.release,
 		     probe_tracer_name(probe_tracer(w->probes[0])), w->netns_label,
 		     w->cfg->sample_every);
 	count_rules(w);
-	if (w->cfg->listen_addr) {
-		snprintf(title, sizeof(title), "nfcost %s: the netfilter hooks of network "
-			 "namespace %s, every %.0f s.", w->cfg->version, w->netns_label,
-			 w->cfg->interval_s);
-		if (httpd_start(w->cfg->listen_addr, w->cfg->port, title, &w->httpd, err))
-			return -1;
-	}
 	if (publish(w, err))
 		return -1;
 	return w->cfg->ready_file ? write_ready(w, err) : 0;
