@@ -340,6 +340,7 @@ int cmd_trace(int argc, char **argv)
 	};
 	struct calibration cal;
 	struct trace_view v = { 0 };
+	struct nf_error perr = { 0 };
 	struct probe *p;
 	char why[768], netns[256];
 	int rc;
@@ -372,10 +373,8 @@ int cmd_trace(int argc, char **argv)
 		if (stop_requested)
 			return EXIT_OK;
 	}
-	if (!(p = probe_open(&a.popts, why, sizeof(why)))) {
-		nf_err("%s", why);
-		return EXIT_RUNTIME;
-	}
+	if (!(p = probe_open(&a.popts, &perr)))
+		return nf_error_report(&perr);
 	v.tracer = probe_tracer_name(probe_tracer(p));
 	v.hook = nfhook_name(a.popts.hook);
 	v.netns = probe_netns_label(a.popts.netns_path, netns, sizeof(netns));
