@@ -88,7 +88,7 @@ struct probe_window {
 };
 
 /* What the indented lines of a printed window list. */
-enum probe_by { PROBE_BY_NONE, PROBE_BY_COMM, PROBE_BY_HOOK };
+enum probe_by { PROBE_BY_NONE, PROBE_BY_COMM, PROBE_BY_HOOK, PROBE_BY_CLASS };
 
 /* avg/p50/p90/p99 and avg_ci95_ns from count, sum and hist (min/max
  * zeroed when empty). */
