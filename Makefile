@@ -87,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
 PURE_test_window   := probe/window probe/hist util/nfhook
 PURE_test_rulespec := rules/rulespec util/nfhook
 PURE_test_flow     := traffic/flow util/util
-PURE_test_metrics  := results/metrics probe/hist util/nfhook util/util
+PURE_test_metrics  := results/metrics probe/window probe/hist util/nfhook util/util
 define pure_test
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) $(BUILD)/flags.stamp
 	@mkdir -p $(BUILD)/tests $(BUILD)/obj/tests

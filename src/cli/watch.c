@@ -16,6 +16,9 @@
 #include "util/util.h"
 #include "version.h"
 
+#define NF_STR2(x) #x
+#define NF_STR(x) NF_STR2(x)
+
 enum { OPT_NETNS = 256, OPT_LISTEN, OPT_SAMPLE, OPT_HOOK, OPT_TEXTFILE, OPT_TRACER,
        OPT_READY_FILE };
 
@@ -30,8 +33,8 @@ static const struct argp_option watch_options[] = {
 	  "Namespace to watch: /run/netns/NAME or a path (default: this one, the host's)", 0 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
 	  "Serve /metrics here (default 127.0.0.1:10412; [::1]:PORT for IPv6)", 0 },
-	{ "sample", OPT_SAMPLE, "N", 0, "Time one packet in N (default 1: every one); "
-	  "every packet is counted", 0 },
+	{ "sample", OPT_SAMPLE, "N", 0, "Time one packet in N (default " 
+	  NF_STR(PROBE_SAMPLE_DEFAULT) "; 1: every one); every packet is counted", 0 },
 	{ "hook", OPT_HOOK, "LIST", 0,
 	  "Hooks to watch, comma-separated: prerouting,input,forward,output,postrouting "
 	  "or all (default all)", 0 },
@@ -86,9 +89,9 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 		a->listen_set = true;
 		break;
 	case OPT_SAMPLE:
-		if (!parse_long(arg, 1, 1L << 20, &n))
-			usage_fail("--sample takes a whole number from 1 to %ld, got '%s'",
-				   1L << 20, arg);
+		if (!parse_long(arg, 1, PROBE_SAMPLE_MAX, &n))
+			usage_fail("--sample takes a whole number from 1 to %d, got '%s'",
+				   PROBE_SAMPLE_MAX, arg);
 		a->cfg.sample_every = (unsigned int)n;
 		break;
 	case OPT_HOOK:
@@ -135,7 +138,7 @@ int cmd_watch(int argc, char **argv)
 		NULL, NULL, NULL
 	};
 	struct watch_args a = {
-		.cfg = { .port = WATCH_DEFAULT_PORT, .sample_every = 1, .hooks = WATCH_ALL_HOOKS,
+		.cfg = { .port = WATCH_DEFAULT_PORT, .sample_every = PROBE_SAMPLE_DEFAULT, .hooks = WATCH_ALL_HOOKS,
 			 .tracer = TRACER_AUTO, .interval_s = WATCH_DEFAULT_INTERVAL_S,
 			 .version = NFCOST_VERSION },
 	};

@@ -23,31 +23,36 @@
 struct watch {
 	const struct watch_config *cfg;
 	struct probe *probes[NFHOOK_COUNT];
-	enum nfhook hook_of[NFHOOK_COUNT];
+	unsigned int mask_of[NFHOOK_COUNT]; /* the hooks each probe measures */
 	int n_probes;
 	struct metrics *m;
+	struct probe_window *win; /* large (a histogram per class and hook) */
 	struct httpd *httpd;
 	uint64_t netns_ino;
 	char netns_label[256];
 };
 
+/* Every hook: one probe on all of them (with fentry/kprobe one program on
+ * nf_hook_slow, not five). A subset: one probe per hook listed, so the
+ * others carry no program. */
 static int open_probes(struct watch *w, struct nf_error *err)
 {
-	char why[768];
-
-	for (int h = 0; h < NFHOOK_COUNT; h++) {
+	for (int h = 0; h <= NFHOOK_COUNT; h++) {
+		unsigned int mask = h == NFHOOK_ALL ? WATCH_ALL_HOOKS : 1u << h;
 		struct probe_opts o = {
 			.tracer = w->cfg->tracer, .netns_path = w->cfg->netns_path,
 			.hook = (enum nfhook)h, .family = PROBE_IPV4,
+			.sample_every = w->cfg->sample_every,
 		};
 		struct probe *p;
 
-		if (!(w->cfg->hooks & (1u << h)))
+		if (w->cfg->hooks == WATCH_ALL_HOOKS ? h != NFHOOK_ALL
+						       : h == NFHOOK_ALL || !(w->cfg->hooks & mask))
 			continue;
-		if (!(p = probe_open(&o, why, sizeof(why))))
-			return nf_fail(err, EXIT_RUNTIME, "%s", why);
+		if (!(p = probe_open(&o, err)))
+			return -1;
 		w->probes[w->n_probes] = p;
-		w->hook_of[w->n_probes++] = (enum nfhook)h;
+		w->mask_of[w->n_probes++] = mask;
 	}
 	return 0;
 }
@@ -55,14 +60,12 @@ static int open_probes(struct watch *w, struct nf_error *err)
 /* Every probe's window since the last read, added into the metrics. */
 static int collect(struct watch *w, struct nf_error *err)
 {
-	struct probe_window win;
-	int e;
-
 	for (int i = 0; i < w->n_probes; i++) {
-		if ((e = probe_read_window(w->probes[i], &win)))
+		int e = probe_read_window(w->probes[i], w->win);
+		if (e)
 			return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics: %s",
 				       strerror(-e));
-		if (metrics_add_window(w->m, &win, w->hook_of[i], "ipv4"))
+		if (metrics_add_window(w->m, w->win, w->mask_of[i], "ipv4"))
 			return nf_fail(err, EXIT_RUNTIME, "too many metric series");
 	}
 	return 0;
@@ -192,7 +195,7 @@ static int watch_start(struct watch *w, struct nf_error *err)
 	uname(&u);
 	metrics_init(w->m, w->cfg->version, u.release,
 		     probe_tracer_name(probe_tracer(w->probes[0])), w->netns_label,
-		     w->cfg->sample_every);
+		     probe_sample_every(w->probes[0]));
 	count_rules(w);
 	if (publish(w, err))
 		return -1;
@@ -223,8 +226,13 @@ int watch_run(const struct watch_config *cfg, struct nf_error *err)
 	struct watch w = { .cfg = cfg };
 	int rc;
 
-	if (!(w.m = calloc(1, sizeof(*w.m))))
+	w.m = calloc(1, sizeof(*w.m));
+	w.win = calloc(1, sizeof(*w.win));
+	if (!w.m || !w.win) {
+		free(w.m);
+		free(w.win);
 		return nf_fail(err, EXIT_RUNTIME, "out of memory");
+	}
 	rc = watch_start(&w, err);
 	if (rc == 0)
 		rc = watch_loop(&w, err);
@@ -234,5 +242,6 @@ int watch_run(const struct watch_config *cfg, struct nf_error *err)
 	httpd_stop(w.httpd);
 	metrics_free(w.m);
 	free(w.m);
+	free(w.win);
 	return rc;
 }

@@ -97,23 +97,34 @@ void metrics_latency_add(struct metrics_latency *s, const uint64_t slots[HIST_SL
 	s->sum_ns += sum_ns;
 }
 
-int metrics_add_window(struct metrics *m, const struct probe_window *w, enum nfhook h,
+int metrics_add_window(struct metrics *m, const struct probe_window *w, unsigned int mask,
 		       const char *family)
 {
-	const char *hook = nfhook_option(h);
-	struct metrics_latency *l = metrics_latency_series(m, hook, family, "all");
-	struct metrics_hook *k = metrics_hook_series(m, hook, family);
+	uint64_t scale = w->sample_every ? w->sample_every : 1;
 
-	if (!l || !k)
-		return -1;
-	/* The histogram's total, not w->count: the two are read apart and a
-	 * histogram whose _count differs from its +Inf bucket is malformed. */
-	metrics_latency_add(l, w->hist, hist_total(w->hist), w->sum_ns);
-	/* Every packet that entered the hook: a start is recorded for each,
-	 * timed or not. */
-	k->packets += w->entered_hook[h];
-	k->drops += w->lost_hook[h];
-	k->lost += w->unmatched;
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		const char *hook = nfhook_option((enum nfhook)h);
+		struct metrics_hook *k;
+
+		if (!(mask & (1u << h)))
+			continue;
+		if (!(k = metrics_hook_series(m, hook, family)))
+			return -1;
+		k->packets += w->packets_hook[h];
+		k->drops += w->lost_hook[h] * scale;
+		for (int c = 0; c < PROBE_CLASSES; c++) {
+			const struct probe_class_stats *cs = &w->cls[c][h];
+			struct metrics_latency *l = metrics_latency_series(
+				m, hook, family, probe_class_name((enum probe_class)c));
+			if (!l)
+				return -1;
+			/* The histogram's total, not cs->count: a histogram
+			 * whose _count differs from its +Inf bucket is
+			 * malformed. */
+			metrics_latency_add(l, cs->hist, hist_total(cs->hist), cs->sum_ns);
+		}
+	}
+	m->lost_total += w->unmatched;
 	return 0;
 }
 
@@ -235,7 +246,7 @@ static void render_latency(const struct metrics *m, struct buf *out)
 	}
 }
 
-/* One counter per hook series: field is packets, drops or lost. */
+/* One counter per hook series: field is packets or drops. */
 static void render_hook_counter(const struct metrics *m, struct buf *out, const char *name,
 				const char *help, size_t field)
 {
@@ -299,7 +310,8 @@ void metrics_render(const struct metrics *m, struct buf *out)
 			    offsetof(struct metrics_hook, packets));
 	render_hook_counter(m, out, "nfcost_hook_drops_total",
 			    "Packets that entered the hook and never left it: dropped, stolen "
-			    "or queued.", offsetof(struct metrics_hook, drops));
+			    "or queued (counted on the timed packets, times sample_every).",
+			    offsetof(struct metrics_hook, drops));
 	render_tables(m, out);
 	render_rules(m, out);
 	if (m->probe_overhead_s >= 0) {
@@ -307,8 +319,8 @@ void metrics_render(const struct metrics *m, struct buf *out)
 		       "CPU time the probe's own programs add to a packet, on average.");
 		buf_printf(out, "nfcost_probe_overhead_seconds %.9f\n", m->probe_overhead_s);
 	}
-	render_hook_counter(m, out, "nfcost_probe_lost_total",
-			    "Starts the probe recorded and never matched with an end (its "
-			    "table overflowed, or a packet left by a path it does not see).",
-			    offsetof(struct metrics_hook, lost));
+	header(out, "nfcost_probe_lost_total", "counter",
+	       "Starts the probe recorded and never matched with an end (its table "
+	       "overflowed, or a packet left by a path it does not see).");
+	buf_printf(out, "nfcost_probe_lost_total %llu\n", (unsigned long long)m->lost_total);
 }

@@ -31,11 +31,12 @@ struct metrics_latency {
 	uint64_t count, sum_ns;
 };
 
-/* Per hook and family: every packet (not only the sampled ones), the ones
- * a hook dropped, stole or queued, and the starts the probe lost. */
+/* Per hook and family: every packet (not only the sampled ones), and the
+ * packets a hook dropped, stole or queued (seen on the samples, times
+ * sample_every: exact with --sample 1, an estimate otherwise). */
 struct metrics_hook {
 	char hook[METRICS_LABEL], family[METRICS_LABEL];
-	uint64_t packets, drops, lost;
+	uint64_t packets, drops;
 };
 
 /* nfcost_table_latency_seconds: time between two per-table brackets. */
@@ -70,6 +71,7 @@ struct metrics {
 	size_t n_rules;
 	bool rules_known;            /* false: the last count failed */
 	double probe_overhead_s;     /* per packet; < 0: not known */
+	uint64_t lost_total;         /* probe starts never matched by an end */
 	uint64_t scrapes_total;      /* not exposed by metrics_render: the caller's */
 };
 
@@ -87,10 +89,11 @@ struct metrics_table *metrics_table_series(struct metrics *m, const char *hook,
 /* Adds one window's histogram, count and sum to a series. */
 void metrics_latency_add(struct metrics_latency *s, const uint64_t slots[HIST_SLOTS],
 			 uint64_t count, uint64_t sum_ns);
-/* Adds what a window of a probe on hook h says about that hook: its
- * latency (class "all" unless the window carries classes), packets,
- * drops and lost starts. -1 when a table is full. */
-int metrics_add_window(struct metrics *m, const struct probe_window *w, enum nfhook h,
+/* Adds what a window says about the hooks in mask (bit 1 << enum nfhook):
+ * per hook and class its latency histogram (labels: nfhook_option's hook
+ * name, probe_class_name's class), per hook its packets and drops, and the
+ * probe's lost starts. -1 when a series table is full. */
+int metrics_add_window(struct metrics *m, const struct probe_window *w, unsigned int mask,
 		       const char *family);
 /* Replaces the rule counts (copied). */
 void metrics_set_rules(struct metrics *m, const struct metrics_rules *r, size_t n);

@@ -125,6 +125,10 @@ a, b = float('$P50_EMPTY'), float('$P50_FULL')
 assert a > 0 and b >= 3 * a, (a, b)"
 curl -s "127.0.0.1:$PORT/metrics" >"$TMP/m1.prom"
 check "promtool is clean with traffic and rules" promtool check metrics <"$TMP/m1.prom"
+check "latency per class: UDP out is first and established, sampled" sh -c "
+	grep -Eq '^nfcost_hook_latency_seconds_count\\{hook=\"output\",family=\"ipv4\",class=\"established\"\\} [1-9]' '$TMP/m1.prom' &&
+	grep -q 'class=\"first\"' '$TMP/m1.prom' && grep -q 'class=\"reply\"' '$TMP/m1.prom' &&
+	grep -Eq '^nfcost_tracer_info\\{tracer=\"[a-z]+\",netns=\"$CLI\",sample_every=\"[0-9]+\"\\} 1' '$TMP/m1.prom'"
 kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null; PROM_PID=""
 
 # --- the server under load and abuse ---

@@ -23,16 +23,28 @@ static struct metrics *new_metrics(void)
 	return m;
 }
 
-/* A window with n packets of v ns each in hook h. */
-static void fill_window(struct probe_window *w, enum nfhook h, uint64_t n, uint64_t v)
+/* A window with n samples of v ns each, of class c, in hook h, sampled one
+ * in 64. */
+static void fill_window(struct probe_window *w, enum nfhook h, enum probe_class c, uint64_t n,
+			uint64_t v)
 {
 	memset(w, 0, sizeof(*w));
-	w->hist[hist_slot(v)] = n;
-	w->count = n;
-	w->sum_ns = n * v;
-	w->entered_hook[h] = n * 64; /* sampled: every 64th is timed */
+	w->sample_every = 64;
+	w->cls[c][h].hist[hist_slot(v)] = n;
+	w->cls[c][h].count = n;
+	w->cls[c][h].sum_ns = n * v;
+	w->packets_hook[h] = n * 64;
 	w->lost_hook[h] = 2;
 	w->unmatched = 1;
+}
+
+/* A window is large (a histogram per class and hook): on the heap. */
+static struct probe_window *new_window(void)
+{
+	struct probe_window *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	return w;
 }
 
 static void test_buckets(void **state)
@@ -47,6 +59,7 @@ static void test_buckets(void **state)
 	slots[hist_slot(3000)] = 7;    /* 2..5 us */
 	slots[hist_slot(50000000)] = 1; /* 50 ms: only +Inf */
 	metrics_latency_add(s, slots, 16, 0);
+	assert_string_equal(s->klass, "all");
 	metrics_buckets(s, b);
 	assert_int_equal(b[0], 3);
 	assert_int_equal(b[1], 8);
@@ -64,25 +77,40 @@ static void test_buckets(void **state)
 static void test_counters_accumulate(void **state)
 {
 	struct metrics *m = new_metrics();
-	struct probe_window w;
+	struct probe_window *w = new_window();
+	const unsigned int out = 1u << NFHOOK_LOCAL_OUT, in = 1u << NFHOOK_LOCAL_IN;
 
 	(void)state;
-	fill_window(&w, NFHOOK_LOCAL_OUT, 10, 1000);
-	assert_int_equal(metrics_add_window(m, &w, NFHOOK_LOCAL_OUT, "ipv4"), 0);
-	fill_window(&w, NFHOOK_LOCAL_OUT, 4, 2000);
-	assert_int_equal(metrics_add_window(m, &w, NFHOOK_LOCAL_OUT, "ipv4"), 0);
+	fill_window(w, NFHOOK_LOCAL_OUT, PROBE_CLASS_ESTABLISHED, 10, 1000);
+	assert_int_equal(metrics_add_window(m, w, out, "ipv4"), 0);
+	fill_window(w, NFHOOK_LOCAL_OUT, PROBE_CLASS_ESTABLISHED, 4, 2000);
+	assert_int_equal(metrics_add_window(m, w, out, "ipv4"), 0);
+	fill_window(w, NFHOOK_LOCAL_OUT, PROBE_CLASS_FIRST, 1, 9000);
+	assert_int_equal(metrics_add_window(m, w, out, "ipv4"), 0);
 	assert_int_equal(m->n_hooks, 1);
-	assert_int_equal(m->hooks[0].packets, 14 * 64);
-	assert_int_equal(m->hooks[0].drops, 4);
-	assert_int_equal(m->hooks[0].lost, 2);
-	assert_int_equal(m->n_lat, 1);
-	assert_int_equal(m->lat[0].count, 14);
-	assert_int_equal(m->lat[0].sum_ns, 10 * 1000 + 4 * 2000);
-	/* Another hook is another series. */
-	fill_window(&w, NFHOOK_LOCAL_IN, 1, 1000);
-	metrics_add_window(m, &w, NFHOOK_LOCAL_IN, "ipv4");
+	assert_int_equal(m->hooks[0].packets, 15 * 64);
+	assert_int_equal(m->hooks[0].drops, 6 * 64); /* samples' drops, scaled */
+	assert_int_equal(m->lost_total, 3);
+	/* One series per class, whether or not it saw a packet. */
+	assert_int_equal(m->n_lat, PROBE_CLASSES);
+	struct metrics_latency *est = metrics_latency_series(m, "output", "ipv4", "established");
+	struct metrics_latency *first = metrics_latency_series(m, "output", "ipv4", "first");
+	struct metrics_latency *reply = metrics_latency_series(m, "output", "ipv4", "reply");
+	assert_int_equal(m->n_lat, PROBE_CLASSES);
+	assert_int_equal(est->count, 14);
+	assert_int_equal(est->sum_ns, 10 * 1000 + 4 * 2000);
+	assert_int_equal(first->count, 1);
+	assert_int_equal(reply->count, 0);
+	/* Hooks outside the mask are left out; another hook is another series. */
+	fill_window(w, NFHOOK_LOCAL_IN, PROBE_CLASS_REPLY, 1, 1000);
+	metrics_add_window(m, w, out, "ipv4");
+	assert_int_equal(m->n_hooks, 1);
+	assert_int_equal(reply->count, 0);
+	metrics_add_window(m, w, in | out, "ipv4");
 	assert_int_equal(m->n_hooks, 2);
 	assert_string_equal(m->hooks[1].hook, "input");
+	assert_int_equal(metrics_latency_series(m, "input", "ipv4", "reply")->count, 1);
+	free(w);
 	metrics_free(m);
 	free(m);
 }
@@ -118,12 +146,13 @@ static void test_render(void **state)
 		{ "filter", "OUTPUT", "ipv4", "iptables-nft", 3000 },
 		{ "t\"x", "c", "inet", "nft", 0 },
 	};
-	struct probe_window w;
+	struct probe_window *w = new_window();
 	struct buf out = { 0 };
 
 	(void)state;
-	fill_window(&w, NFHOOK_LOCAL_OUT, 10, 1500);
-	metrics_add_window(m, &w, NFHOOK_LOCAL_OUT, "ipv4");
+	fill_window(w, NFHOOK_LOCAL_OUT, PROBE_CLASS_ESTABLISHED, 10, 1500);
+	metrics_add_window(m, w, 1u << NFHOOK_LOCAL_OUT, "ipv4");
+	free(w);
 	metrics_set_rules(m, r, 2);
 	metrics_table_series(m, "output", "filter")->count = 5;
 	m->probe_overhead_s = 80e-9;
@@ -131,13 +160,16 @@ static void test_render(void **state)
 	assert_non_null(out.data);
 	assert_int_equal(lines_starting(out.data, "# TYPE nfcost_hook_latency_seconds histogram"), 1);
 	assert_int_equal(lines_starting(out.data, "nfcost_hook_latency_seconds_bucket{"),
-			 METRICS_BUCKETS + 1);
+			 PROBE_CLASSES * (METRICS_BUCKETS + 1));
 	assert_non_null(strstr(out.data, "nfcost_hook_latency_seconds_bucket{hook=\"output\","
-				 "family=\"ipv4\",class=\"all\",le=\"+Inf\"} 10\n"));
+				 "family=\"ipv4\",class=\"established\",le=\"+Inf\"} 10\n"));
 	assert_non_null(strstr(out.data, "nfcost_hook_latency_seconds_count{hook=\"output\","
-				 "family=\"ipv4\",class=\"all\"} 10\n"));
+				 "family=\"ipv4\",class=\"established\"} 10\n"));
 	assert_non_null(strstr(out.data, "nfcost_hook_latency_seconds_sum{hook=\"output\","
-				 "family=\"ipv4\",class=\"all\"} 0.000015000\n"));
+				 "family=\"ipv4\",class=\"established\"} 0.000015000\n"));
+	assert_non_null(strstr(out.data, "nfcost_hook_latency_seconds_count{hook=\"output\","
+				 "family=\"ipv4\",class=\"first\"} 0\n"));
+	assert_non_null(strstr(out.data, "nfcost_probe_lost_total 1\n"));
 	assert_non_null(strstr(out.data, "le=\"1e-07\"} 0\n"));
 	assert_non_null(strstr(out.data, "le=\"2e-06\"} 10\n"));
 	assert_non_null(strstr(out.data, "nfcost_hook_packets_total{hook=\"output\",family=\"ipv4\"} 640\n"));
@@ -165,6 +197,7 @@ static void test_unknown_left_out(void **state)
 	assert_null(strstr(out.data, "nfcost_hook_latency_seconds"));
 	assert_null(strstr(out.data, "nfcost_probe_overhead_seconds"));
 	assert_null(strstr(out.data, "nfcost_rules"));
+	assert_null(strstr(out.data, "nfcost_hook_packets_total"));
 	assert_non_null(strstr(out.data, "nfcost_tracer_info{"));
 	buf_free(&out);
 	metrics_free(m);
