@@ -62,6 +62,13 @@ check_exit "--hook junk is a usage error" 2 "unknown hook" "$NFCOST" watch --hoo
 check_exit "--sample 0 is a usage error" 2 "sample" "$NFCOST" watch --sample 0
 check_exit "a missing namespace is a usage error" 2 "namespace" "$NFCOST" watch --netns nfcost-none$$-cli
 
+# --- the shipped Prometheus files ---
+D=$ROOT/deploy/prometheus
+check "deploy/prometheus/prometheus.yml passes promtool" promtool check config "$D/prometheus.yml"
+check "the recording rules and the alert pass promtool" promtool check rules "$D/nfcost-rules.yml"
+check "the alert fires for slow first packets only (promtool test rules)" \
+	promtool test rules "$D/nfcost-rules.test.yml"
+
 check "testbed $A up" "$NFCOST" testbed up --name "$A"
 HOST_BEFORE=$(host_firewall)
 LINKS0=$(netfilter_links)
