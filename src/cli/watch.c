@@ -20,7 +20,7 @@
 #define NF_STR(x) NF_STR2(x)
 
 enum { OPT_NETNS = 256, OPT_LISTEN, OPT_SAMPLE, OPT_HOOK, OPT_TEXTFILE, OPT_TRACER,
-       OPT_READY_FILE };
+       OPT_READY_FILE, OPT_TABLES };
 
 struct watch_args {
 	struct watch_config cfg;
@@ -43,6 +43,10 @@ static const struct argp_option watch_options[] = {
 	  "textfile collector: PATH ends in .prom); without --listen, serve nothing", 0 },
 	{ "interval", 'i', "SECS", 0, "Seconds between two updates (default 5)", 0 },
 	{ "tracer", OPT_TRACER, "T", 0, "auto|fentry|kprobe|nfhook (default auto)", 0 },
+	{ "tables", OPT_TABLES, NULL, 0,
+	  "nfhook: also time the parts of each hook between iptables' table priorities "
+	  "(raw, conntrack, mangle and dnat, filter, security and snat); each bracket "
+	  "costs every packet of its hook", 0 },
 	{ "ready-file", OPT_READY_FILE, "PATH", OPTION_HIDDEN, "Written once serving", 0 },
 	{ 0 }
 };
@@ -109,6 +113,9 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 	case OPT_TRACER:
 		arg_tracer(arg, &a->cfg.tracer);
 		break;
+	case OPT_TABLES:
+		a->cfg.tables = true;
+		break;
 	case OPT_READY_FILE:
 		a->cfg.ready_file = arg;
 		break;
@@ -146,6 +153,9 @@ int cmd_watch(int argc, char **argv)
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
+	if (a.cfg.tables && a.cfg.tracer != TRACER_NFHOOK && a.cfg.tracer != TRACER_AUTO)
+		usage_fail("--tables needs the nfhook tracer, not %s: use --tracer nfhook",
+			   probe_tracer_name(a.cfg.tracer));
 	/* --textfile alone: no port opened (machines where none may be). */
 	if (a.listen_set || !a.cfg.textfile)
 		a.cfg.listen_addr = a.listen_set ? a.addr : WATCH_DEFAULT_ADDR;

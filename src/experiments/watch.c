@@ -20,6 +20,12 @@
 #include "util/netns.h"
 #include "util/util.h"
 
+/* The brackets of --tables and the parts between them. */
+static const int table_splits[WATCH_TABLE_SPLITS] = { -250, -175, -50, 25 };
+static const char *const table_parts[WATCH_TABLE_SPLITS + 1] = {
+	"raw", "conntrack", "mangle_dnat", "filter", "security_snat",
+};
+
 struct watch {
 	const struct watch_config *cfg;
 	struct probe *probes[NFHOOK_COUNT];
@@ -43,6 +49,8 @@ static int open_probes(struct watch *w, struct nf_error *err)
 			.tracer = w->cfg->tracer, .netns_path = w->cfg->netns_path,
 			.hook = (enum nfhook)h, .family = PROBE_IPV4,
 			.sample_every = w->cfg->sample_every,
+			.split_priorities = w->cfg->tables ? table_splits : NULL,
+			.n_splits = w->cfg->tables ? WATCH_TABLE_SPLITS : 0,
 		};
 		struct probe *p;
 
@@ -65,7 +73,9 @@ static int collect(struct watch *w, struct nf_error *err)
 		if (e)
 			return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics: %s",
 				       strerror(-e));
-		if (metrics_add_window(w->m, w->win, w->mask_of[i], "ipv4"))
+		if (metrics_add_window(w->m, w->win, w->mask_of[i], "ipv4") ||
+		    (w->cfg->tables && metrics_add_parts(w->m, w->win, w->mask_of[i], table_parts,
+							  WATCH_TABLE_SPLITS + 1)))
 			return nf_fail(err, EXIT_RUNTIME, "too many metric series");
 	}
 	return 0;

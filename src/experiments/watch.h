@@ -24,6 +24,10 @@
 #define WATCH_DEFAULT_INTERVAL_S 5.0
 /* Default --hook: every hook a packet of this host can pass. */
 #define WATCH_ALL_HOOKS ((1u << NFHOOK_COUNT) - 1)
+/* --tables: brackets between iptables' standard table priorities (raw
+ * -300, conntrack -200, mangle -150, dnat -100, filter 0, security 50,
+ * snat 100); the parts are named in watch.c. */
+#define WATCH_TABLE_SPLITS 4
 
 struct watch_config {
 	const char *netns_path;   /* NULL: the namespace we run in */
@@ -33,6 +37,7 @@ struct watch_config {
 	unsigned int hooks;        /* bit (1 << enum nfhook) per hook watched */
 	enum probe_tracer tracer;
 	const char *textfile;      /* NULL: none */
+	bool tables;               /* per-table brackets (nfhook only) */
 	double interval_s;
 	const char *version;       /* nfcost's, for nfcost_build_info */
 	const char *ready_file;    /* written "PID PORT" once serving (tests) */

@@ -128,6 +128,24 @@ int metrics_add_window(struct metrics *m, const struct probe_window *w, unsigned
 	return 0;
 }
 
+int metrics_add_parts(struct metrics *m, const struct probe_window *w, unsigned int mask,
+		      const char *const names[], int n_parts)
+{
+	for (int h = 0; h < NFHOOK_COUNT; h++) {
+		if (!(mask & (1u << h)))
+			continue;
+		for (int k = 0; k < n_parts && k <= PROBE_MAX_SPLITS; k++) {
+			struct metrics_table *t = metrics_table_series(
+				m, nfhook_option((enum nfhook)h), names[k]);
+			if (!t)
+				return -1;
+			t->count += w->hook_count[h];
+			t->sum_ns += w->part_sum_ns[h][k];
+		}
+	}
+	return 0;
+}
+
 void metrics_set_rules(struct metrics *m, const struct metrics_rules *r, size_t n)
 {
 	struct metrics_rules *copy = n ? malloc(n * sizeof(*copy)) : NULL;

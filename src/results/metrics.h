@@ -95,6 +95,10 @@ void metrics_latency_add(struct metrics_latency *s, const uint64_t slots[HIST_SL
  * probe's lost starts. -1 when a series table is full. */
 int metrics_add_window(struct metrics *m, const struct probe_window *w, unsigned int mask,
 		       const char *family);
+/* Adds a window's per-table parts (probe_opts split_priorities): part k
+ * of hook h as table names[k], counted on the packets timed there. */
+int metrics_add_parts(struct metrics *m, const struct probe_window *w, unsigned int mask,
+		      const char *const names[], int n_parts);
 /* Replaces the rule counts (copied). */
 void metrics_set_rules(struct metrics *m, const struct metrics_rules *r, size_t n);
 void metrics_free(struct metrics *m);

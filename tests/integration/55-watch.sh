@@ -192,13 +192,29 @@ check_eventually "no netfilter BPF link left after SIGTERM" "$GONE_S" \
 	test "$(netfilter_links)" -le "$LINKS0"
 
 # --- the textfile, with no port opened ---
-"$NFCOST" watch --netns "$CLI" --hook output --textfile "$TMP/nfcost.prom" -i 0.2 \
-	--ready-file "$TMP/ready2" 2>"$TMP/watch2.err" &
+"$NFCOST" watch --netns "$CLI" --hook output --tables --sample 1 --textfile "$TMP/nfcost.prom" \
+	-i 0.2 --ready-file "$TMP/ready2" 2>"$TMP/watch2.err" &
 WATCH_PID=$!
 check "watch --textfile writes the exposition" wait_until 20 test -s "$TMP/nfcost.prom"
+udp_round 1 >/dev/null
 sleep 0.5
+# --tables: the parts of the output hook add up to its time (same packets).
+check "--tables: filter holds most of output's time, the parts add up to it" $PY - "$TMP/nfcost.prom" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def val(pat):
+    return sum(float(v) for v in re.findall(pat + r" (\S+)\n", text))
+hook = val(r'nfcost_hook_latency_seconds_sum\{hook="output",[^}]*\}')
+parts = {t: float(v) for t, v in re.findall(
+    r'nfcost_table_latency_seconds_sum\{hook="output",table="(\w+)"\} (\S+)\n', text)}
+assert set(parts) == {"raw", "conntrack", "mangle_dnat", "filter", "security_snat"}, parts
+assert hook > 0 and abs(sum(parts.values()) - hook) <= 0.01 * hook, (hook, parts)
+assert parts["filter"] == max(parts.values()), parts
+EOF
 check "the textfile passes promtool" sh -c "promtool check metrics <'$TMP/nfcost.prom'"
 check_eq "no temporary file left beside it" "nfcost.prom" "$(cd "$TMP" && ls nfcost.prom*)"
+check_exit "--tables with another tracer is a usage error" 2 "nfhook" \
+	"$NFCOST" watch --tables --tracer kprobe
 check_eq "--textfile alone opens no port" "" "$(ss -Htlnp | grep "pid=$WATCH_PID,")"
 
 # --- the watched namespace disappears: one line, exit 1 ---

@@ -115,6 +115,30 @@ static void test_counters_accumulate(void **state)
 	free(m);
 }
 
+static void test_table_parts(void **state)
+{
+	static const char *const names[] = { "raw", "filter", "rest" };
+	struct metrics *m = new_metrics();
+	struct probe_window *w = new_window();
+
+	(void)state;
+	w->hook_count[NFHOOK_LOCAL_OUT] = 7;
+	w->part_sum_ns[NFHOOK_LOCAL_OUT][0] = 100;
+	w->part_sum_ns[NFHOOK_LOCAL_OUT][1] = 5000;
+	w->part_sum_ns[NFHOOK_LOCAL_OUT][2] = 40;
+	w->hook_count[NFHOOK_LOCAL_IN] = 3; /* not in the mask */
+	assert_int_equal(metrics_add_parts(m, w, 1u << NFHOOK_LOCAL_OUT, names, 3), 0);
+	assert_int_equal(metrics_add_parts(m, w, 1u << NFHOOK_LOCAL_OUT, names, 3), 0);
+	assert_int_equal(m->n_tables, 3);
+	assert_string_equal(m->tables[1].hook, "output");
+	assert_string_equal(m->tables[1].table, "filter");
+	assert_int_equal(m->tables[1].count, 14);
+	assert_int_equal(m->tables[1].sum_ns, 10000);
+	free(w);
+	metrics_free(m);
+	free(m);
+}
+
 static void test_escape(void **state)
 {
 	char out[32];
@@ -225,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets),
 		cmocka_unit_test(test_counters_accumulate),
+		cmocka_unit_test(test_table_parts),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_unknown_left_out),
