@@ -4,6 +4,8 @@
  * often the exposition is read. */
 #include "experiments/watch.h"
 
+#include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@ struct watch {
 	struct httpd *httpd;
 	uint64_t netns_ino;
 	char netns_label[256];
+	uint64_t bpf_run_ns, packets; /* at the last interval: for the probe's cost */
 };
 
 /* Every hook: one probe on all of them (with fentry/kprobe one program on
@@ -63,6 +66,55 @@ static int open_probes(struct watch *w, struct nf_error *err)
 		w->mask_of[w->n_probes++] = mask;
 	}
 	return 0;
+}
+
+/* The run time the kernel has counted for the BPF programs this process
+ * holds (the probe's: watch loads no others), with kernel.bpf_stats_enabled
+ * on; 0 when it is off. The programs are found as this process's bpf-prog
+ * file descriptors, so nothing of the probe's insides is needed. */
+static uint64_t own_bpf_run_ns(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	uint64_t ns = 0;
+	char path[64], target[64];
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, "anon_inode:bpf-prog"))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(atoi(e->d_name), &info, &len))
+			ns += info.run_time_ns;
+	}
+	closedir(d);
+	return ns;
+}
+
+/* nfcost_probe_overhead_seconds: the probe programs' run time over the
+ * packets through the watched hooks since the last interval. Left as it
+ * was when no packet passed; unknown while the kernel keeps no run time. */
+static void probe_overhead(struct watch *w)
+{
+	uint64_t ns = own_bpf_run_ns(), packets = 0;
+
+	for (int i = 0; i < w->m->n_hooks; i++)
+		packets += w->m->hooks[i].packets;
+	if (ns > w->bpf_run_ns && packets > w->packets)
+		w->m->probe_overhead_s = (double)(ns - w->bpf_run_ns) * 1e-9 /
+					 (double)(packets - w->packets);
+	w->bpf_run_ns = ns;
+	w->packets = packets;
 }
 
 /* Every probe's window since the last read, added into the metrics. */
@@ -224,6 +276,7 @@ static int watch_loop(struct watch *w, struct nf_error *err)
 				       "gone: watch ends with it", w->cfg->netns_path);
 		if (collect(w, err))
 			return -1;
+		probe_overhead(w);
 		count_rules(w);
 		if (publish(w, err))
 			return -1;

@@ -15,12 +15,14 @@ TMP=$(mktemp -d)
 PY=/usr/bin/python3
 CLI=nfcost-$A-cli
 WATCH_PID="" PROM_PID=""
+STATS0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 
 cleanup() {
 	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null
 	[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null
 	wait 2>/dev/null
 	"$NFCOST" testbed down --name "$A" >/dev/null 2>&1
+	echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -191,7 +193,9 @@ WATCH_PID=""
 check_eventually "no netfilter BPF link left after SIGTERM" "$GONE_S" \
 	test "$(netfilter_links)" -le "$LINKS0"
 
-# --- the textfile, with no port opened ---
+# --- the textfile, with no port opened; the probe's cost from the kernel's
+# BPF statistics (on for this part only) ---
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
 "$NFCOST" watch --netns "$CLI" --hook output --tables --sample 1 --textfile "$TMP/nfcost.prom" \
 	-i 0.2 --ready-file "$TMP/ready2" 2>"$TMP/watch2.err" &
 WATCH_PID=$!
@@ -210,6 +214,15 @@ parts = {t: float(v) for t, v in re.findall(
 assert set(parts) == {"raw", "conntrack", "mangle_dnat", "filter", "security_snat"}, parts
 assert hook > 0 and abs(sum(parts.values()) - hook) <= 0.01 * hook, (hook, parts)
 assert parts["filter"] == max(parts.values()), parts
+EOF
+echo "$STATS0" >/proc/sys/kernel/bpf_stats_enabled
+check "the probe's cost per packet: above 0, a small part of a hook with 3000 rules" $PY - "$TMP/nfcost.prom" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+cost = float(re.search(r"^nfcost_probe_overhead_seconds (\S+)$", text, re.M).group(1))
+n = sum(float(v) for v in re.findall(r'^nfcost_hook_latency_seconds_count\{hook="output",[^}]*\} (\S+)$', text, re.M))
+t = sum(float(v) for v in re.findall(r'^nfcost_hook_latency_seconds_sum\{hook="output",[^}]*\} (\S+)$', text, re.M))
+assert n > 0 and 0 < cost < 0.25 * t / n, (cost, t / n)
 EOF
 check "the textfile passes promtool" sh -c "promtool check metrics <'$TMP/nfcost.prom'"
 check_eq "no temporary file left beside it" "nfcost.prom" "$(cd "$TMP" && ls nfcost.prom*)"
