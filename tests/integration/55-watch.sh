@@ -193,6 +193,28 @@ WATCH_PID=""
 check_eventually "no netfilter BPF link left after SIGTERM" "$GONE_S" \
 	test "$(netfilter_links)" -le "$LINKS0"
 
+# --- with only the systemd unit's capabilities (debian/nfcost.service),
+# on this namespace's output hook (watching it only observes) ---
+UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/debian/nfcost.service" | tr 'A-Z ' 'a-z,')
+DROP=$(capsh --print | sed -n 's/^Bounding set =//p' | tr ',' '\n' |
+	grep -vxF "$(tr ',' '\n' <<<"$UNIT_CAPS")" | paste -sd,)
+PORT3=$(free_port 13)
+capsh --drop="$DROP" -- -c "exec '$NFCOST' watch --hook output --listen 127.0.0.1:$PORT3 -i 0.2 \
+	--ready-file '$TMP/ready3'" 2>"$TMP/watch3.err" &
+WATCH_PID=$!
+check "with the unit's capabilities ($UNIT_CAPS) watch attaches and serves" \
+	wait_until 20 test -s "$TMP/ready3"
+check "... and has no other capability" $PY -c "
+caps = [l.split()[1] for l in open('/proc/$WATCH_PID/status') if l.startswith('CapEff')][0]
+bits = {39: 'bpf', 38: 'perfmon', 12: 'net_admin', 24: 'sys_resource'}
+eff = int(caps, 16)
+assert eff and not eff & ~sum(1 << b for b in bits), hex(eff)"
+check "... and its metrics name the tracer" sh -c \
+	"curl -s 127.0.0.1:$PORT3/metrics | grep -q '^nfcost_tracer_info{tracer=\"[a-z]*\",netns=\"host\"'"
+kill -TERM "$WATCH_PID"; wait "$WATCH_PID"
+check_eq "... and SIGTERM ends it with 0" 0 $?
+WATCH_PID=""
+
 # --- the textfile, with no port opened; the probe's cost from the kernel's
 # BPF statistics (on for this part only) ---
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
