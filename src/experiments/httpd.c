@@ -145,6 +145,24 @@ static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storag
 	return -1;
 }
 
+/* text with &, <, > and " written as HTML entities, into out. */
+static void html_escape(const char *text, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *text && o + 7 < len; text++) {
+		const char *e = *text == '&' ? "&amp;" : *text == '<' ? "&lt;" :
+				*text == '>' ? "&gt;" : *text == '"' ? "&quot;" : NULL;
+		if (e) {
+			memcpy(out + o, e, strlen(e));
+			o += strlen(e);
+		} else {
+			out[o++] = *text;
+		}
+	}
+	out[o] = '\0';
+}
+
 int httpd_start(const char *addr, uint16_t port, const char *title, struct httpd **out,
 		struct nf_error *err)
 {
@@ -159,11 +177,14 @@ int httpd_start(const char *addr, uint16_t port, const char *title, struct httpd
 		free(h);
 		return nf_fail(err, EXIT_USAGE, "cannot listen on '%s': not an address", addr);
 	}
+	char safe[512];
+
+	html_escape(title, safe, sizeof(safe));
 	pthread_mutex_init(&h->lock, NULL);
 	snprintf(h->index, sizeof(h->index),
 		 "<!DOCTYPE html>\n<html><head><title>nfcost watch</title></head><body>\n"
 		 "<h1>nfcost watch</h1>\n<p>%s</p>\n"
-		 "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n", title);
+		 "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n", safe);
 	/* The server's thread takes no SIGINT/SIGTERM: those must wake the
 	 * watch loop's sleep, in the thread that started us. */
 	sigemptyset(&block);

@@ -133,6 +133,7 @@ check "p50 at output rises >= 3x with 3000 rules" $PY -c "
 a, b = float('$P50_EMPTY'), float('$P50_FULL')
 assert a > 0 and b >= 3 * a, (a, b)"
 curl -s "127.0.0.1:$PORT/metrics" >"$TMP/m1.prom"
+grep -E '^nfcost_(hook_packets_total|rules)\{[^}]*(output|OUTPUT)' "$TMP/m1.prom" | sed 's/^/    /'
 check "promtool is clean with traffic and rules" promtool check metrics <"$TMP/m1.prom"
 check "latency per class: UDP out is first and established, sampled" sh -c "
 	grep -Eq '^nfcost_hook_latency_seconds_count\\{hook=\"output\",family=\"ipv4\",class=\"established\"\\} [1-9]' '$TMP/m1.prom' &&
