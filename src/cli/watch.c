@@ -20,7 +20,7 @@
 #define NF_STR(x) NF_STR2(x)
 
 enum { OPT_NETNS = 256, OPT_LISTEN, OPT_SAMPLE, OPT_HOOK, OPT_TEXTFILE, OPT_TRACER,
-       OPT_READY_FILE, OPT_TABLES };
+       OPT_READY_FILE, OPT_TABLES, OPT_FAMILY };
 
 struct watch_args {
 	struct watch_config cfg;
@@ -38,6 +38,8 @@ static const struct argp_option watch_options[] = {
 	{ "hook", OPT_HOOK, "LIST", 0,
 	  "Hooks to watch, comma-separated: prerouting,input,forward,output,postrouting "
 	  "or all (default all)", 0 },
+	{ "family", OPT_FAMILY, "ipv4|ipv6|all", 0,
+	  "Protocol families whose hooks are watched (default all: both)", 0 },
 	{ "textfile", OPT_TEXTFILE, "PATH", 0,
 	  "Also write the metrics to PATH every interval, atomically (node_exporter's "
 	  "textfile collector: PATH ends in .prom); without --listen, serve nothing", 0 },
@@ -113,6 +115,16 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 	case OPT_TRACER:
 		arg_tracer(arg, &a->cfg.tracer);
 		break;
+	case OPT_FAMILY: {
+		enum probe_family f;
+		if (!strcmp(arg, "all"))
+			a->cfg.families = WATCH_ALL_FAMILIES;
+		else if (probe_family_parse(arg, &f))
+			a->cfg.families = 1u << f;
+		else
+			usage_fail("unknown family '%s': use ipv4, ipv6 or all", arg);
+		break;
+	}
 	case OPT_TABLES:
 		a->cfg.tables = true;
 		break;
@@ -146,6 +158,7 @@ int cmd_watch(int argc, char **argv)
 	};
 	struct watch_args a = {
 		.cfg = { .port = WATCH_DEFAULT_PORT, .sample_every = PROBE_SAMPLE_DEFAULT, .hooks = WATCH_ALL_HOOKS,
+			 .families = WATCH_ALL_FAMILIES,
 			 .tracer = TRACER_AUTO, .interval_s = WATCH_DEFAULT_INTERVAL_S,
 			 .version = NFCOST_VERSION },
 	};

@@ -30,8 +30,9 @@ static const char *const table_parts[WATCH_TABLE_SPLITS + 1] = {
 
 struct watch {
 	const struct watch_config *cfg;
-	struct probe *probes[NFHOOK_COUNT];
-	unsigned int mask_of[NFHOOK_COUNT]; /* the hooks each probe measures */
+	struct probe *probes[2 * NFHOOK_COUNT];
+	unsigned int mask_of[2 * NFHOOK_COUNT]; /* the hooks each probe measures */
+	enum probe_family family_of[2 * NFHOOK_COUNT];
 	int n_probes;
 	struct metrics *m;
 	struct probe_window *win; /* large (a histogram per class and hook) */
@@ -46,24 +47,30 @@ struct watch {
  * others carry no program. */
 static int open_probes(struct watch *w, struct nf_error *err)
 {
-	for (int h = 0; h <= NFHOOK_COUNT; h++) {
-		unsigned int mask = h == NFHOOK_ALL ? WATCH_ALL_HOOKS : 1u << h;
-		struct probe_opts o = {
-			.tracer = w->cfg->tracer, .netns_path = w->cfg->netns_path,
-			.hook = (enum nfhook)h, .family = PROBE_IPV4,
-			.sample_every = w->cfg->sample_every,
-			.split_priorities = w->cfg->tables ? table_splits : NULL,
-			.n_splits = w->cfg->tables ? WATCH_TABLE_SPLITS : 0,
-		};
-		struct probe *p;
-
-		if (w->cfg->hooks == WATCH_ALL_HOOKS ? h != NFHOOK_ALL
-						       : h == NFHOOK_ALL || !(w->cfg->hooks & mask))
+	for (int f = PROBE_IPV4; f <= PROBE_IPV6; f++) {
+		if (!(w->cfg->families & (1u << f)))
 			continue;
-		if (!(p = probe_open(&o, err)))
-			return -1;
-		w->probes[w->n_probes] = p;
-		w->mask_of[w->n_probes++] = mask;
+		for (int h = 0; h <= NFHOOK_COUNT; h++) {
+			unsigned int mask = h == NFHOOK_ALL ? WATCH_ALL_HOOKS : 1u << h;
+			struct probe_opts o = {
+				.tracer = w->cfg->tracer, .netns_path = w->cfg->netns_path,
+				.hook = (enum nfhook)h, .family = (enum probe_family)f,
+				.sample_every = w->cfg->sample_every,
+				.split_priorities = w->cfg->tables ? table_splits : NULL,
+				.n_splits = w->cfg->tables ? WATCH_TABLE_SPLITS : 0,
+			};
+			struct probe *p;
+
+			if (w->cfg->hooks == WATCH_ALL_HOOKS
+				    ? h != NFHOOK_ALL
+				    : h == NFHOOK_ALL || !(w->cfg->hooks & mask))
+				continue;
+			if (!(p = probe_open(&o, err)))
+				return -1;
+			w->probes[w->n_probes] = p;
+			w->family_of[w->n_probes] = (enum probe_family)f;
+			w->mask_of[w->n_probes++] = mask;
+		}
 	}
 	return 0;
 }
@@ -125,7 +132,8 @@ static int collect(struct watch *w, struct nf_error *err)
 		if (e)
 			return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics: %s",
 				       strerror(-e));
-		if (metrics_add_window(w->m, w->win, w->mask_of[i], "ipv4") ||
+		if (metrics_add_window(w->m, w->win, w->mask_of[i],
+				       probe_family_name(w->family_of[i])) ||
 		    (w->cfg->tables && metrics_add_parts(w->m, w->win, w->mask_of[i], table_parts,
 							  WATCH_TABLE_SPLITS + 1)))
 			return nf_fail(err, EXIT_RUNTIME, "too many metric series");

@@ -24,6 +24,7 @@
 #define WATCH_DEFAULT_INTERVAL_S 5.0
 /* Default --hook: every hook a packet of this host can pass. */
 #define WATCH_ALL_HOOKS ((1u << NFHOOK_COUNT) - 1)
+#define WATCH_ALL_FAMILIES ((1u << PROBE_IPV4) | (1u << PROBE_IPV6))
 /* --tables: brackets between iptables' standard table priorities (raw
  * -300, conntrack -200, mangle -150, dnat -100, filter 0, security 50,
  * snat 100); the parts are named in watch.c. */
@@ -35,6 +36,7 @@ struct watch_config {
 	uint16_t port;
 	unsigned int sample_every; /* one packet in N timed (1: every one) */
 	unsigned int hooks;        /* bit (1 << enum nfhook) per hook watched */
+	unsigned int families;     /* bit (1 << enum probe_family) per family */
 	enum probe_tracer tracer;
 	const char *textfile;      /* NULL: none */
 	bool tables;               /* per-table brackets (nfhook only) */

@@ -62,6 +62,7 @@ check_exit "--listen without a port is a usage error" 2 "ADDR:PORT" "$NFCOST" wa
 check_exit "--listen with a name is a usage error" 2 "not an IPv4 or IPv6" "$NFCOST" watch --listen localhost:1
 check_exit "--hook junk is a usage error" 2 "unknown hook" "$NFCOST" watch --hook output,egress
 check_exit "--sample 0 is a usage error" 2 "sample" "$NFCOST" watch --sample 0
+check_exit "--family junk is a usage error" 2 "family" "$NFCOST" watch --family ipx
 check_exit "a missing namespace is a usage error" 2 "namespace" "$NFCOST" watch --netns nfcost-none$$-cli
 
 # --- the shipped Prometheus files ---
@@ -135,6 +136,9 @@ assert a > 0 and b >= 3 * a, (a, b)"
 curl -s "127.0.0.1:$PORT/metrics" >"$TMP/m1.prom"
 grep -E '^nfcost_(hook_packets_total|rules)\{[^}]*(output|OUTPUT)' "$TMP/m1.prom" | sed 's/^/    /'
 check "promtool is clean with traffic and rules" promtool check metrics <"$TMP/m1.prom"
+check "both families' hooks are watched" sh -c \
+	"grep -q '^nfcost_hook_packets_total{hook=\"output\",family=\"ipv6\"}' '$TMP/m1.prom' &&
+	 grep -q '^nfcost_hook_packets_total{hook=\"output\",family=\"ipv4\"}' '$TMP/m1.prom'"
 check "latency per class: UDP out is first and established, sampled" sh -c "
 	grep -Eq '^nfcost_hook_latency_seconds_count\\{hook=\"output\",family=\"ipv4\",class=\"established\"\\} [1-9]' '$TMP/m1.prom' &&
 	grep -q 'class=\"first\"' '$TMP/m1.prom' && grep -q 'class=\"reply\"' '$TMP/m1.prom' &&
