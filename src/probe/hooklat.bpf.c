@@ -33,6 +33,14 @@ const volatile __u32 sample_every = 1;  /* time one packet in N (1: every one) *
  * to (flipped once per window), and when the last program was attached. */
 __u32 cur_buf = 0;
 __u64 armed_ns = 0;
+/* With sampling: packets claimed (nfhook slots, fentry starts) and not yet
+ * released. Each claim is released exactly once, by whoever wins the atomic
+ * exchange on it (its end, a start that reuses the slot, user space's
+ * reaper), so while it is 0 no end can have a claim, and an end returns
+ * without touching the in-flight table: most ends, at one sample in N. It
+ * is written at sampled packets only, so the line stays in every CPU's
+ * cache most of the time. */
+__u64 inflight = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,15 +129,15 @@ static __always_inline bool take_sample(struct hooklat_seen *sn, __u32 hook)
 	__u32 left;
 
 	hook &= HOOKLAT_HOOK_ROOM - 1;
-	__sync_fetch_and_add(&sn->packets[hook], 1);
+	__sync_fetch_and_add(&sn->hook[hook].packets, 1);
 	if (sample_every <= 1)
 		return true;
-	left = sn->countdown[hook];
+	left = sn->hook[hook].countdown;
 	if (left > 1) {
-		sn->countdown[hook] = left - 1;
+		sn->hook[hook].countdown = left - 1;
 		return false;
 	}
-	sn->countdown[hook] = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
+	sn->hook[hook].countdown = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
 	return true;
 }
 
@@ -141,46 +149,45 @@ static __always_inline bool sample_here(__u32 hook)
 	return sn && take_sample(sn, hook);
 }
 
-/* Does the TCP segment in skb carry SYN without ACK? Read from the
- * packet's headers (only for packets conntrack has not seen). */
-static __always_inline bool tcp_syn_only(struct sk_buff *skb)
+/* Does the TCP segment whose network header is at net carry SYN without
+ * ACK? The headers up to TCP's flags come in one read when the IPv4 header
+ * has no options (the common case). */
+static __always_inline bool tcp_syn_only(unsigned char *net)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	struct {
+		union {
+			struct iphdr ip;
+			struct ipv6hdr ip6;
+		};
+		__u8 tcp[14]; /* up to the flags of a TCP header right behind */
+	} h;
 	__u32 thoff;
 	__u8 flags;
 
 	if (targ_pf == 10) { /* NFPROTO_IPV6: TCP right after the fixed header */
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.nexthdr != 6)
+		if (bpf_probe_read_kernel(&h, sizeof(h.ip6) + 14, net) || h.ip6.nexthdr != 6)
 			return false;
-		thoff = sizeof(ip6);
-	} else {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != 6 ||
-		    (ip.frag_off & bpf_htons(0x1fff)))
-			return false;
-		thoff = (__u32)ip.ihl * 4;
+		return (h.tcp[13] & 0x12) == 0x02;
 	}
-	if (bpf_probe_read_kernel(&flags, 1, head + nh + (thoff & 0x3f) + 13))
+	if (bpf_probe_read_kernel(&h, sizeof(h.ip) + 14, net) || h.ip.protocol != 6 ||
+	    (h.ip.frag_off & bpf_htons(0x1fff)))
+		return false;
+	thoff = (__u32)h.ip.ihl * 4;
+	if (thoff == sizeof(h.ip))
+		flags = ((__u8 *)&h)[sizeof(h.ip) + 13];
+	else if (bpf_probe_read_kernel(&flags, 1, net + (thoff & 0x3f) + 13))
 		return false;
 	return (flags & 0x12) == 0x02; /* SYN 0x02, ACK 0x10 */
 }
 
-/* The class of a packet at the end of its hook: conntrack's ctinfo
- * (skb->_nfct's low 3 bits, the conntrack above them) when conntrack has
- * seen it, else a TCP SYN without ACK is a first packet and anything else
- * established (a reply cannot be told without conntrack). */
-static __always_inline __u32 classify(struct sk_buff *skb)
+/* The class from conntrack's word in the skb (_nfct: ctinfo in the low 3
+ * bits, the conntrack above them) when conntrack has seen the packet, else
+ * a TCP SYN without ACK is a first packet and anything else established (a
+ * reply cannot be told without conntrack). */
+static __always_inline __u32 class_of(unsigned long nfct, unsigned char *net)
 {
-	unsigned long nfct = 0;
-	__u32 info;
+	__u32 info = nfct & 7;
 
-	if (bpf_core_field_exists(skb->_nfct))
-		nfct = BPF_CORE_READ(skb, _nfct);
-	info = nfct & 7;
 	if (nfct & ~7UL) {
 		if (info == HOOKLAT_CT_NEW)
 			return HOOKLAT_CLASS_FIRST;
@@ -188,7 +195,17 @@ static __always_inline __u32 classify(struct sk_buff *skb)
 			return HOOKLAT_CLASS_REPLY;
 		return HOOKLAT_CLASS_ESTABLISHED;
 	}
-	return tcp_syn_only(skb) ? HOOKLAT_CLASS_FIRST : HOOKLAT_CLASS_ESTABLISHED;
+	return tcp_syn_only(net) ? HOOKLAT_CLASS_FIRST : HOOKLAT_CLASS_ESTABLISHED;
+}
+
+/* fentry/kprobe: the class of the packet in skb (an untrusted pointer). */
+static __always_inline __u32 classify(struct sk_buff *skb)
+{
+	unsigned long nfct = 0;
+
+	if (bpf_core_field_exists(skb->_nfct))
+		nfct = BPF_CORE_READ(skb, _nfct);
+	return class_of(nfct, BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header));
 }
 
 static __always_inline void count_unmatched(__u64 n)
@@ -354,6 +371,8 @@ static __always_inline void start(__u64 skb, __u32 hook, bool overwrite_lost)
 			count_unmatched(1);
 		if (bpf_map_update_elem(&starts, &key, &ts, BPF_ANY))
 			return;
+	} else if (sample_every > 1) {
+		__sync_fetch_and_add(&inflight, 1);
 	}
 	count_entered(hook);
 }
@@ -366,6 +385,8 @@ static __always_inline void end(struct sk_buff *skbp, __u32 hook, int ret)
 	struct hooklat_start_key key = { .skb = skb, .hook = hook };
 	__u64 now, *tsp;
 
+	if (sample_every > 1 && !inflight)
+		return;
 	tsp = bpf_map_lookup_elem(&starts, &key);
 	if (!tsp) {
 		/* Sampling leaves most ends without a start: not a loss. */
@@ -378,7 +399,8 @@ static __always_inline void end(struct sk_buff *skbp, __u32 hook, int ret)
 		record(now - *tsp, hook, skb_segs(skbp), classify(skbp));
 	else
 		count_dropped(hook);
-	bpf_map_delete_elem(&starts, &key);
+	if (bpf_map_delete_elem(&starts, &key) == 0 && sample_every > 1)
+		__sync_fetch_and_sub(&inflight, 1);
 }
 
 /* Is this call one we measure? Its hook number goes to *hook. */
@@ -559,6 +581,16 @@ static __always_inline __u32 nf_hook_of(struct bpf_nf_ctx *ctx)
 	return ctx->state->hook & (HOOKLAT_HOOK_ROOM - 1);
 }
 
+/* classify() for nfhook's trusted skb: its fields are plain loads. */
+static __always_inline __u32 nf_classify(struct sk_buff *skb)
+{
+	unsigned long nfct = 0;
+
+	if (bpf_core_field_exists(skb->_nfct))
+		nfct = skb->_nfct;
+	return class_of(nfct, skb->head + skb->network_header);
+}
+
 SEC("socket")
 int nfc_nf_first(struct bpf_nf_ctx *ctx)
 {
@@ -583,6 +615,8 @@ int nfc_nf_first(struct bpf_nf_ctx *ctx)
 				sl->ts[k] = 0;
 	}
 	old = __sync_lock_test_and_set(&sl->key, key);
+	if (sample_every > 1 && !old)
+		__sync_fetch_and_add(&inflight, 1);
 	s = cur_stats(&buf);
 	if (!s)
 		return 1;
@@ -600,10 +634,13 @@ int nfc_nf_first(struct bpf_nf_ctx *ctx)
 /* Bracket k (1..HOOKLAT_MAX_SPLITS) between the first and the last. */
 static __always_inline int nf_split(struct bpf_nf_ctx *ctx, int k)
 {
-	struct hooklat_seen *sn = this_cpu_seen();
+	struct hooklat_seen *sn;
 	struct hooklat_slot *sl;
 	__u64 key;
 
+	if (sample_every > 1 && !inflight)
+		return 1; /* first, so an unsampled packet costs one load */
+	sn = this_cpu_seen();
 	if (!sn)
 		return 1;
 	sl = nf_slot(ctx, sn, nf_hook_of(ctx), &key);
@@ -619,14 +656,18 @@ NF_SPLIT(1) NF_SPLIT(2) NF_SPLIT(3) NF_SPLIT(4) NF_SPLIT(5) NF_SPLIT(6) NF_SPLIT
 SEC("socket")
 int nfc_nf_last(struct bpf_nf_ctx *ctx)
 {
-	struct hooklat_seen *sn = this_cpu_seen();
-	__u32 hook = nf_hook_of(ctx), buf;
+	struct hooklat_seen *sn;
+	__u32 hook, buf;
 	struct hooklat_stats *s;
 	struct hooklat_slot *sl;
 	__u64 key, now, t0, prev;
 
+	if (sample_every > 1 && !inflight)
+		return 1; /* first, so an unsampled packet costs one load */
+	sn = this_cpu_seen();
 	if (!sn)
 		return 1;
+	hook = nf_hook_of(ctx);
 	sl = nf_slot(ctx, sn, hook, &key);
 	if (!sl)
 		return 1;
@@ -641,6 +682,8 @@ int nfc_nf_last(struct bpf_nf_ctx *ctx)
 	/* Free the slot, unless a start (or the reaper) took it since. */
 	if (__sync_val_compare_and_swap(&sl->key, key, 0) != key)
 		return 1;
+	if (sample_every > 1)
+		__sync_fetch_and_sub(&inflight, 1);
 	s = cur_stats(&buf);
 	if (!s)
 		return 1;
@@ -667,6 +710,6 @@ int nfc_nf_last(struct bpf_nf_ctx *ctx)
 			prev = t;
 		}
 	}
-	record_in(s, buf, now - t0, hook, nf_skb_segs(ctx->skb), classify(ctx->skb));
+	record_in(s, buf, now - t0, hook, nf_skb_segs(ctx->skb), nf_classify(ctx->skb));
 	return 1; /* NF_ACCEPT */
 }

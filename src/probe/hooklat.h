@@ -95,9 +95,15 @@ struct hooklat_lat {
  * between windows, so counting every packet needs no look at cur_buf):
  * every packet that entered each hook, timed or not, and the sampling
  * countdowns. word: nfhook's scratch for the skb's address (skb_bits). */
+struct hooklat_seen_hook {
+	__u64 packets;
+	__u32 countdown;
+	__u32 pad;
+};
+/* A hook's count and countdown share a cache line: an unsampled packet
+ * touches that one line of the map. */
 struct hooklat_seen {
-	__u64 packets[HOOKLAT_HOOK_ROOM];
-	__u32 countdown[HOOKLAT_HOOK_ROOM];
+	struct hooklat_seen_hook hook[HOOKLAT_HOOK_ROOM];
 	__u64 word;
 };
 

@@ -414,7 +414,7 @@ static int try_auto(struct probe *p, const struct probe_opts *o, uint32_t ino,
 		if (try_tracer(p, (enum probe_tracer)t, o, ino, btf, btf_errno, &why) == 0)
 			return 0;
 		if (probe_failed_on_limit())
-			return nf_fail(e, EXIT_RUNTIME, "tracer %s: %s", probe_tracer_name(t), why.msg);
+			return nf_fail(e, EXIT_RUNTIME, "%s", why.msg);
 		append_note(p->note, sizeof(p->note), (enum probe_tracer)t, why.msg);
 	}
 	return nf_fail(e, EXIT_RUNTIME, "no tracer works on this kernel: %s", p->note);
@@ -459,6 +459,9 @@ struct probe *probe_open(const struct probe_opts *opts, struct nf_error *e)
 			opts->netns_path ? opts->netns_path : "/proc/self/ns/net", strerror(errno));
 		return NULL;
 	}
+	/* Maps, programs, BTF and libbpf's probes (~14), and the links. */
+	if (probe_check_fd_room(14 + (2 + opts->n_splits) * (opts->hook == NFHOOK_ALL ? 5 : 1), e))
+		return NULL;
 	if (!(p = probe_alloc(opts, e)))
 		return NULL;
 	if (make_sync_maps(p, e)) {

@@ -51,6 +51,9 @@ int probe_precheck(enum probe_tracer t, const struct btf *btf, int btf_errno,
 		   struct nf_error *err);
 /* "<what> refused (ENAME: what it means here)" for errno e. */
 int probe_explain_errno(enum probe_tracer t, const char *what, int e, struct nf_error *err);
+/* Whether need more files can be opened under RLIMIT_NOFILE: 0, or -1
+ * with the limit to raise in err. */
+int probe_check_fd_room(int need, struct nf_error *err);
 /* A failure that comes from a resource limit (open files, memory), not
  * from what the kernel supports: another tracer would fail the same way. */
 bool probe_errno_is_limit(int e);

@@ -114,6 +114,8 @@ static uint64_t reap_stale_slots(struct probe *p, uint64_t lost_hook[NFHOOK_COUN
 						 __ATOMIC_ACQUIRE))
 			continue;
 		n++;
+		if (p->sample_every > 1) /* a released claim (hooklat.bpf.c) */
+			__atomic_fetch_sub(&p->skel->bss->inflight, 1, __ATOMIC_ACQ_REL);
 		if ((key & 7) < NFHOOK_COUNT)
 			lost_hook[key & 7]++;
 	}
@@ -146,7 +148,8 @@ static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
 		have = true;
 	}
 	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &p->stale[i]);
+		if (bpf_map_delete_elem(fd, &p->stale[i]) == 0 && p->sample_every > 1)
+			__atomic_fetch_sub(&p->skel->bss->inflight, 1, __ATOMIC_ACQ_REL);
 	return n;
 }
 
@@ -234,7 +237,7 @@ static int add_seen(struct probe *p, struct probe_window *w)
 		uint64_t now = 0;
 
 		for (int c = 0; c < p->ncpu; c++)
-			now += p->seen[c].packets[h];
+			now += p->seen[c].hook[h].packets;
 		w->packets_hook[h] = now - p->seen_before[h];
 		w->packets += w->packets_hook[h];
 		p->seen_before[h] = now;

@@ -1,6 +1,7 @@
 /* probe_why: why a tracer cannot run here, in one line: what the kernel
  * lacks, what forbids it, or which resource limit to raise. Also keeps
  * libbpf quiet, but for the verifier's verdict that a reason may quote. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,9 +88,46 @@ bool probe_failed_on_limit(void)
 	return limit_hit;
 }
 
+/* Under an address-space limit (ulimit -v), libbpf's allocations fail and
+ * some of its failures come out as ESRCH ("no BTF found") rather than ENOMEM. */
+static bool as_limited(void)
+{
+	struct rlimit r;
+
+	return getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
 bool probe_errno_is_limit(int e)
 {
-	return e == EMFILE || e == ENFILE || e == ENOMEM;
+	return e == EMFILE || e == ENFILE || e == ENOMEM || (e == ESRCH && as_limited());
+}
+
+int probe_check_fd_room(int need, struct nf_error *err)
+{
+	struct rlimit r;
+	struct dirent *d;
+	DIR *dir;
+	long open_fds = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur == RLIM_INFINITY)
+		return 0;
+	if (!(dir = opendir("/proc/self/fd"))) {
+		if (errno != EMFILE && errno != ENFILE)
+			return 0; /* cannot tell: let the load say */
+		return probe_explain_errno(TRACER_AUTO, "opening files", errno, err);
+	}
+	while ((d = readdir(dir)))
+		open_fds += d->d_name[0] != '.';
+	closedir(dir);
+	open_fds--; /* the directory's own */
+	if ((long long)r.rlim_cur - open_fds >= need)
+		return 0;
+	/* libbpf's feature probes fail with EMFILE first and then the load
+	 * with EINVAL, as if the kernel lacked something: say it before. */
+	limit_hit = true;
+	return nf_fail(err, EXIT_RUNTIME, "too many open files: %ld of the limit of %llu are "
+		       "open and the probe needs %d more (ulimit -n); raise it, e.g. ulimit -n 4096",
+		       open_fds, (unsigned long long)r.rlim_cur, need);
 }
 
 /* What a resource errno means and which limit to raise. */
@@ -103,7 +141,8 @@ static void limit_hint(int e, char *buf, size_t len)
 	else if (e == ENFILE)
 		snprintf(buf, len, "the system's table of open files is full (fs.file-max); "
 			 "close files or raise fs.file-max");
-	else if (e == ENOMEM && getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+	else if ((e == ENOMEM || e == ESRCH) && getrlimit(RLIMIT_AS, &r) == 0 &&
+		 r.rlim_cur != RLIM_INFINITY)
 		snprintf(buf, len, "out of memory under an address-space limit of %llu KiB "
 			 "(ulimit -v); raise it, e.g. ulimit -v unlimited",
 			 (unsigned long long)r.rlim_cur / 1024);
