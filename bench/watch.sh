@@ -8,7 +8,9 @@
 # iptables-legacy filter table in the client namespace, as a sweep's first
 # step has it). Prints datagrams/s each way and their ratio; the target is
 # watched/unwatched >= 0.97 at the default sampling.
-# SAMPLE=N watches with --sample N instead of the default.
+# SAMPLE=N watches with --sample N instead of the default; HOOK=LIST with
+# --hook LIST (the default watches every hook: this traffic passes two,
+# output and postrouting, so it pays the probe twice).
 # Run it under the machine lock: flock /tmp/nfcost-machine.lock bench/watch.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ NFCOST=${NFCOST:-build/nfcost}
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
 SAMPLE=${SAMPLE:-}
+HOOK=${HOOK:-}
 NAME=wb$$
 CLI=nfcost-$NAME-cli
 PORT=$((20000 + $$ % 20000))
@@ -45,9 +48,9 @@ print(s["packets"], s["seconds"])' "$TMP/iperf.json"
 # watched: run_udp while watch is attached and scraped every second
 watched() {
 	rm -f "$TMP/ready"
-	# shellcheck disable=SC2086 # SAMPLE is empty or "--sample N"
+	# shellcheck disable=SC2086 # empty, or "--sample N" / "--hook LIST"
 	"$NFCOST" watch --netns "$CLI" --listen "127.0.0.1:$PORT" -i 1 \
-		${SAMPLE:+--sample $SAMPLE} --ready-file "$TMP/ready" 2>"$TMP/watch.err" &
+		${SAMPLE:+--sample $SAMPLE} ${HOOK:+--hook $HOOK} --ready-file "$TMP/ready" 2>"$TMP/watch.err" &
 	WATCH_PID=$!
 	for _ in $(seq 100); do [ -s "$TMP/ready" ] && break; sleep 0.1; done
 	[ -s "$TMP/ready" ] || { cat "$TMP/watch.err" >&2; exit 1; }
@@ -64,7 +67,7 @@ for _ in $(seq "$ROUNDS"); do
 	run_udp >>"$TMP/off"
 	watched >>"$TMP/on"
 done
-awk -v sample="${SAMPLE:-default}" '
+awk -v sample="${SAMPLE:-default}" -v hook="${HOOK:-all}" '
 	FILENAME ~ /off$/ { n0 += $1; s0 += $2; r[FNR] = $1 / $2 }
 	FILENAME ~ /on$/  { n1 += $1; s1 += $2; w[FNR] = $1 / $2 }
 	END {
@@ -72,6 +75,6 @@ awk -v sample="${SAMPLE:-default}" '
 		for (i = 1; i in r; i++)
 			printf "round %d: unwatched %8.0f dgram/s  watched %8.0f dgram/s  ratio %.3f\n",
 				i, r[i], w[i], w[i] / r[i]
-		printf "watch (sample %s): unwatched %8.0f dgram/s  watched %8.0f dgram/s  ratio %.3f (target >= 0.97)\n",
-			sample, r0, r1, r1 / r0
+		printf "watch (sample %s, hooks %s): unwatched %8.0f dgram/s  watched %8.0f dgram/s  ratio %.3f (target >= 0.97)\n",
+			sample, hook, r0, r1, r1 / r0
 	}' "$TMP/off" "$TMP/on"
