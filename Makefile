@@ -17,7 +17,7 @@ EXTRA_CFLAGS ?=
 # (clang does not know that warning: hence the second -Wno).
 NFCOST_CFLAGS := -DNFCOST_LIBNFTNL_VERSION='"$(shell pkg-config --modversion libnftnl 2>/dev/null)"' -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wno-unknown-warning-option -I$(BUILD) -Isrc \
 	-DNFCOST_DATADIR='"$(PREFIX)/share/nfcost"' $(EXTRA_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lcrypto -lm
+LDLIBS    := -lbpf -lelf -lz -lmnl -lnftnl -lnftables -liperf -ljson-c -lpcap -lgsl -lgslcblas -lcrypto -lmicrohttpd -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Isrc
 
 # Sources: one folder per stage of the data flow (see docs/architecture.md).
@@ -49,7 +49,7 @@ $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
 	@v='#define NFCOST_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 
-$(BUILD)/obj/cli/main.o $(BUILD)/obj/results/results.o: $(BUILD)/version.h
+$(BUILD)/obj/cli/main.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/results/results.o: $(BUILD)/version.h
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)
@@ -87,12 +87,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
 PURE_test_window   := probe/window probe/hist util/nfhook
 PURE_test_rulespec := rules/rulespec util/nfhook
 PURE_test_flow     := traffic/flow util/util
+PURE_test_metrics  := results/metrics probe/window probe/hist util/nfhook util/util
 define pure_test
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) $(BUILD)/flags.stamp
 	@mkdir -p $(BUILD)/tests $(BUILD)/obj/tests
 	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$(1).d -MT $$@ $(LDFLAGS) -o $$@ $$< $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) -lcmocka -lm
 endef
-$(foreach t,test_window test_rulespec test_flow,$(eval $(call pure_test,$(t))))
+$(foreach t,test_window test_rulespec test_flow test_metrics,$(eval $(call pure_test,$(t))))
 
 -include $(OBJS:.o=.d) $(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/%.d,$(UNIT_BINS)) $(SKELS:.skel.h=.bpf.o.d)
 

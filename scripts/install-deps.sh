@@ -4,6 +4,7 @@
 set -eu
 PKGS="make gcc clang llvm bpftool bpftrace libbpf-dev libelf-dev zlib1g-dev libzstd-dev pkg-config
  libmnl-dev libnftnl-dev libnftables-dev libiperf-dev libjson-c-dev libpcap-dev libcmocka-dev libgsl-dev libssl-dev
+ libmicrohttpd-dev prometheus
  iproute2 iptables nftables ipset iperf3 tcpdump python3-matplotlib bc util-linux bash-completion
  debhelper dpkg-dev lintian shellcheck stress-ng
  qemu-system-x86 linux-image-amd64 busybox-static kmod cpio"

@@ -19,6 +19,7 @@ int cmd_live(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 struct argp;
 struct argp_state;

@@ -24,6 +24,7 @@ static const struct command {
 	{ "live", cmd_live, "inject rules during one long run (time series)" },
 	{ "compare", cmd_compare, "the same sweep for several backends" },
 	{ "profile", cmd_profile, "what a given rule set costs, per table, and what each fix saves" },
+	{ "watch", cmd_watch, "serve a namespace's hook latency as Prometheus metrics" },
 	{ "compile", cmd_compile, "compile a pcap expression to xt_bpf bytecode" },
 	{ "cleanup", cmd_cleanup, "remove everything earlier runs left behind" },
 };

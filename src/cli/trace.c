@@ -20,9 +20,12 @@
 #include "util/outfile.h"
 #include "util/util.h"
 
+#define NFC_STR_(x) #x
+#define NFC_STR(x) NFC_STR_(x)
+
 enum {
 	OPT_TRACER = 256, OPT_NETNS, OPT_HOOK, OPT_FAMILY, OPT_BY, OPT_HIST, OPT_JSON,
-	OPT_CALIBRATE, OPT_READY_FILE, OPT_SPLIT
+	OPT_CALIBRATE, OPT_READY_FILE, OPT_SPLIT, OPT_SAMPLE
 };
 
 struct trace_args {
@@ -44,7 +47,12 @@ static const struct argp_option trace_options[] = {
 	{ "hook", OPT_HOOK, "H", 0,
 	  "prerouting|input|forward|output|postrouting|all (default output)", 0 },
 	{ "family", OPT_FAMILY, "ipv4|ipv6", 0, "Protocol family of the hooks (default ipv4)", 0 },
-	{ "by", OPT_BY, "comm|hook", 0, "Also count packets per process name or per hook", 0 },
+	{ "by", OPT_BY, "comm|hook|class", 0,
+	  "Also count packets per process name or per hook, or split the latency by "
+	  "class (first packet of a connection, established, reply)", 0 },
+	{ "sample", OPT_SAMPLE, "N", 0,
+	  "Time one packet in N, count every one (default " NFC_STR(PROBE_SAMPLE_DEFAULT)
+	  "; 1: time every packet)", 0 },
 	{ "hist", OPT_HIST, NULL, 0, "Add a log2 histogram of the latency", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per interval on stdout", 0 },
 	{ "calibrate", OPT_CALIBRATE, NULL, 0,
@@ -125,9 +133,19 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 			a->by = PROBE_BY_COMM;
 		else if (!strcmp(arg, "hook"))
 			a->by = PROBE_BY_HOOK;
+		else if (!strcmp(arg, "class"))
+			a->by = PROBE_BY_CLASS;
 		else
-			usage_fail("--by takes comm or hook, got '%s'", arg);
+			usage_fail("--by takes comm, hook or class, got '%s'", arg);
 		break;
+	case OPT_SAMPLE: {
+		long n;
+		if (!parse_long(arg, 1, PROBE_SAMPLE_MAX, &n))
+			usage_fail("--sample takes a whole number from 1 to %d (one packet in N "
+				   "timed), got '%s'", PROBE_SAMPLE_MAX, arg);
+		a->popts.sample_every = (unsigned int)n;
+		break;
+	}
 	case OPT_HIST:
 		a->hist = true;
 		break;
@@ -244,6 +262,79 @@ static void announce(const struct trace_args *a, const struct probe *p, struct t
 	fflush(v->info);
 }
 
+/* The window's sampling and its classes, in the JSON object of a window. */
+static void json_sampling(json_object *o, const struct probe_window *w)
+{
+	json_object *hooks = json_object_new_object(), *classes = json_object_new_object();
+
+	json_object_object_add(o, "sample_every", json_object_new_int64(w->sample_every));
+	json_object_object_add(o, "packets", json_object_new_int64((int64_t)w->packets));
+	for (int h = 0; h < NFHOOK_COUNT; h++)
+		if (w->packets_hook[h])
+			json_object_object_add(hooks, nfhook_name((enum nfhook)h),
+					       json_object_new_int64((int64_t)w->packets_hook[h]));
+	json_object_object_add(o, "packets_by_hook", hooks);
+	json_object_object_add(o, "avg_ci95_ns", json_object_new_double(w->avg_ci95_ns));
+	for (int c = 0; c < PROBE_CLASSES; c++) {
+		struct probe_class_stats s;
+		json_object *j = json_object_new_object();
+
+		probe_window_class(w, (enum probe_class)c, NFHOOK_ALL_MASK, &s);
+		json_object_object_add(j, "count", json_object_new_int64((int64_t)s.count));
+		json_object_object_add(j, "avg_ns", json_object_new_double(probe_class_avg_ns(&s)));
+		json_object_object_add(j, "avg_ci95_ns",
+				       json_object_new_double(probe_class_ci95_ns(&s)));
+		json_object_object_add(j, "p50_ns",
+				       json_object_new_double(probe_class_quantile_ns(&s, 0.5)));
+		json_object_object_add(j, "p99_ns",
+				       json_object_new_double(probe_class_quantile_ns(&s, 0.99)));
+		json_object_object_add(classes, probe_class_name((enum probe_class)c), j);
+	}
+	json_object_object_add(o, "classes", classes);
+}
+
+/* The sampling line, and with --by class a line per class. */
+static void print_sampling(FILE *f, const struct probe_window *w, int by)
+{
+	fprintf(f, "  packets %llu, 1 in %u timed: %llu, avg %.0f ns +- %.0f ns (95 %% CI)\n",
+		(unsigned long long)w->packets, w->sample_every, (unsigned long long)w->count,
+		w->avg_ns, w->avg_ci95_ns);
+	if (by != PROBE_BY_CLASS)
+		return;
+	for (int c = 0; c < PROBE_CLASSES; c++) {
+		struct probe_class_stats s;
+
+		probe_window_class(w, (enum probe_class)c, NFHOOK_ALL_MASK, &s);
+		fprintf(f, "  %-11s %llu avg %.0f ns p50 %.0f ns p99 %.0f ns\n",
+			probe_class_name((enum probe_class)c), (unsigned long long)s.count,
+			probe_class_avg_ns(&s), probe_class_quantile_ns(&s, 0.5),
+			probe_class_quantile_ns(&s, 0.99));
+	}
+}
+
+/* A window's text block (results' format) with the sampling lines put in
+ * before the blank line that ends it. */
+static void print_block(const struct trace_args *a, const struct trace_view *v,
+			const struct probe_window *w, double t_start)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (!m) {
+		report_print_window(stdout, w, t_start, v->hook_label, v->netns, v->tracer, a->by);
+		return;
+	}
+	report_print_window(m, w, t_start, v->hook_label, v->netns, v->tracer, a->by);
+	fclose(m);
+	if (len && text[len - 1] == '\n' && len > 1 && text[len - 2] == '\n')
+		len--;
+	fwrite(text, 1, len, stdout);
+	print_sampling(stdout, w, a->by);
+	putchar('\n');
+	free(text);
+}
+
 static void print_window(const struct trace_args *a, const struct probe *p,
 			 const struct trace_view *v, const struct probe_window *w, double t_start)
 {
@@ -264,12 +355,13 @@ static void print_window(const struct trace_args *a, const struct probe *p,
 			.splits = a->popts.split_priorities, .n_splits = a->popts.n_splits,
 		};
 		json_object *o = results_window_json(w, t_start, &l);
+		json_sampling(o, w);
 		printf("%s\n", json_object_to_json_string_ext(
 			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return;
 	}
-	report_print_window(stdout, w, t_start, v->hook_label, v->netns, v->tracer, a->by);
+	print_block(a, v, w, t_start);
 	if (a->hist && w->count) {
 		report_print_hist(stdout, w->hist);
 		putchar('\n');
@@ -336,11 +428,13 @@ int cmd_trace(int argc, char **argv)
 		NULL, NULL, NULL
 	};
 	struct trace_args a = {
-		.popts = { .tracer = TRACER_AUTO, .hook = NFHOOK_LOCAL_OUT },
+		.popts = { .tracer = TRACER_AUTO, .hook = NFHOOK_LOCAL_OUT,
+			   .sample_every = PROBE_SAMPLE_DEFAULT },
 		.interval_s = 1,
 	};
 	struct calibration cal;
 	struct trace_view v = { 0 };
+	struct nf_error perr = { 0 };
 	struct probe *p;
 	char why[768], netns[256];
 	int rc;
@@ -373,10 +467,8 @@ int cmd_trace(int argc, char **argv)
 		if (stop_requested)
 			return EXIT_OK;
 	}
-	if (!(p = probe_open(&a.popts, why, sizeof(why)))) {
-		nf_err("%s", why);
-		return EXIT_RUNTIME;
-	}
+	if (!(p = probe_open(&a.popts, &perr)))
+		return nf_error_report(&perr);
 	v.tracer = probe_tracer_name(probe_tracer(p));
 	v.hook = nfhook_name(a.popts.hook);
 	v.netns = probe_netns_label(a.popts.netns_path, netns, sizeof(netns));

@@ -31,9 +31,12 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 	char *list[] = { "iptables-legacy", "-w", "-n", "-L", "OUTPUT", NULL };
 	bool table = run_program(cli, list, NULL, 0, NULL, NULL) == 0;
 	popts.netns_path = cli;
-	p = probe_open(&popts, why, whylen);
-	if (!p)
+	struct nf_error perr = { 0 };
+	p = probe_open(&popts, &perr);
+	if (!p) {
+		snprintf(why, whylen, "%s", perr.msg);
 		goto out;
+	}
 	if ((err = probe_read_window(p, &w))) /* the window starts with the traffic */
 		goto read_fail;
 	memset(&res, 0, sizeof(res));

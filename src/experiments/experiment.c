@@ -35,7 +35,6 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		     const char *name_prefix)
 {
 	struct experiment *e = calloc(1, sizeof(*e));
-	char why[512];
 	int rc;
 
 	*out = NULL;
@@ -83,9 +82,10 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		experiment_teardown(e);
 		return rc;
 	}
-	e->probe = probe_open(&po, why, sizeof(why));
+	struct nf_error perr = { 0 };
+	e->probe = probe_open(&po, &perr);
 	if (!e->probe) {
-		nf_err("%s", why);
+		nf_err("%s", perr.msg);
 		experiment_teardown(e);
 		return EXIT_RUNTIME;
 	}

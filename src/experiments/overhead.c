@@ -87,21 +87,23 @@ int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o,
 {
 	double off[OVERHEAD_PAIRS], on[OVERHEAD_PAIRS], diff[OVERHEAD_PAIRS];
 	double r_off = 0, r_on = 0, cpu, rate;
+	struct nf_error perr = { 0 };
 
 	memset(o, 0, sizeof(*o));
 	/* Without first, then with: a pair is two neighbours in time, so a
 	 * drift of the machine's speed cancels in its difference. */
 	for (int i = 0; i < OVERHEAD_PAIRS; i++) {
-		if (probe_pause(p, true, why, whylen))
-			return -1;
+		if (probe_pause(p, true, &perr))
+			goto pause_failed;
 		if (burst(cli_netns, &cpu, &rate, why, whylen)) {
-			probe_pause(p, false, why, whylen);
+			probe_pause(p, false, &perr);
 			return -1;
 		}
 		off[i] = cpu;
 		r_off += 1 / rate;
-		if (probe_pause(p, false, why, whylen) ||
-		    burst(cli_netns, &cpu, &rate, why, whylen))
+		if (probe_pause(p, false, &perr))
+			goto pause_failed;
+		if (burst(cli_netns, &cpu, &rate, why, whylen))
 			return -1;
 		on[i] = cpu;
 		r_on += 1 / rate;
@@ -124,6 +126,9 @@ int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o,
 	o->rate_without = OVERHEAD_PAIRS / r_off;
 	o->rate_with = OVERHEAD_PAIRS / r_on;
 	return 0;
+pause_failed:
+	snprintf(why, whylen, "%s", perr.msg);
+	return -1;
 }
 
 int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest)

@@ -451,17 +451,20 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		popts.n_splits = n_splits;
 		popts.tracer = TRACER_NFHOOK;
 	}
-	p = probe_open(&popts, why, len);
+	struct nf_error perr = { 0 };
+	p = probe_open(&popts, &perr);
 	if (!p && plan->tracer == TRACER_AUTO) {
 		/* No BPF netfilter links here: time whole hooks with what loads. */
 		popts.tracer = TRACER_AUTO;
 		popts.split_priorities = NULL;
 		popts.split_hooks = NULL;
 		popts.n_splits = n_splits = 0;
-		p = probe_open(&popts, why, len);
+		p = probe_open(&popts, &perr);
 	}
-	if (!p)
+	if (!p) {
+		snprintf(why, len, "%s", perr.msg);
 		return EXIT_RUNTIME;
+	}
 	if (probe_tracer(p) != TRACER_NFHOOK) {
 		char tw[sizeof(x->tl_note) - 16];
 		x->tl = tablelat_open(x->ns, tw, sizeof(tw));
@@ -710,16 +713,17 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 static void measure_overhead(struct profile_ctx *x)
 {
 	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	struct nf_error perr = { 0 };
 	char why[512];
-	struct probe *p;
+	struct probe *p = NULL;
 
 	if (x->tracer == TRACER_NFHOOK && x->n_brackets) {
 		o.split_priorities = x->brackets;
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	if (ruleset_flush(x->ns, why, sizeof(why)) || !(p = probe_open(&o, why, sizeof(why)))) {
-		nf_err("warning: the probe's own cost was not measured: %s", why);
+	if (ruleset_flush(x->ns, why, sizeof(why)) || !(p = probe_open(&o, &perr))) {
+		nf_err("warning: the probe's own cost was not measured: %s", p ? why : perr.msg);
 		return;
 	}
 	if (overhead_measure(p, x->cli, &x->overhead, why, sizeof(why)) == 0)

@@ -1,5 +1,7 @@
 #include "probe/hist.h"
 
+#include <math.h>
+
 uint64_t hist_slot_low(unsigned int slot)
 {
 	unsigned int octave, sub;
@@ -52,4 +54,23 @@ double hist_quantile(const uint64_t counts[HIST_SLOTS], double q)
 		seen += counts[i];
 	}
 	return (double)hist_slot_low(HIST_SLOTS - 1);
+}
+
+double hist_stddev(const uint64_t counts[HIST_SLOTS], double mean)
+{
+	uint64_t n = 0;
+	double ss = 0;
+
+	for (unsigned int i = 0; i < HIST_SLOTS; i++) {
+		double mid, d;
+
+		if (!counts[i])
+			continue;
+		mid = i < HIST_SUB ? (double)i
+				   : ((double)hist_slot_low(i) + (double)hist_slot_high(i)) / 2;
+		d = mid - mean;
+		ss += d * d * (double)counts[i];
+		n += counts[i];
+	}
+	return n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
 }

@@ -50,6 +50,9 @@ uint64_t hist_slot_high(unsigned int slot);
  * slot that holds it; 0 when the histogram is empty. */
 double hist_quantile(const uint64_t counts[HIST_SLOTS], double q);
 uint64_t hist_total(const uint64_t counts[HIST_SLOTS]);
+/* Standard deviation of the values around mean, each taken at the middle
+ * of its slot (exact slots: the value); 0 with fewer than two values. */
+double hist_stddev(const uint64_t counts[HIST_SLOTS], double mean);
 #endif
 
 #endif

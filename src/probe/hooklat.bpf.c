@@ -6,9 +6,14 @@
  *   nfhook  BPF_PROG_TYPE_NETFILTER programs, linked at the first and
  *           the last priority of a hook inside the measured namespace, and
  *           optionally at split priorities between them (per-table brackets)
- * Every tracer feeds the same per-CPU window statistics (hooklat.h). */
+ * Every tracer feeds the same per-CPU window statistics (hooklat.h), counts
+ * every packet that enters a measured hook, times one in sample_every, and
+ * classes each timed packet at the end of its hook (first packet of a
+ * connection, established, reply). An unsampled packet claims nothing, so
+ * its end finds no claim and returns at once: that is all it costs. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -22,11 +27,20 @@ const volatile __u32 targ_hooks = 1 << 3; /* bit per NF_INET_* hook (LOCAL_OUT) 
 const volatile __u32 targ_pf = 2;       /* NFPROTO_IPV4 */
 const volatile bool by_comm = false;
 const volatile __u32 n_splits = 0;      /* nfhook: split programs linked */
+const volatile __u32 sample_every = 1;  /* time one packet in N (1: every one) */
 
 /* Written by user space while attached: the statistics buffer programs add
  * to (flipped once per window), and when the last program was attached. */
 __u32 cur_buf = 0;
 __u64 armed_ns = 0;
+/* With sampling: packets claimed (nfhook slots, fentry starts) and not yet
+ * released. Each claim is released exactly once, by whoever wins the atomic
+ * exchange on it (its end, a start that reuses the slot, user space's
+ * reaper), so while it is 0 no end can have a claim, and an end returns
+ * without touching the in-flight table: most ends, at one sample in N. It
+ * is written at sampled packets only, so the line stays in every CPU's
+ * cache most of the time. */
+__u64 inflight = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -34,6 +48,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hooklat_stats);
 } stats SEC(".maps");
+
+/* The timed packets per buffer, class and hook (hooklat.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HOOKLAT_LAT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct hooklat_lat);
+} lat SEC(".maps");
+
+/* Every packet, and the sampling countdowns (hooklat.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hooklat_seen);
+} seen SEC(".maps");
 
 /* fentry: start times by (skb, hook): a softirq that runs a hook for another
  * packet on the same CPU in the middle of ours has another key. LRU, so
@@ -88,6 +118,94 @@ static __always_inline struct hooklat_stats *cur_stats(__u32 *buf)
 {
 	*buf = cur_buf & (HOOKLAT_BUFS - 1);
 	return bpf_map_lookup_elem(&stats, buf);
+}
+
+/* Counts a packet that entered hook, and says whether to time it: one in
+ * sample_every, at random gaps (hooklat.h). The count is atomic, since a
+ * softirq on this CPU may enter the same hook in the middle of ours; the
+ * countdown needs no atomic: a lost step only moves the next sample. */
+static __always_inline bool take_sample(struct hooklat_seen *sn, __u32 hook)
+{
+	__u32 left;
+
+	hook &= HOOKLAT_HOOK_ROOM - 1;
+	__sync_fetch_and_add(&sn->hook[hook].packets, 1);
+	if (sample_every <= 1)
+		return true;
+	left = sn->hook[hook].countdown;
+	if (left > 1) {
+		sn->hook[hook].countdown = left - 1;
+		return false;
+	}
+	sn->hook[hook].countdown = 1 + bpf_get_prandom_u32() % (2 * sample_every - 1);
+	return true;
+}
+
+static __always_inline bool sample_here(__u32 hook)
+{
+	__u32 zero = 0;
+	struct hooklat_seen *sn = bpf_map_lookup_elem(&seen, &zero);
+
+	return sn && take_sample(sn, hook);
+}
+
+/* Does the TCP segment whose network header is at net carry SYN without
+ * ACK? The headers up to TCP's flags come in one read when the IPv4 header
+ * has no options (the common case). */
+static __always_inline bool tcp_syn_only(unsigned char *net)
+{
+	struct {
+		union {
+			struct iphdr ip;
+			struct ipv6hdr ip6;
+		};
+		__u8 tcp[14]; /* up to the flags of a TCP header right behind */
+	} h;
+	__u32 thoff;
+	__u8 flags;
+
+	if (targ_pf == 10) { /* NFPROTO_IPV6: TCP right after the fixed header */
+		if (bpf_probe_read_kernel(&h, sizeof(h.ip6) + 14, net) || h.ip6.nexthdr != 6)
+			return false;
+		return (h.tcp[13] & 0x12) == 0x02;
+	}
+	if (bpf_probe_read_kernel(&h, sizeof(h.ip) + 14, net) || h.ip.protocol != 6 ||
+	    (h.ip.frag_off & bpf_htons(0x1fff)))
+		return false;
+	thoff = (__u32)h.ip.ihl * 4;
+	if (thoff == sizeof(h.ip))
+		flags = ((__u8 *)&h)[sizeof(h.ip) + 13];
+	else if (bpf_probe_read_kernel(&flags, 1, net + (thoff & 0x3f) + 13))
+		return false;
+	return (flags & 0x12) == 0x02; /* SYN 0x02, ACK 0x10 */
+}
+
+/* The class from conntrack's word in the skb (_nfct: ctinfo in the low 3
+ * bits, the conntrack above them) when conntrack has seen the packet, else
+ * a TCP SYN without ACK is a first packet and anything else established (a
+ * reply cannot be told without conntrack). */
+static __always_inline __u32 class_of(unsigned long nfct, unsigned char *net)
+{
+	__u32 info = nfct & 7;
+
+	if (nfct & ~7UL) {
+		if (info == HOOKLAT_CT_NEW)
+			return HOOKLAT_CLASS_FIRST;
+		if (info >= HOOKLAT_CT_IS_REPLY && info != HOOKLAT_CT_UNTRACKED)
+			return HOOKLAT_CLASS_REPLY;
+		return HOOKLAT_CLASS_ESTABLISHED;
+	}
+	return tcp_syn_only(net) ? HOOKLAT_CLASS_FIRST : HOOKLAT_CLASS_ESTABLISHED;
+}
+
+/* fentry/kprobe: the class of the packet in skb (an untrusted pointer). */
+static __always_inline __u32 classify(struct sk_buff *skb)
+{
+	unsigned long nfct = 0;
+
+	if (bpf_core_field_exists(skb->_nfct))
+		nfct = BPF_CORE_READ(skb, _nfct);
+	return class_of(nfct, BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header));
 }
 
 static __always_inline void count_unmatched(__u64 n)
@@ -178,9 +296,9 @@ static __always_inline __u32 skb_segs(struct sk_buff *skb)
 }
 
 static __always_inline void record_in(struct hooklat_stats *s, __u32 buf, __u64 delta,
-				      __u32 hook, __u32 segs);
+				      __u32 hook, __u32 segs, __u32 cls);
 
-static __always_inline void record(__u64 delta, __u32 hook, __u32 segs)
+static __always_inline void record(__u64 delta, __u32 hook, __u32 segs, __u32 cls)
 {
 	struct hooklat_stats *s;
 	__u32 buf;
@@ -188,26 +306,34 @@ static __always_inline void record(__u64 delta, __u32 hook, __u32 segs)
 	s = cur_stats(&buf);
 	if (!s)
 		return;
-	record_in(s, buf, delta, hook, segs);
+	record_in(s, buf, delta, hook, segs, cls);
 }
 
 /* The statistics part of record(), for a buffer already looked up. */
 static __always_inline void record_in(struct hooklat_stats *s, __u32 buf, __u64 delta,
-				      __u32 hook, __u32 segs)
+				      __u32 hook, __u32 segs, __u32 cls)
 {
 	struct hooklat_comm_key ck = {};
+	struct hooklat_lat *l;
 	__u64 one = 1, *cnt;
 	unsigned int slot;
+	__u32 idx;
 
 	hook &= HOOKLAT_HOOK_ROOM - 1;
+	idx = ((buf & (HOOKLAT_BUFS - 1)) * HOOKLAT_CLASS_ROOM + (cls & (HOOKLAT_CLASS_ROOM - 1))) *
+	      HOOKLAT_HOOK_ROOM + hook;
 	__sync_fetch_and_add(&s->hook_count[hook], 1);
-	__sync_fetch_and_add(&s->hook_sum_ns[hook], delta);
 	if (segs > 1) /* GSO/TSO only: the common case costs no atomic */
 		__sync_fetch_and_add(&s->extra_segs[hook], segs - 1);
 	store_extreme(&s->min_ns, delta, false);
 	store_extreme(&s->max_ns, delta, true);
-	slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */
-	__sync_fetch_and_add(&s->hist[slot & (HOOKLAT_HIST_ROOM - 1)], 1);
+	l = bpf_map_lookup_elem(&lat, &idx);
+	if (l) {
+		__sync_fetch_and_add(&l->count, 1);
+		__sync_fetch_and_add(&l->sum_ns, delta);
+		slot = hist_slot(delta); /* < HIST_SLOTS: the mask only informs the verifier */
+		__sync_fetch_and_add(&l->hist[slot & (HOOKLAT_HIST_ROOM - 1)], 1);
+	}
 
 	if (!by_comm)
 		return;
@@ -245,6 +371,8 @@ static __always_inline void start(__u64 skb, __u32 hook, bool overwrite_lost)
 			count_unmatched(1);
 		if (bpf_map_update_elem(&starts, &key, &ts, BPF_ANY))
 			return;
+	} else if (sample_every > 1) {
+		__sync_fetch_and_add(&inflight, 1);
 	}
 	count_entered(hook);
 }
@@ -255,18 +383,24 @@ static __always_inline void end(struct sk_buff *skbp, __u32 hook, int ret)
 {
 	__u64 skb = (__u64)skbp;
 	struct hooklat_start_key key = { .skb = skb, .hook = hook };
-	__u64 now = bpf_ktime_get_ns(), *tsp;
+	__u64 now, *tsp;
 
+	if (sample_every > 1 && !inflight)
+		return;
 	tsp = bpf_map_lookup_elem(&starts, &key);
 	if (!tsp) {
-		count_orphan(now);
+		/* Sampling leaves most ends without a start: not a loss. */
+		if (sample_every <= 1)
+			count_orphan(bpf_ktime_get_ns());
 		return;
 	}
+	now = bpf_ktime_get_ns();
 	if (ret == 1)
-		record(now - *tsp, hook, skb_segs(skbp));
+		record(now - *tsp, hook, skb_segs(skbp), classify(skbp));
 	else
 		count_dropped(hook);
-	bpf_map_delete_elem(&starts, &key);
+	if (bpf_map_delete_elem(&starts, &key) == 0 && sample_every > 1)
+		__sync_fetch_and_sub(&inflight, 1);
 }
 
 /* Is this call one we measure? Its hook number goes to *hook. */
@@ -291,7 +425,7 @@ int BPF_PROG(nfc_fentry, struct sk_buff *skb, struct nf_hook_state *state)
 {
 	__u32 hook;
 
-	if (wanted(state, &hook))
+	if (wanted(state, &hook) && sample_here(hook))
 		start((__u64)skb, hook, false);
 	return 0;
 }
@@ -315,7 +449,7 @@ int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 	__u64 task = bpf_get_current_task();
 	struct hooklat_task_stack *st, fresh = {};
 	__u32 hook = 0, d;
-	bool w = wanted(state, &hook);
+	bool w = wanted(state, &hook) && sample_here(hook);
 
 	st = bpf_map_lookup_elem(&kstack, &task);
 	if (!st) {
@@ -340,6 +474,7 @@ int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 	st->f[d].hook = hook;
 	st->depth = d + 1;
 	st->f[d].segs = w ? skb_segs(skb) : 0;
+	st->f[d].skb = (__u64)skb;
 	st->f[d].ts = w ? bpf_ktime_get_ns() : 0;
 	if (w)
 		count_entered(hook);
@@ -349,7 +484,7 @@ int BPF_KPROBE(nfc_kprobe, struct sk_buff *skb, struct nf_hook_state *state)
 SEC("kretprobe/nf_hook_slow")
 int BPF_KRETPROBE(nfc_kretprobe, int ret)
 {
-	__u64 task = bpf_get_current_task(), now = bpf_ktime_get_ns(), ts;
+	__u64 task = bpf_get_current_task(), now = bpf_ktime_get_ns(), ts, skb;
 	struct hooklat_task_stack *st;
 	__u32 d, hook, segs;
 
@@ -362,11 +497,12 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
 	ts = st->f[d].ts;
 	hook = st->f[d].hook;
 	segs = st->f[d].segs;
+	skb = st->f[d].skb;
 	st->depth = d;
 	if (!ts)
 		return 0;
 	if (ret == 1)
-		record(now - ts, hook, segs);
+		record(now - ts, hook, segs, classify((struct sk_buff *)skb));
 	else
 		count_dropped(hook);
 	return 0;
@@ -380,47 +516,44 @@ int BPF_KRETPROBE(nfc_kretprobe, int ret)
  * it. ctx->skb is a trusted kernel pointer: its fields are read directly
  * (a BPF_CORE_READ is a helper call each). */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} scratch SEC(".maps");
-
 /* The skb's address as a number: the verifier allows no shift or mask on
  * a pointer, and refuses a spilled pointer read back in parts. A pointer
  * stored in a map value reads back as a plain scalar (privileged programs
- * may see addresses): this CPU's scratch word. A softirq that interrupts
- * between the store and the load stores its own skb there: the compare
- * sees it, and a helper's copy (slower, but never wrong) is taken then. */
-static __always_inline __u64 skb_bits(struct bpf_nf_ctx *ctx)
+ * may see addresses): this CPU's scratch word (seen's). A softirq that
+ * interrupts between the store and the load stores its own skb there: the
+ * compare sees it, and a helper's copy (slower, but never wrong) is taken. */
+static __always_inline __u64 skb_bits(struct bpf_nf_ctx *ctx, struct hooklat_seen *sn)
 {
 	struct sk_buff *skb = ctx->skb;
-	__u32 zero = 0;
-	__u64 *w = bpf_map_lookup_elem(&scratch, &zero), v = 0;
+	__u64 *w = &sn->word, v = 0;
 
-	if (w) {
-		*(struct sk_buff **)w = skb;
-		v = *(volatile __u64 *)w;
-		if ((void *)v == (void *)skb)
-			return v;
-	}
+	*(struct sk_buff **)w = skb;
+	v = *(volatile __u64 *)w;
+	if ((void *)v == (void *)skb)
+		return v;
 	bpf_probe_read_kernel(&v, sizeof(v), &ctx->skb);
 	return v;
 }
 
-/* The slot of (skb, hook), and its key. */
-static __always_inline struct hooklat_slot *nf_slot(struct bpf_nf_ctx *ctx, __u64 *key,
-						    __u32 *hook)
+static __always_inline struct hooklat_seen *this_cpu_seen(void)
 {
-	__u64 skb = skb_bits(ctx);
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&seen, &zero);
+}
+
+/* The slot of (skb, hook), and its key. */
+static __always_inline struct hooklat_slot *nf_slot(struct bpf_nf_ctx *ctx,
+						    struct hooklat_seen *sn, __u32 hook,
+						    __u64 *key)
+{
+	__u64 skb = skb_bits(ctx, sn);
 	__u32 idx;
 
-	*hook = ctx->state->hook & (HOOKLAT_HOOK_ROOM - 1);
-	*key = skb | *hook;
+	*key = skb | hook;
 	/* Fibonacci hashing: sk_buffs come from one slab, so their
 	 * addresses share their low bits. */
-	idx = (__u32)(((skb >> 6) * 0x9E3779B97F4A7C15ULL) >> 52) ^ *hook;
+	idx = (__u32)(((skb >> 6) * 0x9E3779B97F4A7C15ULL) >> 52) ^ hook;
 	idx &= HOOKLAT_SLOTS - 1;
 	return bpf_map_lookup_elem(&slots, &idx);
 }
@@ -443,15 +576,33 @@ static __always_inline __u32 nf_skb_segs(struct sk_buff *skb)
 	return 1;
 }
 
+static __always_inline __u32 nf_hook_of(struct bpf_nf_ctx *ctx)
+{
+	return ctx->state->hook & (HOOKLAT_HOOK_ROOM - 1);
+}
+
+/* classify() for nfhook's trusted skb: its fields are plain loads. */
+static __always_inline __u32 nf_classify(struct sk_buff *skb)
+{
+	unsigned long nfct = 0;
+
+	if (bpf_core_field_exists(skb->_nfct))
+		nfct = skb->_nfct;
+	return class_of(nfct, skb->head + skb->network_header);
+}
+
 SEC("socket")
 int nfc_nf_first(struct bpf_nf_ctx *ctx)
 {
+	struct hooklat_seen *sn = this_cpu_seen();
+	__u32 hook = nf_hook_of(ctx), buf;
 	struct hooklat_stats *s;
 	struct hooklat_slot *sl;
 	__u64 key, old;
-	__u32 hook, buf;
 
-	sl = nf_slot(ctx, &key, &hook);
+	if (!sn || !take_sample(sn, hook))
+		return 1;
+	sl = nf_slot(ctx, sn, hook, &key);
 	if (!sl)
 		return 1;
 	sl->ts[0] = bpf_ktime_get_ns();
@@ -464,6 +615,8 @@ int nfc_nf_first(struct bpf_nf_ctx *ctx)
 				sl->ts[k] = 0;
 	}
 	old = __sync_lock_test_and_set(&sl->key, key);
+	if (sample_every > 1 && !old)
+		__sync_fetch_and_add(&inflight, 1);
 	s = cur_stats(&buf);
 	if (!s)
 		return 1;
@@ -481,11 +634,16 @@ int nfc_nf_first(struct bpf_nf_ctx *ctx)
 /* Bracket k (1..HOOKLAT_MAX_SPLITS) between the first and the last. */
 static __always_inline int nf_split(struct bpf_nf_ctx *ctx, int k)
 {
+	struct hooklat_seen *sn;
 	struct hooklat_slot *sl;
 	__u64 key;
-	__u32 hook;
 
-	sl = nf_slot(ctx, &key, &hook);
+	if (sample_every > 1 && !inflight)
+		return 1; /* first, so an unsampled packet costs one load */
+	sn = this_cpu_seen();
+	if (!sn)
+		return 1;
+	sl = nf_slot(ctx, sn, nf_hook_of(ctx), &key);
 	if (sl && sl->key == key)
 		sl->ts[k] = bpf_ktime_get_ns();
 	return 1;
@@ -498,23 +656,34 @@ NF_SPLIT(1) NF_SPLIT(2) NF_SPLIT(3) NF_SPLIT(4) NF_SPLIT(5) NF_SPLIT(6) NF_SPLIT
 SEC("socket")
 int nfc_nf_last(struct bpf_nf_ctx *ctx)
 {
+	struct hooklat_seen *sn;
+	__u32 hook, buf;
 	struct hooklat_stats *s;
 	struct hooklat_slot *sl;
 	__u64 key, now, t0, prev;
-	__u32 hook, buf;
 
-	now = bpf_ktime_get_ns();
-	sl = nf_slot(ctx, &key, &hook);
+	if (sample_every > 1 && !inflight)
+		return 1; /* first, so an unsampled packet costs one load */
+	sn = this_cpu_seen();
+	if (!sn)
+		return 1;
+	hook = nf_hook_of(ctx);
+	sl = nf_slot(ctx, sn, hook, &key);
 	if (!sl)
 		return 1;
 	if (sl->key != key) {
-		count_orphan(now);
+		/* Sampling leaves most ends without a start: not a loss. */
+		if (sample_every <= 1)
+			count_orphan(bpf_ktime_get_ns());
 		return 1;
 	}
+	now = bpf_ktime_get_ns();
 	t0 = sl->ts[0];
 	/* Free the slot, unless a start (or the reaper) took it since. */
 	if (__sync_val_compare_and_swap(&sl->key, key, 0) != key)
 		return 1;
+	if (sample_every > 1)
+		__sync_fetch_and_sub(&inflight, 1);
 	s = cur_stats(&buf);
 	if (!s)
 		return 1;
@@ -541,6 +710,6 @@ int nfc_nf_last(struct bpf_nf_ctx *ctx)
 			prev = t;
 		}
 	}
-	record_in(s, buf, now - t0, hook, nf_skb_segs(ctx->skb));
+	record_in(s, buf, now - t0, hook, nf_skb_segs(ctx->skb), nf_classify(ctx->skb));
 	return 1; /* NF_ACCEPT */
 }

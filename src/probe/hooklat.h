@@ -42,18 +42,31 @@
 /* No packet spends this long in the hooks: a start this old was dropped. */
 #define HOOKLAT_STALE_NS 100000000ULL
 
+/* The classes of a timed packet (probe/window.h's enum probe_class), and
+ * conntrack's ctinfo values they are read from (enum ip_conntrack_info). */
+#define HOOKLAT_CLASS_FIRST 0
+#define HOOKLAT_CLASS_ESTABLISHED 1
+#define HOOKLAT_CLASS_REPLY 2
+#define HOOKLAT_CLASSES 3
+#define HOOKLAT_CLASS_ROOM 4      /* power of 2 >= HOOKLAT_CLASSES */
+#define HOOKLAT_CT_NEW 2          /* IP_CT_NEW */
+#define HOOKLAT_CT_IS_REPLY 3     /* IP_CT_IS_REPLY: this and above (but 7) reply */
+#define HOOKLAT_CT_UNTRACKED 7    /* IP_CT_UNTRACKED */
+/* The per-CPU sampling state keeps one countdown per hook: a start that
+ * counts its hook's countdown to 0 is timed, and draws the next gap at
+ * random from 1 .. 2N - 1 (mean N), so that no periodic pattern of the
+ * traffic (a connection's SYN always the 3rd packet) can line up with it. */
+
 /* One CPU's statistics of one window. min_ns starts at ~0 (user space resets
- * it), everything else at 0. The packets timed and their time are kept per
- * hook only (hook_count, hook_sum_ns): user space adds them up, which saves
- * the programs two atomic adds per packet. */
+ * it), everything else at 0. The time of the timed packets is kept per class
+ * and hook (struct hooklat_lat); user space adds it up. */
 struct hooklat_stats {
 	__u64 min_ns;
 	__u64 max_ns;
 	__u64 unmatched;  /* starts without end, ends without start */
 	__u64 dropped;    /* fentry/kprobe: verdict drop, stolen or queued */
 	__u64 comm_lost;  /* timed packets the comm map had no room for */
-	__u64 hook_count[HOOKLAT_HOOK_ROOM]; /* [HOOKLAT_HOOKS..] stay 0 */
-	__u64 hook_sum_ns[HOOKLAT_HOOK_ROOM];
+	__u64 hook_count[HOOKLAT_HOOK_ROOM]; /* timed; [HOOKLAT_HOOKS..] stay 0 */
 	/* nfhook with splits: per hook, part k's time of the timed packets
 	 * (the parts of one packet add up to its time in the hook). */
 	__u64 part_ns[HOOKLAT_HOOK_ROOM][HOOKLAT_PART_ROOM];
@@ -62,10 +75,36 @@ struct hooklat_stats {
 	 * kprobe: a verdict other than 1). Stale starts are user space's. */
 	__u64 entered_hook[HOOKLAT_HOOK_ROOM];
 	__u64 lost_hook[HOOKLAT_HOOK_ROOM];
-	__u64 hist[HOOKLAT_HIST_ROOM];       /* hist.h slots; [HIST_SLOTS..] stay 0 */
 	/* Per hook, wire packets the timed skbs carry beyond one each: a
 	 * GSO/TSO skb holds gso_segs, any other one. */
 	__u64 extra_segs[HOOKLAT_HOOK_ROOM];
+};
+
+/* One CPU's timed packets of one class on one hook in one window: the
+ * element (buf * HOOKLAT_CLASS_ROOM + class) * HOOKLAT_HOOK_ROOM + hook of
+ * the lat map (a per-CPU array; one element per class and hook keeps each
+ * under the per-CPU value size limit). */
+#define HOOKLAT_LAT_ENTRIES (HOOKLAT_BUFS * HOOKLAT_CLASS_ROOM * HOOKLAT_HOOK_ROOM)
+struct hooklat_lat {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 hist[HOOKLAT_HIST_ROOM]; /* hist.h slots; [HIST_SLOTS..] stay 0 */
+};
+
+/* One CPU's running counts, never reset (user space takes differences
+ * between windows, so counting every packet needs no look at cur_buf):
+ * every packet that entered each hook, timed or not, and the sampling
+ * countdowns. word: nfhook's scratch for the skb's address (skb_bits). */
+struct hooklat_seen_hook {
+	__u64 packets;
+	__u32 countdown;
+	__u32 pad;
+};
+/* A hook's count and countdown share a cache line: an unsampled packet
+ * touches that one line of the map. */
+struct hooklat_seen {
+	struct hooklat_seen_hook hook[HOOKLAT_HOOK_ROOM];
+	__u64 word;
 };
 
 /* nfhook: one in-flight packet in one hook. key is the skb's address with
@@ -98,6 +137,7 @@ struct hooklat_comm_key {
  * it is pushed anyway so that its return pops the right frame. */
 struct hooklat_frame {
 	__u64 ts;
+	__u64 skb;   /* read again at the return, to class the packet */
 	__u32 hook;
 	__u32 segs;  /* the skb's wire packets, read at entry */
 };

@@ -1,30 +1,20 @@
-/* probe: loads one tracer of hooklat.bpf.c, attaches it, and turns its
- * per-CPU statistics into windows. See probe.h.
- *
- * Windows lose no sample: the BPF programs add to buffer cur_buf (0 or 1).
- * To close a window we flip cur_buf, then wait for an RCU grace period (an
- * update of an array-of-maps makes the kernel call synchronize_rcu(), and
- * every BPF program runs inside an RCU read-side section), so no program
- * that read the old index is still running; then the old buffer is read and
- * zeroed while the programs fill the other one. */
-#include "probe/probe.h"
-
+/* probe: loads one tracer of hooklat.bpf.c and attaches it (the windows
+ * are probe_read.c's, the reasons a tracer cannot run probe_why.c's). See
+ * probe.h. */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "probe/hooklat.h"
-#include "hooklat.skel.h"
+#include "probe/probe_internal.h"
+#include "util/netns.h"
 #include "util/util.h"
 
 /* Newer than Debian's 6.1 uapi headers (kernel >= 6.4). */
@@ -37,28 +27,9 @@
 
 _Static_assert(PROBE_MAX_SPLITS == HOOKLAT_MAX_SPLITS, "one limit, two names");
 _Static_assert(HOOKLAT_MAX_SPLITS + 1 <= HOOKLAT_PART_ROOM, "parts fit");
-
-struct probe {
-	enum probe_tracer tracer;
-	struct hooklat_bpf *skel;
-	int nf_links[(2 + PROBE_MAX_SPLITS) * NFHOOK_COUNT];
-	int n_nf_links;
-	int splits[PROBE_MAX_SPLITS], n_splits;
-	unsigned int split_hooks[PROBE_MAX_SPLITS]; /* hooks each split is linked on */
-	/* What attaching needs again after probe_pause. */
-	char netns_path[512];
-	const char *netns_path_or_null;
-	enum nfhook hook;
-	enum probe_family family;
-	struct hooklat_slot *slots; /* nfhook: the slots map, mmapped */
-	size_t slots_len;
-	int sync_outer, sync_inner; /* for the grace period, see the top */
-	int ncpu;
-	struct hooklat_stats *pcpu; /* one per possible CPU */
-	struct hooklat_start_key *stale; /* room for every key of starts */
-	double window_start;
-	char note[512];
-};
+_Static_assert(PROBE_CLASSES == HOOKLAT_CLASSES && PROBE_CLASS_FIRST == HOOKLAT_CLASS_FIRST &&
+	       PROBE_CLASS_ESTABLISHED == HOOKLAT_CLASS_ESTABLISHED &&
+	       PROBE_CLASS_REPLY == HOOKLAT_CLASS_REPLY, "one class order, two names");
 
 static const char *const tracer_names[TRACER_COUNT] = { "auto", "fentry", "kprobe", "nfhook" };
 
@@ -98,139 +69,6 @@ static uint32_t family_nfproto(enum probe_family f)
 	return f == PROBE_IPV6 ? NFC_NFPROTO_IPV6 : NFC_NFPROTO_IPV4;
 }
 
-/* --- libbpf messages --- */
-
-static bool verbose;
-static bool print_installed;
-/* The verifier's verdict from the last failed load (its log's last line),
- * kept even when quiet so that the reason can say it. */
-static char verifier_said[200];
-
-static void keep_verifier_verdict(const char *msg)
-{
-	const char *end = strstr(msg, "-- END PROG LOAD LOG --"), *p, *line;
-
-	if (!strstr(msg, "BEGIN PROG LOAD LOG") || !end)
-		return;
-	/* Walk back over the statistics lines to the error. */
-	for (p = end; p > msg;) {
-		const char *stop = p;
-		while (stop > msg && stop[-1] == '\n')
-			stop--;
-		line = stop;
-		while (line > msg && line[-1] != '\n')
-			line--;
-		if (stop == line)
-			return;
-		if (strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17)) {
-			snprintf(verifier_said, sizeof(verifier_said), "%.*s", (int)(stop - line), line);
-			return;
-		}
-		p = line;
-	}
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	va_list copy;
-	char *msg = NULL;
-
-	if (verbose)
-		return vfprintf(stderr, fmt, ap);
-	if (level == LIBBPF_WARN) {
-		va_copy(copy, ap);
-		if (vasprintf(&msg, fmt, copy) >= 0) {
-			keep_verifier_verdict(msg);
-			free(msg);
-		}
-		va_end(copy);
-	}
-	return 0;
-}
-
-void probe_set_verbose(bool on)
-{
-	verbose = on;
-	libbpf_set_print(libbpf_print);
-	print_installed = true;
-}
-
-/* --- why a tracer cannot run here --- */
-
-static void kernel_release(char *buf, size_t len)
-{
-	struct utsname u;
-
-	snprintf(buf, len, "%s", uname(&u) ? "unknown" : u.release);
-}
-
-/* Checks what can be known without loading; 0 or -1 with a reason. */
-static int precheck(enum probe_tracer t, const struct btf *btf, char *why, size_t len)
-{
-	char rel[128];
-
-	if (!btf) {
-		snprintf(why, len, "no kernel BTF (/sys/kernel/btf/vmlinux missing: the kernel "
-			 "needs CONFIG_DEBUG_INFO_BTF)");
-		return -1;
-	}
-	switch (t) {
-	case TRACER_FENTRY:
-		if (btf__find_by_name_kind(btf, "nf_hook_slow", BTF_KIND_FUNC) < 0) {
-			snprintf(why, len, "missing symbol (nf_hook_slow is not in the kernel's BTF)");
-			return -1;
-		}
-		return 0;
-	case TRACER_KPROBE:
-		if (access("/sys/bus/event_source/devices/kprobe", F_OK) &&
-		    access("/sys/kernel/tracing/kprobe_events", F_OK) &&
-		    access("/sys/kernel/debug/tracing/kprobe_events", F_OK)) {
-			snprintf(why, len, "kernel has no kprobe support "
-				 "(/sys/bus/event_source/devices/kprobe missing)");
-			return -1;
-		}
-		if (!kernel_has_symbol("nf_hook_slow")) {
-			snprintf(why, len, "missing symbol (nf_hook_slow is not in /proc/kallsyms)");
-			return -1;
-		}
-		return 0;
-	case TRACER_NFHOOK:
-		if (btf__find_by_name_kind(btf, "bpf_nf_ctx", BTF_KIND_STRUCT) < 0) {
-			kernel_release(rel, sizeof(rel));
-			snprintf(why, len, "kernel too old (BPF netfilter programs need Linux >= 6.4, "
-				 "this is %s)", rel);
-			return -1;
-		}
-		return 0;
-	default:
-		snprintf(why, len, "not a tracer");
-		return -1;
-	}
-}
-
-static void explain_errno(enum probe_tracer t, const char *what, int err, char *why, size_t len)
-{
-	const char *name = strerrorname_np(err), *hint = strerror(err);
-	char said[sizeof(verifier_said) + 32];
-
-	if (err == EACCES && verifier_said[0]) {
-		snprintf(said, sizeof(said), "verifier: %s", verifier_said);
-		hint = said;
-	} else if (err == EPERM || err == EACCES) {
-		if (geteuid() != 0)
-			hint = "tracing needs root";
-		else if (t == TRACER_FENTRY)
-			hint = "fentry programs not permitted here, lockdown or LSM";
-		else if (t == TRACER_KPROBE)
-			hint = "kprobes not permitted here, lockdown or LSM";
-		else
-			hint = "BPF not permitted here, lockdown or LSM";
-	} else if (err == EINVAL && t == TRACER_NFHOOK) {
-		hint = "kernel lacks BPF netfilter links";
-	}
-	snprintf(why, len, "%s refused (%s: %s)", what, name ? name : "?", hint);
-}
-
 /* --- loading --- */
 
 static uint32_t hook_mask(enum nfhook h)
@@ -255,16 +93,6 @@ static int nf_link_create(int prog_fd, uint32_t pf, unsigned int hooknum, int pr
 	attr.hooknum = hooknum;
 	attr.priority = priority;
 	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-}
-
-/* Resets one statistics buffer on every CPU. */
-static int reset_buf(struct probe *p, __u32 buf)
-{
-	memset(p->pcpu, 0, sizeof(*p->pcpu) * (size_t)p->ncpu);
-	for (int c = 0; c < p->ncpu; c++)
-		p->pcpu[c].min_ns = UINT64_MAX;
-	return bpf_map_update_elem(bpf_map__fd(p->skel->maps.stats), &buf, p->pcpu, BPF_ANY)
-		? -errno : 0;
 }
 
 static void detach_all(struct probe *p)
@@ -304,7 +132,7 @@ static struct bpf_program *split_prog(struct hooklat_bpf *s, int i)
 	return progs[i];
 }
 
-static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why, size_t len)
+static int attach_nfhook(struct probe *p, const struct probe_opts *o, struct nf_error *e)
 {
 	int first = bpf_program__fd(p->skel->progs.nfc_nf_first);
 	int last = bpf_program__fd(p->skel->progs.nfc_nf_last);
@@ -312,11 +140,9 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 	int saved = -1, err = 0;
 
 	/* A netfilter link lives in the namespace it is created in. */
-	if (o->netns_path && netns_enter(o->netns_path, &saved)) {
-		snprintf(why, len, "cannot enter network namespace %s: %s", o->netns_path,
-			 strerror(errno));
-		return -1;
-	}
+	if (o->netns_path && netns_enter(o->netns_path, &saved))
+		return nf_fail(e, EXIT_RUNTIME, "cannot enter network namespace %s: %s",
+			       o->netns_path, strerror(errno));
 	/* Ends before starts (the last bracket, the splits from the last
 	 * one down, then the first), so that no start is left without its
 	 * end; a split that finds no start does nothing. */
@@ -343,14 +169,12 @@ static int attach_nfhook(struct probe *p, const struct probe_opts *o, char *why,
 		}
 	if (saved >= 0)
 		netns_leave(saved);
-	if (err) {
-		explain_errno(TRACER_NFHOOK, "netfilter link", err, why, len);
-		return -1;
-	}
+	if (err)
+		return probe_explain_errno(TRACER_NFHOOK, "netfilter link", err, e);
 	return 0;
 }
 
-static int attach_pair(struct probe *p, enum probe_tracer t, char *why, size_t len)
+static int attach_pair(struct probe *p, enum probe_tracer t, struct nf_error *e)
 {
 	struct hooklat_bpf *s = p->skel;
 	struct bpf_link *l;
@@ -378,86 +202,86 @@ static int attach_pair(struct probe *p, enum probe_tracer t, char *why, size_t l
 	}
 	return 0;
 fail:
-	explain_errno(t, "attach", errno, why, len);
-	return -1;
+	return probe_explain_errno(t, "attach", errno, e);
 }
 
-/* Loads and attaches tracer t into p; -1 with a reason (without the
- * tracer's name) in why. */
-static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_opts *o,
-		      uint32_t netns_ino, const struct btf *btf, char *why, size_t len)
+/* Which programs load, with which type, and the map sizes the chosen
+ * tracer needs (the others stay tiny). */
+static void choose_programs(struct hooklat_bpf *s, enum probe_tracer t, int n_splits,
+			    bool by_comm)
 {
-	struct hooklat_bpf *s;
-	struct timespec ts;
-	int err;
+	struct bpf_program *nf[2] = { s->progs.nfc_nf_first, s->progs.nfc_nf_last };
 
-	if (precheck(t, btf, why, len))
-		return -1;
-	verifier_said[0] = '\0';
-	s = p->skel = hooklat_bpf__open();
-	if (!s) {
-		snprintf(why, len, "cannot open the BPF object: %s", strerror(errno));
-		return -1;
-	}
-	s->rodata->targ_netns = netns_ino;
-	s->rodata->targ_hooks = hook_mask(o->hook);
-	s->rodata->targ_pf = family_nfproto(o->family);
-	s->rodata->by_comm = o->by_comm;
-	s->rodata->n_splits = t == TRACER_NFHOOK ? (__u32)p->n_splits : 0;
 	bpf_program__set_autoload(s->progs.nfc_fentry, t == TRACER_FENTRY);
 	bpf_program__set_autoload(s->progs.nfc_fexit, t == TRACER_FENTRY);
 	bpf_program__set_autoload(s->progs.nfc_kprobe, t == TRACER_KPROBE);
 	bpf_program__set_autoload(s->progs.nfc_kretprobe, t == TRACER_KPROBE);
-	bpf_program__set_autoload(s->progs.nfc_nf_first, t == TRACER_NFHOOK);
-	bpf_program__set_autoload(s->progs.nfc_nf_last, t == TRACER_NFHOOK);
-	for (int i = 0; i < PROBE_MAX_SPLITS; i++) {
-		struct bpf_program *sp = split_prog(s, i);
+	for (int i = 0; i < 2 + PROBE_MAX_SPLITS; i++) {
+		struct bpf_program *prog = i < 2 ? nf[i] : split_prog(s, i - 2);
 
-		bpf_program__set_autoload(sp, t == TRACER_NFHOOK && i < p->n_splits);
-		bpf_program__set_type(sp, NFC_PROG_TYPE_NETFILTER);
-		bpf_program__set_expected_attach_type(sp,
+		bpf_program__set_autoload(prog, t == TRACER_NFHOOK && (i < 2 || i - 2 < n_splits));
+		bpf_program__set_type(prog, NFC_PROG_TYPE_NETFILTER);
+		bpf_program__set_expected_attach_type(prog,
 						      (enum bpf_attach_type)NFC_ATTACH_NETFILTER);
 	}
-	if (t == TRACER_NFHOOK) {
-		bpf_program__set_type(s->progs.nfc_nf_first, NFC_PROG_TYPE_NETFILTER);
-		bpf_program__set_type(s->progs.nfc_nf_last, NFC_PROG_TYPE_NETFILTER);
-		bpf_program__set_expected_attach_type(s->progs.nfc_nf_first,
-						      (enum bpf_attach_type)NFC_ATTACH_NETFILTER);
-		bpf_program__set_expected_attach_type(s->progs.nfc_nf_last,
-						      (enum bpf_attach_type)NFC_ATTACH_NETFILTER);
-	}
-	/* Maps the chosen tracer never touches stay tiny. */
 	if (t != TRACER_KPROBE)
 		bpf_map__set_max_entries(s->maps.kstack, 1);
 	if (t != TRACER_FENTRY)
 		bpf_map__set_max_entries(s->maps.starts, 1);
 	if (t != TRACER_NFHOOK)
 		bpf_map__set_max_entries(s->maps.slots, 1);
-	if (!o->by_comm)
+	if (!by_comm)
 		bpf_map__set_max_entries(s->maps.comms, 1);
+}
 
+/* nfhook: the reaper frees stale slots with the same atomic exchange the
+ * programs use, so it works on the map's own memory. */
+static int map_slots(struct probe *p, struct nf_error *e)
+{
+	p->slots_len = sizeof(struct hooklat_slot) * HOOKLAT_SLOTS;
+	p->slots = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(p->skel->maps.slots), 0);
+	if (p->slots != MAP_FAILED)
+		return 0;
+	p->slots = NULL;
+	return probe_explain_errno(TRACER_NFHOOK, "mapping the in-flight table", errno, e);
+}
+
+/* Loads and attaches tracer t into p; -1 with a reason (without the
+ * tracer's name) in e. */
+static int try_tracer(struct probe *p, enum probe_tracer t, const struct probe_opts *o,
+		      uint32_t netns_ino, const struct btf *btf, int btf_errno,
+		      struct nf_error *e)
+{
+	struct hooklat_bpf *s;
+	struct timespec ts;
+	int err;
+
+	probe_forget_verifier();
+	if (probe_precheck(t, btf, btf_errno, e))
+		return -1;
+	s = p->skel = hooklat_bpf__open();
+	if (!s)
+		return probe_explain_errno(t, "opening the BPF object", errno, e);
+	s->rodata->targ_netns = netns_ino;
+	s->rodata->targ_hooks = hook_mask(o->hook);
+	s->rodata->targ_pf = family_nfproto(o->family);
+	s->rodata->by_comm = o->by_comm;
+	s->rodata->n_splits = t == TRACER_NFHOOK ? (__u32)p->n_splits : 0;
+	s->rodata->sample_every = p->sample_every;
+	choose_programs(s, t, p->n_splits, o->by_comm);
 	err = hooklat_bpf__load(s);
 	if (err) {
-		explain_errno(t, "load", -err, why, len);
+		probe_explain_errno(t, "load", -err, e);
 		goto fail;
 	}
-	if ((err = reset_buf(p, 0)) || (err = reset_buf(p, 1))) {
-		snprintf(why, len, "cannot reset the statistics map: %s", strerror(-err));
+	if ((err = probe_reset_buf(p, 0)) || (err = probe_reset_buf(p, 1))) {
+		probe_explain_errno(t, "resetting the statistics maps", -err, e);
 		goto fail;
 	}
-	if (t == TRACER_NFHOOK) {
-		/* The reaper frees stale slots with the same atomic exchange
-		 * the programs use, so it works on the map's own memory. */
-		p->slots_len = sizeof(struct hooklat_slot) * HOOKLAT_SLOTS;
-		p->slots = mmap(NULL, p->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-				bpf_map__fd(s->maps.slots), 0);
-		if (p->slots == MAP_FAILED) {
-			p->slots = NULL;
-			snprintf(why, len, "cannot map the in-flight table: %s", strerror(errno));
-			goto fail;
-		}
-	}
-	if (t == TRACER_NFHOOK ? attach_nfhook(p, o, why, len) : attach_pair(p, t, why, len))
+	if (t == TRACER_NFHOOK && map_slots(p, e))
+		goto fail;
+	if (t == TRACER_NFHOOK ? attach_nfhook(p, o, e) : attach_pair(p, t, e))
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->bss->armed_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
@@ -468,7 +292,7 @@ fail:
 	return -1;
 }
 
-int probe_pause(struct probe *p, bool paused, char *why, size_t whylen)
+int probe_pause(struct probe *p, bool paused, struct nf_error *e)
 {
 	struct probe_opts o = { .netns_path = p->netns_path_or_null, .hook = p->hook,
 				.family = p->family };
@@ -480,8 +304,7 @@ int probe_pause(struct probe *p, bool paused, char *why, size_t whylen)
 	}
 	if (p->n_nf_links || p->skel->links.nfc_fentry || p->skel->links.nfc_kprobe)
 		return 0; /* attached */
-	rc = p->tracer == TRACER_NFHOOK ? attach_nfhook(p, &o, why, whylen)
-					: attach_pair(p, p->tracer, why, whylen);
+	rc = p->tracer == TRACER_NFHOOK ? attach_nfhook(p, &o, e) : attach_pair(p, p->tracer, e);
 	if (rc)
 		detach_all(p);
 	return rc;
@@ -496,124 +319,164 @@ static void append_note(char *note, size_t len, enum probe_tracer t, const char 
 
 /* Split priorities: nfhook only, at most PROBE_MAX_SPLITS, strictly
  * ascending and strictly between the first and the last bracket. */
-static int check_splits(const struct probe_opts *o, char *why, size_t len)
+static int check_splits(const struct probe_opts *o, struct nf_error *e)
 {
 	if (o->n_splits == 0)
 		return 0;
-	if (o->n_splits < 0 || o->n_splits > PROBE_MAX_SPLITS || !o->split_priorities) {
-		snprintf(why, len, "%d split priorities: give 1 to %d", o->n_splits,
-			 PROBE_MAX_SPLITS);
-		return -1;
-	}
-	if (o->tracer != TRACER_NFHOOK && o->tracer != TRACER_AUTO) {
-		snprintf(why, len, "per-table brackets (split priorities) need the nfhook "
-			 "tracer, not %s: use --tracer nfhook", probe_tracer_name(o->tracer));
-		return -1;
-	}
+	if (o->n_splits < 0 || o->n_splits > PROBE_MAX_SPLITS || !o->split_priorities)
+		return nf_fail(e, EXIT_USAGE, "%d split priorities: give 1 to %d", o->n_splits,
+			       PROBE_MAX_SPLITS);
+	if (o->tracer != TRACER_NFHOOK && o->tracer != TRACER_AUTO)
+		return nf_fail(e, EXIT_USAGE, "per-table brackets (split priorities) need the "
+			       "nfhook tracer, not %s: use --tracer nfhook",
+			       probe_tracer_name(o->tracer));
 	for (int i = 0; i < o->n_splits; i++) {
 		long long v = o->split_priorities[i];
 
-		if (v <= (long long)NFC_PRI_FIRST + 1 || v >= (long long)NFC_PRI_LAST - 1) {
-			snprintf(why, len, "split priority %lld is not strictly between %d and %d "
-				 "(the probe's first and last programs)", v, NFC_PRI_FIRST + 1,
-				 NFC_PRI_LAST - 1);
-			return -1;
-		}
-		if (i && v <= o->split_priorities[i - 1]) {
-			snprintf(why, len, "split priorities must be strictly ascending "
-				 "(%d then %lld)", o->split_priorities[i - 1], v);
-			return -1;
-		}
+		if (v <= (long long)NFC_PRI_FIRST + 1 || v >= (long long)NFC_PRI_LAST - 1)
+			return nf_fail(e, EXIT_USAGE, "split priority %lld is not strictly between "
+				       "%d and %d (the probe's first and last programs)", v,
+				       NFC_PRI_FIRST + 1, NFC_PRI_LAST - 1);
+		if (i && v <= o->split_priorities[i - 1])
+			return nf_fail(e, EXIT_USAGE, "split priorities must be strictly ascending "
+				       "(%d then %lld)", o->split_priorities[i - 1], v);
 	}
 	return 0;
 }
 
-struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen)
+/* A struct probe with the options copied in and the per-CPU buffers, or
+ * NULL with the reason in e. */
+static struct probe *probe_alloc(const struct probe_opts *o, struct nf_error *e)
 {
-	struct bpf_map_create_opts mopts = { .sz = sizeof(mopts) };
-	struct probe *p;
-	struct btf *btf;
-	uint64_t ino;
-	char reason[256];
-	__u32 zero = 0;
+	struct probe *p = calloc(1, sizeof(*p));
 
-	if (!print_installed)
-		probe_set_verbose(false);
-	if (opts->tracer >= TRACER_COUNT || opts->hook > NFHOOK_ALL) {
-		snprintf(why, whylen, "invalid probe options");
-		return NULL;
-	}
-	if (check_splits(opts, why, whylen))
-		return NULL;
-	ino = netns_inode(opts->netns_path ? opts->netns_path : "/proc/self/ns/net");
-	if (!ino) {
-		snprintf(why, whylen, "cannot open network namespace %s: %s",
-			 opts->netns_path ? opts->netns_path : "/proc/self/ns/net", strerror(errno));
-		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
 	if (!p) {
-		snprintf(why, whylen, "out of memory");
+		nf_fail(e, EXIT_RUNTIME, "out of memory for the probe");
 		return NULL;
 	}
 	p->sync_outer = p->sync_inner = -1;
-	p->n_splits = opts->n_splits;
-	if (opts->netns_path) {
-		snprintf(p->netns_path, sizeof(p->netns_path), "%s", opts->netns_path);
+	p->n_splits = o->n_splits;
+	p->sample_every = o->sample_every > 1 ? o->sample_every : 1;
+	if (o->netns_path) {
+		snprintf(p->netns_path, sizeof(p->netns_path), "%s", o->netns_path);
 		p->netns_path_or_null = p->netns_path;
 	}
-	p->hook = opts->hook;
-	p->family = opts->family;
-	for (int i = 0; i < opts->n_splits; i++) {
-		p->splits[i] = opts->split_priorities[i];
-		p->split_hooks[i] = opts->split_hooks ? opts->split_hooks[i] : ~0u;
+	p->hook = o->hook;
+	p->family = o->family;
+	for (int i = 0; i < o->n_splits; i++) {
+		p->splits[i] = o->split_priorities[i];
+		p->split_hooks[i] = o->split_hooks ? o->split_hooks[i] : ~0u;
 	}
 	p->ncpu = libbpf_num_possible_cpus();
-	if (p->ncpu <= 0 || !(p->pcpu = calloc((size_t)p->ncpu, sizeof(*p->pcpu)))) {
-		snprintf(why, whylen, "cannot size the per-CPU buffers");
-		free(p);
+	if (p->ncpu <= 0 || !(p->pcpu = calloc((size_t)p->ncpu, sizeof(*p->pcpu))) ||
+	    !(p->lat = calloc((size_t)p->ncpu, sizeof(*p->lat))) ||
+	    !(p->seen = calloc((size_t)p->ncpu, sizeof(*p->seen)))) {
+		nf_fail(e, EXIT_RUNTIME, "cannot size the per-CPU buffers: %s",
+			p->ncpu <= 0 ? strerror(-p->ncpu) : "out of memory");
+		probe_close(p);
 		return NULL;
 	}
+	return p;
+}
 
-	/* An array of maps only serves to make the kernel wait for an RCU
-	 * grace period when its slot is written. */
+/* An array of maps only serves to make the kernel wait for an RCU grace
+ * period when its slot is written (probe_read.c). */
+static int make_sync_maps(struct probe *p, struct nf_error *e)
+{
+	struct bpf_map_create_opts mopts = { .sz = sizeof(mopts) };
+	__u32 zero = 0;
+
 	p->sync_inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfc_sync_in", 4, 4, 1, NULL);
 	mopts.inner_map_fd = (__u32)p->sync_inner;
 	if (p->sync_inner >= 0)
 		p->sync_outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "nfc_sync", 4, 4, 1, &mopts);
 	if (p->sync_outer < 0 ||
-	    bpf_map_update_elem(p->sync_outer, &zero, &p->sync_inner, BPF_ANY)) {
-		int e = errno;
-		snprintf(why, whylen, "cannot create BPF maps: %s%s", strerror(e),
-			 e == EPERM ? " (tracing needs root)" : "");
+	    bpf_map_update_elem(p->sync_outer, &zero, &p->sync_inner, BPF_ANY))
+		return probe_explain_errno(TRACER_AUTO, "creating BPF maps", errno, e);
+	return 0;
+}
+
+/* --tracer auto: the first tracer that loads and attaches, the others'
+ * reasons in p->note. A resource limit stops the search: every tracer
+ * would hit it, and the kernel is not what lacks something. */
+static int try_auto(struct probe *p, const struct probe_opts *o, uint32_t ino,
+		    const struct btf *btf, int btf_errno, struct nf_error *e)
+{
+	struct nf_error why = { 0 };
+
+	for (int t = TRACER_FENTRY; t < TRACER_COUNT; t++) {
+		if (p->n_splits && t != TRACER_NFHOOK) {
+			append_note(p->note, sizeof(p->note), (enum probe_tracer)t,
+				    "no per-table brackets (split priorities)");
+			continue;
+		}
+		errno = 0;
+		if (try_tracer(p, (enum probe_tracer)t, o, ino, btf, btf_errno, &why) == 0)
+			return 0;
+		if (probe_failed_on_limit())
+			return nf_fail(e, EXIT_RUNTIME, "%s", why.msg);
+		append_note(p->note, sizeof(p->note), (enum probe_tracer)t, why.msg);
+	}
+	return nf_fail(e, EXIT_RUNTIME, "no tracer works on this kernel: %s", p->note);
+}
+
+/* The reason an explicitly chosen tracer failed, with what to try instead
+ * (unless a resource limit, which no other tracer escapes). */
+static void explicit_failed(enum probe_tracer t, struct nf_error *e)
+{
+	char reason[NF_ERROR_LEN];
+
+	snprintf(reason, sizeof(reason), "%s", e->msg);
+	nf_fail(e, EXIT_RUNTIME, "tracer %s cannot run here: %s%s", probe_tracer_name(t), reason,
+		probe_failed_on_limit() ? ""
+		: t == TRACER_NFHOOK ? "; use --tracer fentry or kprobe"
+				     : "; use --tracer nfhook (or auto)");
+}
+
+struct probe *probe_open(const struct probe_opts *opts, struct nf_error *e)
+{
+	struct probe *p;
+	struct btf *btf;
+	uint64_t ino;
+	int btf_errno, rc;
+
+	probe_install_print();
+	if (opts->tracer >= TRACER_COUNT || opts->hook > NFHOOK_ALL) {
+		nf_fail(e, EXIT_USAGE, "invalid probe options (tracer %d, hook %d)",
+			(int)opts->tracer, (int)opts->hook);
+		return NULL;
+	}
+	if (opts->sample_every > PROBE_SAMPLE_MAX) {
+		nf_fail(e, EXIT_USAGE, "sampling one packet in %u: give 1 to %u",
+			opts->sample_every, PROBE_SAMPLE_MAX);
+		return NULL;
+	}
+	if (check_splits(opts, e))
+		return NULL;
+	ino = netns_inode(opts->netns_path ? opts->netns_path : "/proc/self/ns/net");
+	if (!ino) {
+		nf_fail(e, EXIT_RUNTIME, "cannot open network namespace %s: %s",
+			opts->netns_path ? opts->netns_path : "/proc/self/ns/net", strerror(errno));
+		return NULL;
+	}
+	/* Maps, programs, BTF and libbpf's probes (~14), and the links. */
+	if (probe_check_fd_room(14 + (2 + opts->n_splits) * (opts->hook == NFHOOK_ALL ? 5 : 1), e))
+		return NULL;
+	if (!(p = probe_alloc(opts, e)))
+		return NULL;
+	if (make_sync_maps(p, e)) {
 		probe_close(p);
 		return NULL;
 	}
-
+	errno = 0;
 	btf = btf__load_vmlinux_btf();
-	if (opts->tracer == TRACER_AUTO) {
-		for (int t = TRACER_FENTRY; t < TRACER_COUNT; t++) {
-			if (p->n_splits && t != TRACER_NFHOOK) {
-				append_note(p->note, sizeof(p->note), (enum probe_tracer)t,
-					    "no per-table brackets (split priorities)");
-				continue;
-			}
-			if (try_tracer(p, (enum probe_tracer)t, opts, (uint32_t)ino, btf, reason,
-				       sizeof(reason)) == 0)
-				break;
-			append_note(p->note, sizeof(p->note), (enum probe_tracer)t, reason);
-		}
-		if (!p->skel)
-			snprintf(why, whylen, "no tracer works on this kernel: %s", p->note);
-	} else if (try_tracer(p, opts->tracer, opts, (uint32_t)ino, btf, reason,
-			      sizeof(reason))) {
-		snprintf(why, whylen, "tracer %s cannot run here: %s; %s",
-			 probe_tracer_name(opts->tracer), reason,
-			 opts->tracer == TRACER_NFHOOK ? "use --tracer fentry or kprobe"
-						       : "use --tracer nfhook (or auto)");
-	}
+	btf_errno = btf ? 0 : (errno ? errno : ENOENT);
+	if (opts->tracer == TRACER_AUTO)
+		rc = try_auto(p, opts, (uint32_t)ino, btf, btf_errno, e);
+	else if ((rc = try_tracer(p, opts->tracer, opts, (uint32_t)ino, btf, btf_errno, e)))
+		explicit_failed(opts->tracer, e);
 	btf__free(btf);
-	if (!p->skel) {
+	if (rc) {
 		probe_close(p);
 		return NULL;
 	}
@@ -631,195 +494,9 @@ const char *probe_selection_note(const struct probe *p)
 	return p->note;
 }
 
-/* --- windows --- */
-
-static int read_comms(struct probe *p, __u32 buf, struct probe_window *w)
+unsigned int probe_sample_every(const struct probe *p)
 {
-	int fd = bpf_map__fd(p->skel->maps.comms);
-	size_t max = bpf_map__max_entries(p->skel->maps.comms), n = 0;
-	struct hooklat_comm_key *keys = calloc(max, sizeof(*keys)), cur, next;
-	struct probe_comm *comms = calloc(max, sizeof(*comms));
-	__u64 *vals = calloc((size_t)p->ncpu, sizeof(*vals));
-	bool have = false;
-	int err = 0;
-
-	if (!keys || !comms || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* Collect first, delete after: deleting while walking restarts the walk. */
-	while (n < max && bpf_map_get_next_key(fd, have ? &cur : NULL, &next) == 0) {
-		if (next.buf == buf)
-			keys[n++] = next;
-		cur = next;
-		have = true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], vals))
-			continue;
-		memcpy(comms[i].comm, keys[i].comm, sizeof(comms[i].comm));
-		comms[i].comm[sizeof(comms[i].comm) - 1] = '\0';
-		for (int c = 0; c < p->ncpu; c++)
-			comms[i].count += vals[c];
-		bpf_map_delete_elem(fd, &keys[i]);
-	}
-	probe_window_keep_top_comms(w, comms, n);
-out:
-	free(keys);
-	free(comms);
-	free(vals);
-	return err;
-}
-
-/* Starts older than HOOKLAT_STALE_NS belong to packets that never reached
- * the end (a hook dropped them, or the end was skipped): count and remove
- * them, so that drops show up within a window even when nothing reuses the
- * skb. A start the BPF side replaces between our lookup and delete makes
- * its packet an end without start, counted once more: rare and harmless.
- * nfhook: each also counts in lost_hook[] of the key's hook, since there a
- * stale start is a packet the hook never let out (fentry sees drops as
- * verdicts: its stale starts are skipped fexits, not lost packets). */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* nfhook: frees the slots claimed longer than HOOKLAT_STALE_NS ago. A start
- * writes ts[0] before it claims the slot, so a slot read as (key, old ts)
- * and still holding key at the exchange was not claimed again since: the
- * exchange fails when a start (which counts the old packet itself) or an
- * end took it first, and each lost packet counts once. */
-static uint64_t reap_stale_slots(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
-{
-	uint64_t now = now_ns(), n = 0;
-
-	for (size_t i = 0; i < HOOKLAT_SLOTS; i++) {
-		struct hooklat_slot *sl = &p->slots[i];
-		uint64_t key = __atomic_load_n(&sl->key, __ATOMIC_ACQUIRE), ts;
-
-		if (!key)
-			continue;
-		ts = __atomic_load_n(&sl->ts[0], __ATOMIC_ACQUIRE);
-		if (ts + HOOKLAT_STALE_NS >= now)
-			continue;
-		if (!__atomic_compare_exchange_n(&sl->key, &key, 0, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE))
-			continue;
-		n++;
-		if ((key & 7) < NFHOOK_COUNT)
-			lost_hook[key & 7]++;
-	}
-	return n;
-}
-
-static uint64_t reap_stale(struct probe *p, uint64_t lost_hook[NFHOOK_COUNT])
-{
-	int fd = bpf_map__fd(p->skel->maps.starts);
-	size_t max = bpf_map__max_entries(p->skel->maps.starts), n = 0;
-	struct hooklat_start_key cur, next;
-	struct timespec ts;
-	bool have = false;
-	__u64 now, start;
-
-	if (p->tracer == TRACER_KPROBE)
-		return 0; /* returns see drops; stale frames are reaped in BPF */
-	if (p->tracer == TRACER_NFHOOK)
-		return reap_stale_slots(p, lost_hook);
-	if (!p->stale && !(p->stale = calloc(max, sizeof(*p->stale))))
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-	while (n < max && bpf_map_get_next_key(fd, have ? &cur : NULL, &next) == 0) {
-		if (bpf_map_lookup_elem(fd, &next, &start) == 0 && start + HOOKLAT_STALE_NS < now)
-			p->stale[n++] = next;
-		cur = next;
-		have = true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		bpf_map_delete_elem(fd, &p->stale[i]);
-		if (p->tracer == TRACER_NFHOOK && p->stale[i].hook < NFHOOK_COUNT)
-			lost_hook[p->stale[i].hook]++;
-	}
-	return n;
-}
-
-int probe_peek_hooks(struct probe *p, uint64_t entered[NFHOOK_COUNT],
-		     uint64_t passed[NFHOOK_COUNT])
-{
-	__u32 cur = p->skel->bss->cur_buf & 1;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &cur, p->pcpu))
-		return -errno;
-	for (int h = 0; h < NFHOOK_COUNT; h++) {
-		entered[h] = passed[h] = 0;
-		for (int c = 0; c < p->ncpu; c++) {
-			entered[h] += p->pcpu[c].entered_hook[h];
-			passed[h] += p->pcpu[c].hook_count[h];
-		}
-	}
-	return 0;
-}
-
-int probe_read_window(struct probe *p, struct probe_window *w)
-{
-	__u32 old, zero = 0;
-	double now;
-	int err;
-
-	memset(w, 0, sizeof(*w));
-	now = now_monotonic();
-	old = p->skel->bss->cur_buf & 1;
-	__atomic_store_n(&p->skel->bss->cur_buf, old ^ 1, __ATOMIC_SEQ_CST);
-	if (bpf_map_update_elem(p->sync_outer, &zero, &p->sync_inner, BPF_ANY))
-		return -errno;
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &old, p->pcpu))
-		return -errno;
-	w->seconds = now - p->window_start;
-	p->window_start = now;
-	w->min_ns = UINT64_MAX;
-	for (int c = 0; c < p->ncpu; c++) {
-		const struct hooklat_stats *s = &p->pcpu[c];
-		uint64_t count = 0;
-
-		for (int h = 0; h < NFHOOK_COUNT; h++) {
-			count += s->hook_count[h];
-			w->hook_sum_ns[h] += s->hook_sum_ns[h];
-			w->hook_segments[h] += s->hook_count[h] + s->extra_segs[h];
-			w->segments += s->hook_count[h] + s->extra_segs[h];
-			for (int k = 0; k <= p->n_splits; k++)
-				w->part_sum_ns[h][k] += s->part_ns[h][k];
-		}
-		w->count += count;
-		if (count && s->min_ns < w->min_ns)
-			w->min_ns = s->min_ns;
-		if (s->max_ns > w->max_ns)
-			w->max_ns = s->max_ns;
-		w->unmatched += s->unmatched;
-		w->dropped += s->dropped;
-		w->comm_other += s->comm_lost;
-		for (int h = 0; h < NFHOOK_COUNT; h++) {
-			w->hook_count[h] += s->hook_count[h];
-			w->entered_hook[h] += s->entered_hook[h];
-			w->lost_hook[h] += s->lost_hook[h];
-		}
-		for (int i = 0; i < HIST_SLOTS; i++)
-			w->hist[i] += s->hist[i];
-	}
-	for (int h = 0; h < NFHOOK_COUNT; h++) {
-		w->sum_ns += w->hook_sum_ns[h];
-		if (!p->n_splits)
-			w->part_sum_ns[h][0] = w->hook_sum_ns[h];
-	}
-	if ((err = reset_buf(p, old)))
-		return err;
-	w->unmatched += reap_stale(p, w->lost_hook);
-	if (p->skel->rodata->by_comm && (err = read_comms(p, old, w)))
-		return err;
-	probe_window_compute(w);
-	return 0;
+	return p->sample_every;
 }
 
 void probe_close(struct probe *p)
@@ -832,48 +509,8 @@ void probe_close(struct probe *p)
 	if (p->sync_inner >= 0)
 		close(p->sync_inner);
 	free(p->pcpu);
+	free(p->lat);
+	free(p->seen);
 	free(p->stale);
 	free(p);
-}
-
-/* --- output --- */
-
-const char *probe_netns_label(const char *netns_path, char *buf, size_t len)
-{
-	uint64_t self, init;
-
-	if (netns_path) {
-		const char *slash = strrchr(netns_path, '/');
-		snprintf(buf, len, "%s", slash && slash[1] ? slash + 1 : netns_path);
-		return buf;
-	}
-	self = netns_inode("/proc/self/ns/net");
-	init = netns_inode("/proc/1/ns/net");
-	if (self && self == init)
-		snprintf(buf, len, "host");
-	else
-		snprintf(buf, len, "net:[%llu]", (unsigned long long)self);
-	return buf;
-}
-
-int probe_count_netfilter_links(void)
-{
-	/* BPF_LINK_TYPE_NETFILTER (6.4); Debian's 6.1 uapi headers lack it. */
-	const __u32 link_type_netfilter = 10;
-	__u32 id = 0;
-	int n = 0;
-
-	while (bpf_link_get_next_id(id, &id) == 0) {
-		struct bpf_link_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_link_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue; /* gone since: it does not count */
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == link_type_netfilter)
-			n++;
-		close(fd);
-	}
-	return errno == ENOENT ? n : -1;
 }

@@ -3,7 +3,8 @@
  * --tracer auto and saying why the others were skipped, and reading the
  * per-window statistics (per-CPU counters and a log2/linear histogram, see
  * hist.h) into a struct probe_window (window.h). It never decides what
- * experiment runs, and never prints. */
+ * experiment runs, and never prints: failures come back as one line in a
+ * struct nf_error (util/error.h). */
 #ifndef NFCOST_PROBE_H
 #define NFCOST_PROBE_H
 
@@ -13,10 +14,17 @@
 #include <stdio.h>
 
 #include "probe/window.h"
+#include "util/error.h"
 
 enum probe_tracer { TRACER_AUTO, TRACER_FENTRY, TRACER_KPROBE, TRACER_NFHOOK, TRACER_COUNT };
 
-
+/* The sampling every command uses unless told otherwise (--sample N): one
+ * packet in PROBE_SAMPLE_DEFAULT is timed, chosen so that the probe costs
+ * at most ~100 ns per packet at the empty chain (docs/nfcost.8, OVERHEAD,
+ * says how it was measured). Callers put it into probe_opts sample_every. */
+#define PROBE_SAMPLE_DEFAULT 16
+/* --sample's range. */
+#define PROBE_SAMPLE_MAX 1000000
 
 /* The protocol family whose hooks are measured (netfilter keeps one set of
  * hooks per family). */
@@ -42,6 +50,12 @@ struct probe_opts {
 	 * is 0 and the next part holds that time: each bracket costs every
 	 * packet of its hook, so a hook gets only the brackets it needs. */
 	const unsigned int *split_hooks;
+	/* Time one packet in sample_every (0 or 1: every packet; callers
+	 * that want the default set PROBE_SAMPLE_DEFAULT). Every packet is
+	 * still counted (probe_window packets_hook); an unsampled one claims
+	 * nothing, so the end program returns at once. Drop accounting by
+	 * entered_hook/lost_hook needs 1: only samples are followed there. */
+	unsigned int sample_every;
 };
 
 struct probe;
@@ -51,9 +65,10 @@ const char *probe_tracer_name(enum probe_tracer t);
 bool probe_family_parse(const char *s, enum probe_family *out); /* "ipv4", "ipv6" */
 const char *probe_family_name(enum probe_family f);            /* "ipv4" */
 
-/* Loads and attaches. On failure returns NULL and writes one line to why
- * (what failed and what to do). The first window starts now. */
-struct probe *probe_open(const struct probe_opts *opts, char *why, size_t whylen);
+/* Loads and attaches. On failure returns NULL with one line in err (what
+ * failed and what to do; EXIT_USAGE for options it refuses, else
+ * EXIT_RUNTIME). The first window starts now. */
+struct probe *probe_open(const struct probe_opts *opts, struct nf_error *err);
 /* The tracer that runs, and why the ones before it in auto order were skipped
  * ("fentry: load refused (EPERM) ...; kprobe: kernel has no kprobes"). */
 enum probe_tracer probe_tracer(const struct probe *p);
@@ -61,16 +76,19 @@ const char *probe_selection_note(const struct probe *p);
 /* Closes the current window into w and starts the next; no sample is lost
  * between windows. 0 or -errno. */
 int probe_read_window(struct probe *p, struct probe_window *w);
-/* The open window's per-hook counts so far (packets that entered each
+/* The open window's per-hook counts so far (packets timed that entered each
  * hook, and that left it), without closing it: no grace period, so cheap
  * enough to take around every single packet; only differences between two
- * peeks of one window mean anything. 0 or -errno. */
+ * peeks of one window mean anything. Needs sample_every 1 to see every
+ * packet. 0 or -errno. */
 int probe_peek_hooks(struct probe *p, uint64_t entered[NFHOOK_COUNT],
 		     uint64_t passed[NFHOOK_COUNT]);
+/* The sampling in force: 1 (every packet) or N (one in N). */
+unsigned int probe_sample_every(const struct probe *p);
 /* Detaches the programs (paused) or attaches them again, loaded programs and
  * statistics kept: for measuring what the probe itself costs the traffic.
- * 0, or -1 with one line in why. */
-int probe_pause(struct probe *p, bool paused, char *why, size_t whylen);
+ * 0, or -1 with one line in err. */
+int probe_pause(struct probe *p, bool paused, struct nf_error *err);
 /* Detaches and frees everything (also every BPF link). NULL is fine.
  * Links and programs are file descriptors (close-on-exec): a forked child
  * that does not exec keeps them attached until it exits. */

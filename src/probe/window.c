@@ -1,5 +1,6 @@
 #include "probe/window.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,14 +25,30 @@ void probe_window_keep_top_comms(struct probe_window *w, struct probe_comm *comm
 	}
 }
 
+/* 1.96 standard errors: the normal approximation, fair from a few dozen
+ * samples on (a window has thousands). */
+static double ci95(uint64_t n, const uint64_t hist[HIST_SLOTS], double mean)
+{
+	return n > 1 ? 1.96 * hist_stddev(hist, mean) / sqrt((double)n) : 0;
+}
+
 void probe_window_compute(struct probe_window *w)
 {
 	w->avg_ns = w->count ? (double)w->sum_ns / (double)w->count : 0;
+	w->avg_ci95_ns = ci95(w->count, w->hist, w->avg_ns);
 	w->p50_ns = hist_quantile(w->hist, 0.50);
 	w->p90_ns = hist_quantile(w->hist, 0.90);
 	w->p99_ns = hist_quantile(w->hist, 0.99);
 	if (!w->count)
 		w->min_ns = w->max_ns = 0;
+}
+
+static void class_add(struct probe_class_stats *total, const struct probe_class_stats *s)
+{
+	total->count += s->count;
+	total->sum_ns += s->sum_ns;
+	for (int i = 0; i < HIST_SLOTS; i++)
+		total->hist[i] += s->hist[i];
 }
 
 void probe_window_add(struct probe_window *total, const struct probe_window *w)
@@ -47,6 +64,9 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 	total->count += w->count;
 	total->sum_ns += w->sum_ns;
 	total->segments += w->segments;
+	total->packets += w->packets;
+	if (!total->sample_every)
+		total->sample_every = w->sample_every;
 	total->unmatched += w->unmatched;
 	total->dropped += w->dropped;
 	total->comm_other += w->comm_other;
@@ -56,6 +76,9 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 		total->lost_hook[h] += w->lost_hook[h];
 		total->hook_sum_ns[h] += w->hook_sum_ns[h];
 		total->hook_segments[h] += w->hook_segments[h];
+		total->packets_hook[h] += w->packets_hook[h];
+		for (int c = 0; c < PROBE_CLASSES; c++)
+			class_add(&total->cls[c][h], &w->cls[c][h]);
 		for (int k = 0; k <= PROBE_MAX_SPLITS; k++)
 			total->part_sum_ns[h][k] += w->part_sum_ns[h][k];
 	}
@@ -75,4 +98,37 @@ void probe_window_add(struct probe_window *total, const struct probe_window *w)
 	}
 	probe_window_keep_top_comms(total, comms, n);
 	probe_window_compute(total);
+}
+
+const char *probe_class_name(enum probe_class c)
+{
+	static const char *const names[PROBE_CLASSES] = { "first", "established", "reply" };
+
+	return (unsigned)c < PROBE_CLASSES ? names[c] : "?";
+}
+
+void probe_window_class(const struct probe_window *w, enum probe_class c, unsigned int hooks,
+			struct probe_class_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if ((unsigned)c >= PROBE_CLASSES)
+		return;
+	for (int h = 0; h < NFHOOK_COUNT; h++)
+		if (hooks & (1u << h))
+			class_add(out, &w->cls[c][h]);
+}
+
+double probe_class_avg_ns(const struct probe_class_stats *s)
+{
+	return s->count ? (double)s->sum_ns / (double)s->count : 0;
+}
+
+double probe_class_ci95_ns(const struct probe_class_stats *s)
+{
+	return ci95(s->count, s->hist, probe_class_avg_ns(s));
+}
+
+double probe_class_quantile_ns(const struct probe_class_stats *s, double q)
+{
+	return hist_quantile(s->hist, q);
 }

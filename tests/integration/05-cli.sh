@@ -5,7 +5,7 @@
 # "nfcost:" line and exit 2. Touches no namespace or firewall.
 . "$(dirname "$0")/../lib.sh"
 
-COMMANDS="testbed rules trace sweep live compare compile cleanup"
+COMMANDS="testbed rules trace sweep live compare watch compile cleanup"
 version=$($NFCOST --version)
 check_eq "--version" "nfcost" "${version%% *}"
 for c in $COMMANDS; do

@@ -18,7 +18,7 @@ export PATH
 
 check_eq "complete -p names the function" "complete -F _nfcost nfcost" \
 	"$(bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"; complete -p nfcost' _ "$ROOT/completion/nfcost")"
-check_eq "commands" "--help --version cleanup compare compile live profile rules sweep testbed trace " \
+check_eq "commands" "--help --version cleanup compare compile live profile rules sweep testbed trace watch " \
 	"$(complete_words nfcost "")"
 check_eq "sweep --backend lists the five backends" \
 	"ipset iptables-legacy iptables-nft nft nft-set " "$(complete_words nfcost sweep --backend "")"
@@ -29,9 +29,11 @@ check_eq "trace --hook offers every hook" "all forward input output postrouting 
 	"$(complete_words nfcost trace --hook "")"
 check_eq "sweep --hook offers the hooks rules fill" "forward input output " \
 	"$(complete_words nfcost sweep --hook "")"
+check_eq "watch --hook completes a list after a comma" "output,input " \
+	"$(complete_words nfcost watch --hook output,in)"
 check_eq "testbed actions" "down status up " "$(complete_words nfcost testbed "")"
 # every long option of every command's --help is offered
-for cmd in testbed rules trace sweep live compare profile compile cleanup; do
+for cmd in testbed rules trace sweep live compare profile watch compile cleanup; do
 	want=$("$NFCOST" $cmd --help | grep -oE -- '^ +(-[[:alnum:]?], )?--[a-z][a-z-]*' | grep -oE -- '--[a-z-]+' | grep -vE -- '--(help|usage|version)$' | sort -u | tr '\n' ' ')
 	got=$(complete_words nfcost $cmd -- | tr ' ' '\n' | sed 's/=$//' | grep -vE -- '--(help|usage|version)$' | sort -u | tr '\n' ' ')
 	missing=$(comm -23 <(echo "$want" | tr ' ' '\n' | sort -u) <(echo "$got" | tr ' ' '\n' | sort -u) | tr '\n' ' ')

@@ -2,8 +2,10 @@
 # nfcost trace (issue 3): the tracer auto-selection on this kernel, per-window
 # statistics of a TCP stream through a testbed, the rise with 2000
 # iptables-legacy rules, the namespace filter, drops counted as unmatched and
-# per hook, output formats, calibration, and no BPF program or link left
-# behind after a normal exit, SIGINT or SIGTERM.
+# per hook, output formats, calibration, sampling (every packet counted, one
+# in N timed), classes (first packets of connections), the probe's cost to
+# the datagram rate, resource limits named as such, and no BPF program or
+# link left behind after a normal exit, SIGINT or SIGTERM.
 . "$(dirname "$0")/../lib.sh"
 
 A=trc$$
@@ -186,17 +188,19 @@ wait $TRACE_PID
 check_eq "trace --family ipv6 exits 0" 0 $?
 TRACE_PID=
 wait "${TRAFFIC_PIDS[-1]}"
-read -r V6COUNT V6FAM < <($PY - "$TMP/v6.json" <<'EOF'
+read -r V6COUNT V6FAM V6TIMED < <($PY - "$TMP/v6.json" <<'EOF'
 import json, sys
 iv = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(sum(r["count"] for r in iv), ",".join(sorted({r["family"] for r in iv})))
+print(sum(r["packets"] for r in iv), ",".join(sorted({r["family"] for r in iv})),
+      sum(r["count"] for r in iv))
 EOF
 )
-echo "    ipv6 LOCAL_OUT during an IPv4 stream: $V6COUNT packets"
+echo "    ipv6 LOCAL_OUT during an IPv4 stream: $V6COUNT packets, $V6TIMED timed"
 check_eq "the JSON names the family" ipv6 "$V6FAM"
 # A few more are the kernel's own (neighbour discovery, MLD on the veth).
 check_num "the 500 IPv6 datagrams are counted" "${V6COUNT:-0}" -ge 500
 check_num "the IPv4 stream is not" "${V6COUNT:-0}" -le 550
+check_num "by default only a sample of them is timed" "${V6TIMED:-0}" -lt "${V6COUNT:-0}"
 check "the start line names IPv6" grep -q "(IPv6 LOCAL_OUT)" "$TMP/v6.err"
 check_exit "unknown family is a usage error" 2 "unknown family 'ipx': use ipv4 or ipv6" \
 	"$NFCOST" trace --family ipx -d 1
@@ -204,7 +208,7 @@ check_exit "unknown family is a usage error" 2 "unknown family 'ipx': use ipv4 o
 # --- a hook's drops are counted as unmatched ---
 ip netns exec "nfcost-$A-cli" iptables-legacy -I OUTPUT 1 -p udp --dport 9 -j DROP
 rm -f "$TMP/ready"
-"$NFCOST" trace -i 1 -d 3 --netns "nfcost-$A-cli" --json --ready-file "$TMP/ready" \
+"$NFCOST" trace -i 1 -d 3 --sample 1 --netns "nfcost-$A-cli" --json --ready-file "$TMP/ready" \
 	>"$TMP/drop.json" 2>/dev/null &
 TRACE_PID=$!
 wait_ready "$TMP/ready" $TRACE_PID >/dev/null
@@ -218,7 +222,7 @@ check_eq "50 dropped datagrams are 50 unmatched starts" 50 "$UNM"
 # --- the drops are attributed to the hook that dropped them ---
 ip netns exec "nfcost-$A-cli" iptables-legacy -A OUTPUT -p udp -d 198.18.0.2 --dport 9 -j DROP
 rm -f "$TMP/ready"
-"$NFCOST" trace --tracer auto --hook all --netns "nfcost-$A-cli" -i 1 -d 3 --json \
+"$NFCOST" trace --tracer auto --hook all --sample 1 --netns "nfcost-$A-cli" -i 1 -d 3 --json \
 	--ready-file "$TMP/ready" >"$TMP/lost.json" 2>/dev/null &
 TRACE_PID=$!
 wait_ready "$TMP/ready" $TRACE_PID >/dev/null
@@ -242,6 +246,155 @@ check_eq "three intervals with --hook all" 3 "$N"
 check_eq "200 datagrams dropped in OUTPUT are 200 lost in LOCAL_OUT" 200 "$LOST_OUT"
 check_eq "and none lost in POST_ROUTING" 0 "$LOST_POST"
 check_num "LOCAL_OUT saw the 200 enter" "${ENT_OUT:-0}" -ge 200
+
+# --- sampling: every packet counted, one in N timed ---
+check_exit "--sample 0 is a usage error" 2 "--sample takes a whole number from 1" \
+	"$NFCOST" trace --sample 0 -d 1
+check_exit "--sample x is a usage error" 2 "--sample takes a whole number from 1" \
+	"$NFCOST" trace --sample x -d 1
+check_exit "--by what is a usage error" 2 "--by takes comm, hook or class" \
+	"$NFCOST" trace --by what -d 1
+traffic "$A" 5
+"$NFCOST" trace --sample 8 -i 1 -d 3 --netns "nfcost-$A-cli" --json >"$TMP/s8.json" 2>/dev/null
+check_eq "trace --sample 8 exits 0" 0 $?
+wait "${TRAFFIC_PIDS[-1]}"
+# "PACKETS TIMED SAMPLE_EVERY P50_LE_P99 CI_POSITIVE" over the intervals
+read -r PK TIMED SE ORDERED CI < <($PY - "$TMP/s8.json" <<'EOF'
+import json, sys
+iv = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(sum(r["packets"] for r in iv), sum(r["count"] for r in iv),
+      ",".join(sorted({str(r["sample_every"]) for r in iv})),
+      int(all(r["p50_ns"] <= r["p99_ns"] for r in iv if r["count"])),
+      int(all(r["avg_ci95_ns"] > 0 for r in iv if r["count"] > 1)))
+EOF
+)
+echo "    --sample 8: $PK packets, $TIMED timed"
+check_eq "the JSON says one in 8" 8 "$SE"
+# Random gaps of mean 8: about PK/8 timed, far inside a factor of two.
+check_num "about one packet in 8 is timed: at least 1/16" "$TIMED" -ge "$((PK / 16))"
+check_num "and at most 1/4" "$TIMED" -le "$((PK / 4))"
+check_eq "p50 <= p99 in every interval" 1 "$ORDERED"
+check_eq "every interval has a confidence interval of its mean" 1 "$CI"
+
+# --- classes: first packets of connections ---
+# classes FILE: "FIRST ESTABLISHED REPLY" timed over the intervals
+classes() {
+	$PY - "$1" <<'EOF'
+import json, sys
+iv = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(*(sum(r["classes"][c]["count"] for r in iv) for c in ("first", "established", "reply")))
+EOF
+}
+# trace_during FILE ARGS... -- CMD...: CMD while a trace (--sample 1, ARGS) runs
+trace_during() {
+	local out=$1; shift
+	local args=()
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	rm -f "$TMP/ready"
+	"$NFCOST" trace --sample 1 -i 1 --netns "nfcost-$A-cli" --json --ready-file "$TMP/ready" \
+		"${args[@]}" >"$out" 2>/dev/null &
+	TRACE_PID=$!
+	wait_ready "$TMP/ready" $TRACE_PID >/dev/null
+	"$@"
+	kill -INT $TRACE_PID
+	wait $TRACE_PID
+	TRACE_PID=
+}
+# connect_loop N: N TCP connections, one after the other, from the client
+# to the listener in the server namespace (port 7070), each closed at once
+connect_loop() {
+	ip netns exec "nfcost-$A-cli" $PY -c '
+import socket, sys
+for i in range(int(sys.argv[1])):
+    s = socket.create_connection(("198.18.0.2", 7070), timeout=5)
+    s.recv(1)
+    s.close()' "$1"
+}
+ip netns exec "nfcost-$A-srv" $PY -c '
+import socket
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("198.18.0.2", 7070))
+l.listen(1024)
+while True:
+    c, _ = l.accept()
+    c.sendall(b"x")
+    c.close()' &
+LISTENER=$!
+TRAFFIC_PIDS+=($LISTENER)
+ss_listening() { ip netns exec "nfcost-$A-srv" ss -Htln '( sport = :7070 )' | grep -q .; }
+wait_until 10 ss_listening
+stream3() { ip netns exec "nfcost-$A-cli" iperf3 -c 198.18.0.2 -p 443 -t 3 >/dev/null 2>&1; }
+trace_during "$TMP/cls-stream.json" -- stream3
+read -r F E R < <(classes "$TMP/cls-stream.json")
+echo "    TCP stream: first $F established $E reply $R"
+check_num "a TCP stream has at most a handful of first packets" "$F" -le 5
+check_num "and many established ones" "$E" -gt 1000
+trace_during "$TMP/cls-crr.json" -- connect_loop 300
+read -r F E R < <(classes "$TMP/cls-crr.json")
+echo "    300 connections, no conntrack: first $F established $E"
+check_num "300 connections: about one first packet (SYN) each, >= 285" "$F" -ge 285
+check_num "and <= 315" "$F" -le 315
+# With conntrack in the namespace (a ctstate rule loads it), its state decides.
+ip netns exec "nfcost-$A-cli" iptables-legacy -A OUTPUT -m conntrack --ctstate INVALID -j DROP
+trace_during "$TMP/cls-ct.json" --hook all -- connect_loop 300
+ip netns exec "nfcost-$A-cli" iptables-legacy -D OUTPUT -m conntrack --ctstate INVALID -j DROP
+read -r F E R < <(classes "$TMP/cls-ct.json")
+echo "    300 connections, conntrack, all hooks: first $F established $E reply $R"
+# Each connection's SYN is NEW in LOCAL_OUT and in POST_ROUTING: two each.
+check_num "with conntrack: two first packets (output, postrouting) per connection, >= 570" "$F" -ge 570
+check_num "and <= 630" "$F" -le 630
+check_num "the server's answers come back as replies" "$R" -ge 300
+kill $LISTENER 2>/dev/null
+wait $LISTENER 2>/dev/null
+# --by class in text: one line per class, and the sampling line
+traffic "$A" 3
+"$NFCOST" trace --by class -i 1 -d 1 --netns "nfcost-$A-cli" >"$TMP/cls.txt" 2>&1
+wait "${TRAFFIC_PIDS[-1]}"
+check_eq "--by class prints first, established and reply" 3 \
+	"$(grep -Ec '^  (first|established|reply) +[0-9]+ avg [0-9]+ ns p50 [0-9]+ ns p99 [0-9]+ ns$' "$TMP/cls.txt")"
+check "the sampling line" grep -Eq '^  packets [0-9]+, 1 in [0-9]+ timed: [0-9]+, avg [0-9]+ ns \+- [0-9]+ ns \(95 % CI\)$' "$TMP/cls.txt"
+check_eq "no line wider than 80 columns with --by class" 0 "$(awk "length > 80" "$TMP/cls.txt" | wc -l)"
+
+# --- what the probe costs: 16-byte datagrams with and without it ---
+# Alternating one-second rounds; timing every packet costs the sender CPU,
+# so the rate with the probe attached is the lower (a relation, not a bound).
+udp_packets() {
+	ip netns exec "nfcost-$A-cli" iperf3 -c 198.18.0.2 -p 443 -u -l 16 -b 0 -t 1 -J |
+		$PY -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum"]["packets"])'
+}
+OFF=0; ON=0
+for _ in 1 2 3; do
+	OFF=$((OFF + $(udp_packets)))
+	rm -f "$TMP/ready"
+	"$NFCOST" trace --sample 1 --netns "nfcost-$A-cli" --ready-file "$TMP/ready" >/dev/null 2>&1 &
+	TRACE_PID=$!
+	wait_ready "$TMP/ready" $TRACE_PID >/dev/null
+	ON=$((ON + $(udp_packets)))
+	kill -INT $TRACE_PID; wait $TRACE_PID; TRACE_PID=
+done
+echo "    16-byte datagrams in 3 x 1 s: $OFF without the probe, $ON with it (--sample 1)"
+check_num "fewer datagrams with the probe attached" "$ON" -lt "$OFF"
+
+# --- resource limits are named as such, not as missing kernel features ---
+check_exit "ulimit -n 12: too many open files, and the limit to raise" 1 \
+	"too many open files.*ulimit -n" \
+	bash -c 'ulimit -n 12; exec "$0" trace -d 1 --netns "$1"' "$NFCOST" "nfcost-$A-cli"
+# The address-space limit that makes the load fail depends on the machine:
+# try a few; each either runs, fails in the dynamic loader, or names it.
+LIMIT_SEEN=0
+for v in 20000 30000 40000 50000 70000; do
+	err=$(bash -c 'ulimit -v "$2"; exec "$0" trace -d 0.5 --netns "$1"' "$NFCOST" "nfcost-$A-cli" "$v" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc -eq 127 ] && continue # the dynamic loader: before nfcost runs
+	if [ $rc -ne 0 ]; then
+		check "ulimit -v $v: the address-space limit named ($err)" \
+			bash -c 'grep -q "ulimit -v" <<<"$0" && ! grep -Eq "kernel lacks|no kernel BTF|no tracer works" <<<"$0"' "$err"
+		LIMIT_SEEN=1
+	fi
+done
+check_eq "some address-space limit made the probe fail" 1 "$LIMIT_SEEN"
 
 # --- 2000 iptables-legacy rules ---
 check "2000 addr-port rules added" "$NFCOST" rules add --count 2000 --backend iptables-legacy \

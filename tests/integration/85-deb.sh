@@ -20,9 +20,21 @@ check "Recommends python3-matplotlib" grep -q "python3-matplotlib" <<<"$fields"
 R="$WORK/root"
 check "dpkg -x unpacks it" dpkg -x "$deb" "$R"
 for f in usr/sbin/nfcost usr/share/nfcost/plot_results.py usr/share/man/man8/nfcost.8.gz \
-	usr/share/bash-completion/completions/nfcost usr/share/doc/nfcost/copyright; do
+	usr/share/bash-completion/completions/nfcost usr/share/doc/nfcost/copyright \
+	lib/systemd/system/nfcost.service; do
 	check "the package holds /$f" test -e "$R/$f"
 done
+# The watch unit: shipped, confined, and neither enabled nor started by the
+# install (its postinst re-enables only a unit that was enabled before).
+unit="$R/lib/systemd/system/nfcost.service"
+for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes CapabilityBoundingSet=; do
+	check "nfcost.service sets $k" grep -q "^$k" "$unit"
+done
+check "nfcost.service is not privileged beyond its capabilities" \
+	bash -c "! grep -v '^#' '$unit' | grep -Eq 'CAP_SYS_ADMIN|^User=|^Privileged'"
+check "the install neither enables nor starts it" bash -c \
+	"dpkg-deb -e '$deb' '$WORK/ctl' && ! grep -q deb-systemd-invoke '$WORK/ctl/postinst' &&
+	 grep -B3 \"deb-systemd-helper enable 'nfcost.service'\" '$WORK/ctl/postinst' | grep -q was-enabled"
 check_eq "the packaged binary's version is VERSION" "nfcost $version" "$("$R/usr/sbin/nfcost" --version)"
 out="$WORK/sweep"
 check "the packaged binary runs a sweep outside the source tree" \

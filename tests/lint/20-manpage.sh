@@ -7,7 +7,7 @@ MAN="$ROOT/docs/nfcost.8"
 # The page as text, one line per source line (groff is not needed).
 text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$MAN")
 
-for cmd in testbed rules trace sweep live compare profile compile cleanup; do
+for cmd in testbed rules trace sweep live compare profile watch compile cleanup; do
 	opts=$("$NFCOST" $cmd --help | grep -oE -- '^ +(-[[:alnum:]?], )?--[a-z][a-z-]*' |
 		grep -oE -- '--[a-z-]+' | grep -vE -- '^--(help|usage|version)$' | sort -u)
 	missing=""

@@ -261,6 +261,34 @@ static void test_quantile_extreme_values(void **state)
 	assert_true(hist_quantile(counts, 0.5) >= (double)hist_slot_low(HIST_SLOTS - 1));
 }
 
+/* hist_stddev against the exact standard deviation of the same values:
+ * within the slots' width. */
+static void test_stddev(void **state)
+{
+	uint64_t h[HIST_SLOTS];
+	double sum = 0, ss = 0, mean, exact;
+	int n = 0;
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	assert_true(hist_stddev(h, 0) == 0);
+	for (uint64_t v = 200; v < 20000; v += 37) {
+		h[hist_slot(v)]++;
+		sum += (double)v;
+		n++;
+	}
+	mean = sum / n;
+	for (uint64_t v = 200; v < 20000; v += 37)
+		ss += ((double)v - mean) * ((double)v - mean);
+	exact = sqrt(ss / (n - 1));
+	assert_true(fabs(hist_stddev(h, mean) - exact) < 0.07 * exact);
+	memset(h, 0, sizeof(h));
+	h[hist_slot(5)] = 10; /* exact slots: no spread */
+	assert_true(hist_stddev(h, 5) == 0);
+	h[hist_slot(5)] = 1;
+	assert_true(hist_stddev(h, 5) == 0); /* one value */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_random_magnitudes),
 		cmocka_unit_test(test_quantile_empty),
 		cmocka_unit_test(test_quantile_extreme_values),
+		cmocka_unit_test(test_stddev),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* Unit tests of the pure parts of src/probe/probe.c (tracer and family names)
+/* Unit tests of the pure parts of src/probe/probe.c (tracer and family names,
+ * the reasons of probe_why.c, the options probe_open refuses before loading)
  * and of the window text results/report.c prints (the block of
  * docs/formats.md, the log2 histogram within 80 columns). */
 #include <stdarg.h>
@@ -12,8 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <sys/resource.h>
+
 #include "probe/probe.h"
+#include "probe/probe_internal.h"
 #include "results/report.h"
+#include "util/util.h"
 #include "window_samples.h"
 
 static void test_tracer_names(void **state)
@@ -162,6 +168,63 @@ static void test_netns_label(void **state)
 	assert_string_equal(probe_netns_label("/proc/1/ns/net", buf, sizeof(buf)), "net");
 }
 
+/* Resource limits are named with the limit to raise, never as a missing
+ * kernel feature; options the probe refuses are usage errors. */
+static void test_limits_named(void **state)
+{
+	struct nf_error e = { 0 };
+	struct rlimit old, big;
+
+	(void)state;
+	probe_explain_errno(TRACER_NFHOOK, "load", EMFILE, &e);
+	assert_non_null(strstr(e.msg, "EMFILE"));
+	assert_non_null(strstr(e.msg, "ulimit -n"));
+	assert_null(strstr(e.msg, "kernel lacks"));
+	assert_true(probe_failed_on_limit());
+	probe_explain_errno(TRACER_NFHOOK, "netfilter link", EINVAL, &e);
+	assert_non_null(strstr(e.msg, "kernel lacks BPF netfilter links"));
+	assert_false(probe_failed_on_limit());
+	assert_int_equal(getrlimit(RLIMIT_AS, &old), 0);
+	big = old;
+	big.rlim_cur = (rlim_t)1 << 40; /* finite, and far more than this test uses */
+	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < big.rlim_cur)
+		big.rlim_cur = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_AS, &big), 0);
+	probe_explain_errno(TRACER_FENTRY, "load", ENOMEM, &e);
+	assert_non_null(strstr(e.msg, "ulimit -v"));
+	probe_explain_errno(TRACER_FENTRY, "load", ESRCH, &e); /* libbpf's, out of memory */
+	assert_non_null(strstr(e.msg, "ulimit -v"));
+	assert_true(probe_errno_is_limit(ESRCH));
+	assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
+	if (old.rlim_cur == RLIM_INFINITY)
+		assert_false(probe_errno_is_limit(ESRCH));
+	/* more descriptors than any limit allows */
+	assert_int_equal(probe_check_fd_room(1 << 30, &e), -1);
+	assert_non_null(strstr(e.msg, "too many open files"));
+	assert_non_null(strstr(e.msg, "ulimit -n"));
+	assert_int_equal(probe_check_fd_room(1, &e), 0);
+}
+
+static void test_open_refuses_bad_options(void **state)
+{
+	struct probe_opts o = { .tracer = TRACER_NFHOOK, .hook = NFHOOK_LOCAL_OUT,
+				.sample_every = PROBE_SAMPLE_MAX + 1 };
+	struct nf_error e = { 0 };
+	int splits[2] = { 10, 5 };
+
+	(void)state;
+	assert_null(probe_open(&o, &e));
+	assert_int_equal(e.status, EXIT_USAGE);
+	assert_non_null(strstr(e.msg, "sampling one packet in"));
+	o.sample_every = 1;
+	o.split_priorities = splits;
+	o.n_splits = 2;
+	memset(&e, 0, sizeof(e));
+	assert_null(probe_open(&o, &e));
+	assert_int_equal(e.status, EXIT_USAGE);
+	assert_non_null(strstr(e.msg, "strictly ascending"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +233,8 @@ int main(void)
 		cmocka_unit_test(test_print_window),
 		cmocka_unit_test(test_print_hist),
 		cmocka_unit_test(test_netns_label),
+		cmocka_unit_test(test_limits_named),
+		cmocka_unit_test(test_open_refuses_bad_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,6 +199,90 @@ static void test_window_add_keeps_top_comms(void **state)
 	assert_string_equal(total.comms[0].comm, "p15");
 }
 
+/* Samples of one class on one hook: n values of v ns. */
+static void put(struct probe_window *w, enum probe_class c, enum nfhook h, uint64_t n, uint64_t v)
+{
+	w->cls[c][h].count += n;
+	w->cls[c][h].sum_ns += n * v;
+	w->cls[c][h].hist[hist_slot(v)] += n;
+}
+
+static void test_window_classes(void **state)
+{
+	struct probe_window w, total;
+	struct probe_class_stats s;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	put(&w, PROBE_CLASS_FIRST, NFHOOK_LOCAL_OUT, 10, 5000);
+	put(&w, PROBE_CLASS_FIRST, NFHOOK_POST_ROUTING, 10, 3000);
+	put(&w, PROBE_CLASS_ESTABLISHED, NFHOOK_LOCAL_OUT, 1000, 300);
+	put(&w, PROBE_CLASS_REPLY, NFHOOK_LOCAL_IN, 500, 400);
+	probe_window_class(&w, PROBE_CLASS_FIRST, NFHOOK_ALL_MASK, &s);
+	assert_int_equal(s.count, 20);
+	assert_true(probe_class_avg_ns(&s) == 4000);
+	probe_window_class(&w, PROBE_CLASS_FIRST, 1u << NFHOOK_LOCAL_OUT, &s);
+	assert_int_equal(s.count, 10);
+	assert_true(probe_class_avg_ns(&s) == 5000);
+	/* p50 within the slot of 5000 (12.5 %) */
+	assert_true(probe_class_quantile_ns(&s, 0.5) >= 5000 * 0.875 &&
+		    probe_class_quantile_ns(&s, 0.5) <= 5000 * 1.125);
+	assert_true(probe_class_ci95_ns(&s) < 5000 * 0.125); /* one value: only the slot's width */
+	probe_window_class(&w, PROBE_CLASS_REPLY, 1u << NFHOOK_LOCAL_OUT, &s);
+	assert_int_equal(s.count, 0);
+	assert_true(probe_class_avg_ns(&s) == 0 && probe_class_ci95_ns(&s) == 0);
+	assert_string_equal(probe_class_name(PROBE_CLASS_FIRST), "first");
+	assert_string_equal(probe_class_name(PROBE_CLASS_ESTABLISHED), "established");
+	assert_string_equal(probe_class_name(PROBE_CLASS_REPLY), "reply");
+	assert_string_equal(probe_class_name(PROBE_CLASSES), "?");
+	/* Adding windows adds classes, packets and keeps the sampling. */
+	w.sample_every = 16;
+	w.packets = 16 * 1520;
+	w.packets_hook[NFHOOK_LOCAL_OUT] = w.packets;
+	memset(&total, 0, sizeof(total));
+	probe_window_add(&total, &w);
+	probe_window_add(&total, &w);
+	probe_window_class(&total, PROBE_CLASS_ESTABLISHED, NFHOOK_ALL_MASK, &s);
+	assert_int_equal(s.count, 2000);
+	assert_int_equal(total.packets, 2 * 16 * 1520);
+	assert_int_equal(total.packets_hook[NFHOOK_LOCAL_OUT], 2 * 16 * 1520);
+	assert_int_equal(total.sample_every, 16);
+}
+
+/* The CI of the mean shrinks with the square root of the samples and grows
+ * with their spread. */
+static void test_window_ci(void **state)
+{
+	struct probe_window a, b, c;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 100; i++) { /* 100 samples from 100 to 10000 ns */
+		uint64_t v = 100 + 100 * (uint64_t)i;
+		a.count++; a.sum_ns += v; a.hist[hist_slot(v)]++;
+		for (int k = 0; k < 4; k++) {
+			b.count++; b.sum_ns += v; b.hist[hist_slot(v)]++;
+		}
+		v = 5000 + (uint64_t)i; /* narrow: 5000..5099 */
+		c.count++; c.sum_ns += v; c.hist[hist_slot(v)]++;
+	}
+	probe_window_compute(&a);
+	probe_window_compute(&b);
+	probe_window_compute(&c);
+	assert_true(a.avg_ci95_ns > 0);
+	/* 4x the samples: half the width (within the histogram's rounding) */
+	assert_true(b.avg_ci95_ns > 0.45 * a.avg_ci95_ns && b.avg_ci95_ns < 0.55 * a.avg_ci95_ns);
+	/* sd of 100..10000 uniform ~2900: 1.96 * 2900 / 10 ~ 570 */
+	assert_true(a.avg_ci95_ns > 450 && a.avg_ci95_ns < 700);
+	assert_true(c.avg_ci95_ns < a.avg_ci95_ns / 5);
+	memset(&c, 0, sizeof(c));
+	c.count = 1; c.sum_ns = 700; c.hist[hist_slot(700)] = 1;
+	probe_window_compute(&c);
+	assert_true(c.avg_ci95_ns == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +292,8 @@ int main(void)
 		cmocka_unit_test(test_window_add),
 		cmocka_unit_test(test_window_add_parts),
 		cmocka_unit_test(test_window_add_keeps_top_comms),
+		cmocka_unit_test(test_window_classes),
+		cmocka_unit_test(test_window_ci),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,7 +96,7 @@ measure() {
 	m_out=$4
 	traffic "$3" "$TRAFFIC_S"
 	sleep 1 # connected and in steady state
-	nfcost trace --tracer "$1" -i 1 -d "$WINDOW_S" --netns "nfcost-$2-cli" --json \
+	nfcost trace --tracer "$1" --sample 1 -i 1 -d "$WINDOW_S" --netns "nfcost-$2-cli" --json \
 		>"$m_out" 2>"$m_out.err"
 	m_rc=$?
 	traffic_done "$3"
@@ -161,7 +161,7 @@ tracer_tests() {
 	# Namespace filter: traffic only in testbed b (whose cli side has
 	# hooks too); the trace of a's namespace must count none of it, while a
 	# trace of b's namespace at the same time counts it.
-	nfcost trace --tracer "$T" -i 1 -d "$WINDOW_S" --netns nfcost-b-cli --json \
+	nfcost trace --tracer "$T" --sample 1 -i 1 -d "$WINDOW_S" --netns nfcost-b-cli --json \
 		>"/tmp/$T-b.json" 2>"/tmp/$T-b.json.err" &
 	bpid=$!
 	measure "$T" a b "/tmp/$T-filter.json" || fail "$T: nfcost trace --tracer $T --netns nfcost-a-cli failed"
@@ -192,7 +192,7 @@ tracer_tests() {
 	v6cli=$!
 	traffic a "$TRAFFIC_S"
 	sleep 1
-	nfcost trace --tracer "$T" --family ipv6 -i 1 -d "$WINDOW_S" --netns nfcost-a-cli --json \
+	nfcost trace --tracer "$T" --sample 1 --family ipv6 -i 1 -d "$WINDOW_S" --netns nfcost-a-cli --json \
 		>"/tmp/$T-v6.json" 2>"/tmp/$T-v6.json.err"
 	v6rc=$?
 	traffic_done a
@@ -207,6 +207,56 @@ tracer_tests() {
 		fail "$T: --family ipv6: exit $v6rc, $v6_count packets (want > 0 and < 1/4 of $empty_count)"
 		show "/tmp/$T-v6.json.err"
 		show /tmp/v6cli.log
+	fi
+	class_tests "$T"
+}
+
+# json_sum FILE REGEX: the sum of the numbers captured by sed's REGEX (one
+# per line of FILE)
+json_sum() { sed -n "s/$2/\1/p" "$1" | awk '{ n += $1 } END { print n + 0 }'; }
+
+# class_tests TRACER: sampling and classes (issues 21, 22) with fentry or
+# kprobe. Ten iperf3 runs of 1 KB make two connections each (control and
+# data): 20 first packets (SYN) in LOCAL_OUT, whatever else they send; and
+# with the default sampling every packet is counted, a fraction timed.
+class_tests() {
+	rm -f "/tmp/$1-ready"
+	nfcost trace --tracer "$1" --sample 1 -i 1 --netns nfcost-a-cli --json \
+		--ready-file "/tmp/$1-ready" >"/tmp/$1-cls.json" 2>"/tmp/$1-cls.err" &
+	cpid=$!
+	i=0
+	while [ ! -s "/tmp/$1-ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0
+	while [ $i -lt 10 ]; do
+		$IP netns exec nfcost-a-cli iperf3 -c $SRV -p "$(srv_port a)" -n 1K >/dev/null 2>&1
+		i=$((i + 1))
+	done
+	kill -INT $cpid
+	wait $cpid
+	first=$(json_sum "/tmp/$1-cls.json" '.*"first":{"count":\([0-9]*\).*')
+	est=$(json_sum "/tmp/$1-cls.json" '.*"established":{"count":\([0-9]*\).*')
+	say "$1 classes: 10 iperf3 runs (20 connections): first=$first established=$est"
+	if num_cmp "$first" ge 19 && num_cmp "$first" le 21 && num_cmp "$est" gt "$first"; then
+		pass "$1: one first packet per connection (20 connections: $first)"
+	else
+		fail "$1: first packets $first for 20 connections (want 19..21), established $est"
+		show "/tmp/$1-cls.err"
+	fi
+	traffic a "$TRAFFIC_S"
+	sleep 1
+	nfcost trace --tracer "$1" --sample 8 -i 1 -d "$WINDOW_S" --netns nfcost-a-cli --json \
+		>"/tmp/$1-s8.json" 2>"/tmp/$1-s8.err"
+	src=$?
+	traffic_done a
+	pk=$(json_sum "/tmp/$1-s8.json" '.*"packets":\([0-9]*\).*')
+	timed=$(trace_sum "/tmp/$1-s8.json" | cut -d' ' -f1)
+	say "$1 --sample 8: packets=$pk timed=$timed"
+	if [ "$src" -eq 0 ] && num_cmp "$timed" gt 0 && num_cmp "$((timed * 4))" le "$pk" &&
+		num_cmp "$((timed * 16))" ge "$pk"; then
+		pass "$1: --sample 8 counts every packet and times about one in 8"
+	else
+		fail "$1: --sample 8: exit $src, $pk packets, $timed timed (want 1/16 .. 1/4)"
+		show "/tmp/$1-s8.err"
 	fi
 }
 
