@@ -93,6 +93,8 @@ $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1)
 	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$(1).d -MT $$@ $(LDFLAGS) -o $$@ $$< $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) -lcmocka -lm
 endef
 $(foreach t,test_window test_rulespec test_flow,$(eval $(call pure_test,$(t))))
+PURE_test_kubeproxy := rules/kubeproxy rules/sha256 util/util util/error
+$(eval $(call pure_test,test_kubeproxy))
 
 -include $(OBJS:.o=.d) $(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/%.d,$(UNIT_BINS)) $(SKELS:.skel.h=.bpf.o.d)
 
@@ -169,6 +171,10 @@ vmtest: deps
 		tests/vmtest/guest-tests.sh $(VMTEST_DIR)/initramfs.cpio.gz
 	VMTEST_APPEND="$(VMTEST_APPEND)" scripts/vmtest/run-vm.sh $(VMTEST_KERNEL) \
 		$(VMTEST_DIR)/initramfs.cpio.gz $(VMTEST_DIR)/guest.log $(VMTEST_TIMEOUT)
+
+# The connection engine's and kube-proxy renderer's test driver (tests/tools).
+$(BUILD)/conn-tool: tests/tools/conn-tool.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS)
 
 # The per-table tracer's test driver (tests/tools), for the guest.
 $(BUILD)/tablelat-tool: tests/tools/tablelat-tool.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
