@@ -159,9 +159,11 @@ static void service_at(const struct kp_config *c, long i, struct svc *s)
 		uint32_t a = measured ? c->measured[j].addr
 				      : c->endpoint_base + (uint32_t)(i * c->endpoints + j);
 		unsigned port = measured ? c->measured[j].port : c->endpoint_port;
-		ip_text(a, s->ep_ip[j]);
-		snprintf(s->ep[j], sizeof(s->ep[j]), "%s:%u", s->ep_ip[j], port);
-		snprintf(s->ep_slash[j], sizeof(s->ep_slash[j]), "%s/%u", s->ep_ip[j], port);
+		char ip[16];
+		ip_text(a, ip);
+		memcpy(s->ep_ip[j], ip, sizeof(ip));
+		snprintf(s->ep[j], sizeof(s->ep[j]), "%s:%u", ip, port);
+		snprintf(s->ep_slash[j], sizeof(s->ep_slash[j]), "%s/%u", ip, port);
 	}
 }
 

@@ -204,7 +204,10 @@ static int open_connection(struct stream *s)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &s->tv, sizeof(s->tv));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &s->tv, sizeof(s->tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* rr: no Nagle wait behind the previous answer's ACK. crr's request is
+	 * a fresh connection's first segment, which Nagle never holds. */
+	if (s->spec->mode == CONN_RR)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&s->sa, sizeof(s->sa))) {
 		failed(s, "connect", errno);
 		close(fd);
