@@ -10,7 +10,7 @@
 # to the measured Service's ClusterIP reach the real server through the
 # DNAT (both endpoints); each mode's partial sync adding one Service loads
 # on top; 5,000 Services (iptables mode) lower the crr rate against none,
-# measured in the same run. Everything made is removed (servers by PID).
+# measured in the same run (the nftables layout's rate is shown beside). Everything made is removed (servers by PID).
 . "$(dirname "$0")/../lib.sh"
 T=cn$$
 CLI_NAME=nfcost-$T-cli
@@ -129,21 +129,34 @@ check_eq "service-ips holds 1,001 elements" 1001 \
 	"$(ip netns exec $CLI_NAME nft list map ip kube-proxy service-ips | grep -o ' : goto service-' | wc -l)"
 flush_cli
 
-# --- 5,000 Services against none, alternating, in the same run ---
+# --- 5,000 Services against none, and iptables against nftables mode,
+# alternating, in the same run ---
 "$TOOL" render iptables 5000 $EPS >"$WORK/kp5000.rules" 2>/dev/null
+"$TOOL" render nft 5000 $EPS >"$WORK/kp5000.nft" 2>/dev/null
 VIP5=$(cluster_ip 5000)
-empty_sum=0 full_sum=0
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+empty_sum=0 ipt_sum=0 nft_sum=0
 for r in 1 2; do
 	run empty$r crr 198.18.0.2 8080 || fail "crr round $r without rules: $(cat "$WORK/empty$r.err")"
-	ip netns exec $CLI_NAME iptables-nft-restore <"$WORK/kp5000.rules" || fail "5,000 Services load (round $r)"
-	run full$r crr "$VIP5" 80 || fail "crr round $r with 5,000 Services: $(cat "$WORK/full$r.err")"
+	ip netns exec $CLI_NAME iptables-nft-restore <"$WORK/kp5000.rules" || fail "5,000 Services load (iptables, round $r)"
+	run ipt$r crr "$VIP5" 80 || fail "crr round $r, 5,000 Services (iptables): $(cat "$WORK/ipt$r.err")"
 	flush_cli
-	empty_sum=$(awk -v a="$empty_sum" -v b="$(val empty$r tps)" 'BEGIN { print a + b }')
-	full_sum=$(awk -v a="$full_sum" -v b="$(val full$r tps)" 'BEGIN { print a + b }')
-	echo "# round $r: crr $(val empty$r tps)/s without rules, $(val full$r tps)/s through 5,000 Services"
+	ip netns exec $CLI_NAME nft -f "$WORK/kp5000.nft" || fail "5,000 Services load (nft, round $r)"
+	run nft$r crr "$VIP5" 80 || fail "crr round $r, 5,000 Services (nft): $(cat "$WORK/nft$r.err")"
+	flush_cli
+	empty_sum=$(sum "$empty_sum" "$(val empty$r tps)")
+	ipt_sum=$(sum "$ipt_sum" "$(val ipt$r tps)")
+	nft_sum=$(sum "$nft_sum" "$(val nft$r tps)")
+	echo "# round $r: crr/s without rules $(val empty$r tps), through 5,000 Services: iptables $(val ipt$r tps), nft $(val nft$r tps)"
 done
-check_eq "crr through 5,000 Services: no failed transaction" 0 "$(( $(val full1 failed) + $(val full2 failed) ))"
-check_num "5,000 Services (iptables) lower the crr rate against none (sum of 2 rounds)" "$full_sum" -lt "$empty_sum"
+check_eq "crr through 5,000 Services: no failed transaction" 0 \
+	"$(( $(val ipt1 failed) + $(val ipt2 failed) + $(val nft1 failed) + $(val nft2 failed) ))"
+check_num "5,000 Services (iptables) lower the crr rate against none (sum of 2 rounds)" "$ipt_sum" -lt "$empty_sum"
+# Not asserted: at 5,000 Services the nftables layout's rate is near the
+# empty one and the gap to iptables' is within what other work on a shared
+# 2-core machine moves a 2 s rate (seen: nft 11265 then 4810/s); the
+# per-packet probe's first-packet latency is what compare will assert on.
+echo "# sums of 2 rounds: without rules $empty_sum, iptables $ipt_sum, nft $nft_sum crr/s"
 
 # --- nothing left ---
 for p in "${PIDS[@]}"; do
