@@ -29,7 +29,10 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # Objects that include a skeleton (found by grep, so a new one needs no edit).
-SKEL_USERS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(shell grep -l '\.skel\.h"' $(SRCS) /dev/null))
+# A header that includes a skeleton makes its includers skeleton users too.
+SKEL_HDRS := $(shell grep -l '\.skel\.h"' $(wildcard src/*/*.h) /dev/null)
+SKEL_USERS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(shell grep -l -e '\.skel\.h"' \
+	$(foreach h,$(SKEL_HDRS),-e '$(h:src/%=%)"') $(SRCS) /dev/null))
 
 # A failed recipe leaves no half-written target behind.
 .DELETE_ON_ERROR:
@@ -93,7 +96,8 @@ $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1)
 	@mkdir -p $(BUILD)/tests $(BUILD)/obj/tests
 	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$(1).d -MT $$@ $(LDFLAGS) -o $$@ $$< $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) -lcmocka -lm
 endef
-$(foreach t,test_window test_rulespec test_flow test_metrics,$(eval $(call pure_test,$(t))))
+PURE_test_kubeproxy := rules/kubeproxy rules/sha256 util/util util/error
+$(foreach t,test_window test_rulespec test_flow test_metrics test_kubeproxy,$(eval $(call pure_test,$(t))))
 
 -include $(OBJS:.o=.d) $(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/%.d,$(UNIT_BINS)) $(SKELS:.skel.h=.bpf.o.d)
 
@@ -170,6 +174,10 @@ vmtest: deps
 		tests/vmtest/guest-tests.sh $(VMTEST_DIR)/initramfs.cpio.gz
 	VMTEST_APPEND="$(VMTEST_APPEND)" scripts/vmtest/run-vm.sh $(VMTEST_KERNEL) \
 		$(VMTEST_DIR)/initramfs.cpio.gz $(VMTEST_DIR)/guest.log $(VMTEST_TIMEOUT)
+
+# The connection engine's and kube-proxy renderer's test driver (tests/tools).
+$(BUILD)/conn-tool: tests/tools/conn-tool.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp
+	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnfcost.a $(LDLIBS)
 
 # The per-table tracer's test driver (tests/tools), for the guest.
 $(BUILD)/tablelat-tool: tests/tools/tablelat-tool.c $(BUILD)/libnfcost.a $(BUILD)/flags.stamp

@@ -521,29 +521,29 @@ lab_pair() {
 	[ "$1" -gt 0 ] && nfcost rules add --count "$1" --shape addr --backend iptables-legacy \
 		--name r >/dev/null
 	rm -f /tmp/lab-ready
-	bpftrace -e "$LAB_BT" >/tmp/lab-bt-$1.out 2>&1 &
+	bpftrace -e "$LAB_BT" >"/tmp/lab-bt-$1.out" 2>&1 &
 	bt=$!
 	# bpftrace compiles its script with LLVM: slow under TCG
 	i=0
-	while ! grep -q '^interval' /tmp/lab-bt-$1.out && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! grep -q '^interval' "/tmp/lab-bt-$1.out" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 	nfcost trace --tracer kprobe -i 1 -d 6 --netns nfcost-r-cli --json \
-		--ready-file /tmp/lab-ready >/tmp/lab-nf-$1.json 2>/tmp/lab-nf-$1.err &
+		--ready-file /tmp/lab-ready >"/tmp/lab-nf-$1.json" 2>"/tmp/lab-nf-$1.err" &
 	nf=$!
 	i=0
 	while [ ! -e /tmp/lab-ready ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	$IP netns exec nfcost-r-cli iperf3 -c $SRV -p "$(srv_port r)" -u -b 20M -l 64 -t 2 -i 0 \
-		>/tmp/lab-iperf-$1.log 2>&1
+		>"/tmp/lab-iperf-$1.log" 2>&1
 	wait "$nf"
 	nf_rc=$?
 	kill -INT "$bt"
 	wait "$bt"
-	BT_CALLS=$(bt_value /tmp/lab-bt-$1.out calls)
-	BT_AVG=$(bt_value /tmp/lab-bt-$1.out avg_ns)
+	BT_CALLS=$(bt_value "/tmp/lab-bt-$1.out" calls)
+	BT_AVG=$(bt_value "/tmp/lab-bt-$1.out" avg_ns)
 	read -r NF_COUNT NF_AVG _ <<-EOF
-	$(trace_sum /tmp/lab-nf-$1.json)
+	$(trace_sum "/tmp/lab-nf-$1.json")
 	EOF
 	say "   $1 rules: bpftrace calls=${BT_CALLS:-none} avg=${BT_AVG:-none} ns; nfcost kprobe count=$NF_COUNT avg=$NF_AVG ns (trace exit $nf_rc)"
-	[ "$nf_rc" -eq 0 ] || show /tmp/lab-nf-$1.err
+	[ "$nf_rc" -eq 0 ] || show "/tmp/lab-nf-$1.err"
 }
 
 bpftrace_tests() {
@@ -558,6 +558,7 @@ bpftrace_tests() {
 	lab_pair 1000
 	c1=$BT_CALLS a1=$BT_AVG n1=$NF_COUNT m1=$NF_AVG
 	for p in "0 $c0 $n0" "1000 $c1 $n1"; do
+		# shellcheck disable=SC2086 # split into rules, bpftrace, nfcost
 		set -- $p
 		if [ -n "$2" ] && [ "$3" -gt 100 ] &&
 			awk -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * a) }'; then
