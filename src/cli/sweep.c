@@ -18,6 +18,8 @@ enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDIC
        OPT_PACKETS, OPT_UPDATES, OPT_PRECISION, OPT_BUDGET };
 
 #define SWEEP_DEFAULT_BUDGET_S 600
+/* The largest UDP payload over IPv4: 65535 - 20 (IP header) - 8 (UDP). */
+#define UDP_MAX_PAYLOAD 65507
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "SPEC", 0,
@@ -31,7 +33,8 @@ static const struct argp_option sweep_options[] = {
 	  "Add rounds until the slope's 95% CI half-width is at most PCT % of the slope "
 	  "(0 < PCT < 100), or until --budget ends", 0 },
 	{ "budget", OPT_BUDGET, "SECS", 0,
-	  "With --precision: start no round that would end after SECS seconds (default 600)", 0 },
+	  "With --precision: end within SECS seconds, plus one step at most: no round starts "
+	  "that would end later, a round that would is cut at the budget (default 600)", 0 },
 	{ "seed", 'S', "N", 0,
 	  "Seed of the random orders: rule counts per round, backends per rule count "
 	  "(default: from the clock; the JSON records the one used)", 0 },
@@ -97,6 +100,9 @@ static const char *parse_rules_spec(const char *s, struct sweep_args *a)
 		return "out of memory";
 	}
 	if (strchr(buf, ',')) { /* a list */
+		size_t len = strlen(buf);
+		if (buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
+			bad = "a list has a count between every two commas";
 		for (p = strtok_r(buf, ",", &save); p && !bad; p = strtok_r(NULL, ",", &save)) {
 			if (!parse_long(p, 0, RULES_MAX_COUNT, &c))
 				bad = "each count of a list is a whole number from 0 to 1000000";
@@ -239,7 +245,18 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		usage_fail("%s takes options only, got '%s'", a->is_compare ? "compare" : "sweep", arg);
 		break;
+	case OPT_EXP_BACKEND:
+		a->backend_set = true;
+		arg_backend(arg, &a->cfg.backend);
+		break;
 	case ARGP_KEY_END:
+		if (a->is_compare && a->backend_set)
+			usage_fail("compare takes its backends from --backends: drop --backend");
+		/* Drop mode's datagrams are UDP too (sweep_args_finish). */
+		if ((a->cfg.traffic.udp || (a->cfg.hit_traffic && !a->cfg.accept)) &&
+		    a->cfg.traffic.size > UDP_MAX_PAYLOAD)
+			usage_fail("--size with UDP takes at most %d bytes (the largest UDP payload "
+				   "over IPv4), got %d", UDP_MAX_PAYLOAD, a->cfg.traffic.size);
 		if (a->cfg.traffic.rate_bps && !a->cfg.traffic.udp)
 			usage_fail("--rate goes with --traffic udp");
 		if (a->cfg.hit_traffic && !a->cfg.accept && a->is_compare)
@@ -353,8 +370,12 @@ void print_rounds(const struct sweep_outcome *out)
 		       spread, s->half_width_pct);
 	}
 	if (o->precision_mode)
-		printf("precision %.4g %%: %s (stopped by: %s)\n", o->precision_pct,
-		       o->precision_reached ? "reached" : "NOT reached", o->stop_reason);
+		printf("precision %.4g %%: %s (stopped by: %s) after %.1f s of the %.0f s budget\n",
+		       o->precision_pct, o->precision_reached ? "reached" : "NOT reached",
+		       o->stop_reason, o->time_used_s, o->budget_s);
+	if (o->cut_steps)
+		printf("the budget cut round %d after %d step(s): they are kept in the CSV and "
+		       "the pooled fit\n", o->rounds + 1, o->cut_steps);
 }
 
 int cmd_sweep(int argc, char **argv)
