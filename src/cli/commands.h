@@ -60,6 +60,7 @@ struct sweep_args {
 	unsigned int seed;    /* --seed: the random orders (backends, rounds) */
 	bool seed_set;
 	bool repeat_set;      /* --repeat was given */
+	bool backend_set;     /* --backend was given (compare refuses it) */
 	double precision_pct; /* --precision: target CI half-width in % of the slope; 0 off */
 	double budget_s;      /* --budget: with --precision, seconds at most */
 	bool budget_set;

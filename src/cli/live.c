@@ -79,6 +79,9 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 		usage_fail("live takes options only, got '%s'", arg);
 		break;
 	case ARGP_KEY_END:
+		if (a->interval_s >= a->duration_s)
+			usage_fail("-i (%g s) must be shorter than the run (-d %d): the probe would "
+				   "report no interval", a->interval_s, a->duration_s);
 		if (a->inject_at_s >= a->duration_s)
 			usage_fail("--inject-at (%g s) must come before the end of the run (-d %d)",
 				   a->inject_at_s, a->duration_s);
