@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "experiments/cpustat.h"
+#include "experiments/otherload.h"
 #include "util/util.h"
 
 struct experiment {
@@ -149,6 +150,8 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		return EXIT_RUNTIME;
 	}
 	struct cpustat cpu0, cpu1;
+	struct otherload other;
+	otherload_begin(&other);
 	bool have_cpu = cpustat_read(&cpu0);
 	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			     &e->cfg.traffic, res, err, sizeof(err))) {
@@ -162,10 +165,12 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 				     &e->cfg.traffic, res, err, sizeof(err))) {
 			nf_err("traffic at %ld rules failed: %s", e->rules, err);
+			otherload_end(&other);
 			return EXIT_RUNTIME;
 		}
 	}
 	have_cpu = have_cpu && cpustat_read(&cpu1);
+	row->other_cpu_pct = otherload_end(&other);
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		traffic_result_free(res);
@@ -202,14 +207,18 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;
 	}
+	struct otherload other;
+	otherload_begin(&other);
 	if (traffic_udp_burst(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm)) {
 		nf_err("cannot send UDP from %s: %s", e->cli_netns, strerror(errno));
+		otherload_end(&other);
 		return EXIT_RUNTIME;
 	}
 	/* A dropped packet's start is counted lost once it is older than the
 	 * probe's staleness limit: wait that long before closing the window. */
 	usleep(150 * 1000);
+	row->other_cpu_pct = otherload_end(&other);
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "experiments/experiment.h"
+#include "results/load.h"
 #include "results/report.h"
 #include "results/rounds.h"
 
@@ -67,6 +68,7 @@ struct sweep_outcome {
 	struct round_stats *rstats;             /* [n], from the rows */
 	struct round_visit *visits;             /* in the order they happened */
 	size_t n_visits;
+	struct step_load *load;                 /* every row's other load (meta.load) */
 };
 
 /* Does the plan go in rounds (repeat >= 2 or a precision target)? */

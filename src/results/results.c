@@ -1,4 +1,5 @@
 #include "results/results.h"
+#include "results/load.h"
 
 #include <errno.h>
 #include <math.h>
@@ -80,7 +81,10 @@ void results_csv_row(FILE *f, const char *backend, const struct step_row *r)
 			fprintf(f, "%.2f,", tail[i]);
 		else
 			fputc(',', f);
-	fprintf(f, "%s\n", r->offload ? r->offload : "default");
+	fprintf(f, "%s,", r->offload ? r->offload : "default");
+	if (isfinite(r->other_cpu_pct))
+		fprintf(f, "%.1f", r->other_cpu_pct);
+	fputc('\n', f);
 	/* A row on disk survives a Ctrl-C or a crash in the next step. */
 	fflush(f);
 }
@@ -379,6 +383,8 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(r, "counts", counts);
 	json_object_object_add(o, "rules", r);
 	json_object_object_add(o, "environment", env_json(&m->env));
+	if (m->load) /* results/load.h */
+		json_object_object_add(o, "other_load", load_json(m->load, m->n_load));
 	json_object_object_add(c, "empty_chain_avg_ns",
 			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);
 	json_object_object_add(o, "calibration", c);
