@@ -26,12 +26,10 @@
 
 struct profile_ctx {
 	const struct profile_plan *plan;
-	char testbed[TESTBED_NAME_MAX + 1];
-	char ns[256];                /* the measured namespace */
-	char cli[256];               /* where every packet starts */
+	/* bed.rules_netns: the measured namespace; bed.cli_netns: where every
+	 * packet starts. */
+	struct experiment_bed bed;
 	char scratch[256];           /* a namespace fixes may use for nft's optimizer */
-	enum testbed_side side;
-	bool up;
 	struct ruleset_sample *samples;
 	size_t n_samples;
 	/* Per variant, the verdict of every flow and then every sample. */
@@ -79,7 +77,7 @@ static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const 
 		snprintf(out, len, "not read (%s)", strerror(errno));
 		return;
 	}
-	fd = traffic_send_one(x->cli, proto, src, dst, port);
+	fd = traffic_send_one(x->bed.cli_netns, proto, src, dst, port);
 	if (fd < 0) {
 		snprintf(out, len, "not sent (%s)", strerror(errno));
 		return;
@@ -187,7 +185,7 @@ static int udp_flow(struct profile_ctx *x, const struct flow_spec *fs, struct pr
 	double secs;
 
 	while (!stop_requested && now_monotonic() - t0 < x->plan->duration_s) {
-		if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm)) {
+		if (traffic_udp_burst(x->bed.cli_netns, fs->dst, fs->port, 256, fs->size, &sent, &eperm)) {
 			snprintf(err, len, "cannot send datagrams: %s", strerror(errno));
 			return -1;
 		}
@@ -226,7 +224,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 		rc = udp_flow(x, fs, pf, t0, err, sizeof(err));
 		secs = now_monotonic() - t0;
 	} else {
-		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, err, sizeof(err));
+		rc = traffic_run_once(x->bed.cli_netns, fs->dst, fs->port, &topts, &res, err, sizeof(err));
 		secs = now_monotonic() - t0;
 		pf->throughput_mbps = res.bits_per_second / 1e6;
 		traffic_result_free(&res);
@@ -298,14 +296,14 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	const struct profile_plan *plan = x->plan;
 	struct ruleset_chain *chains = NULL;
 	struct component comps[32];
-	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
 	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
 	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
 	struct probe *p = NULL;
 
-	if ((rc = ruleset_load(x->ns, rs, b, why, len)))
+	if ((rc = ruleset_load(x->bed.rules_netns, rs, b, why, len)))
 		return rc;
-	if ((rc = ruleset_base_chains(x->ns, rs, b, &chains, &n_chains, why, len)))
+	if ((rc = ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, why, len)))
 		return rc;
 	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
 	free(chains);
@@ -330,7 +328,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		return EXIT_RUNTIME;
 	if (probe_tracer(p) != TRACER_NFHOOK) {
 		char tw[sizeof(x->tl_note) - 16];
-		x->tl = tablelat_open(x->ns, tw, sizeof(tw));
+		x->tl = tablelat_open(x->bed.rules_netns, tw, sizeof(tw));
 		snprintf(x->tl_note, sizeof(x->tl_note), "tables: %s",
 			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw);
 	}
@@ -425,26 +423,22 @@ static int setup(struct profile_ctx *x)
 	enum testbed_side scratch_side;
 	size_t kept = 0;
 
-	testbed_unique_name("pf", x->testbed, sizeof(x->testbed));
-	if ((plan->hook == NFHOOK_FORWARD ? testbed_up_routed : testbed_up)(x->testbed, true))
+	if (experiment_bed_up(&x->bed, "pf", plan->hook))
 		return EXIT_RUNTIME;
-	x->up = true;
-	x->side = experiment_rules_side(plan->hook);
-	scratch_side = x->side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
-	testbed_netns_path(x->testbed, x->side, x->ns, sizeof(x->ns));
-	testbed_netns_path(x->testbed, TESTBED_CLI, x->cli, sizeof(x->cli));
-	testbed_netns_path(x->testbed, scratch_side, x->scratch, sizeof(x->scratch));
-	if (plan->iface && testbed_rename_iface(x->testbed, x->side, x->side != TESTBED_SRV,
+	scratch_side = x->bed.rules_side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
+	testbed_netns_path(x->bed.testbed, scratch_side, x->scratch, sizeof(x->scratch));
+	if (plan->iface && testbed_rename_iface(x->bed.testbed, x->bed.rules_side,
+						x->bed.rules_side != TESTBED_SRV,
 						plan->iface, why, sizeof(why)))
 		goto fail;
-	if (testbed_route_any(x->testbed, why, sizeof(why)))
+	if (testbed_route_any(x->bed.testbed, why, sizeof(why)))
 		goto fail;
 	for (int i = 0; i < plan->n_flows; i++) {
 		const struct flow_spec *f = &plan->flows[i];
-		if (testbed_add_flow_addresses(x->testbed, f->src[0] ? f->src : NULL, f->dst, why,
+		if (testbed_add_flow_addresses(x->bed.testbed, f->src[0] ? f->src : NULL, f->dst, why,
 					       sizeof(why)))
 			goto fail;
-		if (!f->udp && testbed_server_start_at(x->testbed, f->dst, f->port) < 0) {
+		if (!f->udp && testbed_server_start_at(x->bed.testbed, f->dst, f->port) < 0) {
 			snprintf(why, sizeof(why), "no iperf3 server listened on %s:%d in the testbed",
 				 f->dst, f->port);
 			goto fail;
@@ -464,9 +458,9 @@ static int setup(struct profile_ctx *x)
 		    !strcmp(s->src, s->dst))
 			continue;
 		if ((s->src[0] && strcmp(s->src, TESTBED_CLI_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_CLI, s->src, why, sizeof(why))) ||
+		     testbed_add_local_address(x->bed.testbed, TESTBED_CLI, s->src, why, sizeof(why))) ||
 		    (plan->hook == NFHOOK_LOCAL_IN && strcmp(s->dst, TESTBED_SRV_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_SRV, s->dst, why, sizeof(why))))
+		     testbed_add_local_address(x->bed.testbed, TESTBED_SRV, s->dst, why, sizeof(why))))
 			goto fail;
 		x->samples[kept++] = *s;
 	}
@@ -480,9 +474,7 @@ fail:
 
 static void teardown(struct profile_ctx *x)
 {
-	if (x->up)
-		testbed_down(x->testbed, true);
-	x->up = false;
+	experiment_bed_down(&x->bed);
 	free(x->samples);
 	x->samples = NULL;
 }
@@ -565,7 +557,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
-	if ((rc = ruleset_flush(x->ns, why, sizeof(why)))) {
+	if ((rc = ruleset_flush(x->bed.rules_netns, why, sizeof(why)))) {
 		nf_err("profile: %s", why);
 		return rc;
 	}
@@ -578,7 +570,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (rc == EXIT_USAGE) {
 		v->applied = false;
 		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
-		return ruleset_flush(x->ns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
+		return ruleset_flush(x->bed.rules_netns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
 	}
 	if (rc) {
 		nf_err("profile: %s: %s", v->name, why);
@@ -595,7 +587,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
  * 16-byte datagram costs ~30 us and the probe's ~1 us drowns in it). */
 static void measure_overhead(struct profile_ctx *x)
 {
-	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
 	char why[512];
 	struct probe *p;
 
@@ -604,11 +596,11 @@ static void measure_overhead(struct profile_ctx *x)
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	if (ruleset_flush(x->ns, why, sizeof(why)) || !(p = probe_open(&o, why, sizeof(why)))) {
+	if (ruleset_flush(x->bed.rules_netns, why, sizeof(why)) || !(p = probe_open(&o, why, sizeof(why)))) {
 		nf_err("warning: the probe's own cost was not measured: %s", why);
 		return;
 	}
-	if (overhead_measure(p, x->cli, &x->overhead, why, sizeof(why)) == 0)
+	if (overhead_measure(p, x->bed.cli_netns, &x->overhead, why, sizeof(why)) == 0)
 		x->have_overhead = true;
 	else
 		nf_err("warning: the probe's own cost was not measured: %s", why);
@@ -716,8 +708,8 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 	if ((rc = setup(&x)))
 		goto done;
 	snprintf(out->netns_side, sizeof(out->netns_side), "%s",
-		 x.side == TESTBED_CLI ? "cli" : x.side == TESTBED_SRV ? "srv" : "rtr");
-	environment_finish(&out->meta.env, x.ns);
+		 x.bed.rules_side == TESTBED_CLI ? "cli" : x.bed.rules_side == TESTBED_SRV ? "srv" : "rtr");
+	environment_finish(&out->meta.env, x.bed.rules_netns);
 	orig_verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*orig_verdicts));
 	verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*verdicts));
 	if (!orig_verdicts || !verdicts) {

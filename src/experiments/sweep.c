@@ -167,7 +167,7 @@ static void add_drops(struct step_drops *total, const struct step_drops *d, FILE
 	fflush(csv);
 }
 
-/* One measurement of backend b at its current rule count: a row in the CSV
+/* One measurement of arm b at its current rule count: a row in the CSV
  * and in out, or an exit status (nothing kept). */
 int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct step_row *row,
 		       struct sweep_files *f, struct step_drops *drops_total,
@@ -498,7 +498,7 @@ static int run_plain(const struct sweep_plan *p, struct experiment **e, struct s
 {
 	long total = (long)p->n_counts * p->repeat * out->n;
 	unsigned int seed = p->seed;
-	int order[BACKEND_COUNT], rc = EXIT_OK;
+	int order[SWEEP_MAX_ARMS], rc = EXIT_OK;
 
 	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
 		long c = p->counts[ci];
@@ -575,7 +575,7 @@ static int sweep_finish(const struct sweep_plan *p, struct sweep_outcome *out,
 
 int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 {
-	struct experiment *e[BACKEND_COUNT] = { 0 };
+	struct experiment *e[SWEEP_MAX_ARMS] = { 0 };
 	struct sweep_files files = { 0 };
 	struct step_drops drops_total = { 0 };
 	double t0 = now_monotonic();
@@ -603,7 +603,7 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	fill_meta(&out->meta, p, experiment_probe(e[0]));
 	record_load(p, out);
 out:
-	for (int b = 0; b < BACKEND_COUNT; b++)
+	for (int b = 0; b < SWEEP_MAX_ARMS; b++)
 		experiment_teardown(e[b]);
 	close_files(&files);
 	if (stop_requested && isatty(2))
@@ -615,7 +615,7 @@ out:
 
 void sweep_outcome_free(struct sweep_outcome *out)
 {
-	for (int b = 0; b < BACKEND_COUNT; b++) {
+	for (int b = 0; b < SWEEP_MAX_ARMS; b++) {
 		free(out->rows[b]);
 		free(out->updates[b]);
 		out->rows[b] = NULL;

@@ -20,6 +20,12 @@
 #include "results/report.h"
 #include "results/rounds.h"
 
+/* An arm is what a run measures side by side, each in a testbed of its
+ * own: a backend in compare, an offload setting in a sweep with --offload
+ * on,off, else the sweep's one backend. The per-arm arrays below are
+ * indexed by arm. */
+#define SWEEP_MAX_ARMS BACKEND_COUNT
+
 struct sweep_plan {
 	const long *counts;  /* the rule counts to measure: ascending, no repeats */
 	size_t n_counts;
@@ -27,7 +33,7 @@ struct sweep_plan {
 	int repeat;
 	int update_reps;     /* the cost of changing one rule: medians of this many; 0 off */
 	struct experiment_config cfg;          /* cfg.backend is ignored: see backends */
-	enum rules_backend backends[BACKEND_COUNT];
+	enum rules_backend backends[BACKEND_COUNT]; /* compare's arms; a sweep's one backend */
 	int n_backends;
 	bool compare;        /* compare.csv/.json (backend column), else sweep.* */
 	/* sweep --offload on,off: one testbed per setting (cfg.offload is then
@@ -44,22 +50,22 @@ struct sweep_plan {
 	double precision_pct, budget_s;
 };
 
-/* One visit of a round: backend (or offload setting) b loaded `rules` (`counted` in the kernel
- * afterwards) in load_ms. */
+/* One visit of a round: arm `backend` (a backend, or an offload setting)
+ * loaded `rules` (`counted` in the kernel afterwards) in load_ms. */
 struct round_visit {
-	int round, backend;
+	int round, backend; /* backend: the arm's index */
 	long rules, counted;
 	double load_ms;
 };
 
 struct sweep_outcome {
-	int n;                                  /* backends (or offload settings) measured */
-	struct report_backend per[BACKEND_COUNT];
-	struct step_row *rows[BACKEND_COUNT];
-	size_t n_rows[BACKEND_COUNT];
-	struct update_row *updates[BACKEND_COUNT];
-	size_t n_updates[BACKEND_COUNT];
-	struct update_summary update_sum[BACKEND_COUNT];
+	int n;                                  /* arms measured */
+	struct report_backend per[SWEEP_MAX_ARMS]; /* per arm: its name and summary */
+	struct step_row *rows[SWEEP_MAX_ARMS];
+	size_t n_rows[SWEEP_MAX_ARMS];
+	struct update_row *updates[SWEEP_MAX_ARMS];
+	size_t n_updates[SWEEP_MAX_ARMS];
+	struct update_summary update_sum[SWEEP_MAX_ARMS];
 	long steps_done;
 	struct run_meta meta;
 	bool figure;                            /* the plot was drawn */

@@ -8,7 +8,7 @@
 #include "experiments/sweep_internal.h"
 #include "util/util.h"
 
-/* Room for `rounds` rounds of every backend's rows. */
+/* Room for `rounds` rounds of every arm's rows. */
 static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out, int rounds)
 {
 	size_t cap = p->n_counts * (size_t)rounds;
@@ -30,7 +30,7 @@ static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out
 	return EXIT_OK;
 }
 
-/* After a round of a precision run: is every backend's pooled slope
+/* After a round of a precision run: is every arm's pooled slope
  * precise enough (two rounds at least, so that a spread exists)? */
 static bool round_precise(const struct sweep_plan *p, struct sweep_outcome *out, int round)
 {
@@ -96,7 +96,7 @@ static int run_round(const struct sweep_plan *p, struct experiment **e, int roun
 		     struct round_clock *clk, bool *cut)
 {
 	long total = (long)p->n_counts * out->n * (p->precision_pct > 0 ? round : p->repeat);
-	int border[BACKEND_COUNT], rc = EXIT_OK;
+	int border[SWEEP_MAX_ARMS], rc = EXIT_OK;
 
 	shuffle(corder, (int)p->n_counts, seed);
 	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
