@@ -15,7 +15,7 @@
 struct otherload_proc {
 	int pid, ppid;
 	unsigned long long start;  /* starttime: tells a reused pid apart */
-	unsigned long long ticks;  /* utime + stime + cutime + cstime */
+	unsigned long long ticks;  /* utime + stime */
 	bool kthread;
 };
 
@@ -24,7 +24,7 @@ struct otherload_proc {
 static bool read_proc(int pid, struct otherload_proc *p)
 {
 	char path[64], text[1024];
-	unsigned long long flags, ut, st, cut, cst, start;
+	unsigned long long flags, ut, st, start;
 	const char *q;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -32,12 +32,12 @@ static bool read_proc(int pid, struct otherload_proc *p)
 		return false;
 	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
 	 * utime stime cutime cstime priority nice threads itrealvalue starttime */
-	if (sscanf(q + 2, "%*c %d %*d %*d %*d %*d %llu %*u %*u %*u %*u %llu %llu %llu %llu "
-			  "%*d %*d %*d %*d %llu", &p->ppid, &flags, &ut, &st, &cut, &cst, &start) != 7)
+	if (sscanf(q + 2, "%*c %d %*d %*d %*d %*d %llu %*u %*u %*u %*u %llu %llu %*d %*d "
+			  "%*d %*d %*d %*d %llu", &p->ppid, &flags, &ut, &st, &start) != 5)
 		return false;
 	p->pid = pid;
 	p->start = start;
-	p->ticks = ut + st + cut + cst;
+	p->ticks = ut + st;
 	p->kthread = (flags & PF_KTHREAD) != 0;
 	return true;
 }
@@ -139,5 +139,6 @@ double otherload_end(struct otherload *o)
 	free(now);
 	free(o->procs);
 	o->procs = NULL;
-	return 100.0 * (double)ticks * tick_s / (wall * (double)cpus);
+	/* Tick rounding can carry a step a little over every CPU. */
+	return fmin(100.0, 100.0 * (double)ticks * tick_s / (wall * (double)cpus));
 }

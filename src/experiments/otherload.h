@@ -3,8 +3,11 @@
  * it). It is the CPU time of every process outside this run (not this
  * process, not its descendants such as the iperf3 server and client, and
  * no kernel thread: the run's own packets are partly handled in
- * ksoftirqd), from /proc/PID/stat: utime + stime, plus cutime + cstime so
- * that short-lived children a process reaped during the step count too. */
+ * ksoftirqd), from /proc/PID/stat: the utime + stime each process added
+ * during the step, all of it for one that started in it. A process that
+ * ended within the step is not seen (its parent's cutime would charge a
+ * long-lived child's whole life to the step it was reaped in): a lower
+ * bound. */
 #ifndef NFCOST_OTHERLOAD_H
 #define NFCOST_OTHERLOAD_H
 
