@@ -1,5 +1,6 @@
-/* sweep: the stepwise experiment that sweep and compare share, written once:
- * for each rule count (baseline first), for each backend in a random order,
+/* sweep: the stepwise experiment that sweep and compare share, written once
+ * (sweep.c; the rounds and the budget's clock in sweep_rounds.c):
+ * for each rule count (baseline first), for each arm in a random order,
  * grow the rule set in one transaction and measure (traffic with the probe
  * window open, or drop mode's datagrams), then the cost of changing one
  * rule at that size; rows go to the CSVs as they come; then the summaries,
