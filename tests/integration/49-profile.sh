@@ -10,7 +10,7 @@ trap 'rm -rf "$OUT"' EXIT
 EX=$ROOT/examples
 json() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 host_fw() { iptables-save 2>&1 | grep -v '^#'; iptables-legacy-save 2>&1 | grep -v '^#'; nft list ruleset 2>&1; }
-ours() { ip netns list | grep '^nfcost-pf' || true; procs_of 'nfcost profile' | grep -v "$$" || true; }
+ours() { ip netns list | grep '^nfcost-pf' || true; procs_of "$NFCOST profile" | grep -v "$$" || true; }
 fw_before=$(host_fw)
 
 # --- the lab's bloated chain: 5000 DROP rules in OUTPUT ---
