@@ -36,8 +36,8 @@ void arg_tracer(const char *arg, enum probe_tracer *out);
 void arg_hook(const char *arg, enum nfhook *out);
 void arg_testbed_name(const char *arg, const char **out);
 
-/* Keys of the options sweep, compare and live share (each lists them in its
- * own argp_option table, with its own help text). */
+/* Keys of the options sweep, compare, live and profile share (each lists
+ * those it takes in its own argp_option table, with its own help text). */
 enum {
 	OPT_EXP_BACKEND = 0x2000, OPT_EXP_SHAPE, OPT_EXP_TRACER, OPT_EXP_HOOK, OPT_EXP_OUT,
 	OPT_EXP_NO_PLOT, OPT_EXP_OFFLOAD, OPT_EXP_STREAMS
@@ -61,6 +61,7 @@ struct sweep_args {
 	unsigned int seed;    /* --seed: the random orders (backends, rounds) */
 	bool seed_set;
 	bool repeat_set;      /* --repeat was given */
+	bool backend_set;     /* --backend was given (compare refuses it) */
 	double precision_pct; /* --precision: target CI half-width in % of the slope; 0 off */
 	double budget_s;      /* --budget: with --precision, seconds at most */
 	bool budget_set;

@@ -20,6 +20,7 @@ struct live_args {
 	long rules;
 	long inject_rate;
 	double interval_s;
+	bool interval_set;    /* -i given: one as long as the run is refused */
 	struct experiment_config cfg;
 	const char *out;
 	bool no_plot;
@@ -60,6 +61,7 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 	case 'i':
 		if (!parse_double(arg, 0.1, 3600, &a->interval_s))
 			usage_fail("-i takes seconds from 0.1 to 3600, got '%s'", arg);
+		a->interval_set = true;
 		break;
 	case OPT_INJECT_AT:
 		if (!parse_double(arg, 0, 86400, &a->inject_at_s))
@@ -82,6 +84,9 @@ static error_t live_parse(int key, char *arg, struct argp_state *state)
 		if (a->inject_at_s >= a->duration_s)
 			usage_fail("--inject-at (%g s) must come before the end of the run (-d %d)",
 				   a->inject_at_s, a->duration_s);
+		if (a->interval_set && a->interval_s >= a->duration_s)
+			usage_fail("-i (%g s) must be shorter than the run (-d %d): the probe would "
+				   "report no interval", a->interval_s, a->duration_s);
 		break;
 	default:
 		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)

@@ -192,109 +192,134 @@ static void print_summary(const struct profile_result *r, const char *dir)
 	printf("profile: files in %s\n", dir);
 }
 
+/* The rule set and the candidates, read and checked against --backend.
+ * 0 or an exit status (one line printed); rs and cands are freed by the
+ * caller either way. */
+static int read_rulesets(const struct profile_args *a, struct ruleset *rs, char *note,
+			 size_t note_len, struct ruleset *cands,
+			 char (*cand_names)[40])
+{
+	const char *what = a->from_host ? "the host's rule set" : a->ruleset;
+	char why[1024];
+	int rc;
+
+	rc = a->from_host ? ruleset_read_host(rs, note, note_len, why, sizeof(why))
+			  : ruleset_read_file(a->ruleset, rs, why, sizeof(why));
+	if (rc) {
+		nf_err("%s", why);
+		return rc;
+	}
+	if (rs->format == RULESET_NFT && a->backend_set && a->backend != BACKEND_NFT) {
+		nf_err("%s is in nft format: it loads with nft, not %s (leave --backend out)", what,
+		       rules_backend_name(a->backend));
+		return EXIT_USAGE;
+	}
+	if (rs->format == RULESET_IPTABLES && a->backend == BACKEND_NFT) {
+		nf_err("%s is in iptables-save format: load it with --backend iptables-nft or "
+		       "iptables-legacy", what);
+		return EXIT_USAGE;
+	}
+	for (int c = 0; c < a->n_candidates; c++) {
+		if ((rc = ruleset_read_file(a->candidates[c], &cands[c], why, sizeof(why)))) {
+			nf_err("--candidate: %s", why);
+			return rc;
+		}
+		if (cands[c].format == RULESET_IPTABLES && rs->format == RULESET_NFT) {
+			nf_err("--candidate %s is iptables-save text but the rule set is nft: give "
+			       "the candidate in nft format too", a->candidates[c]);
+			return EXIT_USAGE;
+		}
+		candidate_name(a->candidates[c], c, cand_names[c], sizeof(cand_names[c]));
+	}
+	return EXIT_OK;
+}
+
+static const struct argp profile_argp = {
+	profile_options, profile_parse, "RULESET",
+	"Loads a saved rule set (iptables-save or nft list ruleset format, '-' for stdin, "
+	"or a copy of this machine's with --from-host) into a testbed of its own, in one "
+	"transaction, and measures what it costs the flows you name: time per packet in "
+	"each hook, split by table, and throughput. Then measures each fix in its place "
+	"(nft-optimize, ipset, established-first, flowtable) on the same flows and checks "
+	"that the fix keeps every verdict. Writes profile.json, profile.md, profile.png "
+	"and the fixed rule sets under fixes/. Nothing is written to the firewall of the "
+	"namespace nfcost runs in.\v"
+	"Examples:\n"
+	"  nfcost profile examples/bloated-chain.rules\n"
+	"  nfcost profile --from-host --flow tcp:10.0.0.5>10.0.0.1:22 --fix none\n"
+	"  iptables-save | nfcost profile - --hook input --flow udp:198.18.0.2:53",
+	NULL, NULL, NULL
+};
+
+/* Opens the output directory and runs the plan; a rule set that does not
+ * load takes back what was written and made. */
+static int run_profile(const struct profile_args *a, struct profile_plan *plan,
+		       struct profile_result *res, struct outdir *od)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = open_output_dir(a->out, "profile", od)))
+		return rc;
+	plan->dir = od->path;
+	plan->outdir = od;
+	catch_stop_signals();
+	rc = profile_run(plan, res);
+	if (rc == EXIT_USAGE && !(res->n_variants && res->variants[0].applied))
+		outdir_discard(od);
+	return rc;
+}
+
 int cmd_profile(int argc, char **argv)
 {
-	static const struct argp argp = {
-		profile_options, profile_parse, "RULESET",
-		"Loads a saved rule set (iptables-save or nft list ruleset format, '-' for stdin, "
-		"or a copy of this machine's with --from-host) into a testbed of its own, in one "
-		"transaction, and measures what it costs the flows you name: time per packet in "
-		"each hook, split by table, and throughput. Then measures each fix in its place "
-		"(nft-optimize, ipset, established-first, flowtable) on the same flows and checks "
-		"that the fix keeps every verdict. Writes profile.json, profile.md, profile.png "
-		"and the fixed rule sets under fixes/. Nothing is written to the firewall of the "
-		"namespace nfcost runs in.\v"
-		"Examples:\n"
-		"  nfcost profile examples/bloated-chain.rules\n"
-		"  nfcost profile --from-host --flow tcp:10.0.0.5>10.0.0.1:22 --fix none\n"
-		"  iptables-save | nfcost profile - --hook input --flow udp:198.18.0.2:53",
-		NULL, NULL, NULL
-	};
 	struct profile_args a = {
 		.hook = NFHOOK_LOCAL_OUT, .backend = BACKEND_IPTABLES_NFT, .duration_s = 3,
 		.samples = 1000, .tracer = TRACER_AUTO,
 	};
-	struct ruleset rs = { 0 };
-	struct profile_result res;
-	char why[1024], note[1024] = "", source[1100];
+	struct ruleset rs = { 0 }, cands[PROFILE_MAX_CANDIDATES] = { { 0 } };
+	char cand_names[PROFILE_MAX_CANDIDATES][40];
+	const char *cand_name_ptrs[PROFILE_MAX_CANDIDATES];
+	struct profile_result res = { 0 };
 	struct outdir od = { .fd = -1, .marker_fd = -1 };
 	const char *dir = od.path;
+	char note[1024] = "", source[1100];
 	int rc;
 
 	ruleset_fix_parse_list("all", a.fixes);
-	command_parse(&argp, argc, argv, &a);
+	command_parse(&profile_argp, argc, argv, &a);
 	if (!a.fix_set && a.hook != NFHOOK_FORWARD)
 		a.fixes[FIX_FLOWTABLE] = false; /* "all" means all that apply here */
-	if ((rc = require_root("nfcost profile")))
-		return rc;
-	if (a.from_host)
-		rc = ruleset_read_host(&rs, note, sizeof(note), why, sizeof(why));
-	else
-		rc = ruleset_read_file(a.ruleset, &rs, why, sizeof(why));
-	if (rc) {
-		nf_err("%s", why);
-		ruleset_free(&rs);
-		return rc;
-	}
-	if (rs.format == RULESET_NFT && a.backend_set && a.backend != BACKEND_NFT) {
-		nf_err("%s is in nft format: it loads with nft, not %s (leave --backend out)",
-		       a.from_host ? "the host's rule set" : a.ruleset, rules_backend_name(a.backend));
-		ruleset_free(&rs);
-		return EXIT_USAGE;
-	}
-	if (rs.format == RULESET_IPTABLES && a.backend == BACKEND_NFT) {
-		nf_err("%s is in iptables-save format: load it with --backend iptables-nft or "
-		       "iptables-legacy", a.from_host ? "the host's rule set" : a.ruleset);
-		ruleset_free(&rs);
-		return EXIT_USAGE;
-	}
-	struct ruleset cands[PROFILE_MAX_CANDIDATES] = { 0 };
-	char cand_names[PROFILE_MAX_CANDIDATES][40];
-	const char *cand_name_ptrs[PROFILE_MAX_CANDIDATES];
-	for (int c = 0; c < a.n_candidates; c++) {
-		if ((rc = ruleset_read_file(a.candidates[c], &cands[c], why, sizeof(why)))) {
-			nf_err("--candidate: %s", why);
-			goto free_candidates;
-		}
-		if (cands[c].format == RULESET_IPTABLES && rs.format == RULESET_NFT) {
-			nf_err("--candidate %s is iptables-save text but the rule set is nft: give "
-			       "the candidate in nft format too", a.candidates[c]);
-			rc = EXIT_USAGE;
-			goto free_candidates;
-		}
-		candidate_name(a.candidates[c], c, cand_names[c], sizeof(cand_names[c]));
+	if ((rc = require_root("nfcost profile")) ||
+	    (rc = read_rulesets(&a, &rs, note, sizeof(note), cands, cand_names)))
+		goto out;
+	for (int c = 0; c < a.n_candidates; c++)
 		cand_name_ptrs[c] = cand_names[c];
-	}
 	if (a.n_flows == 0) {
 		char w[64];
 		flow_parse("tcp:198.18.0.2:443", &a.flows[0], w, sizeof(w));
 		a.n_flows = 1;
 	}
-	if ((rc = open_output_dir(a.out, "profile", &od)))
-		goto free_candidates;
 	if (a.from_host)
 		snprintf(source, sizeof(source), "host: %s", note);
 	else
 		snprintf(source, sizeof(source), "%s", a.ruleset);
-	catch_stop_signals();
 	struct profile_plan plan = {
 		.rs = &rs, .source = source,
 		.backend = rs.format == RULESET_NFT ? BACKEND_NFT : a.backend,
 		.hook = a.hook, .flows = a.flows, .n_flows = a.n_flows,
 		.duration_s = (int)a.duration_s, .iface = a.iface, .tracer = a.tracer,
-		.max_samples = (int)a.samples, .dir = dir, .outdir = &od, .no_plot = a.no_plot,
+		.max_samples = (int)a.samples, .no_plot = a.no_plot,
+		.candidates = cands, .candidate_names = cand_name_ptrs,
+		.n_candidates = a.n_candidates,
 	};
 	memcpy(plan.fixes, a.fixes, sizeof(plan.fixes));
-	plan.candidates = cands;
-	plan.candidate_names = cand_name_ptrs;
-	plan.n_candidates = a.n_candidates;
-	rc = profile_run(&plan, &res);
+	rc = run_profile(&a, &plan, &res, &od);
 	if (res.n_variants && res.variants[0].applied)
 		print_summary(&res, dir);
 	if (stop_requested)
 		nf_err("profile interrupted: what was measured is in %s", dir);
 	profile_result_free(&res);
-free_candidates:
+out:
 	for (int c = 0; c < a.n_candidates; c++)
 		ruleset_free(&cands[c]);
 	ruleset_free(&rs);

@@ -18,6 +18,8 @@ enum { OPT_RULES = 1000, OPT_TRAFFIC, OPT_SIZE, OPT_RATE, OPT_REPEAT, OPT_VERDIC
        OPT_PACKETS, OPT_UPDATES, OPT_PRECISION, OPT_BUDGET };
 
 #define SWEEP_DEFAULT_BUDGET_S 600
+/* The largest UDP payload over IPv4: 65535 - 20 (IP header) - 8 (UDP). */
+#define UDP_MAX_PAYLOAD 65507
 
 static const struct argp_option sweep_options[] = {
 	{ "rules", OPT_RULES, "SPEC", 0,
@@ -31,7 +33,8 @@ static const struct argp_option sweep_options[] = {
 	  "Add rounds until the slope's 95% CI half-width is at most PCT % of the slope "
 	  "(0 < PCT < 100), or until --budget ends", 0 },
 	{ "budget", OPT_BUDGET, "SECS", 0,
-	  "With --precision: start no round that would end after SECS seconds (default 600)", 0 },
+	  "With --precision: end within SECS seconds, plus one step at most: no round starts "
+	  "that would end later, a round that would is cut at the budget (default 600)", 0 },
 	{ "seed", 'S', "N", 0,
 	  "Seed of the random orders: rule counts per round, backends per rule count "
 	  "(default: from the clock; the JSON records the one used)", 0 },
@@ -97,6 +100,9 @@ static const char *parse_rules_spec(const char *s, struct sweep_args *a)
 		return "out of memory";
 	}
 	if (strchr(buf, ',')) { /* a list */
+		size_t len = strlen(buf);
+		if (buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
+			bad = "a list has a count between every two commas";
 		for (p = strtok_r(buf, ",", &save); p && !bad; p = strtok_r(NULL, ",", &save)) {
 			if (!parse_long(p, 0, RULES_MAX_COUNT, &c))
 				bad = "each count of a list is a whole number from 0 to 1000000";
@@ -155,6 +161,74 @@ static void parse_offloads(const char *arg, struct sweep_args *a)
 	}
 }
 
+/* What the options say together, once all are read: exits 2 with one line
+ * on a combination that does not go. */
+static void check_combination(const struct sweep_args *a)
+{
+	if (a->is_compare && a->backend_set)
+		usage_fail("compare takes its backends from --backends: drop --backend");
+	/* Drop mode's datagrams are UDP too (sweep_args_finish). */
+	if ((a->cfg.traffic.udp || (a->cfg.hit_traffic && !a->cfg.accept)) &&
+	    a->cfg.traffic.size > UDP_MAX_PAYLOAD)
+		usage_fail("--size with UDP takes at most %d bytes (the largest UDP payload "
+			   "over IPv4), got %d", UDP_MAX_PAYLOAD, a->cfg.traffic.size);
+	if (a->cfg.traffic.rate_bps && !a->cfg.traffic.udp)
+		usage_fail("--rate goes with --traffic udp");
+	if (a->cfg.hit_traffic && !a->cfg.accept && a->is_compare)
+		usage_fail("--hit-traffic with the drop verdict is a sweep mode, not a compare one");
+	if (a->cfg.hit_packets && !(a->cfg.hit_traffic && !a->cfg.accept))
+		usage_fail("--packets goes with --hit-traffic and the drop verdict");
+	if (a->precision_pct > 0 && a->repeat_set)
+		usage_fail("--precision chooses the number of rounds itself: drop --repeat "
+			   "(or --precision)");
+	if (a->budget_set && !(a->precision_pct > 0))
+		usage_fail("--budget goes with --precision PCT");
+	if (a->n_offloads > 1 && a->is_compare)
+		usage_fail("compare measures one offload setting: give --offload on or off "
+			   "(nfcost sweep --offload on,off compares the two)");
+	if (a->n_offloads > 1 && a->cfg.hit_traffic && !a->cfg.accept)
+		usage_fail("--offload on,off measures traffic, not drop mode's datagrams: "
+			   "give one setting with --hit-traffic");
+}
+
+/* The options of a run in rounds (--repeat, --precision, --budget, --seed):
+ * false when key is none of them. */
+static bool rounds_option(int key, char *arg, struct sweep_args *a)
+{
+	long v;
+
+	switch (key) {
+	case OPT_REPEAT:
+		if (!parse_long(arg, 1, 1000, &v))
+			usage_fail("--repeat takes a whole number from 1 to 1000, got '%s'", arg);
+		a->repeat = (int)v;
+		a->repeat_set = true;
+		return true;
+	case OPT_PRECISION: {
+		char *end;
+		errno = 0;
+		double pct = strtod(arg, &end);
+		if (errno || end == arg || *end || !(pct > 0 && pct < 100))
+			usage_fail("--precision takes a percentage above 0 and below 100, got '%s'", arg);
+		a->precision_pct = pct;
+		return true;
+	}
+	case OPT_BUDGET:
+		if (!parse_long(arg, 1, 7 * 86400, &v))
+			usage_fail("--budget takes whole seconds from 1 to 604800, got '%s'", arg);
+		a->budget_s = (double)v;
+		a->budget_set = true;
+		return true;
+	case 'S':
+		if (!parse_long(arg, 0, 4294967295L, &v))
+			usage_fail("--seed takes a whole number from 0 to 4294967295, got '%s'", arg);
+		a->seed = (unsigned int)v;
+		a->seed_set = true;
+		return true;
+	}
+	return false;
+}
+
 static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 {
 	struct sweep_args *a = state->input;
@@ -172,33 +246,6 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 		if (!parse_long(arg, 1, 86400, &v))
 			usage_fail("-d takes whole seconds from 1 to 86400, got '%s'", arg);
 		a->cfg.traffic.duration_s = (int)v;
-		break;
-	case OPT_REPEAT:
-		if (!parse_long(arg, 1, 1000, &v))
-			usage_fail("--repeat takes a whole number from 1 to 1000, got '%s'", arg);
-		a->repeat = (int)v;
-		a->repeat_set = true;
-		break;
-	case OPT_PRECISION: {
-		char *end;
-		errno = 0;
-		double pct = strtod(arg, &end);
-		if (errno || end == arg || *end || !(pct > 0 && pct < 100))
-			usage_fail("--precision takes a percentage above 0 and below 100, got '%s'", arg);
-		a->precision_pct = pct;
-		break;
-	}
-	case OPT_BUDGET:
-		if (!parse_long(arg, 1, 7 * 86400, &v))
-			usage_fail("--budget takes whole seconds from 1 to 604800, got '%s'", arg);
-		a->budget_s = (double)v;
-		a->budget_set = true;
-		break;
-	case 'S':
-		if (!parse_long(arg, 0, 4294967295L, &v))
-			usage_fail("--seed takes a whole number from 0 to 4294967295, got '%s'", arg);
-		a->seed = (unsigned int)v;
-		a->seed_set = true;
 		break;
 	case OPT_TRAFFIC:
 		if (strcmp(arg, "tcp") && strcmp(arg, "udp"))
@@ -239,27 +286,16 @@ static error_t sweep_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		usage_fail("%s takes options only, got '%s'", a->is_compare ? "compare" : "sweep", arg);
 		break;
+	case OPT_EXP_BACKEND:
+		a->backend_set = true;
+		arg_backend(arg, &a->cfg.backend);
+		break;
 	case ARGP_KEY_END:
-		if (a->cfg.traffic.rate_bps && !a->cfg.traffic.udp)
-			usage_fail("--rate goes with --traffic udp");
-		if (a->cfg.hit_traffic && !a->cfg.accept && a->is_compare)
-			usage_fail("--hit-traffic with the drop verdict is a sweep mode, not a compare one");
-		if (a->cfg.hit_packets && !(a->cfg.hit_traffic && !a->cfg.accept))
-			usage_fail("--packets goes with --hit-traffic and the drop verdict");
-		if (a->precision_pct > 0 && a->repeat_set)
-			usage_fail("--precision chooses the number of rounds itself: drop --repeat "
-				   "(or --precision)");
-		if (a->budget_set && !(a->precision_pct > 0))
-			usage_fail("--budget goes with --precision PCT");
-		if (a->n_offloads > 1 && a->is_compare)
-			usage_fail("compare measures one offload setting: give --offload on or off "
-				   "(nfcost sweep --offload on,off compares the two)");
-		if (a->n_offloads > 1 && a->cfg.hit_traffic && !a->cfg.accept)
-			usage_fail("--offload on,off measures traffic, not drop mode's datagrams: "
-				   "give one setting with --hit-traffic");
+		check_combination(a);
 		break;
 	default:
-		return arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
+		return rounds_option(key, arg, a) ||
+		       arg_experiment_option(key, arg, &a->cfg, &a->out, &a->no_plot)
 			? 0 : ARGP_ERR_UNKNOWN;
 	}
 	return 0;
@@ -341,8 +377,12 @@ void print_rounds(const struct sweep_outcome *out)
 		       spread, s->half_width_pct);
 	}
 	if (o->precision_mode)
-		printf("precision %.4g %%: %s (stopped by: %s)\n", o->precision_pct,
-		       o->precision_reached ? "reached" : "NOT reached", o->stop_reason);
+		printf("precision %.4g %%: %s (stopped by: %s) after %.1f s of the %.0f s budget\n",
+		       o->precision_pct, o->precision_reached ? "reached" : "NOT reached",
+		       o->stop_reason, o->time_used_s, o->budget_s);
+	if (o->cut_steps)
+		printf("the budget cut round %d after %d step(s): they are kept in the CSV and "
+		       "the pooled fit\n", o->rounds + 1, o->cut_steps);
 }
 
 int cmd_sweep(int argc, char **argv)

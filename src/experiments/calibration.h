@@ -10,11 +10,11 @@
 #include "experiments/overhead.h"
 #include "probe/probe.h"
 
-/* Empty-chain calibration: builds a temporary testbed with an empty
- * iptables-legacy filter table on the client side, traces its LOCAL_OUT with
- * tracer t during 2 s of TCP traffic, removes the testbed. The average
- * is the fixed time the tracer itself adds to (and measures in) every
- * packet. 0, or -1 with one line in why (empty when the testbed module
+/* Empty-chain calibration: an experiment (experiment.h) with an empty
+ * iptables-legacy OUTPUT chain on the client side, as a sweep's step 0,
+ * traced with tracer t during 2 s of TCP traffic, then removed. The
+ * average is the fixed time the tracer itself adds to (and measures in)
+ * every packet. 0, or -1 with one line in why (empty when the experiment
  * already printed the reason). */
 struct calibration {
 	enum probe_tracer tracer;    /* the one that ran (auto resolved) */

@@ -131,8 +131,7 @@ static int count_packet_sockets(const char *netns_path)
 	return n;
 }
 
-static void warn(struct run_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct run_env *env, const char *fmt, ...)
+void environment_warn(struct run_env *env, const char *fmt, ...)
 {
 	size_t o = strlen(env->warnings);
 	va_list ap;
@@ -151,16 +150,16 @@ void environment_finish(struct run_env *env, const char *netns_path)
 
 	env->packet_sockets = count_packet_sockets(netns_path);
 	if (env->bpf_jit == 0)
-		warn(env, "the BPF JIT is off (net.core.bpf_jit_enable=0): the probe runs "
+		environment_warn(env, "the BPF JIT is off (net.core.bpf_jit_enable=0): the probe runs "
 			  "interpreted and inflates every hook time");
 	if (env->nf_links_before > 0)
-		warn(env, "%d other BPF netfilter program(s) were attached before the run: "
+		environment_warn(env, "%d other BPF netfilter program(s) were attached before the run: "
 			  "their time counts in the hooks", env->nf_links_before);
 	if (env->packet_sockets > 0)
-		warn(env, "%d packet socket(s) in the measured namespace (a capture?): every "
+		environment_warn(env, "%d packet socket(s) in the measured namespace (a capture?): every "
 			  "packet is also copied to them", env->packet_sockets);
 	/* Something else used half the machine just before the run. */
 	if (env->busy_pct > 50)
-		warn(env, "the machine was busy before the run (%.0f %% of %ld CPUs): figures "
+		environment_warn(env, "the machine was busy before the run (%.0f %% of %ld CPUs): figures "
 			  "vary more than on an idle machine", env->busy_pct, cpus);
 }

@@ -13,4 +13,8 @@ void environment_collect(struct run_env *env);
  * the warnings. netns_path NULL: none. */
 void environment_finish(struct run_env *env, const char *netns_path);
 
+/* Adds a warning of the run's own finding (e.g. load during its steps). */
+void environment_warn(struct run_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

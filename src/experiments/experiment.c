@@ -8,17 +8,15 @@
 #include <unistd.h>
 
 #include "experiments/cpustat.h"
+#include "experiments/otherload.h"
 #include "util/util.h"
 
 struct experiment {
 	struct experiment_config cfg;
-	char testbed[TESTBED_NAME_MAX + 1];
-	char rules_netns[256];   /* where the rules and the probe go */
-	char cli_netns[256];     /* where the traffic starts */
+	struct experiment_bed bed;
 	struct rules_target target;
 	struct probe *probe;
 	long rules;              /* rules in place now */
-	bool testbed_made;
 };
 
 enum testbed_side experiment_rules_side(enum nfhook h)
@@ -29,6 +27,36 @@ enum testbed_side experiment_rules_side(enum nfhook h)
 bool experiment_drop_mode(const struct experiment_config *cfg)
 {
 	return cfg->hit_traffic && !cfg->accept;
+}
+
+int experiment_bed_up(struct experiment_bed *bed, const char *name_prefix, enum nfhook hook)
+{
+	int rc;
+
+	memset(bed, 0, sizeof(*bed));
+	testbed_unique_name(name_prefix, bed->testbed, sizeof(bed->testbed));
+	/* FORWARD sees only packets a namespace routes on: that takes a router
+	 * between the two ends, where the rules and the probe go. */
+	struct nf_error err = { 0 };
+	rc = hook == NFHOOK_FORWARD ? testbed_up_routed(bed->testbed, &err)
+				    : testbed_up(bed->testbed, &err);
+	if (rc)
+		return nf_error_report(&err);
+	bed->up = true;
+	bed->rules_side = experiment_rules_side(hook);
+	testbed_netns_path(bed->testbed, TESTBED_CLI, bed->cli_netns, sizeof(bed->cli_netns));
+	testbed_netns_path(bed->testbed, bed->rules_side, bed->rules_netns,
+			   sizeof(bed->rules_netns));
+	return EXIT_OK;
+}
+
+void experiment_bed_down(struct experiment_bed *bed)
+{
+	struct nf_error err = { 0 };
+
+	if (bed->up && testbed_down(bed->testbed, true, &err))
+		nf_error_report(&err);
+	bed->up = false;
 }
 
 int experiment_setup(struct experiment **out, const struct experiment_config *cfg,
@@ -43,29 +71,19 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		return EXIT_RUNTIME;
 	}
 	e->cfg = *cfg;
-	testbed_unique_name(name_prefix, e->testbed, sizeof(e->testbed));
-	/* FORWARD sees only packets a namespace routes on: that takes a router
-	 * between the two ends, where the rules and the probe go. */
-	struct nf_error tb_err = { 0 };
-	rc = cfg->hook == NFHOOK_FORWARD ? testbed_up_routed(e->testbed, &tb_err)
-				       : testbed_up(e->testbed, &tb_err);
-	if (rc) {
+	if ((rc = experiment_bed_up(&e->bed, name_prefix, cfg->hook))) {
 		free(e);
-		nf_err("%s", tb_err.msg);
-		return tb_err.status;
+		return rc;
 	}
-	e->testbed_made = true;
+	struct nf_error tb_err = { 0 };
 	if (cfg->offload != OFFLOAD_DEFAULT &&
-	    testbed_set_offload(e->testbed, cfg->offload == OFFLOAD_ON, &tb_err)) {
+	    testbed_set_offload(e->bed.testbed, cfg->offload == OFFLOAD_ON, &tb_err)) {
 		nf_err("%s", tb_err.msg);
 		experiment_teardown(e);
 		return EXIT_RUNTIME;
 	}
-	testbed_netns_path(e->testbed, TESTBED_CLI, e->cli_netns, sizeof(e->cli_netns));
-	testbed_netns_path(e->testbed, experiment_rules_side(cfg->hook), e->rules_netns,
-			   sizeof(e->rules_netns));
 	e->target = (struct rules_target){
-		.netns_path = e->rules_netns, .backend = cfg->backend, .shape = cfg->shape,
+		.netns_path = e->bed.rules_netns, .backend = cfg->backend, .shape = cfg->shape,
 		.hook = cfg->hook, .accept = cfg->accept,
 		.hit_addr = cfg->hit_traffic ? TESTBED_SRV_ADDR : NULL,
 	};
@@ -73,7 +91,7 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 	bool drop_mode = experiment_drop_mode(cfg);
 	struct probe_opts po = {
 		.tracer = cfg->tracer,
-		.netns_path = e->rules_netns,
+		.netns_path = e->bed.rules_netns,
 		.hook = drop_mode ? NFHOOK_ALL : cfg->hook,
 		.by_comm = false,
 	};
@@ -119,7 +137,7 @@ int experiment_load(struct experiment *e, long rules, double *ms, long *counted)
 		return EXIT_RUNTIME;
 	if (*counted != rules) {
 		nf_err("after loading %ld rules, %s holds %ld: the load did not replace the rule set",
-		       rules, e->rules_netns, *counted);
+		       rules, e->bed.rules_netns, *counted);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
@@ -142,8 +160,8 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	struct nf_error err = { 0 };
 	int rc;
 
-	if (testbed_server_ensure(e->testbed, NULL)) {
-		nf_err("the iperf3 server in %s cannot be (re)started", e->testbed);
+	if (testbed_server_ensure(e->bed.testbed, NULL)) {
+		nf_err("the iperf3 server in %s cannot be (re)started", e->bed.testbed);
 		return EXIT_RUNTIME;
 	}
 	/* Close whatever the window held so far: it must cover this run only. */
@@ -152,23 +170,27 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 		return EXIT_RUNTIME;
 	}
 	struct cpustat cpu0, cpu1;
+	struct otherload other;
+	otherload_begin(&other);
 	bool have_cpu = cpustat_read(&cpu0);
-	if (traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+	if (traffic_run_once(e->bed.cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			     &e->cfg.traffic, res, &err)) {
 		/* The server may have died since the check: restart it and run the
 		 * step once more, in a fresh window. Say why, or a flaky step hides. */
 		if (!stop_requested)
 			nf_err("warning: traffic at %ld rules failed (%s): running the step again",
 			       e->rules, err.msg);
-		if (stop_requested || testbed_server_ensure(e->testbed, NULL) ||
+		if (stop_requested || testbed_server_ensure(e->bed.testbed, NULL) ||
 		    probe_read_window(e->probe, &w) || !(have_cpu = cpustat_read(&cpu0)) ||
-		    traffic_run_once(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+		    traffic_run_once(e->bed.cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 				     &e->cfg.traffic, res, &err)) {
 			nf_err("traffic at %ld rules failed: %s", e->rules, err.msg);
+			otherload_end(&other);
 			return EXIT_RUNTIME;
 		}
 	}
 	have_cpu = have_cpu && cpustat_read(&cpu1);
+	row->other_cpu_pct = otherload_end(&other);
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		traffic_result_free(res);
@@ -176,9 +198,9 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	}
 	/* A testbed removed under a running step (nfcost cleanup --force, ip
 	 * netns del) leaves numbers of nothing: fail the step, keep no row. */
-	if (!testbed_exists(e->testbed)) {
+	if (!testbed_exists(e->bed.testbed)) {
 		nf_err("testbed %s vanished during the step at %ld rules (removed from outside?): "
-		       "the step is not kept", e->testbed, e->rules);
+		       "the step is not kept", e->bed.testbed, e->rules);
 		traffic_result_free(res);
 		return EXIT_RUNTIME;
 	}
@@ -206,15 +228,19 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;
 	}
-	if (traffic_udp_burst(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
+	struct otherload other;
+	otherload_begin(&other);
+	if (traffic_udp_burst(e->bed.cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT,
 			      e->cfg.hit_packets, e->cfg.traffic.size, &d->sent, &d->send_eperm,
 			      &err)) {
 		nf_err("%s", err.msg);
+		otherload_end(&other);
 		return EXIT_RUNTIME;
 	}
 	/* A dropped packet's start is counted lost once it is older than the
 	 * probe's staleness limit: wait that long before closing the window. */
 	usleep(150 * 1000);
+	row->other_cpu_pct = otherload_end(&other);
 	if ((rc = probe_read_window(e->probe, &w))) {
 		nf_err("reading the probe failed: %s", strerror(-rc));
 		return EXIT_RUNTIME;
@@ -246,7 +272,7 @@ int experiment_read_window(struct experiment *e, struct probe_window *w)
 
 struct traffic_run *experiment_traffic_start(struct experiment *e)
 {
-	return traffic_start(e->cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &e->cfg.traffic);
+	return traffic_start(e->bed.cli_netns, TESTBED_SRV_ADDR, TESTBED_IPERF_PORT, &e->cfg.traffic);
 }
 
 long experiment_rules(const struct experiment *e)
@@ -266,19 +292,19 @@ struct probe *experiment_probe_mut(struct experiment *e)
 
 const char *experiment_cli_netns(const struct experiment *e)
 {
-	return e->cli_netns;
+	return e->bed.cli_netns;
 }
 
 const char *experiment_rules_netns(const struct experiment *e)
 {
-	return e->rules_netns;
+	return e->bed.rules_netns;
 }
 
 const char *experiment_rules_netns_name(const struct experiment *e)
 {
-	const char *slash = strrchr(e->rules_netns, '/');
+	const char *slash = strrchr(e->bed.rules_netns, '/');
 
-	return slash ? slash + 1 : e->rules_netns;
+	return slash ? slash + 1 : e->bed.rules_netns;
 }
 
 void experiment_teardown(struct experiment *e)
@@ -286,8 +312,6 @@ void experiment_teardown(struct experiment *e)
 	if (!e)
 		return;
 	probe_close(e->probe);
-	struct nf_error tb_err = { 0 };
-	if (e->testbed_made && testbed_down(e->testbed, true, &tb_err))
-		nf_err("%s", tb_err.msg);
+	experiment_bed_down(&e->bed);
 	free(e);
 }

@@ -33,6 +33,23 @@ struct experiment_config {
 
 struct experiment;
 
+/* The testbed every experiment starts from (sweep, compare and live
+ * through experiment_setup, profile and calibration directly): a fresh
+ * testbed named from a prefix, routed for the forward hook, and the
+ * namespaces its traffic starts in and its rules (and probe) go into. */
+struct experiment_bed {
+	char testbed[TESTBED_NAME_MAX + 1];
+	char cli_netns[256];         /* where the traffic starts */
+	char rules_netns[256];       /* where the rules and the probe go */
+	enum testbed_side rules_side;
+	bool up;
+};
+/* 0 or an exit status (the testbed module said why); nothing is left on
+ * failure. */
+int experiment_bed_up(struct experiment_bed *bed, const char *name_prefix, enum nfhook hook);
+/* Removes the testbed (when up). */
+void experiment_bed_down(struct experiment_bed *bed);
+
 /* The one map from a hook to the testbed side whose namespace holds its
  * rules: output -> cli, input -> srv, forward -> rtr (a routed testbed). */
 enum testbed_side experiment_rules_side(enum nfhook h);

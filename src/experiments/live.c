@@ -93,6 +93,67 @@ static int commit_files(struct live_files *f)
 	return rc;
 }
 
+/* One batch of injection: `inject_rate` rules (or what is left) in one
+ * transaction, its time in injection.csv and in out. */
+static int inject_batch(const struct live_plan *p, struct experiment *e, struct live_files *f,
+			double at, struct live_outcome *out, double *batch_ms_sum)
+{
+	long left = p->rules - out->injected;
+	long batch = p->inject_rate < left ? p->inject_rate : left;
+	double ms;
+	int rc;
+
+	if ((rc = experiment_grow(e, out->injected + batch, &ms)))
+		return rc;
+	out->injected += batch;
+	out->batches++;
+	*batch_ms_sum += ms;
+	out->batch_ms_max = ms > out->batch_ms_max ? ms : out->batch_ms_max;
+	fprintf(f->inj.f, "%.3f,%ld\n", at, out->injected);
+	return outfile_flush(&f->inj, &f->err) ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* While the client runs: batches once a second from inject_at_s, so the
+ * rate holds and every batch is one transaction whose duration we record,
+ * and a probe window every interval_s; then the last, shorter window. */
+static int live_loop(const struct live_plan *p, struct experiment *e, struct traffic_run *run,
+		     const struct window_sink *sink, double t0, struct live_outcome *out)
+{
+	double next_probe = t0 + p->interval_s, window_start = 0;
+	double next_inject = t0 + p->inject_at_s;
+	double end = t0 + p->duration_s + 10; /* iperf3 needs a moment to report */
+	double batch_ms_sum = 0;
+	int rc = EXIT_OK;
+
+	while (!stop_requested && !traffic_done(run) && now_monotonic() < end && rc == EXIT_OK) {
+		double next = next_probe < next_inject ? next_probe : next_inject;
+		if (next > now_monotonic() + 0.2)
+			next = now_monotonic() + 0.2; /* notice the client's end promptly */
+		sleep_until(next);
+		double now = now_monotonic();
+		if (now >= next_inject && out->injected < p->rules) {
+			if ((rc = inject_batch(p, e, sink->f, now - t0, out, &batch_ms_sum)))
+				break;
+			next_inject += 1.0;
+		}
+		if (out->injected >= p->rules)
+			next_inject = INFINITY;
+		if (now >= next_probe) {
+			rc = close_window(e, sink, window_start, now - t0, true);
+			window_start = now - t0;
+			next_probe += p->interval_s;
+		}
+	}
+	if (stop_requested || rc)
+		traffic_stop(run);
+	/* The last, shorter window: keep it if it holds something. */
+	if (rc == EXIT_OK && now_monotonic() - t0 - window_start >= p->interval_s / 2)
+		rc = close_window(e, sink, window_start, now_monotonic() - t0, false);
+	if (out->batches)
+		out->batch_ms_mean = batch_ms_sum / (double)out->batches;
+	return rc;
+}
+
 int live_run(const struct live_plan *p, struct live_outcome *out)
 {
 	struct live_files f = { 0 };
@@ -130,48 +191,7 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	/* Batches once a second: rate rules each, so the rate holds and every
-	 * batch is one transaction whose duration we record. */
-	double next_probe = t0 + p->interval_s, window_start = 0;
-	double next_inject = t0 + p->inject_at_s;
-	double end = t0 + p->duration_s + 10; /* iperf3 needs a moment to report */
-	double batch_ms_sum = 0;
-	while (!stop_requested && !traffic_done(run) && now_monotonic() < end && rc == EXIT_OK) {
-		double next = next_probe < next_inject ? next_probe : next_inject;
-		if (next > now_monotonic() + 0.2)
-			next = now_monotonic() + 0.2; /* notice the client's end promptly */
-		sleep_until(next);
-		double now = now_monotonic();
-		if (now >= next_inject && out->injected < p->rules) {
-			long left = p->rules - out->injected;
-			long batch = p->inject_rate < left ? p->inject_rate : left;
-			double ms;
-			if ((rc = experiment_grow(e, out->injected + batch, &ms)))
-				break;
-			out->injected += batch;
-			out->batches++;
-			batch_ms_sum += ms;
-			out->batch_ms_max = ms > out->batch_ms_max ? ms : out->batch_ms_max;
-			fprintf(f.inj.f, "%.3f,%ld\n", now - t0, out->injected);
-			if (outfile_flush(&f.inj, &f.err)) {
-				rc = EXIT_RUNTIME;
-				break;
-			}
-			next_inject += 1.0;
-		}
-		if (out->injected >= p->rules)
-			next_inject = INFINITY;
-		if (now >= next_probe) {
-			rc = close_window(e, &sink, window_start, now - t0, true);
-			window_start = now - t0;
-			next_probe += p->interval_s;
-		}
-	}
-	if (stop_requested || rc)
-		traffic_stop(run);
-	/* The last, shorter window: keep it if it holds something. */
-	if (rc == EXIT_OK && now_monotonic() - t0 - window_start >= p->interval_s / 2)
-		rc = close_window(e, &sink, window_start, now_monotonic() - t0, false);
+	rc = live_loop(p, e, run, &sink, t0, out);
 	if (traffic_finish(run, &res, &err)) {
 		nf_err("the traffic run failed: %s", err.msg);
 		rc = rc ? rc : EXIT_RUNTIME;
@@ -183,8 +203,6 @@ int live_run(const struct live_plan *p, struct live_outcome *out)
 			rc = rc ? rc : EXIT_RUNTIME;
 		traffic_result_free(&res);
 	}
-	if (out->batches)
-		out->batch_ms_mean = batch_ms_sum / (double)out->batches;
 out:
 	experiment_teardown(e);
 	if (commit_files(&f))

@@ -11,34 +11,25 @@
 
 #include "experiments/environment.h"
 #include "experiments/experiment.h"
+#include "experiments/otherload.h"
 #include "experiments/overhead.h"
+#include "experiments/profile_parts.h"
 #include "probe/tablelat.h"
+#include "results/load.h"
 #include "results/report.h"
 #include "testbed/testbed.h"
 #include "traffic/traffic.h"
 #include "util/util.h"
 
-#define PRI_FIRST_BRACKET (INT_MIN + 1)
-#define PRI_LAST_BRACKET (INT_MAX - 1)
 /* How long the verdict check waits for one packet to cross the hooks. */
 #define VERDICT_WAIT_US 20000
 
-/* What runs between two brackets: a table (or an nft table's base chains)
- * at one priority, on the hooks in the mask. */
-struct component {
-	int prio;
-	unsigned int hooks;
-	char label[64];
-};
-
 struct profile_ctx {
 	const struct profile_plan *plan;
-	char testbed[TESTBED_NAME_MAX + 1];
-	char ns[256];                /* the measured namespace */
-	char cli[256];               /* where every packet starts */
+	/* bed.rules_netns: the measured namespace; bed.cli_netns: where every
+	 * packet starts. */
+	struct experiment_bed bed;
 	char scratch[256];           /* a namespace fixes may use for nft's optimizer */
-	enum testbed_side side;
-	bool up;
 	struct ruleset_sample *samples;
 	size_t n_samples;
 	/* Per variant, the verdict of every flow and then every sample. */
@@ -56,169 +47,10 @@ struct profile_ctx {
 	 * tracer when fentry loads, else NULL; see table_parts. */
 	struct tablelat *tl;
 	char tl_note[256];
+	/* The machine's other load during every flow of every variant. */
+	struct step_load *load;
+	size_t n_load, cap_load;
 };
-
-/* The hooks a packet of the flow crosses in the measured namespace on its
- * way to the server, in order; the others see the reply direction. */
-static int path_hooks(enum nfhook measured, enum nfhook out[3])
-{
-	if (measured == NFHOOK_LOCAL_IN) {
-		out[0] = NFHOOK_PRE_ROUTING;
-		out[1] = NFHOOK_LOCAL_IN;
-		return 2;
-	}
-	if (measured == NFHOOK_FORWARD) {
-		out[0] = NFHOOK_PRE_ROUTING;
-		out[1] = NFHOOK_FORWARD;
-		out[2] = NFHOOK_POST_ROUTING;
-		return 3;
-	}
-	out[0] = NFHOOK_LOCAL_OUT;
-	out[1] = NFHOOK_POST_ROUTING;
-	return 2;
-}
-
-static bool on_path(enum nfhook measured, enum nfhook h)
-{
-	enum nfhook p[3];
-	int n = path_hooks(measured, p);
-
-	for (int i = 0; i < n; i++)
-		if (p[i] == h)
-			return true;
-	return false;
-}
-
-/* Does the rule set make the kernel track connections (conntrack at -200,
- * defragmentation at -400 in PREROUTING and OUTPUT)? */
-static bool uses_conntrack(const struct ruleset *rs)
-{
-	static const char *const marks[] = { "conntrack", "--state", "ct state", "ct status",
-					     "*nat", "type nat", "DNAT", "SNAT", "MASQUERADE",
-					     "REDIRECT", "flowtable", "ct mark", "CONNMARK" };
-
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (strstr(rs->text, marks[i]))
-			return true;
-	return false;
-}
-
-static void add_component(struct component *c, int *n, int max, int prio, int hook,
-			  const char *label)
-{
-	for (int i = 0; i < *n; i++)
-		if (c[i].prio == prio && !strcmp(c[i].label, label)) {
-			c[i].hooks |= 1u << hook;
-			return;
-		}
-	for (int i = 0; i < *n; i++)
-		if (c[i].prio == prio) { /* two tables at one priority: one part */
-			if (!strstr(c[i].label, label) && strlen(c[i].label) + strlen(label) + 4 <
-								 sizeof(c[i].label)) {
-				strcat(c[i].label, " + ");
-				strcat(c[i].label, label);
-			}
-			c[i].hooks |= 1u << hook;
-			return;
-		}
-	if (*n >= max)
-		return;
-	c[*n].prio = prio;
-	c[*n].hooks = 1u << hook;
-	snprintf(c[*n].label, sizeof(c[*n].label), "%s", label);
-	(*n)++;
-}
-
-static int cmp_component(const void *a, const void *b)
-{
-	const struct component *x = a, *y = b;
-	return (x->prio > y->prio) - (x->prio < y->prio);
-}
-
-/* The tables of the loaded rule set as components, by priority. */
-static int components_of(const struct ruleset *rs, const struct ruleset_chain *chains, int n,
-			 struct component *c, int max)
-{
-	int nc = 0;
-
-	for (int i = 0; i < n; i++) {
-		char label[64];
-		if (chains[i].hook < 0 || chains[i].hook >= NFHOOK_COUNT)
-			continue;
-		if (rs->format == RULESET_IPTABLES && !strcmp(chains[i].table, "nat"))
-			snprintf(label, sizeof(label), "nat (%s)", chains[i].priority < 0 ? "dnat" : "snat");
-		else if (rs->format == RULESET_IPTABLES)
-			snprintf(label, sizeof(label), "%s", chains[i].table);
-		else /* nft: each base chain is its own part */
-			snprintf(label, sizeof(label), "%s %s %s", chains[i].family, chains[i].table,
-				 chains[i].name);
-		add_component(c, &nc, max, chains[i].priority, chains[i].hook, label);
-	}
-	if (uses_conntrack(rs)) {
-		add_component(c, &nc, max, -200, NFHOOK_PRE_ROUTING, "conntrack");
-		add_component(c, &nc, max, -200, NFHOOK_LOCAL_OUT, "conntrack");
-		add_component(c, &nc, max, -400, NFHOOK_PRE_ROUTING, "defrag");
-		add_component(c, &nc, max, -400, NFHOOK_LOCAL_OUT, "defrag");
-	}
-	qsort(c, (size_t)nc, sizeof(*c), cmp_component);
-	return nc;
-}
-
-/* Brackets: one just before each component, linked on the hooks that
- * component is on (every bracket costs each packet of its hooks), so on
- * each hook the part before its first component is the probe's own time.
- * A bracket linked after a hook of equal priority runs after it, so P-1
- * separates P-1 and P too. Components beyond the bracket budget share the
- * last part; components of equal priority share a bracket. */
-static int brackets_of(const struct component *c, int nc, int *splits, unsigned int *hooks)
-{
-	int n = 0;
-
-	for (int i = 0; i < nc; i++) {
-		int s = c[i].prio - 1;
-		if (s <= PRI_FIRST_BRACKET || s >= PRI_LAST_BRACKET)
-			continue;
-		if (n && s <= splits[n - 1]) {
-			hooks[n - 1] |= c[i].hooks;
-			continue;
-		}
-		if (n == PROFILE_MAX_PARTS - 1)
-			break;
-		splits[n] = s;
-		hooks[n++] = c[i].hooks;
-	}
-	return n;
-}
-
-/* Part k of hook h runs from bracket k to bracket k+1 (bracket 0 the
- * first program, n_splits+1 the last); where bracket k+1 is not linked on
- * h the part is 0 and the next one holds its time (false: skip it). Fills
- * the part's brackets as linked on h and what runs between them. */
-static bool label_part(const struct component *c, int nc, const int *splits,
-		       const unsigned int *hooks, int n_splits, enum nfhook h, int k,
-		       struct profile_part *part)
-{
-	int from_k = -1;
-
-	if (k < n_splits && !(hooks[k] & (1u << h)))
-		return false;
-	for (int j = k - 1; j >= 0 && from_k < 0; j--)
-		if (hooks[j] & (1u << h))
-			from_k = j;
-	part->prio_from = from_k < 0 ? PRI_FIRST_BRACKET : splits[from_k];
-	part->prio_to = k == n_splits ? PRI_LAST_BRACKET : splits[k];
-	part->label[0] = '\0';
-	for (int i = 0; i < nc; i++) {
-		/* A bracket at s runs before a component at P exactly when s < P. */
-		bool after_from = from_k < 0 || splits[from_k] < c[i].prio;
-		bool before_to = k == n_splits || splits[k] >= c[i].prio;
-		if (!(c[i].hooks & (1u << h)) || !after_from || !before_to)
-			continue;
-		size_t l = strlen(part->label);
-		snprintf(part->label + l, sizeof(part->label) - l, "%s%s", l ? " + " : "", c[i].label);
-	}
-	return true;
-}
 
 static const char *loader_of(const struct ruleset *rs, enum rules_backend b)
 {
@@ -238,14 +70,14 @@ static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const 
 {
 	uint64_t in0[NFHOOK_COUNT], out0[NFHOOK_COUNT], in1[NFHOOK_COUNT], out1[NFHOOK_COUNT];
 	enum nfhook path[3];
-	int n = path_hooks(x->plan->hook, path), fd, dropped_at = -1;
+	int n = parts_path_hooks(x->plan->hook, path), fd, dropped_at = -1;
 	double deadline;
 
 	if (probe_peek_hooks(p, in0, out0)) {
 		snprintf(out, len, "not read (%s)", strerror(errno));
 		return;
 	}
-	fd = traffic_send_one(x->cli, proto, src, dst, port);
+	fd = traffic_send_one(x->bed.cli_netns, proto, src, dst, port);
 	if (fd < 0) {
 		snprintf(out, len, "not sent (%s)", strerror(errno));
 		return;
@@ -328,9 +160,45 @@ static void table_parts(struct profile_hook *ph, const struct component *c, int 
 	o->share = hook_ns ? (double)other / (double)hook_ns : NAN;
 }
 
+/* The other load during variant v's flow pf, for the outputs. */
+static void note_load(struct profile_ctx *x, const struct profile_variant *v,
+		      const struct profile_flow *pf, double pct)
+{
+	if (x->n_load == x->cap_load) {
+		size_t cap = x->cap_load ? 2 * x->cap_load : 16;
+		struct step_load *l = realloc(x->load, cap * sizeof(*l));
+		if (!l)
+			return;
+		x->load = l;
+		x->cap_load = cap;
+	}
+	snprintf(x->load[x->n_load].label, sizeof(x->load[0].label), "%s %s", v->name, pf->flow);
+	x->load[x->n_load++].other_cpu_pct = pct;
+}
+
+/* A UDP flow: datagrams of its size as fast as they go for the plan's
+ * duration from t0; its rate into pf. 0, or -1 with err filled. */
+static int udp_flow(struct profile_ctx *x, const struct flow_spec *fs, struct profile_flow *pf,
+		    double t0, struct nf_error *err)
+{
+	long sent = 0, total = 0, eperm;
+	double secs;
+
+	while (!stop_requested && now_monotonic() - t0 < x->plan->duration_s) {
+		if (traffic_udp_burst(x->bed.cli_netns, fs->dst, fs->port, 256, fs->size, &sent, &eperm,
+				      err))
+			return -1;
+		total += sent - eperm;
+	}
+	secs = now_monotonic() - t0;
+	pf->packets_per_s = secs > 0 ? (double)total / secs : NAN;
+	pf->throughput_mbps = secs > 0 ? (double)total * fs->size * 8 / secs / 1e6 : NAN;
+	return 0;
+}
+
 static void measure_flow(struct profile_ctx *x, struct probe *p, const struct component *c,
 			 int nc, const int *splits, const unsigned int *split_hooks, int n_splits,
-			 const struct flow_spec *fs, struct profile_flow *pf)
+			 const struct flow_spec *fs, struct profile_flow *pf, double *other_pct)
 {
 	const struct profile_plan *plan = x->plan;
 	struct traffic_opts topts = { .udp = false, .duration_s = plan->duration_s, .interval_s = 1 };
@@ -347,28 +215,20 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 	probe_read_window(p, &w);
 	if (x->tl)
 		tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL); /* starts its interval */
+	struct otherload other;
+	otherload_begin(&other);
 	t0 = now_monotonic();
 	memset(&res, 0, sizeof(res));
 	if (fs->udp) {
-		long sent = 0, total = 0, eperm;
-		rc = 0;
-		while (!stop_requested && now_monotonic() - t0 < plan->duration_s) {
-			if (traffic_udp_burst(x->cli, fs->dst, fs->port, 256, fs->size, &sent, &eperm,
-					      &err)) {
-				rc = -1;
-				break;
-			}
-			total += sent - eperm;
-		}
+		rc = udp_flow(x, fs, pf, t0, &err);
 		secs = now_monotonic() - t0;
-		pf->packets_per_s = secs > 0 ? (double)total / secs : NAN;
-		pf->throughput_mbps = secs > 0 ? (double)total * fs->size * 8 / secs / 1e6 : NAN;
 	} else {
-		rc = traffic_run_once(x->cli, fs->dst, fs->port, &topts, &res, &err);
+		rc = traffic_run_once(x->bed.cli_netns, fs->dst, fs->port, &topts, &res, &err);
 		secs = now_monotonic() - t0;
 		pf->throughput_mbps = res.bits_per_second / 1e6;
 		traffic_result_free(&res);
 	}
+	*other_pct = otherload_end(&other);
 	probe_read_window(p, &w);
 	n_tparts = x->tl ? tablelat_read(x->tl, tparts, TABLELAT_MAX_TABLES, NULL) : -1;
 	if (rc) {
@@ -383,7 +243,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 			continue;
 		struct profile_hook *ph = &pf->hooks[pf->n_hooks++];
 		ph->hook = (enum nfhook)h;
-		ph->reply = plan->hook == NFHOOK_FORWARD ? false : !on_path(plan->hook, ph->hook);
+		ph->reply = plan->hook == NFHOOK_FORWARD ? false : !parts_on_path(plan->hook, ph->hook);
 		ph->packets = w.hook_count[h];
 		ph->segments = w.hook_segments[h];
 		ph->dropped = w.entered_hook[h] > w.hook_count[h] ? w.entered_hook[h] - w.hook_count[h] : 0;
@@ -392,7 +252,7 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 			table_parts(ph, c, nc, tparts, n_tparts, w.hook_sum_ns[h]);
 		else for (int k = 0; k <= n_splits; k++) {
 			struct profile_part *pp = &ph->parts[ph->n_parts];
-			if (!label_part(c, nc, splits, split_hooks, n_splits, ph->hook, k, pp))
+			if (!parts_label(c, nc, splits, split_hooks, n_splits, ph->hook, k, pp))
 				continue;
 			ph->n_parts++;
 			pp->ns_per_packet = ph->packets ? (double)w.part_sum_ns[h][k] / (double)ph->packets
@@ -432,20 +292,20 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	const struct profile_plan *plan = x->plan;
 	struct ruleset_chain *chains = NULL;
 	struct component comps[32];
-	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
 	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
 	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
 	struct probe *p = NULL;
 
-	if ((rc = ruleset_load(x->ns, rs, b, why, len)))
+	if ((rc = ruleset_load(x->bed.rules_netns, rs, b, why, len)))
 		return rc;
-	if ((rc = ruleset_base_chains(x->ns, rs, b, &chains, &n_chains, why, len)))
+	if ((rc = ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, why, len)))
 		return rc;
-	nc = components_of(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
+	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
 	free(chains);
 	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
 	if (plan->tracer == TRACER_NFHOOK || plan->tracer == TRACER_AUTO) {
-		n_splits = brackets_of(comps, nc, splits, split_hooks);
+		n_splits = parts_brackets(comps, nc, splits, split_hooks);
 		popts.split_priorities = splits;
 		popts.split_hooks = split_hooks;
 		popts.n_splits = n_splits;
@@ -467,7 +327,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	}
 	if (probe_tracer(p) != TRACER_NFHOOK) {
 		char tw[sizeof(x->tl_note) - 16];
-		x->tl = tablelat_open(x->ns, tw, sizeof(tw));
+		x->tl = tablelat_open(x->bed.rules_netns, tw, sizeof(tw));
 		snprintf(x->tl_note, sizeof(x->tl_note), "tables: %s",
 			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw);
 	}
@@ -486,8 +346,11 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		return EXIT_RUNTIME;
 	}
 	for (int i = 0; i < plan->n_flows && !stop_requested; i++) {
+		double other_pct;
 		measure_flow(x, p, comps, nc, splits, split_hooks, n_splits, &plan->flows[i],
-			     &v->flows[i]);
+			     &v->flows[i], &other_pct);
+		if (v->flows[i].measured)
+			note_load(x, v, &v->flows[i], other_pct);
 		snprintf(verdicts[i], 64, "%s", v->flows[i].verdict);
 	}
 	for (size_t s = 0; s < x->n_samples && !stop_requested; s++) {
@@ -559,28 +422,22 @@ static int setup(struct profile_ctx *x)
 	enum testbed_side scratch_side;
 	size_t kept = 0;
 
-	testbed_unique_name("pf", x->testbed, sizeof(x->testbed));
-	if ((plan->hook == NFHOOK_FORWARD ? testbed_up_routed : testbed_up)(x->testbed, &tb_err)) {
-		nf_err("%s", tb_err.msg);
+	if (experiment_bed_up(&x->bed, "pf", plan->hook))
 		return EXIT_RUNTIME;
-	}
-	x->up = true;
-	x->side = experiment_rules_side(plan->hook);
-	scratch_side = x->side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
-	testbed_netns_path(x->testbed, x->side, x->ns, sizeof(x->ns));
-	testbed_netns_path(x->testbed, TESTBED_CLI, x->cli, sizeof(x->cli));
-	testbed_netns_path(x->testbed, scratch_side, x->scratch, sizeof(x->scratch));
-	if (plan->iface && testbed_rename_iface(x->testbed, x->side, x->side != TESTBED_SRV,
+	scratch_side = x->bed.rules_side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
+	testbed_netns_path(x->bed.testbed, scratch_side, x->scratch, sizeof(x->scratch));
+	if (plan->iface && testbed_rename_iface(x->bed.testbed, x->bed.rules_side,
+						x->bed.rules_side != TESTBED_SRV,
 						plan->iface, &tb_err))
 		goto fail;
-	if (testbed_route_any(x->testbed, &tb_err))
+	if (testbed_route_any(x->bed.testbed, &tb_err))
 		goto fail;
 	for (int i = 0; i < plan->n_flows; i++) {
 		const struct flow_spec *f = &plan->flows[i];
-		if (testbed_add_flow_addresses(x->testbed, f->src[0] ? f->src : NULL, f->dst,
+		if (testbed_add_flow_addresses(x->bed.testbed, f->src[0] ? f->src : NULL, f->dst,
 					       &tb_err))
 			goto fail;
-		if (!f->udp && testbed_server_start_at(x->testbed, f->dst, f->port, &tb_err))
+		if (!f->udp && testbed_server_start_at(x->bed.testbed, f->dst, f->port, &tb_err))
 			goto fail;
 	}
 	/* Packets built from the rule set: their sources become the client's,
@@ -597,9 +454,9 @@ static int setup(struct profile_ctx *x)
 		    !strcmp(s->src, s->dst))
 			continue;
 		if ((s->src[0] && strcmp(s->src, TESTBED_CLI_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_CLI, s->src, &tb_err)) ||
+		     testbed_add_local_address(x->bed.testbed, TESTBED_CLI, s->src, &tb_err)) ||
 		    (plan->hook == NFHOOK_LOCAL_IN && strcmp(s->dst, TESTBED_SRV_ADDR) &&
-		     testbed_add_local_address(x->testbed, TESTBED_SRV, s->dst, &tb_err)))
+		     testbed_add_local_address(x->bed.testbed, TESTBED_SRV, s->dst, &tb_err)))
 			goto fail;
 		x->samples[kept++] = *s;
 	}
@@ -613,15 +470,27 @@ fail:
 
 static void teardown(struct profile_ctx *x)
 {
-	struct nf_error tb_err = { 0 };
-	if (x->up && testbed_down(x->testbed, true, &tb_err))
-		nf_err("%s", tb_err.msg);
-	x->up = false;
+	experiment_bed_down(&x->bed);
 	free(x->samples);
 	x->samples = NULL;
 }
 
 /* --- the run --- */
+
+/* The flows' other load into the outputs; the flows it distorts into the
+ * environment's warnings (profile.md, profile.json) and on stderr. */
+static void record_load(struct profile_ctx *x, struct profile_result *out)
+{
+	char warning[sizeof(out->meta.env.warnings)];
+
+	out->meta.load = x->load;
+	out->meta.n_load = x->n_load;
+	load_warning(x->load, x->n_load, "flows", warning, sizeof(warning));
+	if (warning[0]) {
+		environment_warn(&out->meta.env, "%s", warning);
+		nf_err("warning: %s", warning);
+	}
+}
 
 static double geometric_speedup(const struct profile_variant *orig, const struct profile_variant *v)
 {
@@ -682,7 +551,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
-	if ((rc = ruleset_flush(x->ns, why, sizeof(why)))) {
+	if ((rc = ruleset_flush(x->bed.rules_netns, why, sizeof(why)))) {
 		nf_err("profile: %s", why);
 		return rc;
 	}
@@ -695,7 +564,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (rc == EXIT_USAGE) {
 		v->applied = false;
 		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
-		return ruleset_flush(x->ns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
+		return ruleset_flush(x->bed.rules_netns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
 	}
 	if (rc) {
 		nf_err("profile: %s: %s", v->name, why);
@@ -712,7 +581,7 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
  * 16-byte datagram costs ~30 us and the probe's ~1 us drowns in it). */
 static void measure_overhead(struct profile_ctx *x)
 {
-	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
+	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
 	struct nf_error perr = { 0 };
 	char why[512];
 	struct probe *p = NULL;
@@ -722,24 +591,22 @@ static void measure_overhead(struct profile_ctx *x)
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	if (ruleset_flush(x->ns, why, sizeof(why)) || !(p = probe_open(&o, &perr))) {
+	if (ruleset_flush(x->bed.rules_netns, why, sizeof(why)) || !(p = probe_open(&o, &perr))) {
 		nf_err("warning: the probe's own cost was not measured: %s", p ? why : perr.msg);
 		return;
 	}
-	if (overhead_measure(p, x->cli, &x->overhead, why, sizeof(why)) == 0)
+	if (overhead_measure(p, x->bed.cli_netns, &x->overhead, why, sizeof(why)) == 0)
 		x->have_overhead = true;
 	else
 		nf_err("warning: the probe's own cost was not measured: %s", why);
 	probe_close(p);
 }
 
-int profile_run(const struct profile_plan *plan, struct profile_result *out)
+/* What the outputs say of the rule set and the plan, before anything runs;
+ * room for the original and every fix and candidate. */
+static void result_init(const struct profile_plan *plan, struct profile_result *out)
 {
-	struct profile_ctx x = { .plan = plan };
-	char why[1024] = "", note[512];
-	char (*orig_verdicts)[64] = NULL, (*verdicts)[64] = NULL;
-	double t0 = now_monotonic();
-	int rc, n_variants = 1;
+	int n_variants = 1 + plan->n_candidates;
 
 	memset(out, 0, sizeof(*out));
 	results_meta_init(&out->meta);
@@ -756,18 +623,88 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 		snprintf(out->iface, sizeof(out->iface), "%s", plan->iface);
 	for (int f = 0; f < FIX_COUNT; f++)
 		n_variants += plan->fixes[f];
-	n_variants += plan->n_candidates;
 	out->variants = calloc((size_t)n_variants, sizeof(*out->variants));
+}
+
+/* Each fix, then each candidate, in the original's place (variants[0],
+ * measured). 0 or an exit status (one line printed). */
+static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
+			 char (*orig_verdicts)[64], char (*verdicts)[64])
+{
+	const struct profile_plan *plan = x->plan;
+	const struct profile_variant *orig = &out->variants[0];
+	char why[1024], note[512];
+	int rc = EXIT_OK;
+
+	/* Each fix in the original's place. */
+	for (int f = 0; f < FIX_COUNT && !stop_requested; f++) {
+		if (!plan->fixes[f])
+			continue;
+		struct profile_variant *v = &out->variants[out->n_variants++];
+		struct ruleset fixed = { 0 };
+		const char *dev[2] = { testbed_ifname(TESTBED_RTR, false),
+				       testbed_ifname(TESTBED_RTR, true) };
+		if (plan->iface)
+			dev[1] = plan->iface;
+		snprintf(v->name, sizeof(v->name), "%s", ruleset_fix_name((enum ruleset_fix)f));
+		note[0] = why[0] = '\0';
+		int fr = ruleset_fix(plan->rs, (enum ruleset_fix)f, x->scratch, dev,
+				     plan->hook == NFHOOK_FORWARD ? 2 : 0, &fixed, note, sizeof(note),
+				     why, sizeof(why));
+		if (fr) {
+			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : why);
+			ruleset_free(&fixed);
+			continue;
+		}
+		snprintf(v->note, sizeof(v->note), "%s", note);
+		rc = measure_replacement(x, plan, &fixed, v, orig, orig_verdicts, verdicts);
+		ruleset_free(&fixed);
+		if (rc)
+			return rc;
+	}
+	for (int c = 0; c < plan->n_candidates && !stop_requested; c++) {
+		struct profile_variant *v = &out->variants[out->n_variants++];
+		snprintf(v->name, sizeof(v->name), "%s", plan->candidate_names[c]);
+		if ((rc = measure_replacement(x, plan, &plan->candidates[c], v, orig, orig_verdicts,
+					      verdicts)))
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* The probe's own cost, measured with the original's brackets, in meta. */
+static void fill_overhead(const struct profile_ctx *x, struct run_meta *m)
+{
+	if (!x->have_overhead)
+		return;
+	m->overhead_measured = true;
+	m->probe_overhead_ns = x->overhead.ns;
+	m->overhead_rate_ratio = x->overhead.rate_without > 0
+		? x->overhead.rate_with / x->overhead.rate_without : 0;
+	m->overhead_largest_rules = 0;
+	m->overhead_largest_ns = x->overhead.ns;
+	m->overhead_largest_rate_ratio = m->overhead_rate_ratio;
+}
+
+int profile_run(const struct profile_plan *plan, struct profile_result *out)
+{
+	struct profile_ctx x = { .plan = plan };
+	char why[1024] = "";
+	char (*orig_verdicts)[64] = NULL, (*verdicts)[64] = NULL;
+	double t0 = now_monotonic();
 	struct nf_error err = { 0 };
+	int rc;
+
+	result_init(plan, out);
 	if (!out->variants)
-		nf_fail(&err, EXIT_RUNTIME, "out of memory for %d variants", n_variants);
+		nf_fail(&err, EXIT_RUNTIME, "out of memory for the variants");
 	if (!out->variants || outdir_mkdir(plan->outdir, "fixes", &err))
 		return nf_error_report(&err);
 	if ((rc = setup(&x)))
 		goto done;
 	snprintf(out->netns_side, sizeof(out->netns_side), "%s",
-		 x.side == TESTBED_CLI ? "cli" : x.side == TESTBED_SRV ? "srv" : "rtr");
-	environment_finish(&out->meta.env, x.ns);
+		 x.bed.rules_side == TESTBED_CLI ? "cli" : x.bed.rules_side == TESTBED_SRV ? "srv" : "rtr");
+	environment_finish(&out->meta.env, x.bed.rules_netns);
 	orig_verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*orig_verdicts));
 	verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*verdicts));
 	if (!orig_verdicts || !verdicts) {
@@ -797,39 +734,8 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 		goto done;
 	}
 
-	/* Each fix in the original's place. */
-	for (int f = 0; f < FIX_COUNT && !stop_requested; f++) {
-		if (!plan->fixes[f])
-			continue;
-		struct profile_variant *v = &out->variants[out->n_variants++];
-		struct ruleset fixed = { 0 };
-		const char *dev[2] = { testbed_ifname(TESTBED_RTR, false),
-				       testbed_ifname(TESTBED_RTR, true) };
-		if (plan->iface)
-			dev[1] = plan->iface;
-		snprintf(v->name, sizeof(v->name), "%s", ruleset_fix_name((enum ruleset_fix)f));
-		note[0] = why[0] = '\0';
-		int fr = ruleset_fix(plan->rs, (enum ruleset_fix)f, x.scratch, dev,
-				     plan->hook == NFHOOK_FORWARD ? 2 : 0, &fixed, note, sizeof(note),
-				     why, sizeof(why));
-		if (fr) {
-			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : why);
-			ruleset_free(&fixed);
-			continue;
-		}
-		snprintf(v->note, sizeof(v->note), "%s", note);
-		rc = measure_replacement(&x, plan, &fixed, v, orig, orig_verdicts, verdicts);
-		ruleset_free(&fixed);
-		if (rc)
-			goto done;
-	}
-	for (int c = 0; c < plan->n_candidates && !stop_requested; c++) {
-		struct profile_variant *v = &out->variants[out->n_variants++];
-		snprintf(v->name, sizeof(v->name), "%s", plan->candidate_names[c]);
-		if ((rc = measure_replacement(&x, plan, &plan->candidates[c], v, orig, orig_verdicts,
-					      verdicts)))
-			goto done;
-	}
+	if ((rc = measure_fixes(&x, out, orig_verdicts, verdicts)))
+		goto done;
 	orig->speedup = 1;
 	if (!stop_requested && x.have_tracer)
 		measure_overhead(&x);
@@ -840,16 +746,9 @@ done:
 	free(verdicts);
 	if (out->n_variants && out->variants[0].applied) {
 		fill_meta(out, plan, x.tracer_note, x.tracer);
-		if (x.have_overhead) {
-			out->meta.overhead_measured = true;
-			out->meta.probe_overhead_ns = x.overhead.ns;
-			out->meta.overhead_rate_ratio = x.overhead.rate_without > 0
-				? x.overhead.rate_with / x.overhead.rate_without : 0;
-			out->meta.overhead_largest_rules = 0;
-			out->meta.overhead_largest_ns = x.overhead.ns;
-			out->meta.overhead_largest_rate_ratio = out->meta.overhead_rate_ratio;
-		}
+		fill_overhead(&x, &out->meta);
 		out->meta.wall_s = now_monotonic() - t0;
+		record_load(&x, out);
 		memcpy(out->brackets, x.brackets, sizeof(x.brackets));
 		out->n_brackets = x.n_brackets;
 		if (results_write_profile(plan->outdir, out, &err)) {
@@ -859,5 +758,7 @@ done:
 			nf_err("warning: %s", err.msg);
 		}
 	}
+	out->meta.load = NULL; /* x's, freed here */
+	free(x.load);
 	return rc;
 }

@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "experiments/environment.h"
-#include "results/sweepout.h"
+#include "experiments/sweep_internal.h"
+#include "results/load.h"
 #include "experiments/overhead.h"
 #include "util/util.h"
 
@@ -32,7 +33,7 @@ static enum offload arm_offload(const struct sweep_plan *p, int b)
 
 /* What names arm b in the iperf/ files and the progress line: the backend
  * in compare, "offload-on" / "offload-off", or NULL for a sweep's one arm. */
-static const char *arm_label(const struct sweep_plan *p, const struct sweep_outcome *out, int b)
+const char *arm_label(const struct sweep_plan *p, const struct sweep_outcome *out, int b)
 {
 	if (p->compare)
 		return out->per[b].name;
@@ -42,7 +43,7 @@ static const char *arm_label(const struct sweep_plan *p, const struct sweep_outc
 }
 
 /* Progress line on stderr when it is a terminal. */
-static void progress(long done, long total, const char *label, const struct step_row *r,
+void progress(long done, long total, const char *label, const struct step_row *r,
 		     double started)
 {
 	double elapsed = now_monotonic() - started;
@@ -83,7 +84,7 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 	m->interrupted = stop_requested != 0;
 }
 
-static void shuffle(int *order, int n, unsigned int *seed)
+void shuffle(int *order, int n, unsigned int *seed)
 {
 	for (int i = 0; i < n; i++)
 		order[i] = i;
@@ -93,6 +94,7 @@ static void shuffle(int *order, int n, unsigned int *seed)
 		order[j] = t;
 	}
 }
+
 
 static void add_drops(struct step_drops *total, const struct step_drops *d)
 {
@@ -104,9 +106,9 @@ static void add_drops(struct step_drops *total, const struct step_drops *d)
 	}
 }
 
-/* One measurement of backend b at its current rule count: a row in the CSV
+/* One measurement of arm b at its current rule count: a row in the CSV
  * and in out, or an exit status (nothing kept). */
-static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct step_row *row,
+int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct step_row *row,
 		       struct sweep_files *f, struct step_drops *drops_total,
 		       struct sweep_outcome *out)
 {
@@ -141,7 +143,7 @@ static int measure_one(const struct sweep_plan *p, struct experiment *e, int b, 
 }
 
 /* The cost of changing one rule at b's current size: a row in updates.csv. */
-static int measure_update(const struct sweep_plan *p, struct experiment *e, int b,
+int measure_update(const struct sweep_plan *p, struct experiment *e, int b,
 			  struct sweep_files *f, struct sweep_outcome *out)
 {
 	struct update_row u;
@@ -176,127 +178,44 @@ static int check_timed(const struct sweep_plan *p, const struct sweep_outcome *o
 	return EXIT_OK;
 }
 
+/* Every row's other load, named by arm, count and round, into meta.load;
+ * the steps it distorts into the environment's warnings (report.md,
+ * the JSON) and on stderr. */
+static void record_load(const struct sweep_plan *p, struct sweep_outcome *out)
+{
+	size_t n = 0, total = 0;
+	char warning[sizeof(out->meta.env.warnings)];
+
+	for (int b = 0; b < out->n; b++)
+		total += out->n_rows[b];
+	if (!total || !(out->load = calloc(total, sizeof(*out->load))))
+		return;
+	for (int b = 0; b < out->n; b++)
+		for (size_t i = 0; i < out->n_rows[b]; i++) {
+			const struct step_row *r = &out->rows[b][i];
+			const char *arm = arm_label(p, out, b);
+			char round[32] = "";
+			if (p->repeat > 1 || sweep_rounds_mode(p))
+				snprintf(round, sizeof(round), " %s %d",
+					 sweep_rounds_mode(p) ? "round" : "repeat", r->repeat);
+			snprintf(out->load[n].label, sizeof(out->load[n].label), "%s%s%ld rules%s",
+				 arm ? arm : "", arm ? " " : "", r->rules, round);
+			out->load[n++].other_cpu_pct = r->other_cpu_pct;
+		}
+	out->meta.load = out->load;
+	out->meta.n_load = n;
+	load_warning(out->load, n, "steps", warning, sizeof(warning));
+	if (warning[0]) {
+		environment_warn(&out->meta.env, "%s", warning);
+		nf_err("warning: %s", warning);
+	}
+}
+
 /* --- rounds: --repeat N >= 2 and --precision --- */
 
 bool sweep_rounds_mode(const struct sweep_plan *p)
 {
 	return p->repeat >= 2 || p->precision_pct > 0;
-}
-
-/* Room for `rounds` rounds of every backend's rows. */
-static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out, int rounds)
-{
-	size_t cap = p->n_counts * (size_t)rounds;
-
-	for (int b = 0; b < out->n; b++) {
-		struct step_row *r = realloc(out->rows[b], cap * sizeof(*r));
-		if (!r) {
-			nf_err("out of memory for %zu rows", cap);
-			return EXIT_RUNTIME;
-		}
-		out->rows[b] = r;
-	}
-	struct round_visit *v = realloc(out->visits, cap * (size_t)out->n * sizeof(*v));
-	if (!v) {
-		nf_err("out of memory for %zu rows", cap);
-		return EXIT_RUNTIME;
-	}
-	out->visits = v;
-	return EXIT_OK;
-}
-
-/* After a round of a precision run: is every backend's pooled slope
- * precise enough (two rounds at least, so that a spread exists)? */
-static bool round_precise(const struct sweep_plan *p, struct sweep_outcome *out, int round)
-{
-	bool all = round >= 2;
-
-	for (int b = 0; b < out->n && all; b++) {
-		rounds_summarize(out->rows[b], out->n_rows[b], round, &out->rstats[b]);
-		all = rounds_precise(&out->rstats[b], p->precision_pct);
-	}
-	return all;
-}
-
-/* The rounds: each visits every count once in a fresh random order (shared
- * by the backends, whose order is drawn per count as in a plain run) and
- * loads the exact count in one transaction before it measures; the cost of
- * changing one rule is measured in the first round only. A precision run
- * stops once round_precise holds, or before a round that would end after
- * the budget (estimated from the rounds so far). */
-static int run_rounds(const struct sweep_plan *p, struct experiment **e, struct sweep_files *f,
-		      struct step_drops *drops_total, struct sweep_outcome *out, double t0)
-{
-	int max_rounds = p->precision_pct > 0 ? ROUNDS_MAX : p->repeat, rc = EXIT_OK;
-	int *corder = malloc(p->n_counts * sizeof(int)), border[BACKEND_COUNT];
-	struct rounds_outcome *o = &out->rounds;
-	unsigned int seed = p->seed;
-	double t_first = now_monotonic();
-
-	o->seed = p->seed;
-	o->precision_mode = p->precision_pct > 0;
-	o->precision_pct = p->precision_pct;
-	o->budget_s = p->budget_s;
-	o->stop_reason = p->precision_pct > 0 ? "max_rounds" : "rounds";
-	if (!corder) {
-		nf_err("out of memory for %zu rule counts", p->n_counts);
-		return EXIT_RUNTIME;
-	}
-	for (int round = 1; round <= max_rounds; round++) {
-		long total = (long)p->n_counts * out->n * (p->precision_pct > 0 ? round : p->repeat);
-		if (stop_requested || (rc = rows_for_rounds(p, out, round)))
-			break;
-		shuffle(corder, (int)p->n_counts, &seed);
-		for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
-			long c = p->counts[corder[ci]];
-			shuffle(border, out->n, &seed);
-			for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {
-				int b = border[k];
-				struct round_visit v = { .round = round, .backend = b, .rules = c };
-				if ((rc = experiment_load(e[b], c, &v.load_ms, &v.counted)))
-					break;
-				out->visits[out->n_visits++] = v;
-				struct step_row row = { .rules = c, .repeat = round,
-							.inject_ms = v.load_ms };
-				size_t before = out->n_rows[b];
-				rc = measure_one(p, e[b], b, &row, f, drops_total, out);
-				if (out->n_rows[b] > before)
-					progress(++out->steps_done, total, arm_label(p, out, b),
-						 &row, t0);
-				if (rc == EXIT_OK && round == 1)
-					rc = measure_update(p, e[b], b, f, out);
-			}
-		}
-		if (rc || stop_requested)
-			break;
-		o->rounds = round;
-		if (p->precision_pct <= 0)
-			continue;
-		if (round_precise(p, out, round)) {
-			o->precision_reached = true;
-			o->stop_reason = "precision";
-			break;
-		}
-		double now = now_monotonic(), per_round = (now - t_first) / round;
-		if (round < max_rounds && now + per_round - t0 > p->budget_s) {
-			o->stop_reason = "budget";
-			break;
-		}
-	}
-	if (stop_requested)
-		o->stop_reason = "interrupted";
-	else if (rc)
-		o->stop_reason = "failed";
-	free(corder);
-	return rc;
-}
-
-/* The rounds' summaries from the rows. */
-static void summarize_rounds(struct sweep_outcome *out)
-{
-	for (int b = 0; b < out->n; b++)
-		rounds_summarize(out->rows[b], out->n_rows[b], out->rounds.rounds, &out->rstats[b]);
-	out->meta.repeat = out->rounds.rounds;
 }
 
 /* sweep.json / compare.json, the figure and report.md (results/sweepout.h). */
@@ -320,21 +239,14 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 	return rc ? EXIT_RUNTIME : EXIT_OK;
 }
 
-int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
+/* Room for the plan's rows, named arms. 0 or an exit status. */
+static int sweep_alloc(const struct sweep_plan *p, struct sweep_outcome *out)
 {
-	struct experiment *e[BACKEND_COUNT] = { 0 };
-	struct sweep_files files = { 0 };
-	struct step_drops drops_total = { 0 };
-	bool drop_mode = experiment_drop_mode(&p->cfg);
-	int arms = offload_arms(p) ? p->n_offloads : p->n_backends;
-	long steps = (long)p->n_counts, total = steps * p->repeat * arms;
-	unsigned int seed = p->seed;
-	double t0 = now_monotonic();
-	int order[BACKEND_COUNT], rc;
+	long steps = (long)p->n_counts;
 
 	memset(out, 0, sizeof(*out));
 	results_meta_init(&out->meta);
-	out->n = arms;
+	out->n = offload_arms(p) ? p->n_offloads : p->n_backends;
 	if (sweep_rounds_mode(p) && !(out->rstats = calloc((size_t)out->n, sizeof(*out->rstats)))) {
 		nf_err("out of memory for the rounds' statistics");
 		return EXIT_RUNTIME;
@@ -349,48 +261,64 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 			return EXIT_RUNTIME;
 		}
 	}
-	if (sweep_files_open(&files, p->outdir, p->compare, p->update_reps > 0, drop_mode)) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	catch_stop_signals();
-	environment_collect(&out->meta.env); /* before our own programs attach */
+	return EXIT_OK;
+}
+
+/* The line that says what runs, and the environment's warnings. */
+static void announce(const struct sweep_plan *p, const struct sweep_outcome *out,
+		     const char *tracer)
+{
+	long first = p->counts[0], last = p->counts[p->n_counts - 1];
+	char counts[64];
+
+	if (stop_requested)
+		return;
+	if (p->step > 0)
+		snprintf(counts, sizeof(counts), "%ld..%ld rules by %ld", first, last, p->step);
+	else
+		snprintf(counts, sizeof(counts), "%zu rule count%s from %ld to %ld", p->n_counts,
+			 p->n_counts == 1 ? "" : "s", first, last);
+	if (p->compare)
+		nf_err("compare %d backends, %s, tracer %s; writing %s", out->n, counts, tracer,
+		       p->dir);
+	else
+		nf_err("sweep %s, %s %s, %s%s, tracer %s; writing %s",
+			counts, rules_backend_name(p->backends[0]), rules_shape_name(p->cfg.shape),
+			experiment_drop_mode(&p->cfg) ? "UDP datagrams into a dropping last rule" :
+			p->cfg.traffic.udp ? "UDP" : "TCP",
+			offload_arms(p) ? ", offload on and off" : "", tracer, p->dir);
+	if (out->meta.env.warnings[0])
+		nf_err("warning: %s", out->meta.env.warnings);
+}
+
+/* One testbed per arm (a backend, or an offload setting). */
+static int setup_arms(const struct sweep_plan *p, struct sweep_outcome *out,
+		      struct experiment **e)
+{
+	int rc;
+
 	for (int b = 0; b < out->n && !stop_requested; b++) {
 		struct experiment_config cfg = p->cfg;
 		cfg.backend = p->compare ? p->backends[b] : p->backends[0];
 		cfg.offload = arm_offload(p, b);
 		if ((rc = experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw")))
-			goto out;
+			return rc;
 	}
-	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
-	environment_finish(&out->meta.env, e[0] ? experiment_rules_netns(e[0]) : NULL);
-	char counts[64];
-	long first = p->counts[0], last = p->counts[p->n_counts - 1];
-	if (p->step > 0)
-		snprintf(counts, sizeof(counts), "%ld..%ld rules by %ld", first, last, p->step);
-	else
-		snprintf(counts, sizeof(counts), "%zu rule count%s from %ld to %ld", p->n_counts,
-			 p->n_counts == 1 ? "" : "s", first,
-			 last);
-	if (!stop_requested && p->compare)
-		nf_err("compare %d backends, %s, tracer %s; writing %s", out->n,
-			counts, tracer, p->dir);
-	else if (!stop_requested)
-		nf_err("sweep %s, %s %s, %s%s, tracer %s; writing %s",
-			counts, rules_backend_name(p->backends[0]), rules_shape_name(p->cfg.shape),
-			drop_mode ? "UDP datagrams into a dropping last rule" :
-			p->cfg.traffic.udp ? "UDP" : "TCP",
-			offload_arms(p) ? ", offload on and off" : "", tracer, p->dir);
-	if (!stop_requested && out->meta.env.warnings[0])
-		nf_err("warning: %s", out->meta.env.warnings);
-	if (!stop_requested) /* the probe's own cost, before any rule (overhead.h) */
-		rc = overhead_sweep_point(e[0], &out->meta, false);
-	if (sweep_rounds_mode(p) && !stop_requested && rc == EXIT_OK)
-		rc = run_rounds(p, e, &files, &drops_total, out, t0);
-	for (size_t ci = 0; ci < p->n_counts && !sweep_rounds_mode(p) && !stop_requested &&
-			    rc == EXIT_OK; ci++) {
+	return EXIT_OK;
+}
+
+/* A run in one pass: every count in ascending order, the arms in a random
+ * order per count (drift on a noisy machine then favours none), each
+ * grown by one transaction and measured `repeat` times. */
+static int run_plain(const struct sweep_plan *p, struct experiment **e, struct sweep_files *f,
+		     struct step_drops *drops_total, struct sweep_outcome *out, double t0)
+{
+	long total = (long)p->n_counts * p->repeat * out->n;
+	unsigned int seed = p->seed;
+	int order[SWEEP_MAX_ARMS], rc = EXIT_OK;
+
+	for (size_t ci = 0; ci < p->n_counts && !stop_requested && rc == EXIT_OK; ci++) {
 		long c = p->counts[ci];
-		/* Drift on a noisy machine then favours no backend. */
 		shuffle(order, out->n, &seed);
 		for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {
 			int b = order[k];
@@ -401,16 +329,25 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 				struct step_row row = { .rules = c, .repeat = r,
 							.inject_ms = r == 1 ? ms : 0 };
 				size_t before = out->n_rows[b];
-				rc = measure_one(p, e[b], b, &row, &files, &drops_total, out);
+				rc = measure_one(p, e[b], b, &row, f, drops_total, out);
 				if (out->n_rows[b] > before)
 					progress(++out->steps_done, total, arm_label(p, out, b),
 						 &row, t0);
 			}
 			if (rc == EXIT_OK)
-				rc = measure_update(p, e[b], b, &files, out);
+				rc = measure_update(p, e[b], b, f, out);
 		}
 	}
-	if (rc == EXIT_OK && out->steps_done > 0 && !stop_requested) { /* ... and at the largest */
+	return rc;
+}
+
+/* After the steps: the probe's cost at the largest count, the check that
+ * the probe timed something, and the calibration (the empty chain's own
+ * step, when the plan has one). */
+static int after_steps(const struct sweep_plan *p, struct experiment **e,
+		       struct sweep_outcome *out, const char *tracer, int rc)
+{
+	if (rc == EXIT_OK && out->steps_done > 0 && !stop_requested) {
 		long largest = p->counts[p->n_counts - 1], counted;
 		double ms;
 		/* Rounds end at whatever count their order visited last. */
@@ -421,16 +358,75 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	}
 	if (rc == EXIT_OK && out->steps_done > 0)
 		rc = check_timed(p, out, tracer);
-	/* The calibration is the empty chain's own step, when the plan has one. */
 	for (size_t i = 0; i < out->n_rows[0]; i++)
 		if (out->rows[0][i].rules == 0 && out->rows[0][i].packets) {
 			out->meta.calibrated = true;
 			out->meta.calibration_ns = out->rows[0][i].lat_avg_ns;
 			break;
 		}
+	return rc;
+}
+
+/* The summaries and every file; the line of an interrupted run. */
+static int sweep_finish(const struct sweep_plan *p, struct sweep_outcome *out,
+			struct sweep_files *f, const struct step_drops *drops, double t0, int rc)
+{
+	out->meta.wall_s = now_monotonic() - t0;
+	for (int b = 0; b < out->n; b++) {
+		results_summarize(out->rows[b], out->n_rows[b], out->meta.matches_per_rule,
+				  &out->per[b].sum);
+		results_summarize_updates(out->updates[b], out->n_updates[b], &out->update_sum[b]);
+	}
+	if (sweep_rounds_mode(p))
+		sweep_summarize_rounds(p, out);
+	int w = write_outputs(p, out, f, experiment_drop_mode(&p->cfg) ? drops : NULL);
+	rc = rc ? rc : w;
+	if (f->err.status) /* the first write that failed: one line */
+		nf_error_report(&f->err);
+	if (out->meta.interrupted) {
+		long total = (long)p->n_counts * p->repeat * out->n;
+		nf_err("%s interrupted by a signal after %ld of %ld measurements; what was measured "
+		       "is in %s", p->compare ? "compare" : "sweep", out->steps_done, total, p->dir);
+		rc = rc ? rc : EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
+{
+	struct experiment *e[SWEEP_MAX_ARMS] = { 0 };
+	struct sweep_files files = { 0 };
+	struct step_drops drops_total = { 0 };
+	double t0 = now_monotonic();
+	int rc;
+
+	if ((rc = sweep_alloc(p, out)))
+		goto out;
+	if (sweep_files_open(&files, p->outdir, p->compare, p->update_reps > 0,
+			     experiment_drop_mode(&p->cfg))) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	catch_stop_signals();
+	environment_collect(&out->meta.env); /* before our own programs attach */
+	if ((rc = setup_arms(p, out, e)))
+		goto out;
+	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
+	environment_finish(&out->meta.env, e[0] ? experiment_rules_netns(e[0]) : NULL);
+	announce(p, out, tracer);
+	if (!stop_requested) /* the probe's own cost, before any rule (overhead.h) */
+		rc = overhead_sweep_point(e[0], &out->meta, false);
+	/* What the run does after its rounds takes about as long as its twins
+	 * before them: the probe's cost again, the teardown as the setup. */
+	double tail_s = now_monotonic() - t0;
+	if (!stop_requested && rc == EXIT_OK)
+		rc = sweep_rounds_mode(p) ? sweep_run_rounds(p, e, &files, &drops_total, out, t0, tail_s)
+					  : run_plain(p, e, &files, &drops_total, out, t0);
+	rc = after_steps(p, e, out, tracer, rc);
 	fill_meta(&out->meta, p, experiment_probe(e[0]));
+	record_load(p, out);
 out:
-	for (int b = 0; b < BACKEND_COUNT; b++)
+	for (int b = 0; b < SWEEP_MAX_ARMS; b++)
 		experiment_teardown(e[b]);
 	sweep_files_commit(&files); /* what was measured is kept, also on a failure */
 	if (stop_requested && isatty(2))
@@ -440,29 +436,12 @@ out:
 			nf_error_report(&files.err);
 		return rc;
 	}
-	out->meta.wall_s = now_monotonic() - t0;
-	for (int b = 0; b < out->n; b++) {
-		results_summarize(out->rows[b], out->n_rows[b], out->meta.matches_per_rule,
-				  &out->per[b].sum);
-		results_summarize_updates(out->updates[b], out->n_updates[b], &out->update_sum[b]);
-	}
-	if (sweep_rounds_mode(p))
-		summarize_rounds(out);
-	int w = write_outputs(p, out, &files, drop_mode ? &drops_total : NULL);
-	rc = rc ? rc : w;
-	if (files.err.status) /* the first write that failed: one line */
-		nf_error_report(&files.err);
-	if (out->meta.interrupted) {
-		nf_err("%s interrupted by a signal after %ld of %ld measurements; what was measured "
-		       "is in %s", p->compare ? "compare" : "sweep", out->steps_done, total, p->dir);
-		rc = rc ? rc : EXIT_RUNTIME;
-	}
-	return rc;
+	return sweep_finish(p, out, &files, &drops_total, t0, rc);
 }
 
 void sweep_outcome_free(struct sweep_outcome *out)
 {
-	for (int b = 0; b < BACKEND_COUNT; b++) {
+	for (int b = 0; b < SWEEP_MAX_ARMS; b++) {
 		free(out->rows[b]);
 		free(out->updates[b]);
 		out->rows[b] = NULL;
@@ -470,6 +449,8 @@ void sweep_outcome_free(struct sweep_outcome *out)
 	}
 	free(out->rstats);
 	free(out->visits);
+	free(out->load);
+	out->load = NULL;
 	out->rstats = NULL;
 	out->visits = NULL;
 }

@@ -1,5 +1,6 @@
-/* sweep: the stepwise experiment that sweep and compare share, written once:
- * for each rule count (baseline first), for each backend in a random order,
+/* sweep: the stepwise experiment that sweep and compare share, written once
+ * (sweep.c; the rounds and the budget's clock in sweep_rounds.c):
+ * for each rule count (baseline first), for each arm in a random order,
  * grow the rule set in one transaction and measure (traffic with the probe
  * window open, or drop mode's datagrams), then the cost of changing one
  * rule at that size; rows go to the CSVs as they come; then the summaries,
@@ -16,9 +17,16 @@
 #include <stddef.h>
 
 #include "experiments/experiment.h"
+#include "results/load.h"
 #include "results/report.h"
 #include "results/rounds.h"
 #include "util/outfile.h"
+
+/* An arm is what a run measures side by side, each in a testbed of its
+ * own: a backend in compare, an offload setting in a sweep with --offload
+ * on,off, else the sweep's one backend. The per-arm arrays below are
+ * indexed by arm. */
+#define SWEEP_MAX_ARMS BACKEND_COUNT
 
 struct sweep_plan {
 	const long *counts;  /* the rule counts to measure: ascending, no repeats */
@@ -27,7 +35,7 @@ struct sweep_plan {
 	int repeat;
 	int update_reps;     /* the cost of changing one rule: medians of this many; 0 off */
 	struct experiment_config cfg;          /* cfg.backend is ignored: see backends */
-	enum rules_backend backends[BACKEND_COUNT];
+	enum rules_backend backends[BACKEND_COUNT]; /* compare's arms; a sweep's one backend */
 	int n_backends;
 	bool compare;        /* compare.csv/.json (backend column), else sweep.* */
 	/* sweep --offload on,off: one testbed per setting (cfg.offload is then
@@ -46,13 +54,13 @@ struct sweep_plan {
 };
 
 struct sweep_outcome {
-	int n;                                  /* backends (or offload settings) measured */
-	struct report_backend per[BACKEND_COUNT];
-	struct step_row *rows[BACKEND_COUNT];
-	size_t n_rows[BACKEND_COUNT];
-	struct update_row *updates[BACKEND_COUNT];
-	size_t n_updates[BACKEND_COUNT];
-	struct update_summary update_sum[BACKEND_COUNT];
+	int n;                                  /* arms measured */
+	struct report_backend per[SWEEP_MAX_ARMS]; /* per arm: its name and summary */
+	struct step_row *rows[SWEEP_MAX_ARMS];
+	size_t n_rows[SWEEP_MAX_ARMS];
+	struct update_row *updates[SWEEP_MAX_ARMS];
+	size_t n_updates[SWEEP_MAX_ARMS];
+	struct update_summary update_sum[SWEEP_MAX_ARMS];
 	long steps_done;
 	struct run_meta meta;
 	bool figure;                            /* the plot was drawn */
@@ -61,6 +69,7 @@ struct sweep_outcome {
 	struct round_stats *rstats;             /* [n], from the rows */
 	struct round_visit *visits;             /* in the order they happened */
 	size_t n_visits;
+	struct step_load *load;                 /* every row's other load (meta.load) */
 };
 
 /* Does the plan go in rounds (repeat >= 2 or a precision target)? */

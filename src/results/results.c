@@ -1,4 +1,5 @@
 #include "results/results.h"
+#include "results/load.h"
 
 #include <errno.h>
 #include <math.h>
@@ -69,7 +70,10 @@ int results_csv_row(struct outfile *o, const char *backend, const struct step_ro
 			fprintf(f, "%.2f,", tail[i]);
 		else
 			fputc(',', f);
-	fprintf(f, "%s\n", r->offload ? r->offload : "default");
+	fprintf(f, "%s,", r->offload ? r->offload : "default");
+	if (isfinite(r->other_cpu_pct))
+		fprintf(f, "%.1f", r->other_cpu_pct);
+	fputc('\n', f);
 	/* A row in the kernel survives a Ctrl-C or a crash in the next step. */
 	return outfile_flush(o, err);
 }
@@ -162,6 +166,8 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(r, "counts", counts);
 	json_object_object_add(o, "rules", r);
 	json_object_object_add(o, "environment", env_json(&m->env));
+	if (m->load) /* results/load.h */
+		json_object_object_add(o, "other_load", load_json(m->load, m->n_load));
 	json_object_object_add(c, "empty_chain_avg_ns",
 			       m->calibrated ? json_object_new_double(m->calibration_ns) : NULL);
 	json_object_object_add(o, "calibration", c);

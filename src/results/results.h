@@ -23,7 +23,7 @@
 /* The documented columns first, unchanged; new ones only ever after them. */
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
 			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,lat_per_segment_ns," \
-			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload"
+			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload,other_cpu_pct"
 
 /* One row of sweep.csv. */
 struct step_row {
@@ -44,6 +44,9 @@ struct step_row {
 	/* The testbed's offloads in this step: "on", "off" or "default" (NULL:
 	 * "default"); a sweep with --offload on,off has rows of both. */
 	const char *offload;
+	/* The machine's CPU time spent outside this run during the step, in %
+	 * of all CPUs (experiments/otherload.h); NAN: not measured. */
+	double other_cpu_pct;
 };
 
 /* Where a drop-mode step's datagrams went (hit_traffic with drop). */
@@ -99,6 +102,8 @@ struct run_env {
 	char warnings[1024];          /* what distorts the figures, "; "-separated */
 };
 
+struct step_load; /* results/load.h */
+
 struct run_meta {
 	char kernel[128];
 	char cpu_model[128];
@@ -124,6 +129,10 @@ struct run_meta {
 	double overhead_largest_ns, overhead_largest_rate_ratio; /* largest step */
 	bool interrupted;        /* stopped by SIGINT/SIGTERM before the plan ended */
 	struct run_env env;
+	/* The other load of every step (results/load.h), in the JSON's
+	 * "other_load"; NULL: none measured. */
+	const struct step_load *load;
+	size_t n_load;
 };
 
 struct sweep_summary {

@@ -99,8 +99,12 @@ void rounds_report(FILE *f, const struct rounds_outcome *o, const char *const *n
 		o->rounds, o->seed);
 	if (o->precision_mode)
 		fprintf(f, "Target: a 95 %% CI half-width of at most %.4g %% of the slope, within "
-			   "%.0f s. **%s** (stopped by: %s).\n\n", o->precision_pct, o->budget_s,
-			o->precision_reached ? "Reached" : "Not reached", o->stop_reason);
+			   "%.0f s. **%s** (stopped by: %s) after %.0f s. The half-width it got is "
+			   "in the table below.%s\n\n", o->precision_pct, o->budget_s,
+			o->precision_reached ? "Reached" : "Not reached", o->stop_reason,
+			o->time_used_s, o->cut_steps ? " The budget cut the last round short: its "
+			"complete steps are in the CSV and the pooled fit, not in the per-round "
+			"slopes." : "");
 	fprintf(f, "| %s%sslope per round, ns/rule | mean | SD | CV | pooled CI half-width |\n"
 		   "|%s---|---:|---:|---:|---:|\n", names ? what : "", names ? " | " : "",
 		names ? "---|" : "");

@@ -45,6 +45,8 @@ struct rounds_outcome {
 	double precision_pct, budget_s;
 	bool precision_reached;
 	const char *stop_reason;
+	int cut_steps;      /* budget: the complete steps of the round it cut (kept) */
+	double time_used_s; /* the run's wall time */
 };
 
 /* One visit of a round: backend (or offload setting) b loaded `rules`

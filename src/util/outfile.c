@@ -119,6 +119,7 @@ static int open_fresh(struct outdir *d, const char *command, struct nf_error *er
 			snprintf(name, sizeof(name), "%s-%s-%d", command, stamp, k);
 		snprintf(d->path, sizeof(d->path), "results/%s", name);
 		if (mkdirat(parent, name, 0755) == 0) {
+			snprintf(d->made_top, sizeof(d->made_top), "%s", d->path);
 			rc = open_made(d, parent, name, err);
 			break;
 		}
@@ -304,11 +305,37 @@ out:
 	return rc ? -1 : 0;
 }
 
+/* The topmost directory of path that does not exist yet (what creating it
+ * makes), into top; "" when path exists. */
+static void first_missing_dir(const char *path, char *top, size_t len)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	top[0] = '\0';
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		size_t n = strlen(p);
+		while (n > 1 && p[n - 1] == '/')
+			p[--n] = '\0';
+		if (lstat(p, &st) == 0 || errno != ENOENT)
+			return;
+		snprintf(top, len, "%s", p);
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			return;
+		*slash = '\0';
+	}
+}
+
 static int open_given(struct outdir *d, const char *given, struct nf_error *err)
 {
 	bool made;
 
-	if (outdir_check_path(given, err) || make_parents(given, err))
+	if (outdir_check_path(given, err))
+		return -1;
+	first_missing_dir(given, d->made_top, sizeof(d->made_top));
+	if (make_parents(given, err))
 		return -1;
 	snprintf(d->path, sizeof(d->path), "%s", given);
 	made = mkdir(given, 0755) == 0;
@@ -379,6 +406,31 @@ int outdir_mkdir(struct outdir *d, const char *sub, struct nf_error *err)
 		fchmod(fd, 0755);
 	close(fd);
 	return 0;
+}
+
+void outdir_discard(struct outdir *d)
+{
+	struct listing l;
+	struct scan s = { .l = &l, .marked = true, .remove = true };
+	char p[PATH_MAX];
+
+	if (d->fd >= 0) {
+		if (read_marker(d, &l, NULL) == 0)
+			each_entry(d->fd, scan_entry, &s);
+		free_listing(&l);
+		unlinkat(d->fd, OUTDIR_MARKER, 0);
+	}
+	outdir_close(d);
+	if (!d->made_top[0])
+		return;
+	/* rmdir: only empty directories go, so nothing of anyone else's. */
+	snprintf(p, sizeof(p), "%s", d->path);
+	while (rmdir(p) == 0 && strcmp(p, d->made_top)) {
+		char *slash = strrchr(p, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
 }
 
 void outdir_close(struct outdir *d)

@@ -35,6 +35,9 @@ struct outdir {
 	int marker_fd;          /* .nfcost, appended to before each rename */
 	char path[PATH_MAX];    /* as given or made: for messages and the plot script */
 	int cleared;            /* files of an earlier nfcost run removed at open */
+	/* The topmost directory this run created on the way to path ("" when
+	 * path existed): what outdir_discard may take back. */
+	char made_top[PATH_MAX];
 };
 
 /* Opens the output directory of a run. given: --out, or NULL for a fresh
@@ -52,6 +55,11 @@ int outdir_mkdir(struct outdir *d, const char *sub, struct nf_error *err);
  * script's PNG) as nfcost's, so the next run into d removes it too. */
 int outdir_claim(struct outdir *d, const char *name, struct nf_error *err);
 void outdir_close(struct outdir *d);
+/* Takes a run's outputs back (a run that produced nothing worth keeping,
+ * such as a profile whose rule set does not load): every file the marker
+ * lists, the marker, and the directories this run created, when empty.
+ * Closes d. */
+void outdir_discard(struct outdir *d);
 
 /* One output file being written. f is an ordinary stream: write with
  * fprintf; the name is the final one only after outfile_commit. */

@@ -23,4 +23,20 @@ for c in $COMMANDS; do
 done
 check_exit "no command" 2 "no command given" "$NFCOST"
 check_exit "unknown command" 2 "unknown command 'frobnicate'" "$NFCOST" frobnicate
+# Input that used to be taken as something else, or to fail later (issue 20):
+# each is refused while the options are read, before anything is made.
+check_exit "live: -i longer than the run" 2 "-i \\(20 s\\) must be shorter than the run \\(-d 4\\)" \
+	"$NFCOST" live -d 4 --inject-at 1 -i 20 --rules 10
+check_exit "live: -i as long as the run" 2 "must be shorter than the run" "$NFCOST" live -d 4 -i 4 --inject-at 1
+for l in '1,,2' ',1,2' '1,2,'; do
+	check_exit "sweep --rules $l: an empty count" 2 "a count between every two commas" "$NFCOST" sweep --rules "$l"
+done
+check_exit "sweep: a UDP datagram over 65507 bytes" 2 "--size with UDP takes at most 65507 bytes" \
+	"$NFCOST" sweep --traffic udp --size 100000
+check_exit "sweep: 65508 too" 2 "at most 65507" "$NFCOST" sweep --traffic udp --size 65508
+check_exit "sweep: drop mode's datagrams too" 2 "at most 65507" "$NFCOST" sweep --hit-traffic --size 70000
+check_exit "compare: --backend beside --backends" 2 "takes its backends from --backends: drop --backend" \
+	"$NFCOST" compare --backends nft,ipset --backend nft
+check_exit "compare: --backend before --backends" 2 "drop --backend" \
+	"$NFCOST" compare --backend nft --backends nft,ipset
 finish

@@ -38,4 +38,30 @@ check "a sweep on a busy machine" sweep "$WORK/busy"
 kill $HOG 2>/dev/null; wait $HOG 2>/dev/null; HOG=""
 check "the busy machine is named in a warning" grep -q "machine was busy" "$WORK/busy.err"
 check "and in report.md" grep -q "warning.*busy" "$WORK/busy/report.md"
+
+# Load that starts during the run: both CPUs looping from the end of the
+# first step (0 rules, quiet as far as this test goes) on. Other helpers
+# may load the machine too: only relations within this run are asserted.
+col() { awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } { print $c }' "$1"; }
+L=$WORK/late
+"$NFCOST" sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --updates 0 --out "$L" >/dev/null 2>"$L.err" &
+SW=$!
+wait_until 60 sh -c "[ \$(tail -n +2 '$L/sweep.csv' 2>/dev/null | grep -c .) -ge 1 ]"
+stress-ng --cpu 2 --quiet --timeout 60 >/dev/null 2>&1 &
+HOG=$!
+wait $SW; rc=$?
+kill $HOG 2>/dev/null; wait $HOG 2>/dev/null; HOG=""
+check_eq "a sweep with load starting in it runs" 0 "$rc"
+check_eq "sweep.csv ends with other_cpu_pct" other_cpu_pct "$(head -1 "$L/sweep.csv" | awk -F, '{ print $NF }')"
+quiet=$(col "$L/sweep.csv" other_cpu_pct | head -1)
+loaded=$(col "$L/sweep.csv" other_cpu_pct | tail -n +2 | sort -n | tail -1)
+check_num "the loaded steps' other load ($loaded %) is above the quiet first step's ($quiet %)" \
+	"$(awk -v a="${loaded:-0}" -v b="${quiet:-0}" 'BEGIN { print a - b }')" -gt 0
+named=$(python3 -c 'import json,sys; print(" ".join(s.split()[0] for s in json.load(open(sys.argv[1]))["other_load"]["distorted"]))' "$L/sweep.json")
+check "sweep.json names the distorted steps, loaded ones among them: $named" \
+	sh -c "echo '$named' | grep -Eqw '500|1000|1500|2000'"
+check "report.md warns and names them" \
+	grep -Eq '^- \*\*warning\*\*: .*other work took 25 % of the CPUs or more during [1-5] of 5 steps.*(500|1000|1500|2000) rules: [0-9]+ %' "$L/report.md"
+check "so does stderr" grep -q "other work took" "$L.err"
+check "and sweep.json's warnings" grep -q "other work took" <<<"$(env_of "$L/sweep.json" warnings)"
 finish

@@ -10,7 +10,7 @@ trap 'rm -rf "$OUT"' EXIT
 EX=$ROOT/examples
 json() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 host_fw() { iptables-save 2>&1 | grep -v '^#'; iptables-legacy-save 2>&1 | grep -v '^#'; nft list ruleset 2>&1; }
-ours() { ip netns list | grep '^nfcost-pf' || true; procs_of 'nfcost profile' | grep -v "$$" || true; }
+ours() { ip netns list | grep '^nfcost-pf' || true; procs_of "$NFCOST profile" | grep -v "$$" || true; }
 fw_before=$(host_fw)
 
 # --- the lab's bloated chain: 5000 DROP rules in OUTPUT ---
@@ -137,6 +137,10 @@ check_eq_eventually "nothing of the interrupted profile left" "$GONE_S" "" ours
 printf '*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 240.0.0.1 -j NOSUCHTARGET\nCOMMIT\n' >"$OUT/bad.rules"
 check_exit "a rule set that does not load" 2 "does not load.*(line|NOSUCHTARGET)" "$NFCOST" profile "$OUT/bad.rules" --fix none -d 1 --out "$OUT/bad" --no-plot
 check_eq_eventually "nothing left after the failed load" "$GONE_S" "" ours
+check "and no --out behind it" test ! -e "$OUT/bad"
+mkdir "$OUT/had"
+check_exit "the same into deeper new directories" 2 "does not load" "$NFCOST" profile "$OUT/bad.rules" --fix none -d 1 --out "$OUT/had/new/deeper" --no-plot
+check "none of them is left; the one that was there stays" sh -c "test -d '$OUT/had' && ! test -e '$OUT/had/new'"
 printf 'this is not a rule set\n' >"$OUT/junk.rules"
 check_exit "a file in no rule-set format" 2 "" "$NFCOST" profile "$OUT/junk.rules" --out "$OUT/junk"
 check_exit "an unknown fix" 2 "unknown fix" "$NFCOST" profile "$EX/bloated-chain.rules" --fix ipset,magic

@@ -41,7 +41,13 @@ for b in iptables-legacy nft; do
 	check_eq "$b: drops.csv, one LOCAL_OUT row per step" "0,500 1000,500" "$(awk -F, '$5 == "LOCAL_OUT" {print $1 "," $7}' "$OUT"/drop-$b/drops.csv | xargs)"
 done
 check "accept verdict with the hit rule: TCP flows" "$NFCOST" sweep --rules 0:500:500 -d 1 --verdict accept --hit-traffic --backend iptables-legacy --no-plot --out "$OUT"/acc
-check_num "accept: throughput at 500 rules" "$(awk -F, 'NR == 3 {print $3}' "$OUT"/acc/sweep.csv)" -gt 10
+# TCP flows through the chain to its accepting last rule: 500 rules cost each
+# skb microseconds, far from stopping the flow (a tenth of the empty chain's
+# throughput in the same run; what that is depends on the machine).
+acc0=$(awk -F, 'NR == 2 {print $3}' "$OUT"/acc/sweep.csv)
+check_num "accept: throughput at 500 rules, against a tenth of the empty chain's ($acc0 Mbit/s)" \
+	"$(awk -F, 'NR == 3 {print $3}' "$OUT"/acc/sweep.csv)" -gt "$(awk -v a="${acc0:-0}" 'BEGIN { print a / 10 }')"
+check_num "... which flowed too" "${acc0:-0}" -gt 0
 check_exit "--packets without drop mode" 2 "goes with --hit-traffic" "$NFCOST" sweep --packets 10
 check_exit "unknown backend in the list" 2 "unknown backend 'pf'" "$NFCOST" compare --backends nft,pf
 check_exit "compare without --backends" 2 "needs --backends" "$NFCOST" compare

@@ -71,7 +71,7 @@ static void test_csv(void **state)
 {
 	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
 	struct step_row r = { 500, 2, 9321.5, 1234.5, 3, 45678, 2412.25, 2300, 3900, 12.5,
-			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL };
+			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL, 37.25 };
 	struct step_row udp = r;
 	struct nf_error err = { 0 };
 	struct outdir d;
@@ -87,6 +87,7 @@ static void test_csv(void **state)
 	udp.lat_per_segment_ns = udp.cpu_ns_per_packet = udp.cpu_ns_per_segment = NAN;
 	udp.packets_per_s = NAN;
 	udp.offload = "off";
+	udp.other_cpu_pct = NAN;
 	assert_int_equal(results_csv_row(&o, NULL, &udp, &err), 0);
 	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
 	assert_null(fopen(path, "r")); /* not under its name until complete */
@@ -97,13 +98,14 @@ static void test_csv(void **state)
 	/* The documented columns first, exactly; new ones after them. */
 	assert_string_equal(line, "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets,"
 				  "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,"
-				  "lat_per_segment_ns,cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload\n");
+				  "lat_per_segment_ns,cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload,"
+				  "other_cpu_pct\n");
 	assert_non_null(fgets(line, sizeof(line), f));
 	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,"
-				  "1370340,80.41,5000.50,166.68,22839.00,default\n");
+				  "1370340,80.41,5000.50,166.68,22839.00,default,37.2\n");
 	/* Not measured: empty cells, not zeros. */
 	assert_non_null(fgets(line, sizeof(line), f));
-	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,0,,,,,off\n");
+	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,0,,,,,off,\n");
 	fclose(f);
 	remove(path);
 	snprintf(path, sizeof(path), "%s/.nfcost", dir);
