@@ -329,23 +329,35 @@ static long ipt_count(const struct rules_target *t, bool legacy, const char *onl
 	return n;
 }
 
-static long ipset_count(const struct rules_target *t)
+/* The set's entries and maxelem from `ipset list -t`: 1 when it exists, 0
+ * when it does not, -1 when ipset cannot run (printed). */
+static int ipset_info(const struct rules_target *t, long *entries, long *maxelem)
 {
 	char *argv[] = { "ipset", "list", "-t", IPSET_NAME, NULL };
 	struct buf out = { 0 }, err = { 0 };
-	long n = 0;
-	int rc = run_program(t->netns_path, argv, NULL, 0, &out, &err);
+	int rc = run_program(t->netns_path, argv, NULL, 0, &out, &err), exists = 0;
 
+	*entries = *maxelem = 0;
 	if (rc < 0) {
 		nf_err("ipset is not installed: run scripts/install-deps.sh (or apt-get install ipset)");
-		n = -1;
-	} else if (rc == 0) {
+		exists = -1;
+	} else if (rc == 0) { /* nonzero: the set does not exist, so it holds nothing */
 		const char *p = out.data ? strstr(out.data, "Number of entries:") : NULL;
-		n = p ? strtol(p + strlen("Number of entries:"), NULL, 10) : 0;
-	} /* nonzero: the set does not exist, so it holds nothing */
+		const char *m = out.data ? strstr(out.data, " maxelem ") : NULL;
+		*entries = p ? strtol(p + strlen("Number of entries:"), NULL, 10) : 0;
+		*maxelem = m ? strtol(m + strlen(" maxelem "), NULL, 10) : 0;
+		exists = 1;
+	}
 	buf_free(&out);
 	buf_free(&err);
-	return n;
+	return exists;
+}
+
+static long ipset_count(const struct rules_target *t)
+{
+	long n, max;
+
+	return ipset_info(t, &n, &max) < 0 ? -1 : n;
 }
 
 long rules_count(const struct rules_target *t)
@@ -430,6 +442,93 @@ static bool base_missing(const struct rules_target *t)
 	return false;
 }
 
+/* ipset restore is no transaction: it stops at the first element that
+ * fails, keeping those before. What would not fit is refused up front, and
+ * a failure still undone, so that an add is all or nothing. *exists:
+ * whether the set is there already. */
+static int ipset_fits(const struct rules_target *t, long count, bool *exists)
+{
+	long entries, maxelem;
+	int e = ipset_info(t, &entries, &maxelem);
+
+	if (e < 0)
+		return EXIT_RUNTIME;
+	*exists = e == 1;
+	if (*exists && maxelem > 0 && entries + count > maxelem) {
+		nf_err("the ipset %s holds %ld elements and takes at most %ld (its maxelem): %ld more "
+		       "do not fit; flush it first (nfcost rules flush --backend ipset)", IPSET_NAME,
+		       entries, maxelem, count);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Deletes again the elements of body's lines before line upto (1-based;
+ * 0: every line), which a failed `ipset restore` of body had added. */
+static void ipset_undo(const struct rules_target *t, const char *body, long upto)
+{
+	static const char add[] = "add " IPSET_NAME " ";
+	char *argv[] = { "ipset", "-exist", "restore", NULL };
+	struct buf del = { 0 };
+	long line = 1;
+
+	for (const char *l = body; *l && (upto <= 0 || line < upto); line++) {
+		size_t n = strcspn(l, "\n");
+		if (!strncmp(l, add, strlen(add)))
+			buf_printf(&del, "del %s %.*s\n", IPSET_NAME, (int)(n - strlen(add)),
+				   l + strlen(add));
+		l += n + (l[n] == '\n');
+	}
+	if (del.len)
+		run_program(t->netns_path, argv, del.data, del.len, NULL, NULL);
+	buf_free(&del);
+}
+
+/* The rendered elements (text: rules_render's) into the set, and when
+ * need_base the iptables rule that matches it. On failure nothing stays:
+ * a set made here goes, a set that was there loses what was added. */
+static int ipset_add(const struct rules_target *t, const struct buf *text, bool exists,
+		     bool need_base)
+{
+	char *argv[] = { "ipset", "restore", NULL };
+	char *destroy[] = { "ipset", "destroy", IPSET_NAME, NULL };
+	struct buf err = { 0 };
+	char line[256];
+	/* A set that is there is taken as it is: no create line, whose
+	 * parameters would have to match its own. */
+	const char *body = exists ? strchr(text->data, '\n') + 1 : text->data;
+	int rc = run_program(t->netns_path, argv, body, strlen(body), NULL, &err);
+
+	if (rc != 0) {
+		const char *at = err.data ? strstr(err.data, "Error in line ") : NULL;
+		first_line(&err, line, sizeof(line));
+		if (rc < 0)
+			nf_err("cannot run ipset: %s", strerror(errno));
+		else
+			nf_err("adding the set elements failed (ipset, exit %d): %s; the set is as it "
+			       "was", rc, line[0] ? line : "no message");
+		if (exists)
+			ipset_undo(t, body, at ? strtol(at + strlen("Error in line "), NULL, 10) : 0);
+		else
+			run_program(t->netns_path, destroy, NULL, 0, NULL, NULL);
+		buf_free(&err);
+		return EXIT_RUNTIME;
+	}
+	buf_free(&err);
+	if (need_base) {
+		struct buf rule = { 0 };
+		char *ipt[] = { "iptables-nft-restore", "--noflush", "--wait", NULL };
+		ipset_rule(t, "-A", &rule);
+		rc = run_or_report("adding the set's iptables rule", t, ipt, &rule, NULL);
+		buf_free(&rule);
+		if (rc && !exists) /* leave nothing half-applied */
+			run_program(t->netns_path, destroy, NULL, 0, NULL, NULL);
+		else if (rc)
+			ipset_undo(t, body, 0);
+	}
+	return rc;
+}
+
 /* have < 0: count what is there first; else the caller knows (it added them). */
 static int add_rules(const struct rules_target *t, long have, long count, double *elapsed_ms,
 		     bool prepare, int *transactions)
@@ -460,6 +559,9 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 	need_base = base_missing(t);
 	if (count == 0 && !(need_base && (t->hit_addr || prepare))) /* nothing is due */
 		return EXIT_OK;
+	bool set_exists = false;
+	if (t->backend == BACKEND_IPSET && (rc = ipset_fits(t, count, &set_exists)))
+		return rc;
 	/* nft's linear shapes skip libnftables' parser: built as netlink
 	 * messages, the same transaction costs a fraction (issue 2's target). */
 	bool batch = nftbatch_supported(t);
@@ -495,22 +597,9 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 	case BACKEND_NFT_SET:
 		rc = nft_run(t->netns_path, text.data, 0, NULL, false);
 		break;
-	case BACKEND_IPSET: {
-		char *argv[] = { "ipset", "restore", NULL };
-		rc = run_or_report("adding the set elements", t, argv, &text, NULL);
-		if (rc == EXIT_OK && need_base) {
-			struct buf rule = { 0 };
-			char *ipt[] = { "iptables-nft-restore", "--noflush", "--wait", NULL };
-			ipset_rule(t, "-A", &rule);
-			rc = run_or_report("adding the set's iptables rule", t, ipt, &rule, NULL);
-			buf_free(&rule);
-			if (rc) { /* leave nothing half-applied */
-				char *destroy[] = { "ipset", "destroy", IPSET_NAME, NULL };
-				run_program(t->netns_path, destroy, NULL, 0, NULL, NULL);
-			}
-		}
+	case BACKEND_IPSET:
+		rc = ipset_add(t, &text, set_exists, need_base);
 		break;
-	}
 	default:
 		rc = EXIT_USAGE;
 	}
