@@ -404,15 +404,14 @@ static int check_program(const struct rules_target *t)
 static int with_bytecode(const struct rules_target **t, struct rules_target *copy)
 {
 	static char *shape_bytecode;
-	char err[256];
-	int rc;
+	struct nf_error err = { 0 };
 
 	if ((*t)->shape != SHAPE_BPF || (*t)->bpf_bytecode)
 		return EXIT_OK;
 	if (!shape_bytecode &&
-	    (rc = pcapbpf_bytecode(PCAPBPF_SHAPE_EXPR, DLT_RAW, &shape_bytecode, err, sizeof(err)))) {
-		nf_err("cannot compile the bpf shape's filter: %s", err);
-		return rc;
+	    pcapbpf_bytecode(PCAPBPF_SHAPE_EXPR, DLT_RAW, &shape_bytecode, &err)) {
+		nf_err("cannot compile the bpf shape's filter: %s", err.msg);
+		return err.status;
 	}
 	*copy = **t;
 	copy->bpf_bytecode = shape_bytecode;
