@@ -216,7 +216,7 @@ int cmd_profile(int argc, char **argv)
 	};
 	struct ruleset rs = { 0 };
 	struct profile_result res;
-	char dir[4096], why[1024], note[1024] = "", source[1100];
+	char dir[4096], note[1024] = "", source[1100];
 	int rc;
 
 	ruleset_fix_parse_list("all", a.fixes);
@@ -225,14 +225,14 @@ int cmd_profile(int argc, char **argv)
 		a.fixes[FIX_FLOWTABLE] = false; /* "all" means all that apply here */
 	if ((rc = require_root("nfcost profile")))
 		return rc;
+	struct nf_error err = { 0 };
 	if (a.from_host)
-		rc = ruleset_read_host(&rs, note, sizeof(note), why, sizeof(why));
+		rc = ruleset_read_host(&rs, note, sizeof(note), &err);
 	else
-		rc = ruleset_read_file(a.ruleset, &rs, why, sizeof(why));
+		rc = ruleset_read_file(a.ruleset, &rs, &err);
 	if (rc) {
-		nf_err("%s", why);
 		ruleset_free(&rs);
-		return rc;
+		return nf_error_report(&err);
 	}
 	if (rs.format == RULESET_NFT && a.backend_set && a.backend != BACKEND_NFT) {
 		nf_err("%s is in nft format: it loads with nft, not %s (leave --backend out)",
@@ -250,8 +250,9 @@ int cmd_profile(int argc, char **argv)
 	char cand_names[PROFILE_MAX_CANDIDATES][40];
 	const char *cand_name_ptrs[PROFILE_MAX_CANDIDATES];
 	for (int c = 0; c < a.n_candidates; c++) {
-		if ((rc = ruleset_read_file(a.candidates[c], &cands[c], why, sizeof(why)))) {
-			nf_err("--candidate: %s", why);
+		if (ruleset_read_file(a.candidates[c], &cands[c], &err)) {
+			nf_error_prefix(&err, "--candidate: ");
+			rc = nf_error_report(&err);
 			goto free_candidates;
 		}
 		if (cands[c].format == RULESET_IPTABLES && rs.format == RULESET_NFT) {

@@ -436,14 +436,16 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	struct ruleset_chain *chains = NULL;
 	struct component comps[32];
 	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->ns, .hook = NFHOOK_ALL };
-	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
+	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc;
 	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
 	struct probe *p = NULL;
 
-	if ((rc = ruleset_load(x->ns, rs, b, why, len)))
-		return rc;
-	if ((rc = ruleset_base_chains(x->ns, rs, b, &chains, &n_chains, why, len)))
-		return rc;
+	struct nf_error err = { 0 };
+	if (ruleset_load(x->ns, rs, b, &err) ||
+	    ruleset_base_chains(x->ns, rs, b, &chains, &n_chains, &err)) {
+		snprintf(why, len, "%s", err.msg);
+		return err.status;
+	}
 	nc = components_of(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
 	free(chains);
 	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
@@ -684,9 +686,10 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
-	if ((rc = ruleset_flush(x->ns, why, sizeof(why)))) {
-		nf_err("profile: %s", why);
-		return rc;
+	struct nf_error err = { 0 };
+	if (ruleset_flush(x->ns, &err)) {
+		nf_err("profile: %s", err.msg);
+		return err.status;
 	}
 	rc = run_variant(x, rs, b, v, verdicts, why, sizeof(why));
 	if (stop_requested) { /* half measured: not a result */
@@ -696,8 +699,8 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	}
 	if (rc == EXIT_USAGE) {
 		v->applied = false;
-		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
-		return ruleset_flush(x->ns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
+		snprintf(v->note, sizeof(v->note), "%s", why);
+		return ruleset_flush(x->ns, NULL) ? EXIT_RUNTIME : EXIT_OK;
 	}
 	if (rc) {
 		nf_err("profile: %s: %s", v->name, why);
@@ -723,7 +726,10 @@ static void measure_overhead(struct profile_ctx *x)
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	if (ruleset_flush(x->ns, why, sizeof(why)) || !(p = probe_open(&o, why, sizeof(why)))) {
+	struct nf_error err = { 0 };
+	if (ruleset_flush(x->ns, &err))
+		snprintf(why, sizeof(why), "%s", err.msg);
+	if (err.status || !(p = probe_open(&o, why, sizeof(why)))) {
 		nf_err("warning: the probe's own cost was not measured: %s", why);
 		return;
 	}
@@ -792,7 +798,7 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 			plan->rs->n_rules, out->netns_side);
 	rc = run_variant(&x, plan->rs, plan->backend, orig, orig_verdicts, why, sizeof(why));
 	if (rc == EXIT_USAGE) {
-		nf_err("the rule set does not load: %s", why);
+		nf_err("%s", why);
 		goto done;
 	}
 	if (rc) {
@@ -813,11 +819,12 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 			dev[1] = plan->iface;
 		snprintf(v->name, sizeof(v->name), "%s", ruleset_fix_name((enum ruleset_fix)f));
 		note[0] = why[0] = '\0';
+		struct nf_error ferr = { 0 };
 		int fr = ruleset_fix(plan->rs, (enum ruleset_fix)f, x.scratch, dev,
 				     plan->hook == NFHOOK_FORWARD ? 2 : 0, &fixed, note, sizeof(note),
-				     why, sizeof(why));
+				     &ferr);
 		if (fr) {
-			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : why);
+			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : ferr.msg);
 			ruleset_free(&fixed);
 			continue;
 		}
