@@ -264,8 +264,12 @@ static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const 
 		usleep(200);
 	}
 	close(fd);
+	/* A queued packet that no program takes is dropped: say so. */
+	const char *text = x->plan->rs->text;
+	bool queues = strstr(text, "-j NFQUEUE") || strstr(text, "-j QUEUE") || strstr(text, " queue ");
 	if (dropped_at >= 0)
-		snprintf(out, len, "dropped in %s", nfhook_option((enum nfhook)dropped_at));
+		snprintf(out, len, "dropped in %s%s", nfhook_option((enum nfhook)dropped_at),
+			 queues ? " (by NFQUEUE? nothing listens)" : "");
 	else
 		snprintf(out, len, "%s", out1[path[n - 1]] > out0[path[n - 1]] ? "passed"
 				 : in1[path[0]] > in0[path[0]] ? "not seen leaving"

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int rules_exec(const char *netns_path, char *const argv[], const char *input, size_t input_len,
 	       struct buf *out, int fail_status, struct nf_error *err)
@@ -31,6 +33,39 @@ int rules_exec(const char *netns_path, char *const argv[], const char *input, si
 	}
 	buf_free(&msgs);
 	return rc == 0 ? 0 : -1;
+}
+
+int rules_exec_restore(const char *netns_path, char *const argv[], const char *input,
+		       size_t input_len, struct buf *out, int fail_status, struct nf_error *err)
+{
+	/* Not close-on-exec: the program opens it as /proc/self/fd/N. */
+	int fd = memfd_create("nfcost-rules", 0);
+	char path[64], *args[16];
+	size_t n = 0, w = 0;
+	int rc;
+
+	while (argv[n] && n < 14)
+		n++;
+	if (fd < 0 || argv[n])
+		return rules_exec(netns_path, argv, input, input_len, out, fail_status, err);
+	while (w < input_len) {
+		ssize_t k = write(fd, input + w, input_len - w);
+		if (k <= 0 && errno != EINTR) {
+			close(fd);
+			return nf_fail(err, EXIT_RUNTIME, "cannot hold %s's input in memory: %s",
+				       argv[0], strerror(errno));
+		}
+		w += k > 0 ? (size_t)k : 0;
+	}
+	/* The file first: iptables' --wait would take a word after it for its
+	 * seconds; getopt moves the file behind the options. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	args[0] = argv[0];
+	args[1] = path;
+	memcpy(args + 2, argv + 1, n * sizeof(*args)); /* with argv's NULL */
+	rc = rules_exec(netns_path, args, NULL, 0, out, fail_status, err);
+	close(fd);
+	return rc;
 }
 
 int rules_legacy_tables(const char *netns_path, char *names, size_t len, struct nf_error *err)

@@ -21,6 +21,13 @@
 int rules_exec(const char *netns_path, char *const argv[], const char *input, size_t input_len,
 	       struct buf *out, int fail_status, struct nf_error *err);
 
+/* rules_exec for iptables-restore and its kin, which read a file named as
+ * their last argument: the input goes into a memfd that the program reads
+ * at its own pace instead of a pipe nfcost must keep refilling (on a busy
+ * machine every refill waits for nfcost to be scheduled again). */
+int rules_exec_restore(const char *netns_path, char *const argv[], const char *input,
+		       size_t input_len, struct buf *out, int fail_status, struct nf_error *err);
+
 /* The legacy (ip_tables) tables the namespace has, one name a line, read
  * from /proc: asking iptables-legacy would create them, and with them
  * hooks that cost every packet. 0, or -1 with err (cannot enter it). */

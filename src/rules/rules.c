@@ -22,8 +22,13 @@
 static int run(const struct rules_target *t, const char *what, char *const argv[],
 	       const struct buf *input, struct buf *out, struct nf_error *err)
 {
-	if (rules_exec(t->netns_path, argv, input ? input->data : NULL, input ? input->len : 0, out,
-		       EXIT_RUNTIME, err))
+	int (*exec)(const char *, char *const[], const char *, size_t, struct buf *, int,
+		    struct nf_error *) = rules_exec;
+
+	if (input && input->len && !strncmp(argv[0], "iptables", 8) && strstr(argv[0], "-restore"))
+		exec = rules_exec_restore;
+	if (exec(t->netns_path, argv, input ? input->data : NULL, input ? input->len : 0, out,
+		 EXIT_RUNTIME, err))
 		return nf_error_prefix(err, "%s failed: ", what);
 	return 0;
 }
@@ -350,37 +355,37 @@ static int nft_set_add(const struct rules_target *t, long have, long count, bool
 	return rc;
 }
 
-/* The transaction of an add whose checks passed. */
-static int add_transaction(const struct rules_target *t, long have, long count, bool need_base,
-			   bool set_exists, int *transactions, struct nf_error *err)
+/* Which adds go as text (rendered before the clock starts): all but nft's
+ * netlink batches. */
+static bool add_as_text(const struct rules_target *t, long count)
 {
-	struct buf text = { 0 };
-	int rc;
+	return !nftbatch_supported(t) && !(t->backend == BACKEND_NFT_SET && count > 0);
+}
 
+/* The transaction of an add whose checks passed; text: rules_render's,
+ * when add_as_text. */
+static int add_transaction(const struct rules_target *t, long have, long count, bool need_base,
+			   bool set_exists, const struct buf *text, int *transactions,
+			   struct nf_error *err)
+{
 	/* nft's linear shapes skip libnftables' parser: built as netlink
 	 * messages, the same transaction costs a fraction (issue 2's target). */
 	if (nftbatch_supported(t))
 		return nftbatch_add(t, NFT_TABLE, have, count, need_base && t->hit_addr, err);
 	if (t->backend == BACKEND_NFT_SET && count > 0)
 		return nft_set_add(t, have, count, need_base, transactions, err);
-	rules_render(t, have, count, need_base, &text);
 	switch (t->backend) {
 	case BACKEND_IPTABLES_NFT:
 	case BACKEND_IPTABLES_LEGACY:
-		rc = run(t, "applying the rules", restore_argv[t->backend], &text, NULL, err);
-		break;
+		return run(t, "applying the rules", restore_argv[t->backend], text, NULL, err);
 	case BACKEND_NFT:
 	case BACKEND_NFT_SET:
-		rc = nft(t, text.data, 0, NULL, err);
-		break;
+		return nft(t, text->data, 0, NULL, err);
 	case BACKEND_IPSET:
-		rc = ipset_add(t, &text, set_exists, need_base, err);
-		break;
+		return ipset_add(t, text, set_exists, need_base, err);
 	default:
-		rc = nf_fail(err, EXIT_USAGE, "unknown backend");
+		return nf_fail(err, EXIT_USAGE, "unknown backend");
 	}
-	buf_free(&text);
-	return rc;
 }
 
 /* have < 0: count what is there first; else the caller knows (it added them).
@@ -390,6 +395,7 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 		     bool prepare, int *transactions, struct nf_error *err)
 {
 	struct rules_target bpf_target;
+	struct buf text = { 0 };
 	bool need_base, set_exists = false;
 	double t0;
 	int rc;
@@ -407,9 +413,12 @@ static int add_rules(const struct rules_target *t, long have, long count, double
 		return 0;
 	if (t->backend == BACKEND_IPSET && ipset_fits(t, count, &set_exists, err))
 		return -1;
+	if (add_as_text(t, count))
+		rules_render(t, have, count, need_base, &text);
 	t0 = now_monotonic();
-	rc = add_transaction(t, have, count, need_base, set_exists, transactions, err);
+	rc = add_transaction(t, have, count, need_base, set_exists, &text, transactions, err);
 	*elapsed_ms = (now_monotonic() - t0) * 1000.0;
+	buf_free(&text);
 	return rc;
 }
 

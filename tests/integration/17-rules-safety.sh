@@ -6,7 +6,8 @@
 . "$(dirname "$0")/../lib.sh"
 T=rs$$
 CLI=nfcost-$T-cli
-trap '$NFCOST testbed down --name $T >/dev/null 2>&1' EXIT
+WORK=$(mktemp -d)
+trap '$NFCOST testbed down --name $T >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
 ipsetx() { ip netns exec $CLI ipset "$@"; }
 count() { $NFCOST rules count --backend ipset --name $T; }
@@ -41,5 +42,24 @@ check_eq "  and no iptables rule matches the set" 0 \
 	"$(ip netns exec $CLI iptables-nft-save 2>/dev/null | grep -c -- '--match-set nfcost-blocked')"
 check "flush" "$NFCOST" rules flush --backend ipset --name $T
 check_eq "flushed" 0 "$(count)"
+
+# profile: a rule set that does not load says so once (it said "the rule
+# set does not load: the rule set does not load: ..."), exit 2.
+printf '*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 240.0.0.1/32 -j DROPX\nCOMMIT\n' >"$WORK/bad.rules"
+check_exit "profile of a rule set that does not load: one line, exit 2" 2 \
+	"the rule set does not load: iptables-nft-restore.*DROPX" \
+	"$NFCOST" profile -d 1 --fix none --no-plot --out "$WORK/pbad" "$WORK/bad.rules"
+check_eq "  and it says so once" 1 \
+	"$("$NFCOST" profile -d 1 --fix none --no-plot --out "$WORK/pbad2" "$WORK/bad.rules" 2>&1 |
+	   grep -o 'does not load' | wc -l)"
+
+# A rule set that queues the flow to NFQUEUE with nothing listening: the
+# kernel drops what it queues, and the verdict names NFQUEUE.
+printf '*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p udp -j NFQUEUE --queue-num 7\nCOMMIT\n' >"$WORK/q.rules"
+check "profile of a rule set with an NFQUEUE rule and no listener" \
+	"$NFCOST" profile -d 1 --fix none --no-plot --flow udp:198.18.0.2:443 --out "$WORK/pq" \
+	"$WORK/q.rules"
+check "  its verdict names NFQUEUE" grep -q '"dropped in output (by NFQUEUE? nothing listens)"' \
+	"$WORK/pq/profile.json"
 
 finish
