@@ -91,13 +91,15 @@ PURE_test_window   := probe/window probe/hist util/nfhook
 PURE_test_rulespec := rules/rulespec util/nfhook
 PURE_test_flow     := traffic/flow util/util
 PURE_test_metrics  := results/metrics probe/window probe/hist util/nfhook util/util
+PURE_test_rules    := rules/render rules/rulespec util/nfhook util/util
+PURE_test_ruleset_text := rules/ruleset_text rules/ruleset_samples util/nfhook util/util util/error
 define pure_test
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) $(BUILD)/flags.stamp
 	@mkdir -p $(BUILD)/tests $(BUILD)/obj/tests
 	$(CC) $(CFLAGS) $(NFCOST_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$(1).d -MT $$@ $(LDFLAGS) -o $$@ $$< $(patsubst %,$(BUILD)/obj/%.o,$(PURE_$(1))) -lcmocka -lm
 endef
 PURE_test_kubeproxy := rules/kubeproxy rules/sha256 util/util util/error
-$(foreach t,test_window test_rulespec test_flow test_metrics test_kubeproxy,$(eval $(call pure_test,$(t))))
+$(foreach t,test_window test_rulespec test_flow test_metrics test_kubeproxy test_rules test_ruleset_text,$(eval $(call pure_test,$(t))))
 
 -include $(OBJS:.o=.d) $(patsubst $(BUILD)/tests/%,$(BUILD)/obj/tests/%.d,$(UNIT_BINS)) $(SKELS:.skel.h=.bpf.o.d)
 

@@ -64,29 +64,27 @@ int cmd_compile(int argc, char **argv)
 	struct compile_args a = { .linktype = DLT_RAW };
 	struct bpf_program prog;
 	struct buf out = { 0 };
-	char err[1024];
+	struct nf_error err = { 0 };
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
 	if (a.dump) {
-		rc = pcapbpf_compile_xt(a.expr.data, a.linktype, &prog, err, sizeof(err));
+		rc = pcapbpf_compile_xt(a.expr.data, a.linktype, &prog, &err);
 		if (!rc) {
 			pcapbpf_format_listing(&prog, &out);
 			pcap_freecode(&prog);
 		}
 	} else {
 		char *bc = NULL;
-		rc = pcapbpf_bytecode(a.expr.data, a.linktype, &bc, err, sizeof(err));
+		rc = pcapbpf_bytecode(a.expr.data, a.linktype, &bc, &err);
 		if (!rc) {
 			buf_printf(&out, "%s\n", bc);
 			free(bc);
 		}
 	}
 	buf_free(&a.expr);
-	if (rc) {
-		nf_err("%s", err);
-		return rc;
-	}
+	if (rc)
+		return nf_error_report(&err);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	if (fflush(stdout) != 0) {

@@ -200,15 +200,11 @@ static int read_rulesets(const struct profile_args *a, struct ruleset *rs, char 
 			 char (*cand_names)[40])
 {
 	const char *what = a->from_host ? "the host's rule set" : a->ruleset;
-	char why[1024];
-	int rc;
+	struct nf_error err = { 0 };
 
-	rc = a->from_host ? ruleset_read_host(rs, note, note_len, why, sizeof(why))
-			  : ruleset_read_file(a->ruleset, rs, why, sizeof(why));
-	if (rc) {
-		nf_err("%s", why);
-		return rc;
-	}
+	if (a->from_host ? ruleset_read_host(rs, note, note_len, &err)
+			 : ruleset_read_file(a->ruleset, rs, &err))
+		return nf_error_report(&err);
 	if (rs->format == RULESET_NFT && a->backend_set && a->backend != BACKEND_NFT) {
 		nf_err("%s is in nft format: it loads with nft, not %s (leave --backend out)", what,
 		       rules_backend_name(a->backend));
@@ -220,9 +216,9 @@ static int read_rulesets(const struct profile_args *a, struct ruleset *rs, char 
 		return EXIT_USAGE;
 	}
 	for (int c = 0; c < a->n_candidates; c++) {
-		if ((rc = ruleset_read_file(a->candidates[c], &cands[c], why, sizeof(why)))) {
-			nf_err("--candidate: %s", why);
-			return rc;
+		if (ruleset_read_file(a->candidates[c], &cands[c], &err)) {
+			nf_error_prefix(&err, "--candidate: ");
+			return nf_error_report(&err);
 		}
 		if (cands[c].format == RULESET_IPTABLES && rs->format == RULESET_NFT) {
 			nf_err("--candidate %s is iptables-save text but the rule set is nft: give "

@@ -94,10 +94,9 @@ static int rules_netns(const struct rules_args *a, char *nspath, size_t len)
 }
 
 /* Flushes the chosen backend, or every installed one. */
-static int flush_rules(const struct rules_args *a, struct rules_target *t)
+static int flush_rules(const struct rules_args *a, struct rules_target *t,
+		       struct nf_error *err)
 {
-	int rc;
-
 	for (int b = 0; b < BACKEND_COUNT; b++) {
 		if (a->backend_set && b != (int)a->backend)
 			continue;
@@ -105,10 +104,10 @@ static int flush_rules(const struct rules_args *a, struct rules_target *t)
 		if (!a->backend_set && rules_backend_program(t->backend) &&
 		    !program_exists(rules_backend_program(t->backend)))
 			continue; /* a backend that is not installed has nothing to flush */
-		if ((rc = rules_flush(t)))
-			return rc;
+		if (rules_flush(t, err))
+			return -1;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 int cmd_rules(int argc, char **argv)
@@ -127,6 +126,7 @@ int cmd_rules(int argc, char **argv)
 	};
 	struct rules_args a = { .shape = SHAPE_ADDR_PORT, .backend = BACKEND_IPTABLES_NFT,
 				.hook = NFHOOK_LOCAL_OUT };
+	struct nf_error err = { 0 };
 	char nspath[256];
 	int rc;
 
@@ -144,11 +144,9 @@ int cmd_rules(int argc, char **argv)
 	if (!strcmp(a.action, "add")) {
 		double ms;
 		int tx;
-		long have = rules_count(&t);
-		if (have < 0)
-			return EXIT_RUNTIME;
-		if ((rc = rules_add(&t, have, a.count, &ms, &tx)))
-			return rc;
+		long have = rules_count(&t, &err);
+		if (have < 0 || rules_add(&t, have, a.count, &ms, &tx, &err))
+			return nf_error_report(&err);
 		/* All of it is there or none (rolled back), so no recount. */
 		long total = have + a.count;
 		printf("added %ld %s rules (%s) to %s %s in %s: %.1f ms; %ld in all\n",
@@ -159,14 +157,14 @@ int cmd_rules(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(a.action, "count")) {
-		long n = rules_count(&t);
+		long n = rules_count(&t, &err);
 		if (n < 0)
-			return EXIT_RUNTIME;
+			return nf_error_report(&err);
 		printf("%ld\n", n);
 		return EXIT_OK;
 	}
-	if ((rc = flush_rules(&a, &t)))
-		return rc;
+	if (flush_rules(&a, &t, &err))
+		return nf_error_report(&err);
 	printf("flushed %s rules in %s\n", a.backend_set ? rules_backend_name(a.backend) : "all",
 	       nspath + strlen(TESTBED_NETNS_DIR) + 1);
 	return EXIT_OK;

@@ -96,9 +96,10 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		.by_comm = false,
 	};
 	/* Step 0 is an empty chain (with the hit rule, if any), not a missing one. */
-	if ((rc = rules_prepare(&e->target))) {
+	struct nf_error err = { 0 };
+	if (rules_prepare(&e->target, &err)) {
 		experiment_teardown(e);
-		return rc;
+		return nf_error_report(&err);
 	}
 	struct nf_error perr = { 0 };
 	e->probe = probe_open(&po, &perr);
@@ -113,28 +114,28 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 
 int experiment_grow(struct experiment *e, long rules, double *ms)
 {
-	int rc;
+	struct nf_error err = { 0 };
 
 	*ms = 0;
 	if (rules <= e->rules)
 		return EXIT_OK;
-	if ((rc = rules_add(&e->target, e->rules, rules - e->rules, ms, NULL)))
-		return rc;
+	if (rules_add(&e->target, e->rules, rules - e->rules, ms, NULL, &err))
+		return nf_error_report(&err);
 	e->rules = rules;
 	return EXIT_OK;
 }
 
 int experiment_load(struct experiment *e, long rules, double *ms, long *counted)
 {
-	int rc;
+	struct nf_error err = { 0 };
 
-	if ((rc = rules_load(&e->target, rules, ms)))
-		return rc;
+	if (rules_load(&e->target, rules, ms, &err))
+		return nf_error_report(&err);
 	e->rules = rules;
 	/* What is in the kernel now, counted there: a load that left other
 	 * rules behind would fit a wrong line without a sign. */
-	if ((*counted = rules_count(&e->target)) < 0)
-		return EXIT_RUNTIME;
+	if ((*counted = rules_count(&e->target, &err)) < 0)
+		return nf_error_report(&err);
 	if (*counted != rules) {
 		nf_err("after loading %ld rules, %s holds %ld: the load did not replace the rule set",
 		       rules, e->bed.rules_netns, *counted);
@@ -262,7 +263,10 @@ int experiment_update_cost(struct experiment *e, int reps, struct update_row *ro
 {
 	row->rules = e->rules;
 	row->reps = reps;
-	return rules_update_cost(&e->target, e->rules, reps, &row->add_ms, &row->delete_ms);
+	struct nf_error err = { 0 };
+	if (rules_update_cost(&e->target, e->rules, reps, &row->add_ms, &row->delete_ms, &err))
+		return nf_error_report(&err);
+	return EXIT_OK;
 }
 
 int experiment_read_window(struct experiment *e, struct probe_window *w)

@@ -96,8 +96,12 @@ static void verdict_of(struct profile_ctx *x, struct probe *p, int proto, const 
 		usleep(200);
 	}
 	close(fd);
+	/* A queued packet that no program takes is dropped: say so. */
+	const char *text = x->plan->rs->text;
+	bool queues = strstr(text, "-j NFQUEUE") || strstr(text, "-j QUEUE") || strstr(text, " queue ");
 	if (dropped_at >= 0)
-		snprintf(out, len, "dropped in %s", nfhook_option((enum nfhook)dropped_at));
+		snprintf(out, len, "dropped in %s%s", nfhook_option((enum nfhook)dropped_at),
+			 queues ? " (by NFQUEUE? nothing listens)" : "");
 	else
 		snprintf(out, len, "%s", out1[path[n - 1]] > out0[path[n - 1]] ? "passed"
 				 : in1[path[0]] > in0[path[0]] ? "not seen leaving"
@@ -293,14 +297,16 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	struct ruleset_chain *chains = NULL;
 	struct component comps[32];
 	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
-	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc, rc;
+	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc;
 	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
 	struct probe *p = NULL;
 
-	if ((rc = ruleset_load(x->bed.rules_netns, rs, b, why, len)))
-		return rc;
-	if ((rc = ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, why, len)))
-		return rc;
+	struct nf_error err = { 0 };
+	if (ruleset_load(x->bed.rules_netns, rs, b, &err) ||
+	    ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, &err)) {
+		snprintf(why, len, "%s", err.msg);
+		return err.status;
+	}
 	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
 	free(chains);
 	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
@@ -551,9 +557,10 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
-	if ((rc = ruleset_flush(x->bed.rules_netns, why, sizeof(why)))) {
-		nf_err("profile: %s", why);
-		return rc;
+	struct nf_error err = { 0 };
+	if (ruleset_flush(x->bed.rules_netns, &err)) {
+		nf_err("profile: %s", err.msg);
+		return err.status;
 	}
 	rc = run_variant(x, rs, b, v, verdicts, why, sizeof(why));
 	if (stop_requested) { /* half measured: not a result */
@@ -563,8 +570,8 @@ static int measure_replacement(struct profile_ctx *x, const struct profile_plan 
 	}
 	if (rc == EXIT_USAGE) {
 		v->applied = false;
-		snprintf(v->note, sizeof(v->note), "its rule set does not load: %s", why);
-		return ruleset_flush(x->bed.rules_netns, why, sizeof(why)) ? EXIT_RUNTIME : EXIT_OK;
+		snprintf(v->note, sizeof(v->note), "%s", why);
+		return ruleset_flush(x->bed.rules_netns, NULL) ? EXIT_RUNTIME : EXIT_OK;
 	}
 	if (rc) {
 		nf_err("profile: %s: %s", v->name, why);
@@ -591,8 +598,11 @@ static void measure_overhead(struct profile_ctx *x)
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	if (ruleset_flush(x->bed.rules_netns, why, sizeof(why)) || !(p = probe_open(&o, &perr))) {
-		nf_err("warning: the probe's own cost was not measured: %s", p ? why : perr.msg);
+	struct nf_error err = { 0 };
+	if (ruleset_flush(x->bed.rules_netns, &err))
+		snprintf(why, sizeof(why), "%s", err.msg);
+	if (err.status || !(p = probe_open(&o, &perr))) {
+		nf_err("warning: the probe's own cost was not measured: %s", err.status ? why : perr.msg);
 		return;
 	}
 	if (overhead_measure(p, x->bed.cli_netns, &x->overhead, why, sizeof(why)) == 0)
@@ -633,7 +643,7 @@ static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
 {
 	const struct profile_plan *plan = x->plan;
 	const struct profile_variant *orig = &out->variants[0];
-	char why[1024], note[512];
+	char note[512];
 	int rc = EXIT_OK;
 
 	/* Each fix in the original's place. */
@@ -647,12 +657,13 @@ static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
 		if (plan->iface)
 			dev[1] = plan->iface;
 		snprintf(v->name, sizeof(v->name), "%s", ruleset_fix_name((enum ruleset_fix)f));
-		note[0] = why[0] = '\0';
+		note[0] = '\0';
+		struct nf_error ferr = { 0 };
 		int fr = ruleset_fix(plan->rs, (enum ruleset_fix)f, x->scratch, dev,
 				     plan->hook == NFHOOK_FORWARD ? 2 : 0, &fixed, note, sizeof(note),
-				     why, sizeof(why));
+				     &ferr);
 		if (fr) {
-			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : why);
+			snprintf(v->note, sizeof(v->note), "%s", fr == 1 ? note : ferr.msg);
 			ruleset_free(&fixed);
 			continue;
 		}
@@ -725,7 +736,7 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 			plan->rs->n_rules, out->netns_side);
 	rc = run_variant(&x, plan->rs, plan->backend, orig, orig_verdicts, why, sizeof(why));
 	if (rc == EXIT_USAGE) {
-		nf_err("the rule set does not load: %s", why);
+		nf_err("%s", why);
 		goto done;
 	}
 	if (rc) {

@@ -3,28 +3,27 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "util/util.h"
+#include "util/netns.h"
 
-struct mnl_socket *nfnl_socket_in(const char *netns_path)
+struct mnl_socket *nfnl_socket_in(const char *netns_path, struct nf_error *err)
 {
-	struct mnl_socket *nl;
-	int saved, e;
+	/* Made there (util/netns.h), used from here. */
+	int fd = netns_socket(netns_path, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	struct mnl_socket *nl = fd < 0 ? NULL : mnl_socket_fdopen(fd);
+	int e = errno;
 
-	if (netns_enter(netns_path, &saved)) {
-		nf_err("cannot enter %s: %s", netns_path, strerror(errno));
-		return NULL;
-	}
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	e = errno;
 	if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		e = errno;
-		mnl_socket_close(nl);
+		mnl_socket_close(nl); /* closes fd too */
 		nl = NULL;
+	} else if (!nl && fd >= 0) {
+		close(fd);
 	}
-	/* Made there: now straight back to our own namespace. */
-	netns_leave(saved);
 	if (!nl)
-		nf_err("cannot open a netfilter netlink socket in %s: %s", netns_path, strerror(e));
+		nf_fail(err, EXIT_RUNTIME, "cannot open a netfilter netlink socket in %s: %s",
+			netns_path ? netns_path : "this namespace", strerror(e));
 	return nl;
 }

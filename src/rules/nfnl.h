@@ -6,8 +6,11 @@
 
 #include <libmnl/libmnl.h>
 
-/* Opened and bound in the namespace at netns_path; NULL with one line
- * printed when it cannot be. Close it with mnl_socket_close. */
-struct mnl_socket *nfnl_socket_in(const char *netns_path);
+#include "util/error.h"
+
+/* Opened (util/netns.h's netns_socket) and bound in the namespace at
+ * netns_path; NULL with err when it cannot be. Close it with
+ * mnl_socket_close. */
+struct mnl_socket *nfnl_socket_in(const char *netns_path, struct nf_error *err);
 
 #endif

@@ -312,7 +312,7 @@ static void describe(const struct batch *b, uint32_t seq, char *buf, size_t len)
  * kernel sends an error for each message that failed (plus one on
  * BATCH_BEGIN for a failed commit) before the last message's ACK; with any
  * error it has rolled the whole batch back. */
-static int read_answers(int fd, struct batch *b)
+static int read_answers(int fd, struct batch *b, struct nf_error *err)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE]; /* an error echoes its ~300-byte message */
 	int first_err = 0, lost = 0;
@@ -357,42 +357,39 @@ static int read_answers(int fd, struct batch *b)
 	}
 	if (first_err) {
 		describe(b, err_seq, what, sizeof(what));
-		nf_err("nft transaction failed at %s: %s%s; nothing was added", what,
-		       strerror(first_err), lost ? " (and more errors)" : "");
-		return EXIT_RUNTIME;
+		return nf_fail(err, EXIT_RUNTIME, "nft transaction failed at %s: %s%s; nothing was "
+			       "added", what, strerror(first_err), lost ? " (and more errors)" : "");
 	}
 	if (!acked) {
-		nf_err("nft transaction: no acknowledgement from the kernel (%s); nothing was added",
-		       lost ? strerror(lost) : "batch aborted");
-		return EXIT_RUNTIME;
+		return nf_fail(err, EXIT_RUNTIME, "nft transaction: no acknowledgement from the "
+			       "kernel (%s); nothing was added", lost ? strerror(lost) : "batch aborted");
 	}
-	return EXIT_OK;
+	return 0;
 }
 
-static int send_batch(struct batch *b, const char *netns_path)
+static int send_batch(struct batch *b, const char *netns_path, struct nf_error *err)
 {
 	struct mnl_socket *nl;
 	int size = (int)b->len, rc;
 	ssize_t sent;
 
-	if (b->len > (size_t)(1 << 30)) {
-		nf_err("nft transaction of %zu bytes is too large for one netlink message", b->len);
-		return EXIT_RUNTIME;
-	}
-	if (!(nl = nfnl_socket_in(netns_path)))
-		return EXIT_RUNTIME;
+	if (b->len > (size_t)(1 << 30))
+		return nf_fail(err, EXIT_RUNTIME, "nft transaction of %zu bytes is too large for one "
+			       "netlink message", b->len);
+	if (!(nl = nfnl_socket_in(netns_path, err)))
+		return -1;
 	/* The batch is one transaction only if it is one message: let the send
 	 * buffer hold all of it (we are root; nft does the same). */
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	sent = mnl_socket_sendto(nl, b->data, b->len);
 	if (sent < 0 || (size_t)sent != b->len) {
-		nf_err("cannot send the nft transaction (%zu bytes): %s", b->len,
-		       sent < 0 ? strerror(errno) : "short send");
+		nf_fail(err, EXIT_RUNTIME, "cannot send the nft transaction (%zu bytes): %s", b->len,
+			sent < 0 ? strerror(errno) : "short send");
 		mnl_socket_close(nl);
-		return EXIT_RUNTIME;
+		return -1;
 	}
-	rc = read_answers(mnl_socket_get_fd(nl), b);
+	rc = read_answers(mnl_socket_get_fd(nl), b, err);
 	mnl_socket_close(nl);
 	return rc;
 }
@@ -403,38 +400,38 @@ bool nftbatch_supported(const struct rules_target *t)
 }
 
 static int add_or_replace(const struct rules_target *t, const char *table, long first,
-			  long count, bool with_hit, bool flush)
+			  long count, bool with_hit, bool flush, struct nf_error *err)
 {
 	struct batch b = { 0 };
 	struct in_addr a;
 	int rc;
 
 	if (with_hit && inet_pton(AF_INET, t->hit_addr, &a) != 1) {
-		nf_err("hit address '%s' is not an IPv4 address", t->hit_addr);
-		return EXIT_USAGE;
+		return nf_fail(err, EXIT_USAGE, "hit address '%s' is not an IPv4 address",
+			       t->hit_addr);
 	}
 	/* A fresh socket gets only our answers, so any numbering works; the
 	 * clock's, as nft's, tells runs apart in a netlink trace. */
 	b.seq_base = b.next_seq = (uint32_t)time(NULL);
 	if (!build(&b, t, table, first, count, with_hit, flush)) {
 		free(b.data);
-		nf_err("cannot build the nft transaction: out of memory");
-		return EXIT_RUNTIME;
+		return nf_fail(err, EXIT_RUNTIME, "cannot build the nft transaction: out of memory");
 	}
-	rc = send_batch(&b, t->netns_path);
+	rc = send_batch(&b, t->netns_path, err);
 	free(b.data);
 	return rc;
 }
 
 int nftbatch_add(const struct rules_target *t, const char *table, long first, long count,
-		 bool with_hit)
+		 bool with_hit, struct nf_error *err)
 {
-	return add_or_replace(t, table, first, count, with_hit, false);
+	return add_or_replace(t, table, first, count, with_hit, false, err);
 }
 
-int nftbatch_replace(const struct rules_target *t, const char *table, long count, bool with_hit)
+int nftbatch_replace(const struct rules_target *t, const char *table, long count, bool with_hit,
+		     struct nf_error *err)
 {
-	return add_or_replace(t, table, 0, count, with_hit, true);
+	return add_or_replace(t, table, 0, count, with_hit, true, err);
 }
 
 /* --- set elements: many per message, all in one batch --- */
@@ -506,7 +503,7 @@ static bool put_flush_set(struct batch *b, const char *table, const char *set)
 
 /* flush: the set is emptied first, in the same transaction (replace). */
 static int add_elements(const struct rules_target *t, const char *table, const char *set,
-			long first, long count, bool flush)
+			long first, long count, bool flush, struct nf_error *err)
 {
 	struct batch b = { 0 };
 	struct nlmsghdr *nlh;
@@ -529,26 +526,25 @@ static int add_elements(const struct rules_target *t, const char *table, const c
 		((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK;
 		nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
 		msg_end(&b, nlh);
-		rc = send_batch(&b, t->netns_path);
+		rc = send_batch(&b, t->netns_path, err);
 	} else {
-		rc = ok && count == 0 ? EXIT_OK : EXIT_RUNTIME;
-		if (rc)
-			nf_err("cannot build the nft transaction: out of memory");
+		rc = ok && count == 0 ? 0 : nf_fail(err, EXIT_RUNTIME, "cannot build the nft "
+						     "transaction: out of memory");
 	}
 	free(b.data);
 	return rc;
 }
 
 int nftbatch_add_elements(const struct rules_target *t, const char *table, const char *set,
-			  long first, long count)
+			  long first, long count, struct nf_error *err)
 {
-	return add_elements(t, table, set, first, count, false);
+	return add_elements(t, table, set, first, count, false, err);
 }
 
 int nftbatch_replace_elements(const struct rules_target *t, const char *table, const char *set,
-			      long count)
+			      long count, struct nf_error *err)
 {
-	return add_elements(t, table, set, 0, count, true);
+	return add_elements(t, table, set, 0, count, true, err);
 }
 
 /* --- single changes: the cost of changing one rule --- */
@@ -556,11 +552,11 @@ int nftbatch_replace_elements(const struct rules_target *t, const char *table, c
 /* BATCH_BEGIN, the one message put(b, arg) adds (with flags added to its
  * own), BATCH_END; sent and acknowledged in the target's namespace. */
 static int one_change(const struct rules_target *t, bool (*put)(struct batch *, const void *),
-		      const void *arg, uint16_t flags, uint64_t *handle)
+		      const void *arg, uint16_t flags, uint64_t *handle, struct nf_error *err)
 {
 	struct batch b = { 0 };
 	struct nlmsghdr *nlh;
-	int rc = EXIT_RUNTIME;
+	int rc = nf_fail(err, EXIT_RUNTIME, "cannot build the nft change: out of memory");
 
 	b.seq_base = b.next_seq = (uint32_t)time(NULL);
 	if (room(&b, 0) && (nlh = nftnl_batch_begin(b.data + b.len, b.next_seq++))) {
@@ -570,15 +566,11 @@ static int one_change(const struct rules_target *t, bool (*put)(struct batch *, 
 			((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK | flags;
 			nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
 			msg_end(&b, nlh);
-			rc = send_batch(&b, t->netns_path);
-		} else {
-			nf_err("cannot build the nft change: out of memory");
+			rc = send_batch(&b, t->netns_path, err);
 		}
 	}
-	if (rc == EXIT_OK && handle && !(*handle = b.handle)) {
-		nf_err("nf_tables did not echo the new rule's handle");
-		rc = EXIT_RUNTIME;
-	}
+	if (rc == 0 && handle && !(*handle = b.handle))
+		rc = nf_fail(err, EXIT_RUNTIME, "nf_tables did not echo the new rule's handle");
 	free(b.data);
 	return rc;
 }
@@ -628,18 +620,19 @@ static bool put_del_rule(struct batch *b, const void *arg)
 }
 
 int nftbatch_add_one(const struct rules_target *t, const char *table, long index,
-		     uint64_t *handle)
+		     uint64_t *handle, struct nf_error *err)
 {
 	struct rule_arg a = { t, table, index, 0 };
 
-	return one_change(t, put_new_rule, &a, NLM_F_ECHO, handle);
+	return one_change(t, put_new_rule, &a, NLM_F_ECHO, handle, err);
 }
 
-int nftbatch_delete_rule(const struct rules_target *t, const char *table, uint64_t handle)
+int nftbatch_delete_rule(const struct rules_target *t, const char *table, uint64_t handle,
+			 struct nf_error *err)
 {
 	struct rule_arg a = { t, table, 0, handle };
 
-	return one_change(t, put_del_rule, &a, 0, NULL);
+	return one_change(t, put_del_rule, &a, 0, NULL, err);
 }
 
 struct elem_arg {
@@ -682,9 +675,9 @@ static bool put_elem(struct batch *b, const void *arg)
 }
 
 int nftbatch_set_element(const struct rules_target *t, const char *table, const char *set,
-			 long index, bool add)
+			 long index, bool add, struct nf_error *err)
 {
 	struct elem_arg a = { table, set, index, add };
 
-	return one_change(t, put_elem, &a, 0, NULL);
+	return one_change(t, put_elem, &a, 0, NULL, err);
 }

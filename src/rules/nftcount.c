@@ -28,7 +28,8 @@ static int count_rule(const struct nlmsghdr *nlh, void *data)
 /* The rules of a chain by a dump, counted as they are read. The kernel
  * filters the dump by table and chain, so the listing never leaves it
  * whole. */
-static long dump_rules(const char *netns_path, const char *table, const char *chain)
+static long dump_rules(const char *netns_path, const char *table, const char *chain,
+		       struct nf_error *err)
 {
 	/* The kernel fills a dump message up to the reader's buffer (32 KiB at
 	 * most), and resumes each one by skipping the rules already sent: a
@@ -41,14 +42,14 @@ static long dump_rules(const char *netns_path, const char *table, const char *ch
 	int e, rc;
 	ssize_t n;
 
-	if (!(nl = nfnl_socket_in(netns_path)))
+	if (!(nl = nfnl_socket_in(netns_path, err)))
 		return -1;
 	portid = mnl_socket_get_portid(nl);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP | NLM_F_ACK, seq);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		nf_err("cannot ask nf_tables for %s: %s", chain, strerror(errno));
+		nf_fail(err, EXIT_RUNTIME, "cannot ask nf_tables for %s: %s", chain, strerror(errno));
 		mnl_socket_close(nl);
 		return -1;
 	}
@@ -60,8 +61,8 @@ static long dump_rules(const char *netns_path, const char *table, const char *ch
 	if (rc < 0) {
 		if (e == ENOENT) /* no such table or chain: it holds nothing */
 			return 0;
-		nf_err("counting %s in table %s failed: %s", chain, table, strerror(e));
-		return -1;
+		return nf_fail(err, EXIT_RUNTIME, "counting %s in table %s failed: %s", chain, table,
+			       strerror(e));
 	}
 	return n_rules;
 }
@@ -72,10 +73,10 @@ static long dump_rules(const char *netns_path, const char *table, const char *ch
  * count. *use: that count; 0: a chain with none, -ENOENT: no such table or
  * chain, other < 0: error. */
 static int chain_use(const char *netns_path, const char *table, const char *chain,
-		     uint32_t *use)
+		     uint32_t *use, struct nf_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = nfnl_socket_in(netns_path);
+	struct mnl_socket *nl = nfnl_socket_in(netns_path, err);
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	uint32_t seq = (uint32_t)time(NULL);
 	struct nlmsghdr *nlh;
@@ -131,10 +132,11 @@ static int chain_use(const char *netns_path, const char *table, const char *chai
 	return rc;
 }
 
-long nftcount_rules(const char *netns_path, const char *table, const char *chain)
+long nftcount_rules(const char *netns_path, const char *table, const char *chain,
+		    struct nf_error *err)
 {
 	uint32_t use = 0;
-	int rc = chain_use(netns_path, table, chain, &use);
+	int rc = chain_use(netns_path, table, chain, &use, err);
 
 	if (rc == 0)
 		return (long)use;
@@ -143,7 +145,7 @@ long nftcount_rules(const char *netns_path, const char *table, const char *chain
 	if (rc == -EBADF)
 		return -1;
 	/* Not a base chain, or no use count: count the rules one by one. */
-	return dump_rules(netns_path, table, chain);
+	return dump_rules(netns_path, table, chain, err);
 }
 
 /* Is the element rules_address(index) in the set? 1, 0, or -1 on error. */
@@ -187,9 +189,10 @@ static int has_element(struct mnl_socket *nl, const char *table, const char *set
 	return rc == -2 ? -1 : rc;
 }
 
-long nftcount_set_prefix(const char *netns_path, const char *table, const char *set)
+long nftcount_set_prefix(const char *netns_path, const char *table, const char *set,
+			 struct nf_error *err)
 {
-	struct mnl_socket *nl = nfnl_socket_in(netns_path);
+	struct mnl_socket *nl = nfnl_socket_in(netns_path, err);
 	uint32_t seq = (uint32_t)time(NULL);
 	long lo = 0, hi = 1; /* element lo - 1 is there, hi is not (when lo > 0) */
 	int has;
@@ -199,7 +202,8 @@ long nftcount_set_prefix(const char *netns_path, const char *table, const char *
 	if ((has = has_element(nl, table, set, 0, seq++)) <= 0) {
 		mnl_socket_close(nl);
 		/* No table or set answers ENOENT too: it holds nothing. */
-		return has == 0 ? 0 : (nf_err("cannot look up an element of set %s", set), -1);
+		return has == 0 ? 0 : nf_fail(err, EXIT_RUNTIME, "cannot look up an element of "
+					      "set %s", set);
 	}
 	/* Grow an upper bound, then halve the gap: about 2 log2(n) lookups. */
 	while (hi <= RULES_MAX_COUNT * 2 && (has = has_element(nl, table, set, hi, seq++)) == 1) {
@@ -216,8 +220,7 @@ long nftcount_set_prefix(const char *netns_path, const char *table, const char *
 	}
 	mnl_socket_close(nl);
 	if (has < 0) {
-		nf_err("cannot look up an element of set %s", set);
-		return -1;
+		return nf_fail(err, EXIT_RUNTIME, "cannot look up an element of set %s", set);
 	}
 	return lo;
 }

@@ -10,6 +10,7 @@
 
 #include <pcap/pcap.h>
 
+#include "util/error.h"
 #include "util/util.h"
 
 /* The bpf shape's default expression, the pcap twin of addr-port's
@@ -29,19 +30,27 @@
 bool pcapbpf_linktype_parse(const char *name, int *linktype);
 const char *pcapbpf_linktype_names(void);
 
+/* How much of an expression nfcost hands to libpcap. Its optimizer's time
+ * grows steeply with the program (200 `port N` terms: ~1 s, 300: ~4 s, 699:
+ * 44 s, 999: minutes), and bison's stack ends near 10,000 open parentheses
+ * ("memory exhausted"). A program xt_bpf runs holds at most 64 tests, so
+ * these bounds refuse nothing that could load. */
+#define PCAPBPF_MAX_TERMS 128   /* primitives joined by and/or */
+#define PCAPBPF_MAX_DEPTH 100   /* parentheses open at once */
+#define PCAPBPF_MAX_BYTES 8192
+
 /* Compiles expr for linktype (DLT_RAW, DLT_EN10MB), optimized, snaplen
  * 65535, netmask unknown, as nfbpf_compile does. 0 on success (free prog
- * with pcap_freecode); EXIT_USAGE when libpcap rejects the expression or
- * it is empty (libpcap would match every packet), EXIT_RUNTIME when
- * libpcap cannot even start; either way err holds one line (libpcap's
- * message for a bad expression). */
-int pcapbpf_compile(const char *expr, int linktype, struct bpf_program *prog, char *err,
-		    size_t errlen);
+ * with pcap_freecode); -1 with err EXIT_USAGE when libpcap rejects the
+ * expression, it is empty (libpcap would match every packet) or over the
+ * bounds above, EXIT_RUNTIME when libpcap cannot even start. */
+int pcapbpf_compile(const char *expr, int linktype, struct bpf_program *prog,
+		    struct nf_error *err);
 /* pcapbpf_compile, plus EXIT_USAGE (nothing to free) when the program is
  * longer than xt_bpf takes: what `nfcost compile` prints, in either form,
  * must load. */
-int pcapbpf_compile_xt(const char *expr, int linktype, struct bpf_program *prog, char *err,
-		       size_t errlen);
+int pcapbpf_compile_xt(const char *expr, int linktype, struct bpf_program *prog,
+		       struct nf_error *err);
 
 /* Appends "N,code jt jf k,code jt jf k,..." (no newline), the form
  * `iptables -m bpf --bytecode` parses and nfbpf_compile prints. */
@@ -54,6 +63,6 @@ void pcapbpf_format_listing(const struct bpf_program *prog, struct buf *out);
 /* The --bytecode string of expr, for the bpf rule shape: *out is malloc'd
  * (the caller frees it). Same return values as pcapbpf_compile, plus
  * EXIT_USAGE when the program is longer than xt_bpf takes. */
-int pcapbpf_bytecode(const char *expr, int linktype, char **out, char *err, size_t errlen);
+int pcapbpf_bytecode(const char *expr, int linktype, char **out, struct nf_error *err);
 
 #endif

@@ -5,7 +5,9 @@
  * fixes (nft-optimize, ipset, established-first, flowtable). The format is
  * recognised by content: iptables-save text (either variant: the backend
  * chooses which loader takes it) or `nft list ruleset` / `nft -f` text.
- * IPv4 only: ip6tables-save text is refused with a line saying so. */
+ * IPv4 only: ip6tables-save text is refused with a line saying so.
+ * ruleset.c does the kernel's part; ruleset_text.c (describing) and
+ * ruleset_samples.c work on the text alone; ruleset_fix.c the fixes. */
 #ifndef NFCOST_RULESET_H
 #define NFCOST_RULESET_H
 
@@ -13,6 +15,7 @@
 #include <stddef.h>
 
 #include "rules/rulespec.h"
+#include "util/error.h"
 
 enum ruleset_format { RULESET_IPTABLES, RULESET_NFT };
 enum ruleset_fix { FIX_NFT_OPTIMIZE, FIX_IPSET, FIX_ESTABLISHED_FIRST, FIX_FLOWTABLE, FIX_COUNT };
@@ -45,32 +48,32 @@ struct ruleset {
 	int n_chain_entries;
 };
 
-/* Reading: 0, or an exit status (EXIT_USAGE: not a rule set we take; EXIT_RUNTIME:
- * could not read) with one line (without "nfcost: ") in why. path "-" = stdin. */
-int ruleset_read_file(const char *path, struct ruleset *rs, char *why, size_t len);
-int ruleset_read_text(const char *text, struct ruleset *rs, char *why, size_t len);
+/* Reading: 0, or -1 with err (EXIT_USAGE: not a rule set we take;
+ * EXIT_RUNTIME: could not read). path "-" = stdin. */
+int ruleset_read_file(const char *path, struct ruleset *rs, struct nf_error *err);
+int ruleset_read_text(const char *text, struct ruleset *rs, struct nf_error *err);
 /* The host's rule set, read-only, in the namespace nfcost was started in
  * (iptables-legacy-save, iptables-nft-save, nft list ruleset: the one that
  * holds rules; when several do, the one with the most, and note says which
  * it took, why, and what it left out; when none holds a rule, an empty
  * filter table with ACCEPT policies, which is what the host does). Writes
  * nothing anywhere. */
-int ruleset_read_host(struct ruleset *rs, char *note, size_t notelen, char *why, size_t len);
+int ruleset_read_host(struct ruleset *rs, char *note, size_t notelen, struct nf_error *err);
 
 /* Loads rs into the namespace at netns_path with the backend
  * (BACKEND_IPTABLES_NFT / BACKEND_IPTABLES_LEGACY for iptables text; nft
  * text always via libnftables, one transaction). rs->ipset_text first
- * (ipset restore), then the rules. On failure: EXIT_USAGE with the loader's
- * own message and line number in why, and when the namespace held no rule
+ * (ipset restore), then the rules. On failure: -1 with err, EXIT_USAGE with
+ * the loader's own message and line number, and when the namespace held no rule
  * set before, everything loaded is removed again (iptables-restore commits
  * per table, so a later table's error would otherwise leave earlier ones). */
 int ruleset_load(const char *netns_path, const struct ruleset *rs, enum rules_backend backend,
-		 char *why, size_t len);
+		 struct nf_error *err);
 /* Removes every table of every backend from that namespace: nft's (which
  * include iptables-nft's), iptables-legacy's rules and user chains (the
  * kernel keeps an empty legacy table until the namespace goes), ipsets.
- * 0 or EXIT_RUNTIME with why. */
-int ruleset_flush(const char *netns_path, char *why, size_t len);
+ * 0, or -1 with err. */
+int ruleset_flush(const char *netns_path, struct nf_error *err);
 /* Does the namespace hold any nft table, legacy rule or ipset? */
 bool ruleset_namespace_empty(const char *netns_path);
 
@@ -79,22 +82,22 @@ bool ruleset_namespace_empty(const char *netns_path);
  * rs's chains with the standard table priorities raw -300, mangle -150,
  * nat -100 (PREROUTING, OUTPUT) / 100 (INPUT, POSTROUTING), filter 0,
  * security 50), sorted by hook then priority. *out is malloc'd (free()).
- * 0 or an exit status with why. */
+ * 0, or -1 with err. */
 int ruleset_base_chains(const char *netns_path, const struct ruleset *rs, enum rules_backend b,
-			struct ruleset_chain **out, int *n, char *why, size_t len);
+			struct ruleset_chain **out, int *n, struct nf_error *err);
 
 /* The fixed rule set. scratch_netns: a namespace the function may use to
  * run nft's optimizer (load + list; flushed before and after).
  * devices: the interfaces a flowtable names. Returns 0; 1 when the fix does
  * not apply (note says why, e.g. "no rules differ in one address only",
- * "flowtable applies to the forward hook only"); otherwise an exit status
- * with why. On 0 note may still say something the user must know (e.g.
+ * "flowtable applies to the forward hook only"); otherwise -1 with err.
+ * On 0 note may still say something the user must know (e.g.
  * established-first changes what a rule set dropping established traffic
  * does). nft-optimize and flowtable on iptables input give nft text
  * (iptables-restore-translate). */
 int ruleset_fix(const struct ruleset *orig, enum ruleset_fix fix, const char *scratch_netns,
 		const char *const *devices, int n_devices, struct ruleset *fixed,
-		char *note, size_t notelen, char *why, size_t len);
+		char *note, size_t notelen, struct nf_error *err);
 const char *ruleset_fix_name(enum ruleset_fix f);            /* "nft-optimize", ... */
 /* "all", or names separated by commas; false on an unknown or empty name. */
 bool ruleset_fix_parse_list(const char *list, bool out[FIX_COUNT]);

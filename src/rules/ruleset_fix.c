@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/exec.h"
+
 /* A run shorter than this stays as it is: a set for two rules buys nothing. */
 #define IPSET_MIN_RUN 3
 #define FLOWTABLE_NAME "nfcost_ft"
@@ -90,8 +92,10 @@ static void free_lines(struct lines *ls)
 	free(ls->l);
 }
 
+/* The rewritten text (and ipset text) become fixed, described; the
+ * buffers' memory is the rule set's then. Returns 0. */
 static int finish_fixed(struct ruleset *fixed, enum ruleset_format format, struct buf *text,
-			struct buf *ipset, char *why, size_t len)
+			struct buf *ipset)
 {
 	memset(fixed, 0, sizeof(*fixed));
 	fixed->format = format;
@@ -105,7 +109,9 @@ static int finish_fixed(struct ruleset *fixed, enum ruleset_format format, struc
 	*text = (struct buf){ 0 };
 	if (ipset)
 		*ipset = (struct buf){ 0 };
-	return rs_describe(fixed, why, len);
+	rs_describe(fixed);
+	rs_digest(fixed);
+	return 0;
 }
 
 /* --- ipset --- */
@@ -198,8 +204,7 @@ static int one_address_diff(const char *a, const struct tok *ta, size_t na, cons
 	return diff;
 }
 
-static int fix_ipset(const struct ruleset *orig, struct ruleset *fixed, char *note, size_t notelen,
-		     char *why, size_t len)
+static int fix_ipset(const struct ruleset *orig, struct ruleset *fixed, char *note, size_t notelen)
 {
 	struct lines ls = { 0 };
 	struct buf text = { 0 }, ipset = { 0 };
@@ -266,7 +271,7 @@ static int fix_ipset(const struct ruleset *orig, struct ruleset *fixed, char *no
 			 "only", IPSET_MIN_RUN);
 		return 1;
 	}
-	int rc = finish_fixed(fixed, RULESET_IPTABLES, &text, &ipset, why, len);
+	int rc = finish_fixed(fixed, RULESET_IPTABLES, &text, &ipset);
 	snprintf(note, notelen, "%ld rules in %d runs became %d -m set rules (%d rules -> %d)",
 		 merged, sets, sets, orig->n_rules, fixed->n_rules);
 	return rc;
@@ -280,7 +285,7 @@ static int fix_ipset(const struct ruleset *orig, struct ruleset *fixed, char *no
 		"drops or rejects in a filter base chain: they are now accepted first"
 
 static int fix_established_ipt(const struct ruleset *orig, struct ruleset *fixed, char *note,
-			       size_t notelen, char *why, size_t len)
+			       size_t notelen)
 {
 	struct lines ls = { 0 };
 	struct buf text = { 0 };
@@ -317,7 +322,7 @@ static int fix_established_ipt(const struct ruleset *orig, struct ruleset *fixed
 	}
 	snprintf(note, notelen, "%d rule%s added first (%s): " CT_NOTE, added, added > 1 ? "s" : "",
 		 CT_IPT);
-	return finish_fixed(fixed, RULESET_IPTABLES, &text, NULL, why, len);
+	return finish_fixed(fixed, RULESET_IPTABLES, &text, NULL);
 }
 
 struct nft_est {
@@ -393,7 +398,7 @@ static void nft_est_line(char *line, void *arg)
 }
 
 static int fix_established_nft(const struct ruleset *orig, struct ruleset *fixed, char *note,
-			       size_t notelen, char *why, size_t len)
+			       size_t notelen)
 {
 	struct nft_est e = { 0 };
 
@@ -409,7 +414,7 @@ static int fix_established_nft(const struct ruleset *orig, struct ruleset *fixed
 	buf_free(&e.tail);
 	snprintf(note, notelen, "%d rule%s added first (%s): " CT_NOTE, e.added,
 		 e.added > 1 ? "s" : "", CT_NFT);
-	return finish_fixed(fixed, RULESET_NFT, &e.text, NULL, why, len);
+	return finish_fixed(fixed, RULESET_NFT, &e.text, NULL);
 }
 
 /* --- nft: translating iptables, the optimizer --- */
@@ -420,23 +425,20 @@ static int fix_established_nft(const struct ruleset *orig, struct ruleset *fixed
  * always counts); nft's optimizer merges no rule that has one. 0; 1 with
  * note when a rule has no translation; else an exit status. */
 static int translate(const struct ruleset *orig, const char *netns, bool counters, struct buf *out,
-		     char *note, size_t notelen, char *why, size_t len)
+		     char *note, size_t notelen, struct nf_error *err)
 {
 	char *argv[] = { "iptables-restore-translate", "-f", "/dev/stdin", NULL };
 	struct buf raw = { 0 };
-	char msg[1024];
-	int rc = rs_run(netns, argv, orig->text, orig->len, &raw, msg, sizeof(msg));
+	struct nf_error failed = { 0 };
 
-	if (rc) {
-		if (rc == EXIT_USAGE) {
-			snprintf(note, notelen, "iptables-restore-translate cannot translate the rule set: %s",
-				 msg);
-			rc = 1;
-		} else {
-			rs_why(why, len, "%s", msg);
-		}
+	if (rules_exec(netns, argv, orig->text, orig->len, &raw, EXIT_USAGE, &failed)) {
 		buf_free(&raw);
-		return rc;
+		if (failed.status == EXIT_USAGE) { /* it ran and refused the text */
+			snprintf(note, notelen, "iptables-restore-translate cannot translate the rule "
+				 "set: %s", failed.msg);
+			return 1;
+		}
+		return nf_fail(err, failed.status, "%s", failed.msg);
 	}
 	struct lines ls = { 0 };
 	rs_lines(raw.data ? raw.data : "", push_line, &ls);
@@ -479,45 +481,57 @@ static void strip_comments(struct buf *b)
 	free_lines(&ls);
 }
 
-static int fix_nft_optimize(const struct ruleset *orig, const char *scratch, struct ruleset *fixed,
-			    char *note, size_t notelen, char *why, size_t len)
+/* nft's optimizer merges the rules of chain blocks only, not `add rule`
+ * commands: load the text as it is, list it (blocks), and load that
+ * listing with the optimizer on; *optimized gets its listing. The scratch
+ * namespace is flushed before and after. */
+static int run_optimizer(const char *scratch, const char *nft, struct buf *optimized,
+			 struct nf_error *err)
 {
-	struct buf nft = { 0 }, listed = { 0 }, optimized = { 0 };
-	char msg[1024];
+	struct buf listed = { 0 };
 	int rc;
 
-	if (!scratch) {
-		rs_why(why, len, "nft-optimize needs a scratch namespace to run nft's optimizer in");
-		return EXIT_RUNTIME;
+	if (ruleset_flush(scratch, err))
+		return -1;
+	rc = netns_nft(scratch, nft, NETNS_NFT_AS_FILE, 0, NULL, err) ||
+	     netns_nft(scratch, "list ruleset", 0, 0, &listed, err) ||
+	     ruleset_flush(scratch, err) ||
+	     netns_nft(scratch, listed.data ? listed.data : "", NETNS_NFT_AS_FILE | NETNS_NFT_OPTIMIZE,
+		       0, NULL, err) ||
+	     netns_nft(scratch, "list ruleset", 0, 0, optimized, err) ? -1 : 0;
+	buf_free(&listed);
+	if (rc) {
+		ruleset_flush(scratch, NULL);
+		if (err)
+			err->status = EXIT_RUNTIME;
+		return nf_error_prefix(err, "nft's optimizer: ");
 	}
+	return ruleset_flush(scratch, err);
+}
+
+static int fix_nft_optimize(const struct ruleset *orig, const char *scratch, struct ruleset *fixed,
+			    char *note, size_t notelen, struct nf_error *err)
+{
+	struct buf nft = { 0 }, optimized = { 0 };
+	int rc;
+
+	if (!scratch)
+		return nf_fail(err, EXIT_RUNTIME, "nft-optimize needs a scratch namespace to run "
+			       "nft's optimizer in");
 	if (orig->format == RULESET_IPTABLES) {
-		if ((rc = translate(orig, scratch, false, &nft, note, notelen, why, len)))
+		if ((rc = translate(orig, scratch, false, &nft, note, notelen, err)))
 			return rc;
 	} else {
 		buf_append(&nft, orig->text, orig->len);
 	}
-	if ((rc = ruleset_flush(scratch, why, len)))
-		goto out;
-	/* nft's optimizer merges the rules of chain blocks only, not `add rule`
-	 * commands: load the text as it is, list it (blocks), and load that
-	 * listing with the optimizer on. */
-	if ((rc = rs_nft_load(scratch, nft.data, false, msg, sizeof(msg))) ||
-	    (rc = rs_nft(scratch, "list ruleset", false, &listed, msg, sizeof(msg))) ||
-	    (rc = ruleset_flush(scratch, msg, sizeof(msg))) ||
-	    (rc = rs_nft_load(scratch, listed.data ? listed.data : "", true, msg, sizeof(msg))) ||
-	    (rc = rs_nft(scratch, "list ruleset", false, &optimized, msg, sizeof(msg)))) {
-		rs_why(why, len, "nft's optimizer: %s%s", msg,
-		       orig->format == RULESET_IPTABLES ? " (in the translation of the iptables rules)"
-							: "");
-		rc = EXIT_RUNTIME;
-		char ignored[256];
-		ruleset_flush(scratch, ignored, sizeof(ignored));
+	if ((rc = run_optimizer(scratch, nft.data ? nft.data : "", &optimized, err))) {
+		if (orig->format == RULESET_IPTABLES && err)
+			snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+				 " (in the translation of the iptables rules)");
 		goto out;
 	}
-	if ((rc = ruleset_flush(scratch, why, len)))
-		goto out;
 	strip_comments(&optimized);
-	rc = finish_fixed(fixed, RULESET_NFT, &optimized, NULL, why, len);
+	rc = finish_fixed(fixed, RULESET_NFT, &optimized, NULL);
 	if (!rc)
 		snprintf(note, notelen, "%s%d rules -> %d with nft's optimizer%s",
 			 orig->format == RULESET_IPTABLES
@@ -527,64 +541,39 @@ static int fix_nft_optimize(const struct ruleset *orig, const char *scratch, str
 			 fixed->n_rules == orig->n_rules ? " (it merged nothing)" : "");
 out:
 	buf_free(&nft);
-	buf_free(&listed);
 	buf_free(&optimized);
 	return rc;
 }
 
 /* --- flowtable --- */
 
-static int fix_flowtable(const struct ruleset *orig, const char *scratch,
-			 const char *const *devices, int n_devices, struct ruleset *fixed,
-			 char *note, size_t notelen, char *why, size_t len)
+/* A kernel without CONFIG_NF_FLOW_TABLE refuses any flowtable with
+ * ENOENT: found in the scratch namespace, said as a note rather than as a
+ * load error later. */
+static bool flowtables_missing(const char *scratch)
 {
-	struct ruleset nft_rs = { 0 };
-	const struct ruleset *src = orig;
-	struct buf text = { 0 };
-	int rc, chains = 0;
+	struct nf_error probe = { 0 };
+	bool missing;
 
-	if (n_devices < 1) {
-		rs_why(why, len, "a flowtable needs the forward path's interfaces (none given)");
-		return EXIT_USAGE;
-	}
-	bool forward = false;
-	for (int i = 0; i < orig->n_chain_entries; i++)
-		forward |= orig->chains[i].hook == NFHOOK_FORWARD &&
-			   !strcmp(orig->chains[i].type, "filter");
-	if (!forward) {
-		snprintf(note, notelen, "flowtable applies to the forward hook only: the rule set has "
-			 "no filter chain there");
-		return 1;
-	}
-	/* A kernel without CONFIG_NF_FLOW_TABLE refuses any flowtable with
-	 * ENOENT: say so here rather than as a load error later. */
-	if (scratch) {
-		char msg[512];
-		int probe = rs_nft(scratch, "add table ip nfcost_ftprobe\n"
-				   "add flowtable ip nfcost_ftprobe ft { hook ingress priority filter; }\n",
-				   false, NULL, msg, sizeof(msg));
-		rs_nft(scratch, "delete table ip nfcost_ftprobe\n", false, NULL, msg, sizeof(msg));
-		if (probe && strstr(msg, "No such file or directory")) {
-			snprintf(note, notelen, "this kernel has no nft flowtables (CONFIG_NF_FLOW_TABLE "
-				 "is not set): the flowtable fix cannot be measured here");
-			return 1;
-		}
-	}
-	if (orig->format == RULESET_IPTABLES) {
-		if ((rc = translate(orig, scratch, true, &text, note, notelen, why, len)))
-			return rc;
-		if ((rc = finish_fixed(&nft_rs, RULESET_NFT, &text, NULL, why, len)))
-			return rc;
-		src = &nft_rs;
-	}
-	buf_append(&text, src->text, src->len);
-	if (text.len && text.data[text.len - 1] != '\n')
-		buf_append(&text, "\n", 1);
-	/* One flowtable, and its rule in one chain: the forward filter chain
-	 * of table "filter" when there is one (where the forwarding policy
-	 * lives, as nft's wiki places it), else the first. A device can be in
-	 * one flowtable only. */
+	if (!scratch)
+		return false;
+	missing = netns_nft(scratch, "add table ip nfcost_ftprobe\n"
+			    "add flowtable ip nfcost_ftprobe ft { hook ingress priority filter; }\n",
+			    0, 0, NULL, &probe) && strstr(probe.msg, "No such file or directory");
+	netns_nft(scratch, "delete table ip nfcost_ftprobe\n", 0, 0, NULL, NULL);
+	return missing;
+}
+
+/* One flowtable, and its rule in one chain of src, appended to text: the
+ * forward filter chain of table "filter" when there is one (where the
+ * forwarding policy lives, as nft's wiki places it), else the first. A
+ * device can be in one flowtable only. where gets the chain; false when
+ * there is none. */
+static bool add_flowtable(const struct ruleset *src, const char *const *devices, int n_devices,
+			  struct buf *text, char *where, size_t wlen)
+{
 	const struct ruleset_chain *pick = NULL;
+
 	for (int i = 0; i < src->n_chain_entries; i++) {
 		const struct ruleset_chain *c = &src->chains[i];
 		if (c->hook != NFHOOK_FORWARD || strcmp(c->type, "filter") ||
@@ -593,26 +582,64 @@ static int fix_flowtable(const struct ruleset *orig, const char *scratch,
 		if (!pick || (!strcmp(c->table, "filter") && strcmp(pick->table, "filter")))
 			pick = c;
 	}
+	if (!pick)
+		return false;
+	snprintf(where, wlen, "%s %s %s", pick->family, pick->table, pick->name);
+	buf_printf(text, "add flowtable %s %s " FLOWTABLE_NAME
+		   " { hook ingress priority filter; devices = { ", pick->family, pick->table);
+	for (int d = 0; d < n_devices; d++)
+		buf_printf(text, "%s%s", d ? ", " : "", devices[d]);
+	buf_printf(text, " }; }\n");
+	buf_printf(text, "insert rule %s %s %s meta l4proto { tcp, udp } flow add @"
+		   FLOWTABLE_NAME "\n", pick->family, pick->table, pick->name);
+	return true;
+}
+
+static int fix_flowtable(const struct ruleset *orig, const char *scratch,
+			 const char *const *devices, int n_devices, struct ruleset *fixed,
+			 char *note, size_t notelen, struct nf_error *err)
+{
+	struct ruleset nft_rs = { 0 };
+	const struct ruleset *src = orig;
+	struct buf text = { 0 };
 	char where[128] = "";
-	if (pick) {
-		snprintf(where, sizeof(where), "%s %s %s", pick->family, pick->table, pick->name);
-		buf_printf(&text, "add flowtable %s %s " FLOWTABLE_NAME
-			   " { hook ingress priority filter; devices = { ", pick->family, pick->table);
-		for (int d = 0; d < n_devices; d++)
-			buf_printf(&text, "%s%s", d ? ", " : "", devices[d]);
-		buf_printf(&text, " }; }\n");
-		buf_printf(&text, "insert rule %s %s %s meta l4proto { tcp, udp } flow add @"
-			   FLOWTABLE_NAME "\n", pick->family, pick->table, pick->name);
-		chains++;
+	bool forward = false;
+	int rc;
+
+	if (n_devices < 1)
+		return nf_fail(err, EXIT_USAGE, "a flowtable needs the forward path's interfaces "
+			       "(none given)");
+	for (int i = 0; i < orig->n_chain_entries; i++)
+		forward |= orig->chains[i].hook == NFHOOK_FORWARD &&
+			   !strcmp(orig->chains[i].type, "filter");
+	if (!forward) {
+		snprintf(note, notelen, "flowtable applies to the forward hook only: the rule set has "
+			 "no filter chain there");
+		return 1;
 	}
+	if (flowtables_missing(scratch)) {
+		snprintf(note, notelen, "this kernel has no nft flowtables (CONFIG_NF_FLOW_TABLE "
+			 "is not set): the flowtable fix cannot be measured here");
+		return 1;
+	}
+	if (orig->format == RULESET_IPTABLES) {
+		if ((rc = translate(orig, scratch, true, &text, note, notelen, err)) ||
+		    (rc = finish_fixed(&nft_rs, RULESET_NFT, &text, NULL)))
+			return rc;
+		src = &nft_rs;
+	}
+	buf_append(&text, src->text, src->len);
+	if (text.len && text.data[text.len - 1] != '\n')
+		buf_append(&text, "\n", 1);
+	bool added = add_flowtable(src, devices, n_devices, &text, where, sizeof(where));
 	ruleset_free(&nft_rs);
-	if (!chains) {
+	if (!added) {
 		buf_free(&text);
 		snprintf(note, notelen, "flowtable applies to the forward hook only: no filter chain "
 			 "of family ip or inet there");
 		return 1;
 	}
-	rc = finish_fixed(fixed, RULESET_NFT, &text, NULL, why, len);
+	rc = finish_fixed(fixed, RULESET_NFT, &text, NULL);
 	snprintf(note, notelen, "%sestablished TCP/UDP flows are offloaded to flowtable " FLOWTABLE_NAME
 		 " (in forward chain %s): once offloaded, their packets skip the forward hook's "
 		 "rules, so a rule set that would drop a flow's later packets no longer does",
@@ -625,24 +652,23 @@ static int fix_flowtable(const struct ruleset *orig, const char *scratch,
 
 int ruleset_fix(const struct ruleset *orig, enum ruleset_fix fix, const char *scratch_netns,
 		const char *const *devices, int n_devices, struct ruleset *fixed,
-		char *note, size_t notelen, char *why, size_t len)
+		char *note, size_t notelen, struct nf_error *err)
 {
 	memset(fixed, 0, sizeof(*fixed));
 	note[0] = '\0';
 	switch (fix) {
 	case FIX_NFT_OPTIMIZE:
-		return fix_nft_optimize(orig, scratch_netns, fixed, note, notelen, why, len);
+		return fix_nft_optimize(orig, scratch_netns, fixed, note, notelen, err);
 	case FIX_IPSET:
-		return fix_ipset(orig, fixed, note, notelen, why, len);
+		return fix_ipset(orig, fixed, note, notelen);
 	case FIX_ESTABLISHED_FIRST:
 		return orig->format == RULESET_IPTABLES
-			       ? fix_established_ipt(orig, fixed, note, notelen, why, len)
-			       : fix_established_nft(orig, fixed, note, notelen, why, len);
+			       ? fix_established_ipt(orig, fixed, note, notelen)
+			       : fix_established_nft(orig, fixed, note, notelen);
 	case FIX_FLOWTABLE:
 		return fix_flowtable(orig, scratch_netns, devices, n_devices, fixed, note, notelen,
-				     why, len);
+				     err);
 	default:
-		rs_why(why, len, "unknown fix %d", (int)fix);
-		return EXIT_USAGE;
+		return nf_fail(err, EXIT_USAGE, "unknown fix %d", (int)fix);
 	}
 }

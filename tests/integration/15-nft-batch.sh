@@ -27,13 +27,14 @@ int main(int argc, char **argv) /* NETNS SHAPE drop|accept COUNT [HIT_ADDR] */
 {
 	struct rules_target t = { .netns_path = argv[1], .backend = BACKEND_NFT,
 				  .hook = NFHOOK_LOCAL_OUT };
+	struct nf_error err = { 0 };
 	double ms;
 
 	if (argc < 5 || !rules_shape_parse(argv[2], &t.shape))
 		return 2;
 	t.accept = !strcmp(argv[3], "accept");
 	t.hit_addr = argc > 5 ? argv[5] : NULL;
-	return rules_add(&t, -1, atol(argv[4]), &ms, NULL);
+	return rules_add(&t, -1, atol(argv[4]), &ms, NULL, &err) ? nf_error_report(&err) : 0;
 }
 EOF
 LIB="$ROOT/${BUILD:-build}/libnfcost.a"

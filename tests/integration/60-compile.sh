@@ -100,6 +100,20 @@ check_exit "longer than xt_bpf's 64 instructions" 2 "at most 64" \
 # -d shows what would be loaded: the same limit (it once listed any length).
 check_exit "-d keeps xt_bpf's 64-instruction limit too" 2 "at most 64" \
 	"$NFCOST" compile -d "$long"
+# Bounded before libpcap's optimizer, which took minutes on 999 ports
+# (issue 20): refused at once (timeout's 124 would show a hang), one line.
+ports=$(seq 1 999 | sed 's/^/port /' | paste -sd'|' | sed 's/|/ or /g')
+check_exit "999 ports: refused at once, one line" 2 "joins 999 terms.*at most 128" \
+	timeout 10 "$NFCOST" compile "$ports"
+check_exit "3,000 'and tcp' terms: refused, one line" 2 "joins 3001 terms" \
+	timeout 10 "$NFCOST" compile "ip$(printf ' and tcp%.0s' $(seq 3000))"
+check_exit "5,000 nested parentheses: refused, one line" 2 "nests parentheses 5000 deep" \
+	timeout 10 "$NFCOST" compile "$(printf '(%.0s' $(seq 5000))tcp$(printf ')%.0s' $(seq 5000))"
+nested="$(printf '(%.0s' $(seq 100))tcp$(printf ')%.0s' $(seq 100))"
+check_eq "100 nested parentheses compile to what 'tcp' does (tcpdump -d)" \
+	"$(tcpdump -d -r "$TMP/raw.pcap" tcp 2>/dev/null)" "$($NFCOST compile -d "$nested" 2>&1)"
+check_eq "128 terms of 'tcp' compile to what 'tcp' does" "$($NFCOST compile tcp)" \
+	"$($NFCOST compile "tcp$(printf ' and tcp%.0s' $(seq 127))" 2>&1)"
 check_exit "an empty expression is refused (it would match every packet)" 2 "every packet" \
 	"$NFCOST" compile ''
 check_exit "an empty expression is refused with -d too" 2 "every packet" "$NFCOST" compile -d ''

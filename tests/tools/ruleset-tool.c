@@ -43,7 +43,8 @@ static int write_file(const char *path, const char *text)
 int main(int argc, char **argv)
 {
 	struct ruleset rs = { 0 };
-	char why[2048] = "", note[1024] = "";
+	struct nf_error err = { 0 };
+	char note[1024] = "";
 	enum rules_backend b = BACKEND_IPTABLES_NFT;
 	int rc;
 
@@ -51,17 +52,13 @@ int main(int argc, char **argv)
 		return 2;
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "flush") && argc == 3) {
-		if ((rc = ruleset_flush(argv[2], why, sizeof(why))))
-			nf_err("%s", why);
-		return rc;
+		return ruleset_flush(argv[2], &err) ? nf_error_report(&err) : 0;
 	}
 	if (!strcmp(cmd, "empty") && argc == 3)
 		return ruleset_namespace_empty(argv[2]) ? 0 : 1;
 	if (!strcmp(cmd, "host")) {
-		if ((rc = ruleset_read_host(&rs, note, sizeof(note), why, sizeof(why)))) {
-			nf_err("%s", why);
-			return rc;
-		}
+		if (ruleset_read_host(&rs, note, sizeof(note), &err))
+			return nf_error_report(&err);
 		printf("note %s\n", note);
 		info(&rs);
 		ruleset_free(&rs);
@@ -72,10 +69,9 @@ int main(int argc, char **argv)
 									     : argv[3];
 	if (argc < 3 || !file)
 		return 2;
-	if ((rc = ruleset_read_file(file, &rs, why, sizeof(why)))) {
-		nf_err("%s", why);
-		return rc;
-	}
+	if (ruleset_read_file(file, &rs, &err))
+		return nf_error_report(&err);
+	rc = 0;
 	/* A fixed rule set's ipsets come in FILE.ipset, as `fix` writes them. */
 	char ipath[4096];
 	snprintf(ipath, sizeof(ipath), "%s.ipset", file);
@@ -102,13 +98,13 @@ int main(int argc, char **argv)
 	} else if ((!strcmp(cmd, "load") || !strcmp(cmd, "chains")) && argc == 5) {
 		if (!rules_backend_parse(argv[4], &b))
 			return 2;
-		if ((rc = ruleset_load(argv[2], &rs, b, why, sizeof(why)))) {
-			nf_err("%s", why);
+		if (ruleset_load(argv[2], &rs, b, &err)) {
+			rc = nf_error_report(&err);
 		} else if (!strcmp(cmd, "chains")) {
 			struct ruleset_chain *c;
 			int n;
-			if ((rc = ruleset_base_chains(argv[2], &rs, b, &c, &n, why, sizeof(why))))
-				nf_err("%s", why);
+			if (ruleset_base_chains(argv[2], &rs, b, &c, &n, &err))
+				rc = nf_error_report(&err);
 			for (int i = 0; !rc && i < n; i++)
 				printf("%d %d %s %s %s %d\n", c[i].hook, c[i].priority, c[i].family,
 				       c[i].table, c[i].name, c[i].rules);
@@ -121,12 +117,12 @@ int main(int argc, char **argv)
 		if (!ruleset_fix_parse(argv[2], &f))
 			return 2;
 		rc = ruleset_fix(&rs, f, argv[4], (const char *const *)argv + 6, argc - 6, &fixed,
-				 note, sizeof(note), why, sizeof(why));
+				 note, sizeof(note), &err);
 		if (rc == 1) {
 			printf("note %s\n", note);
 			rc = 3;
 		} else if (rc) {
-			nf_err("%s", why);
+			rc = nf_error_report(&err);
 		} else {
 			char path[4096];
 			printf("note %s\n", note);
