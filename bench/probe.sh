@@ -90,8 +90,8 @@ detach() {
 
 # prog_stats: "NAME NS_PER_RUN RUNS" of each program the tracer holds
 prog_stats() {
-	local id
-	for id in $(cat /proc/"$TRACE_PID"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -un); do
+	sed -n 's/^prog_id:[[:space:]]*//p' /proc/"$TRACE_PID"/fdinfo/* 2>/dev/null | sort -un |
+	while read -r id; do
 		bpftool -j prog show id "$id"
 	done | /usr/bin/python3 -c '
 import json, sys

@@ -332,10 +332,10 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		return EXIT_RUNTIME;
 	}
 	if (probe_tracer(p) != TRACER_NFHOOK) {
-		char tw[sizeof(x->tl_note) - 16];
-		x->tl = tablelat_open(x->bed.rules_netns, tw, sizeof(tw));
+		struct nf_error tw = { 0 };
+		x->tl = tablelat_open(x->bed.rules_netns, &tw);
 		snprintf(x->tl_note, sizeof(x->tl_note), "tables: %s",
-			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw);
+			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw.msg);
 	}
 	v->n_rules = rs->n_rules;
 	v->n_chains = rs->n_chains;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "probe/probe_internal.h"
+#include "hooklat.skel.h" /* named here too: the Makefile finds skeleton users by it */
 #include "util/netns.h"
 #include "util/util.h"
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe/probe_internal.h"
+#include "hooklat.skel.h" /* named here too: the Makefile finds skeleton users by it */
 #include "util/util.h"
 
 static bool verbose;

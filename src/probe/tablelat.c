@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tablelat.skel.h"
+#include "util/netns.h"
 #include "util/util.h"
 
 /* The cumulative sums of one (hook, table) at the previous read. */
@@ -30,46 +31,47 @@ struct tablelat {
 	uint64_t lost_seen;
 };
 
-static void explain(const char *what, int err, char *why, size_t len)
+static void explain(const char *what, int e, struct nf_error *err)
 {
-	const char *name = strerrorname_np(err), *hint = strerror(err);
+	const char *name = strerrorname_np(e), *hint = strerror(e);
 
-	if (err == EPERM || err == EACCES)
+	if (e == EPERM || e == EACCES)
 		hint = geteuid() ? "tracing needs root"
 				 : "fentry programs not permitted here, lockdown or LSM";
-	snprintf(why, len, "fentry refused (%s at %s: %s): no per-table times", name ? name : "?",
-		 what, hint);
+	nf_fail(err, EXIT_RUNTIME, "fentry refused (%s at %s: %s): no per-table times",
+		name ? name : "?", what, hint);
 }
 
-struct tablelat *tablelat_open(const char *netns_path, char *why, size_t whylen)
+struct tablelat *tablelat_open(const char *netns_path, struct nf_error *err)
 {
 	const char *path = netns_path ? netns_path : "/proc/self/ns/net";
 	bool xt = kernel_has_symbol("ipt_do_table"), nft = kernel_has_symbol("nft_do_chain");
 	struct tablelat *t;
 	struct tablelat_bpf *s;
 	uint64_t ino;
-	int err;
+	int rc;
 
 	ino = netns_inode(path);
 	if (!ino) {
-		snprintf(why, whylen, "cannot open network namespace %s: %s", path, strerror(errno));
+		nf_fail(err, EXIT_RUNTIME, "cannot open network namespace %s: %s", path,
+			strerror(errno));
 		return NULL;
 	}
 	if (!xt && !nft) {
-		snprintf(why, whylen, "neither ipt_do_table nor nft_do_chain is in /proc/kallsyms "
-			 "(ip_tables and nf_tables not loaded): no table to time");
+		nf_fail(err, EXIT_RUNTIME, "neither ipt_do_table nor nft_do_chain is in "
+			"/proc/kallsyms (ip_tables and nf_tables not loaded): no table to time");
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t || (t->ncpu = libbpf_num_possible_cpus()) <= 0 ||
 	    !(t->pcpu = calloc((size_t)t->ncpu, sizeof(*t->pcpu)))) {
-		snprintf(why, whylen, "out of memory");
+		nf_fail(err, EXIT_RUNTIME, "out of memory for the per-table tracer");
 		tablelat_close(t);
 		return NULL;
 	}
 	s = t->skel = tablelat_bpf__open();
 	if (!s) {
-		snprintf(why, whylen, "cannot open the BPF object: %s", strerror(errno));
+		nf_fail(err, EXIT_RUNTIME, "cannot open the BPF object: %s", strerror(errno));
 		tablelat_close(t);
 		return NULL;
 	}
@@ -79,8 +81,8 @@ struct tablelat *tablelat_open(const char *netns_path, char *why, size_t whylen)
 	bpf_program__set_autoload(s->progs.nfc_tl_ipt_out, xt);
 	bpf_program__set_autoload(s->progs.nfc_tl_nft_in, nft);
 	bpf_program__set_autoload(s->progs.nfc_tl_nft_out, nft);
-	if ((err = tablelat_bpf__load(s))) {
-		explain("load", -err, why, whylen);
+	if ((rc = tablelat_bpf__load(s))) {
+		explain("load", -rc, err);
 		tablelat_close(t);
 		return NULL;
 	}
@@ -101,9 +103,9 @@ struct tablelat *tablelat_open(const char *netns_path, char *why, size_t whylen)
 			continue;
 		*order[i].link = bpf_program__attach_trace(order[i].prog);
 		if (!*order[i].link) {
-			err = errno;
+			rc = errno;
 			*order[i].link = NULL;
-			explain("attach", err, why, whylen);
+			explain("attach", rc, err);
 			tablelat_close(t);
 			return NULL;
 		}

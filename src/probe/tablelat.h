@@ -50,6 +50,7 @@ enum { TABLELAT_LOST_ROOM, TABLELAT_LOST_UNMATCHED, TABLELAT_LOST_N };
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
 #include "util/nfhook.h"
 
 struct tablelat;
@@ -66,8 +67,8 @@ struct tablelat_part {
 /* Loads and attaches the programs for the tables of netns_path (a network
  * namespace file; NULL: our own), IPv4 hooks. Only the functions of
  * modules already loaded are traced: load the rule set first. NULL with one
- * line in why when it cannot ("fentry refused (EPERM: ...)"). */
-struct tablelat *tablelat_open(const char *netns_path, char *why, size_t whylen);
+ * line in err when it cannot ("fentry refused (EPERM: ...)"). */
+struct tablelat *tablelat_open(const char *netns_path, struct nf_error *err);
 /* The time per (hook, table) since the previous read (or the open), up to
  * max parts, in no particular order; *lost (may be NULL) gets the calls
  * that could not be timed. The number of parts, or -errno. */

@@ -322,7 +322,7 @@ while True:
     c.sendall(b"x")
     c.close()' &
 LISTENER=$!
-TRAFFIC_PIDS+=($LISTENER)
+TRAFFIC_PIDS+=("$LISTENER")
 ss_listening() { ip netns exec "nfcost-$A-srv" ss -Htln '( sport = :7070 )' | grep -q .; }
 wait_until 10 ss_listening
 stream3() { ip netns exec "nfcost-$A-cli" iperf3 -c 198.18.0.2 -p 443 -t 3 >/dev/null 2>&1; }
@@ -378,6 +378,7 @@ echo "    16-byte datagrams in 3 x 1 s: $OFF without the probe, $ON with it (--s
 check_num "fewer datagrams with the probe attached" "$ON" -lt "$OFF"
 
 # --- resource limits are named as such, not as missing kernel features ---
+# shellcheck disable=SC2016 # the inner shell expands them
 check_exit "ulimit -n 12: too many open files, and the limit to raise" 1 \
 	"too many open files.*ulimit -n" \
 	bash -c 'ulimit -n 12; exec "$0" trace -d 1 --netns "$1"' "$NFCOST" "nfcost-$A-cli"
@@ -389,6 +390,7 @@ for v in 20000 30000 40000 50000 70000; do
 	rc=$?
 	[ $rc -eq 127 ] && continue # the dynamic loader: before nfcost runs
 	if [ $rc -ne 0 ]; then
+		# shellcheck disable=SC2016 # the inner shell expands them
 		check "ulimit -v $v: the address-space limit named ($err)" \
 			bash -c 'grep -q "ulimit -v" <<<"$0" && ! grep -Eq "kernel lacks|no kernel BTF|no tracer works" <<<"$0"' "$err"
 		LIMIT_SEEN=1

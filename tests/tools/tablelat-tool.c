@@ -41,13 +41,14 @@ static void print_parts(struct tablelat *t)
 static int run(const char *netns, double secs)
 {
 	struct tablelat *t;
-	char why[512], line[64];
+	struct nf_error err = { 0 };
+	char line[64];
 	int left;
 
 	probe_set_verbose(false);
-	t = tablelat_open(netns, why, sizeof(why));
+	t = tablelat_open(netns, &err);
 	if (!t) {
-		nf_err("%s", why);
+		nf_err("%s", err.msg);
 		return 1;
 	}
 	if (secs >= 0) {
