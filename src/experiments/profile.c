@@ -290,46 +290,37 @@ static int write_text(const struct profile_plan *plan, const char *file, const c
 /* Loads rs (the namespace is empty), measures every flow and the verdict
  * of every sample. EXIT_USAGE when rs does not load (why says the loader's
  * message), EXIT_RUNTIME on a failure of nfcost's own. */
-static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rules_backend b,
-		       struct profile_variant *v, char (*verdicts)[64], char *why, size_t len)
+/* The probe for one variant: brackets between its components when the
+ * nfhook tracer can run (with another tracer a hook is one part, and the
+ * per-table tracer splits it where it loads). NULL with why filled. */
+static struct probe *open_variant_probe(struct profile_ctx *x, const struct component *comps,
+					int nc, int *splits, unsigned int *split_hooks,
+					int *n_splits, char *why, size_t len)
 {
 	const struct profile_plan *plan = x->plan;
-	struct ruleset_chain *chains = NULL;
-	struct component comps[32];
 	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
-	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc;
-	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
-	struct probe *p = NULL;
+	struct nf_error perr = { 0 };
+	struct probe *p;
 
-	struct nf_error err = { 0 };
-	if (ruleset_load(x->bed.rules_netns, rs, b, &err) ||
-	    ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, &err)) {
-		snprintf(why, len, "%s", err.msg);
-		return err.status;
-	}
-	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
-	free(chains);
-	/* Brackets need the nfhook tracer: with another one, a hook is one part. */
 	if (plan->tracer == TRACER_NFHOOK || plan->tracer == TRACER_AUTO) {
-		n_splits = parts_brackets(comps, nc, splits, split_hooks);
+		*n_splits = parts_brackets(comps, nc, splits, split_hooks);
 		popts.split_priorities = splits;
 		popts.split_hooks = split_hooks;
-		popts.n_splits = n_splits;
+		popts.n_splits = *n_splits;
 		popts.tracer = TRACER_NFHOOK;
 	}
-	struct nf_error perr = { 0 };
 	p = probe_open(&popts, &perr);
 	if (!p && plan->tracer == TRACER_AUTO) {
 		/* No BPF netfilter links here: time whole hooks with what loads. */
 		popts.tracer = TRACER_AUTO;
 		popts.split_priorities = NULL;
 		popts.split_hooks = NULL;
-		popts.n_splits = n_splits = 0;
+		popts.n_splits = *n_splits = 0;
 		p = probe_open(&popts, &perr);
 	}
 	if (!p) {
 		snprintf(why, len, "%s", perr.msg);
-		return EXIT_RUNTIME;
+		return NULL;
 	}
 	if (probe_tracer(p) != TRACER_NFHOOK) {
 		struct nf_error tw = { 0 };
@@ -337,6 +328,29 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		snprintf(x->tl_note, sizeof(x->tl_note), "tables: %s",
 			 x->tl ? "fentry on ipt_do_table/nft_do_chain" : tw.msg);
 	}
+	return p;
+}
+
+static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rules_backend b,
+		       struct profile_variant *v, char (*verdicts)[64], char *why, size_t len)
+{
+	const struct profile_plan *plan = x->plan;
+	struct ruleset_chain *chains = NULL;
+	struct component comps[32];
+	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc;
+	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
+	struct nf_error err = { 0 };
+	struct probe *p;
+
+	if (ruleset_load(x->bed.rules_netns, rs, b, &err) ||
+	    ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, &err)) {
+		snprintf(why, len, "%s", err.msg);
+		return err.status;
+	}
+	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
+	free(chains);
+	if (!(p = open_variant_probe(x, comps, nc, splits, split_hooks, &n_splits, why, len)))
+		return EXIT_RUNTIME;
 	v->n_rules = rs->n_rules;
 	v->n_chains = rs->n_chains;
 	v->n_sets = rs->n_sets;

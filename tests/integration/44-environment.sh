@@ -46,7 +46,8 @@ col() { awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = 
 L=$WORK/late
 "$NFCOST" sweep --rules 0:2000:500 -d 2 --backend iptables-legacy --no-plot --updates 0 --out "$L" >/dev/null 2>"$L.err" &
 SW=$!
-wait_until 60 sh -c "[ \$(tail -n +2 '$L/sweep.csv' 2>/dev/null | grep -c .) -ge 1 ]"
+# (while the sweep runs, its CSV is under a temporary name: .sweep.csv.nfcost-*)
+wait_until 60 sh -c "[ \$(cat '$L'/.sweep.csv.nfcost-* '$L/sweep.csv' 2>/dev/null | tail -n +2 | grep -c .) -ge 1 ]"
 stress-ng --cpu 2 --quiet --timeout 60 >/dev/null 2>&1 &
 HOG=$!
 wait $SW; rc=$?
