@@ -436,6 +436,10 @@ int cmd_sweep(int argc, char **argv)
 		printf("sweep: %ld step(s) in %.1f s%s; report: %s/report.md\n", out.steps_done,
 		       out.meta.wall_s, out.meta.interrupted ? " (interrupted)" : "", dir);
 	sweep_outcome_free(&out);
+	/* Failed before its first step (no testbed, no probe, a resource
+	 * limit): nothing was measured, so nothing is left behind. */
+	if (rc && !out.meta.shape)
+		outdir_discard(&od);
 	outdir_close(&od);
 	return rc;
 }

@@ -69,7 +69,8 @@ foreign:
 	goto out;
 fail:
 	e = errno;
-	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s", step, strerror(e));
+	nf_fail(err, EXIT_RUNTIME, "testbed up: cannot %s: %s%s", step, strerror(e),
+		errno_limit_hint(e));
 out:
 	if (dir >= 0)
 		close(dir);
@@ -180,7 +181,8 @@ static int testbed_make(const char *name, bool routed, struct nf_error *err)
 	if (testbed_claim(name, &made, err))
 		return -1;
 	if (testbed_wire(name, routed, &step)) {
-		snprintf(why, sizeof(why), "%s", strerror(errno));
+		int e = errno;
+		snprintf(why, sizeof(why), "%s%s", strerror(e), errno_limit_hint(e));
 		goto fail;
 	}
 	step = routed ? "connect over TCP from " TESTBED_ROUTED_CLI_ADDR " through the router to "

@@ -318,3 +318,12 @@ bool kernel_has_symbol(const char *sym)
 	fclose(f);
 	return found;
 }
+
+const char *errno_limit_hint(int e)
+{
+	if (e == EMFILE || e == ENFILE)
+		return " (the open-file limit, ulimit -n, is reached: raise it, e.g. ulimit -n 4096)";
+	if (e == ENOMEM)
+		return " (out of memory, or the address-space limit, ulimit -v, is too low: raise it)";
+	return "";
+}

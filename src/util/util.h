@@ -46,6 +46,10 @@ bool parse_double(const char *s, double min, double max, double *out);
 bool parse_rate_bps(const char *s, double max, uint64_t *out);
 /* exit 2 with a message unless we run as root (namespaces, BPF, rules). */
 int require_root(const char *what);
+/* What a resource limit behind errno e means for the user, as a clause to
+ * append to a message ("" for any other errno): EMFILE names ulimit -n,
+ * ENOMEM ulimit -v, each with the way to raise it. */
+const char *errno_limit_hint(int e);
 /* Creates dir and its parents (mode 0755). */
 int mkdir_p(const char *dir);
 /* Reads a whole small file (e.g. from /proc) into buf; returns length or -1. */

@@ -112,7 +112,7 @@ while IFS= read -r f; do
 done < <(find "$FULL/o" -name '*.json')
 [ -f "$FULL/o/report.md" ] && check "report.md is whole" grep -q '^Data: sweep.csv' "$FULL/o/report.md"
 [ -f "$FULL/o/sweep.csv" ] && check "sweep.csv rows are whole" \
-	awk -F, 'NR > 1 && NF != 16 { exit 1 }' "$FULL/o/sweep.csv"
+	awk -F, 'NR == 1 { n = NF } NR > 1 && NF != n { exit 1 }' "$FULL/o/sweep.csv"
 umount "$FULL"
 
 # --- PATH_MAX: refused before anything is created ---
@@ -122,4 +122,11 @@ check "nothing was created" test ! -e "$T/long"
 check_exit "a name over NAME_MAX is refused" 2 "at most 255" \
 	"$NFCOST" "${SWEEP[@]}" --out "$T/n/$(printf '%0300d' 0)"
 check "nothing was created" test ! -e "$T/n"
+
+# --- a run that fails before its first step leaves no directory behind ---
+# (a resource limit is named as one, with the way to raise it)
+# shellcheck disable=SC2016 # expanded by the inner shell
+check_exit "too few open files: one line naming ulimit -n" 1 "ulimit -n" \
+	bash -c 'ulimit -n 12; exec "$0" "$@"' "$NFCOST" "${SWEEP[@]}" --out "$T/lim/o"
+check "and no --out was left behind" test ! -e "$T/lim"
 finish
