@@ -1,10 +1,12 @@
 #include "cli/commands.h"
 
 #include <argp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "probe/probe.h"
 #include "rules/rules.h"
@@ -180,4 +182,17 @@ int open_output_dir(const char *out, const char *command, struct outdir *d)
 		printf("%s: removed the %d file%s of an earlier nfcost run there\n", d->path,
 		       d->cleared, d->cleared == 1 ? "" : "s");
 	return EXIT_OK;
+}
+
+void parse_netns_arg(const char *arg, char *buf, size_t len)
+{
+	if (!*arg)
+		usage_fail("--netns needs a namespace name or path");
+	if (strchr(arg, '/'))
+		snprintf(buf, len, "%s", arg);
+	else
+		snprintf(buf, len, "%s/%s", TESTBED_NETNS_DIR, arg);
+	if (access(buf, F_OK))
+		usage_fail("no network namespace %s (%s): 'ip netns list' shows the named ones",
+			   buf, strerror(errno));
 }

@@ -28,6 +28,9 @@ struct argp_state;
 int command_parse(const struct argp *argp, int argc, char **argv, void *input);
 /* A usage error found while parsing: one line, exit 2. */
 void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* --netns NAME|PATH (trace, watch): a name is one under /run/netns; the
+ * namespace must exist. The path into buf; usage_fail otherwise. */
+void parse_netns_arg(const char *arg, char *buf, size_t len);
 
 /* Option values several commands take; each exits 2 with one line on junk. */
 void arg_backend(const char *arg, enum rules_backend *out);

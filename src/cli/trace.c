@@ -108,15 +108,7 @@ static error_t trace_parse(int key, char *arg, struct argp_state *state)
 			usage_fail("-d takes seconds from 0.1 up, got '%s'", arg);
 		break;
 	case OPT_NETNS:
-		if (!*arg)
-			usage_fail("--netns needs a namespace name or path");
-		if (strchr(arg, '/'))
-			snprintf(a->netns_buf, sizeof(a->netns_buf), "%s", arg);
-		else
-			snprintf(a->netns_buf, sizeof(a->netns_buf), "%s/%s", TESTBED_NETNS_DIR, arg);
-		if (access(a->netns_buf, F_OK))
-			usage_fail("no network namespace %s (%s): 'ip netns list' shows the "
-				   "named ones", a->netns_buf, strerror(errno));
+		parse_netns_arg(arg, a->netns_buf, sizeof(a->netns_buf));
 		a->popts.netns_path = a->netns_buf;
 		break;
 	case OPT_HOOK:

@@ -520,24 +520,7 @@ int report_write_compare(const char *dir, const struct run_meta *m,
 			hi = i;
 	}
 	fprintf(f, "\n");
-	for (int i = 0; i < nb; i++) {
-		const char *v = cb[i].sum.fit_ok ? report_growth_verdict(&cb[i].sum) : "undetermined";
-		if (!strcmp(v, "flat"))
-			fprintf(f, "- **%s stays flat**: one lookup, whatever the number of entries "
-				   "(O(1)).\n", cb[i].name);
-		else if (!strcmp(v, "linear") || !strcmp(v, "mostly linear"))
-			fprintf(f, "- **%s grows linearly**: every packet walks the chain rule by "
-				   "rule (O(n)), %.2f ns per rule.\n", cb[i].name,
-				cb[i].sum.fit.slope);
-		else if (!strcmp(v, "growing"))
-			fprintf(f, "- **%s grows**, %.2f ns per rule between the two rule counts "
-				   "(measure more steps to tell a line from a curve).\n",
-				cb[i].name, cb[i].sum.fit.slope);
-		else if (!strcmp(v, "growing, not linear"))
-			fprintf(f, "- **%s grows with the rule count**, about %.2f ns per rule, but "
-				   "not along one straight line (R² %.2f).\n",
-				cb[i].name, cb[i].sum.fit.slope, cb[i].sum.fit.r2);
-	}
+	write_compare_verdicts(f, cb, nb);
 	if (lo >= 0 && hi >= 0 && lo != hi && cb[lo].sum.max_rules_lat_ns > 0)
 		fprintf(f, "\nAt %ld rules a packet spends %.1f× as long in the hooks with %s as "
 			   "with %s (%.0f ns against %.0f ns).\n", cb[hi].sum.max_rules,
