@@ -506,7 +506,8 @@ fi
 # kretprobe on nf_hook_slow, the average per interval, every namespace)
 # beside `nfcost trace --tracer kprobe` on the same traffic. Only testbed r's
 # cli namespace has netfilter hooks, so both must count the same calls, and
-# both averages must grow with the rules. Timings under TCG are not
+# both averages must grow with the rules. nfcost times every call here
+# (--sample 1), as the lab's script does. Timings under TCG are not
 # comparable between the two; counts are.
 LAB_BT='kprobe:nf_hook_slow { @start[tid] = nsecs; }
 kretprobe:nf_hook_slow /@start[tid]/ { @calls = count(); @avg_ns = avg(nsecs - @start[tid]); delete(@start[tid]); }
@@ -526,7 +527,7 @@ lab_pair() {
 	# bpftrace compiles its script with LLVM: slow under TCG
 	i=0
 	while ! grep -q '^interval' "/tmp/lab-bt-$1.out" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	nfcost trace --tracer kprobe -i 1 -d 6 --netns nfcost-r-cli --json \
+	nfcost trace --tracer kprobe --sample 1 -i 1 -d 6 --netns nfcost-r-cli --json \
 		--ready-file /tmp/lab-ready >"/tmp/lab-nf-$1.json" 2>"/tmp/lab-nf-$1.err" &
 	nf=$!
 	i=0
