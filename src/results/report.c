@@ -481,59 +481,6 @@ void report_compare(FILE *f, const struct run_meta *m, const struct report_backe
 }
 
 /* The plot script: $NFCOST_PLOT, beside the binary's source tree, or installed. */
-int report_write_compare(const char *dir, const struct run_meta *m,
-			 const struct report_backend *cb, int nb, bool fig)
-{
-	char path[4096];
-	FILE *f;
-	int lo = -1, hi = -1;
-
-	snprintf(path, sizeof(path), "%s/report.md", dir);
-	if (!(f = fopen(path, "we")))
-		return -1;
-	fprintf(f, "# nfcost compare: %s rules, %s hook\n\n", m->shape, m->hook);
-	fprintf(f, "- kernel %s, %d CPUs (%s)\n- tracer **%s**%s%s\n", m->kernel, m->cpus,
-		m->cpu_model, m->tracer, m->tracer_note[0] ? ": " : "", m->tracer_note);
-	char counts[256];
-	report_counts(m, counts, sizeof(counts));
-	fprintf(f, "- %s traffic, %d s per step, %d repeat(s); rules %s; steps of "
-		   "the backends interleaved in a random order per rule count\n",
-		m->traffic.udp ? "UDP" : "TCP", m->traffic.duration_s, m->repeat, counts);
-	fprintf(f, "- took %.0f s%s\n\n", m->wall_s, m->interrupted ? " (interrupted)" : "");
-	fprintf(f, "| backend | growth | ns/rule (95 %% CI) | ns/match | R² | latency at %ld "
-		   "rules | Mbit/s at %ld |\n|---|---|---:|---:|---:|---:|---:|\n", m->stop, m->stop);
-	for (int i = 0; i < nb; i++) {
-		const struct sweep_summary *s = &cb[i].sum;
-		if (!s->fit_ok) {
-			fprintf(f, "| %s | undetermined | | | | | |\n", cb[i].name);
-			continue;
-		}
-		char ci[64] = "n/a: two steps";
-		if (isfinite(s->fit.slope_ci95_lo))
-			snprintf(ci, sizeof(ci), "%.2f..%.2f", s->fit.slope_ci95_lo, s->fit.slope_ci95_hi);
-		fprintf(f, "| %s | %s | %.2f (%s) | %.2f | %.3f | %.0f ns | %.0f |\n",
-			cb[i].name, report_growth_verdict(s), s->fit.slope, ci,
-			s->ns_per_match, s->fit.r2, s->max_rules_lat_ns, s->max_rules_mbps);
-		if (lo < 0 || s->max_rules_lat_ns < cb[lo].sum.max_rules_lat_ns)
-			lo = i;
-		if (hi < 0 || s->max_rules_lat_ns > cb[hi].sum.max_rules_lat_ns)
-			hi = i;
-	}
-	fprintf(f, "\n");
-	write_compare_verdicts(f, cb, nb);
-	if (lo >= 0 && hi >= 0 && lo != hi && cb[lo].sum.max_rules_lat_ns > 0)
-		fprintf(f, "\nAt %ld rules a packet spends %.1f× as long in the hooks with %s as "
-			   "with %s (%.0f ns against %.0f ns).\n", cb[hi].sum.max_rules,
-			cb[hi].sum.max_rules_lat_ns / cb[lo].sum.max_rules_lat_ns,
-			cb[hi].name, cb[lo].name,
-			cb[hi].sum.max_rules_lat_ns, cb[lo].sum.max_rules_lat_ns);
-	if (fig)
-		fprintf(f, "\n![latency and throughput per backend](compare.png)\n");
-	fprintf(f, "\nData: compare.csv, compare.json, iperf/. Redraw with "
-		   "`/usr/bin/python3 scripts/plot_results.py compare DIR`.\n");
-	return fclose(f) ? -1 : 0;
-}
-
 static bool find_plot_script(char *buf, size_t len)
 {
 	char exe[PATH_MAX];
