@@ -176,7 +176,8 @@ int open_output_dir(const char *out, const char *command, struct outdir *d)
 {
 	struct nf_error err = { 0 };
 
-	if (outdir_open(d, out, command, &err))
+	if (open_files_ensure(NFCOST_OPEN_FILES_NEEDED, &err) ||
+	    outdir_open(d, out, command, &err))
 		return nf_error_report(&err);
 	if (d->cleared)
 		printf("%s: removed the %d file%s of an earlier nfcost run there\n", d->path,

@@ -80,9 +80,15 @@ int sweep_args_finish(struct sweep_args *a, const char *kind, struct outdir *d);
 /* The plan of one sweep (one backend: a->cfg.backend) into p; it borrows
  * a->counts (free that after the run). */
 void sweep_args_plan(const struct sweep_args *a, const char *dir, struct sweep_plan *p);
+/* Open files a run takes at most (testbed sockets, probe maps and links,
+ * restore pipes, iperf3, outputs), with room to spare: measured, a sweep
+ * needs 36. */
+#define NFCOST_OPEN_FILES_NEEDED 64
 /* Opens a run's output directory (util/outfile.h): --out, or NULL for a
  * new results/COMMAND-<UTC second>; says on stdout when it removed an
- * earlier run's files. 0 or an exit status with one message line. */
+ * earlier run's files. Before that it makes sure the open-file limit holds
+ * a run (open_files_ensure), so a low ulimit -n fails here, with nothing
+ * created. 0 or an exit status with one message line. */
 int open_output_dir(const char *out, const char *command, struct outdir *d);
 /* The rounds' figures of a run in rounds on stdout (sweep, compare). */
 void print_rounds(const struct sweep_outcome *out);

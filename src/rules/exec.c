@@ -1,5 +1,6 @@
 /* rules/exec: see exec.h. */
 #include "rules/exec.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ int rules_exec(const char *netns_path, char *const argv[], const char *input, si
 		nf_fail(err, EXIT_RUNTIME, "%s did not finish within %.0f s and was killed", argv[0],
 			NETNS_RUN_TIMEOUT_S);
 	else if (rc < 0)
-		nf_fail(err, EXIT_RUNTIME, "cannot run %s: %s", argv[0], strerror(errno));
+		nf_fail(err, EXIT_RUNTIME, "cannot run %s: %s%s", argv[0], strerror(errno),
+			errno_limit_hint(errno));
 	else if (rc > 0) {
 		netns_one_line(msgs.data, line, sizeof(line));
 		/* iptables-restore names itself ("iptables-restore v1.8.9 (legacy): ...") */
@@ -52,8 +54,8 @@ int rules_exec_restore(const char *netns_path, char *const argv[], const char *i
 		ssize_t k = write(fd, input + w, input_len - w);
 		if (k <= 0 && errno != EINTR) {
 			close(fd);
-			return nf_fail(err, EXIT_RUNTIME, "cannot hold %s's input in memory: %s",
-				       argv[0], strerror(errno));
+			return nf_fail(err, EXIT_RUNTIME, "cannot hold %s's input in memory: %s%s",
+				       argv[0], strerror(errno), errno_limit_hint(errno));
 		}
 		w += k > 0 ? (size_t)k : 0;
 	}
@@ -75,8 +77,9 @@ int rules_legacy_tables(const char *netns_path, char *names, size_t len, struct 
 	if (netns_read_file(netns_path, "/proc/self/net/ip_tables_names", names, len) < 0) {
 		names[0] = '\0';
 		if (errno != ENOENT)
-			return nf_fail(err, EXIT_RUNTIME, "cannot read the legacy tables of %s: %s",
-				       netns_path ? netns_path : "this namespace", strerror(errno));
+			return nf_fail(err, EXIT_RUNTIME, "cannot read the legacy tables of %s: %s%s",
+				       netns_path ? netns_path : "this namespace", strerror(errno),
+				       errno_limit_hint(errno));
 	}
 	return 0;
 }

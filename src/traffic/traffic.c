@@ -332,8 +332,8 @@ int traffic_run_once(const char *netns_path, const char *server_addr, int port,
 	struct traffic_run *run = traffic_start(netns_path, server_addr, port, opts);
 
 	if (!run)
-		return nf_fail(err, EXIT_RUNTIME, "cannot start the iperf3 client: %s",
-			       strerror(errno));
+		return nf_fail(err, EXIT_RUNTIME, "cannot start the iperf3 client: %s%s",
+			       strerror(errno), errno_limit_hint(errno));
 	return traffic_finish(run, res, err);
 }
 
@@ -354,8 +354,8 @@ int traffic_udp_burst(const char *netns_path, const char *server_addr, int port,
 	/* A socket belongs to the namespace it was made in, wherever it is used. */
 	fd = netns_socket(netns_path, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return nf_fail(err, EXIT_RUNTIME, "cannot send datagrams from %s: %s", netns_path,
-			       strerror(errno));
+		return nf_fail(err, EXIT_RUNTIME, "cannot send datagrams from %s: %s%s", netns_path,
+			       strerror(errno), errno_limit_hint(errno));
 	for (int i = 0; i < count; i++) {
 		ssize_t n = sendto(fd, payload, (size_t)size, 0, (struct sockaddr *)&sa, sizeof(sa));
 		(*sent)++;

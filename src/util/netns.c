@@ -1,5 +1,6 @@
 /* netns: see netns.h. */
 #include "util/netns.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,8 +304,8 @@ int netns_nft(const char *netns_path, const char *text, unsigned int flags,
 	int saved, rc;
 
 	if (netns_enter(netns_path, &saved))
-		return nf_fail(err, EXIT_RUNTIME, "cannot enter %s: %s", netns_path,
-			       strerror(errno));
+		return nf_fail(err, EXIT_RUNTIME, "cannot enter %s: %s%s", netns_path,
+			       strerror(errno), errno_limit_hint(errno));
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		netns_leave(saved);

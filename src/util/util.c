@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -317,6 +318,27 @@ bool kernel_has_symbol(const char *sym)
 		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, sym);
 	fclose(f);
 	return found;
+}
+
+int open_files_ensure(long need, struct nf_error *err)
+{
+	/* Enough for every probe, restore pipe and socket; more is never taken. */
+	const rlim_t enough = 4096;
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return 0;
+	if (r.rlim_cur < enough && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max < enough ? r.rlim_max : enough;
+		(void)setrlimit(RLIMIT_NOFILE, &r);
+		(void)getrlimit(RLIMIT_NOFILE, &r);
+	}
+	if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < (rlim_t)need)
+		return nf_fail(err, EXIT_RUNTIME,
+			       "the open-file limit (ulimit -n) is %llu and nfcost needs %ld: "
+			       "raise it, e.g. ulimit -n 4096",
+			       (unsigned long long)r.rlim_cur, need);
+	return 0;
 }
 
 const char *errno_limit_hint(int e)

@@ -50,6 +50,11 @@ int require_root(const char *what);
  * append to a message ("" for any other errno): EMFILE names ulimit -n,
  * ENOMEM ulimit -v, each with the way to raise it. */
 const char *errno_limit_hint(int e);
+/* Raises the soft open-file limit towards the hard one (as a server does at
+ * start) so that a run does not fail half-way at a low default; fails with a
+ * message naming ulimit -n when even the hard limit is under need. */
+struct nf_error;
+int open_files_ensure(long need, struct nf_error *err);
 /* Creates dir and its parents (mode 0755). */
 int mkdir_p(const char *dir);
 /* Reads a whole small file (e.g. from /proc) into buf; returns length or -1. */
