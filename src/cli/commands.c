@@ -175,9 +175,14 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 int open_output_dir(const char *out, const char *command, struct outdir *d)
 {
 	struct nf_error err = { 0 };
+	long limit;
 
-	if (open_files_ensure(NFCOST_OPEN_FILES_NEEDED, &err) ||
-	    outdir_open(d, out, command, &err))
+	if (!open_files_ensure(NFCOST_OPEN_FILES_NEEDED, &limit)) {
+		nf_err("the open-file limit (ulimit -n) is %ld and nfcost needs %d: raise it, "
+		       "e.g. ulimit -n 4096", limit, NFCOST_OPEN_FILES_NEEDED);
+		return EXIT_RUNTIME;
+	}
+	if (outdir_open(d, out, command, &err))
 		return nf_error_report(&err);
 	if (d->cleared)
 		printf("%s: removed the %d file%s of an earlier nfcost run there\n", d->path,

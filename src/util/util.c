@@ -320,25 +320,21 @@ bool kernel_has_symbol(const char *sym)
 	return found;
 }
 
-int open_files_ensure(long need, struct nf_error *err)
+bool open_files_ensure(long need, long *limit)
 {
 	/* Enough for every probe, restore pipe and socket; more is never taken. */
 	const rlim_t enough = 4096;
 	struct rlimit r;
 
 	if (getrlimit(RLIMIT_NOFILE, &r))
-		return 0;
+		return true;
 	if (r.rlim_cur < enough && r.rlim_cur < r.rlim_max) {
 		r.rlim_cur = r.rlim_max < enough ? r.rlim_max : enough;
 		(void)setrlimit(RLIMIT_NOFILE, &r);
 		(void)getrlimit(RLIMIT_NOFILE, &r);
 	}
-	if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < (rlim_t)need)
-		return nf_fail(err, EXIT_RUNTIME,
-			       "the open-file limit (ulimit -n) is %llu and nfcost needs %ld: "
-			       "raise it, e.g. ulimit -n 4096",
-			       (unsigned long long)r.rlim_cur, need);
-	return 0;
+	*limit = (long)r.rlim_cur;
+	return r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= (rlim_t)need;
 }
 
 const char *errno_limit_hint(int e)

@@ -51,10 +51,10 @@ int require_root(const char *what);
  * ENOMEM ulimit -v, each with the way to raise it. */
 const char *errno_limit_hint(int e);
 /* Raises the soft open-file limit towards the hard one (as a server does at
- * start) so that a run does not fail half-way at a low default; fails with a
- * message naming ulimit -n when even the hard limit is under need. */
-struct nf_error;
-int open_files_ensure(long need, struct nf_error *err);
+ * start) so that a run does not fail half-way at a low default. true when
+ * the limit now holds need files; false with the limit in *limit when even
+ * the hard limit is under need. */
+bool open_files_ensure(long need, long *limit);
 /* Creates dir and its parents (mode 0755). */
 int mkdir_p(const char *dir);
 /* Reads a whole small file (e.g. from /proc) into buf; returns length or -1. */
