@@ -125,7 +125,8 @@ int cmd_compare(int argc, char **argv)
 	memcpy(plan.backends, list, sizeof(list));
 	plan.n_backends = nb;
 	plan.compare = true;
-	rc = sweep_run(&plan, &out);
+	struct nf_error err = { 0 };
+	rc = sweep_run(&plan, &out, &err) ? nf_error_report(&err) : EXIT_OK;
 	free(a.counts);
 	for (int i = 0; i < out.n; i++)
 		if (out.per[i].sum.fit_ok)

@@ -139,7 +139,8 @@ int cmd_live(int argc, char **argv)
 		.inject_rate = a.inject_rate, .interval_s = a.interval_s, .cfg = a.cfg,
 		.dir = dir, .outdir = &od, .no_plot = a.no_plot,
 	};
-	rc = live_run(&plan, &out);
+	struct nf_error err = { 0 };
+	rc = live_run(&plan, &out, &err) ? nf_error_report(&err) : EXIT_OK;
 	if (out.measured)
 		printf("live: %zu one-second intervals, mean %.0f Mbit/s, %ld rules injected\n",
 		       out.intervals, out.mean_mbps, out.injected);

@@ -250,7 +250,7 @@ static const struct argp profile_argp = {
 /* Opens the output directory and runs the plan; a rule set that does not
  * load takes back what was written and made. */
 static int run_profile(const struct profile_args *a, struct profile_plan *plan,
-		       struct profile_result *res, struct outdir *od)
+		       struct profile_result *res, struct outdir *od, struct nf_error *err)
 {
 	int rc;
 
@@ -260,10 +260,11 @@ static int run_profile(const struct profile_args *a, struct profile_plan *plan,
 	plan->dir = od->path;
 	plan->outdir = od;
 	catch_stop_signals();
-	rc = profile_run(plan, res);
-	if (rc == EXIT_USAGE && !(res->n_variants && res->variants[0].applied))
+	if (!profile_run(plan, res, err))
+		return EXIT_OK;
+	if (err->status == EXIT_USAGE && !(res->n_variants && res->variants[0].applied))
 		outdir_discard(od);
-	return rc;
+	return err->status ? err->status : EXIT_RUNTIME;
 }
 
 int cmd_profile(int argc, char **argv)
@@ -309,11 +310,12 @@ int cmd_profile(int argc, char **argv)
 		.n_candidates = a.n_candidates,
 	};
 	memcpy(plan.fixes, a.fixes, sizeof(plan.fixes));
-	rc = run_profile(&a, &plan, &res, &od);
+	struct nf_error err = { 0 };
+	rc = run_profile(&a, &plan, &res, &od, &err);
 	if (res.n_variants && res.variants[0].applied)
 		print_summary(&res, dir);
-	if (stop_requested)
-		nf_err("profile interrupted: what was measured is in %s", dir);
+	if (err.status) /* after the summary: an interrupted run says where it is */
+		nf_error_report(&err);
 	profile_result_free(&res);
 out:
 	for (int c = 0; c < a.n_candidates; c++)

@@ -416,7 +416,8 @@ int cmd_sweep(int argc, char **argv)
 	}
 	sweep_args_plan(&a, dir, &plan);
 	plan.outdir = &od;
-	rc = sweep_run(&plan, &out);
+	struct nf_error err = { 0 };
+	rc = sweep_run(&plan, &out, &err) ? nf_error_report(&err) : EXIT_OK;
 	free(a.counts);
 	const struct sweep_summary *sum = &out.per[0].sum;
 	if (out.meta.shape && sum->fit_ok)

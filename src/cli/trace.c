@@ -428,7 +428,7 @@ int cmd_trace(int argc, char **argv)
 	struct trace_view v = { 0 };
 	struct nf_error perr = { 0 };
 	struct probe *p;
-	char why[768], netns[256];
+	char netns[256];
 	int rc;
 
 	command_parse(&argp, argc, argv, &a);
@@ -442,10 +442,10 @@ int cmd_trace(int argc, char **argv)
 	v.info = a.json ? stderr : stdout; /* with --json, stdout carries only the windows */
 	catch_signals();
 	if (a.calibrate) {
-		if (calibration_run(a.popts.tracer, &cal, why, sizeof(why))) {
-			if (why[0])
-				nf_err("calibration failed: %s", why);
-			return EXIT_RUNTIME;
+		struct nf_error err = { 0 };
+		if (calibration_run(a.popts.tracer, &cal, &err)) {
+			nf_error_prefix(&err, "calibration failed: ");
+			return nf_error_report(&err);
 		}
 		v.cal = &cal;
 		fprintf(v.info, "Calibration: %s measures %.0f ns per packet on an empty chain "

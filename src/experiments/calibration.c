@@ -6,7 +6,7 @@
 #include "traffic/traffic.h"
 #include "util/util.h"
 
-int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, size_t whylen)
+int calibration_run(enum probe_tracer t, struct calibration *cal, struct nf_error *err)
 {
 	/* The sweep's own empty-chain step: the testbed, an empty
 	 * iptables-legacy OUTPUT chain (naming it makes the filter table and
@@ -22,28 +22,27 @@ int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, siz
 	int rc = -1;
 
 	memset(cal, 0, sizeof(*cal));
-	why[0] = '\0';
-	if (experiment_setup(&e, &cfg, "cal")) /* it said why */
+	if (experiment_setup(&e, &cfg, "cal", err))
 		return -1;
 	memset(&res, 0, sizeof(res));
-	if (experiment_measure(e, &row, &res)) /* it said why */
+	if (experiment_measure(e, &row, &res, err))
 		goto out;
 	traffic_result_free(&res);
 	if (!row.packets) {
-		snprintf(why, whylen, "calibration timed no packet: the %s tracer sees no "
-			 "traffic in the testbed",
-			 probe_tracer_name(probe_tracer(experiment_probe(e))));
+		nf_fail(err, EXIT_RUNTIME, "calibration timed no packet: the %s tracer sees no "
+			"traffic in the testbed",
+			probe_tracer_name(probe_tracer(experiment_probe(e))));
 		goto out;
 	}
 	cal->tracer = probe_tracer(experiment_probe(e));
 	cal->empty_chain_avg_ns = row.lat_avg_ns;
 	cal->empty_chain_p50_ns = row.lat_p50_ns;
 	cal->packets = row.packets;
-	if (overhead_measure(experiment_probe_mut(e), experiment_cli_netns(e), &cal->overhead, why,
-			     whylen))
+	if (overhead_measure(experiment_probe_mut(e), experiment_cli_netns(e), &cal->overhead, err))
 		goto out;
 	rc = 0;
 out:
-	experiment_teardown(e);
+	if (experiment_teardown(e, err))
+		rc = -1;
 	return rc;
 }

@@ -14,14 +14,13 @@
  * iptables-legacy OUTPUT chain on the client side, as a sweep's step 0,
  * traced with tracer t during 2 s of TCP traffic, then removed. The
  * average is the fixed time the tracer itself adds to (and measures in)
- * every packet. 0, or -1 with one line in why (empty when the experiment
- * already printed the reason). */
+ * every packet. 0, or -1 with err (util/error.h). */
 struct calibration {
 	enum probe_tracer tracer;    /* the one that ran (auto resolved) */
 	double empty_chain_avg_ns, empty_chain_p50_ns;
 	uint64_t packets;
 	struct overhead overhead;    /* with and without the probe, empty chain */
 };
-int calibration_run(enum probe_tracer t, struct calibration *cal, char *why, size_t whylen);
+int calibration_run(enum probe_tracer t, struct calibration *cal, struct nf_error *err);
 
 #endif

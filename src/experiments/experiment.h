@@ -44,11 +44,15 @@ struct experiment_bed {
 	enum testbed_side rules_side;
 	bool up;
 };
-/* 0 or an exit status (the testbed module said why); nothing is left on
- * failure. */
-int experiment_bed_up(struct experiment_bed *bed, const char *name_prefix, enum nfhook hook);
-/* Removes the testbed (when up). */
-void experiment_bed_down(struct experiment_bed *bed);
+/* Every function below that can fail returns 0, or -1 with err filled
+ * (util/error.h); nothing here prints an error. */
+
+/* Nothing is left on failure. */
+int experiment_bed_up(struct experiment_bed *bed, const char *name_prefix, enum nfhook hook,
+		      struct nf_error *err);
+/* Removes the testbed (when up). A failure to remove it is recorded in err
+ * unless err already holds an earlier failure (that one is the news). */
+int experiment_bed_down(struct experiment_bed *bed, struct nf_error *err);
 
 /* The one map from a hook to the testbed side whose namespace holds its
  * rules: output -> cli, input -> srv, forward -> rtr (a routed testbed). */
@@ -57,26 +61,30 @@ enum testbed_side experiment_rules_side(enum nfhook h);
  * datagrams and counts where they stop. */
 bool experiment_drop_mode(const struct experiment_config *cfg);
 /* Makes a fresh testbed (name from prefix; routed for NFHOOK_FORWARD, rules
- * and probe then in its rtr namespace) and attaches the probe. 0 or an
- * exit status (message printed); on failure nothing is left behind. */
+ * and probe then in its rtr namespace) and attaches the probe. On failure
+ * nothing is left behind. */
 int experiment_setup(struct experiment **e, const struct experiment_config *cfg,
-		     const char *name_prefix);
+		     const char *name_prefix, struct nf_error *err);
 /* Grows the rule set to `rules` in one transaction; *ms: its duration. */
-int experiment_grow(struct experiment *e, long rules, double *ms);
+int experiment_grow(struct experiment *e, long rules, double *ms, struct nf_error *err);
 /* Replaces the rule set with exactly `rules` rules in one transaction
  * (rules_load: flush and load), whatever was there; *ms: its duration;
  * *counted: the rules counted in the kernel afterwards (equal to rules, or
- * the call fails). 0 or an exit status. */
-int experiment_load(struct experiment *e, long rules, double *ms, long *counted);
+ * the call fails). */
+int experiment_load(struct experiment *e, long rules, double *ms, long *counted,
+		    struct nf_error *err);
 /* One traffic run with the probe window open around it. Fills row (but
  * rules/repeat/inject_ms, which the caller sets); *res keeps iperf3's output
- * (free it with traffic_result_free). 0 or an exit status. */
-int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res);
+ * (free it with traffic_result_free; nothing to free on failure). */
+int experiment_measure(struct experiment *e, struct step_row *row, struct traffic_result *res,
+		       struct nf_error *err);
 /* Drop mode: sends hit_packets UDP datagrams to the server with the probe
  * window open around them, and says where they were stopped. */
-int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d);
+int experiment_measure_drops(struct experiment *e, struct step_row *row, struct step_drops *d,
+			    struct nf_error *err);
 /* The cost of changing one rule at the current size (rules_update_cost). */
-int experiment_update_cost(struct experiment *e, int reps, struct update_row *row);
+int experiment_update_cost(struct experiment *e, int reps, struct update_row *row,
+			   struct nf_error *err);
 /* Closes the probe's current window into w (see probe_read_window). */
 int experiment_read_window(struct experiment *e, struct probe_window *w);
 /* Starts one client run through the testbed (live: the long run). */
@@ -93,7 +101,9 @@ const char *experiment_cli_netns(const struct experiment *e);
 const char *experiment_rules_netns(const struct experiment *e);
 /* Name of the namespace holding the rules and the probe ("nfcost-x-cli"). */
 const char *experiment_rules_netns_name(const struct experiment *e);
-/* Detaches the probe, removes the testbed and frees e. NULL is fine. */
-void experiment_teardown(struct experiment *e);
+/* Detaches the probe, removes the testbed and frees e. NULL is fine. A
+ * testbed that cannot be removed is recorded in err as experiment_bed_down
+ * does. */
+int experiment_teardown(struct experiment *e, struct nf_error *err);
 
 #endif

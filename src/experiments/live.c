@@ -33,18 +33,17 @@ struct window_sink {
 };
 
 static int close_window(struct experiment *e, const struct window_sink *s, double t_start,
-			double t_end, bool keep_if_empty)
+			double t_end, bool keep_if_empty, struct nf_error *err)
 {
 	struct probe_window w;
-	int err = experiment_read_window(e, &w);
+	int rc = experiment_read_window(e, &w);
 
 	/* A window that could not be read is no data: stop, never write zeros. */
-	if (err) {
-		nf_err("cannot read the probe's statistics: %s", strerror(-err));
-		return EXIT_RUNTIME;
-	}
+	if (rc)
+		return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics: %s",
+			       strerror(-rc));
 	if (!keep_if_empty && !w.count)
-		return EXIT_OK;
+		return 0;
 	report_print_window(s->f->text.f, &w, t_start, s->hook, s->netns, s->tracer, PROBE_BY_NONE);
 	if (outfile_flush(&s->f->text, &s->f->err) ||
 	    results_window_csv_row(&s->f->csv, t_start, t_end, s->hook, &w, &s->f->err))
@@ -96,14 +95,15 @@ static int commit_files(struct live_files *f)
 /* One batch of injection: `inject_rate` rules (or what is left) in one
  * transaction, its time in injection.csv and in out. */
 static int inject_batch(const struct live_plan *p, struct experiment *e, struct live_files *f,
-			double at, struct live_outcome *out, double *batch_ms_sum)
+			double at, struct live_outcome *out, double *batch_ms_sum,
+			struct nf_error *err)
 {
 	long left = p->rules - out->injected;
 	long batch = p->inject_rate < left ? p->inject_rate : left;
 	double ms;
 	int rc;
 
-	if ((rc = experiment_grow(e, out->injected + batch, &ms)))
+	if ((rc = experiment_grow(e, out->injected + batch, &ms, err)))
 		return rc;
 	out->injected += batch;
 	out->batches++;
@@ -117,7 +117,8 @@ static int inject_batch(const struct live_plan *p, struct experiment *e, struct 
  * rate holds and every batch is one transaction whose duration we record,
  * and a probe window every interval_s; then the last, shorter window. */
 static int live_loop(const struct live_plan *p, struct experiment *e, struct traffic_run *run,
-		     const struct window_sink *sink, double t0, struct live_outcome *out)
+		     const struct window_sink *sink, double t0, struct live_outcome *out,
+		     struct nf_error *err)
 {
 	double next_probe = t0 + p->interval_s, window_start = 0;
 	double next_inject = t0 + p->inject_at_s;
@@ -132,14 +133,14 @@ static int live_loop(const struct live_plan *p, struct experiment *e, struct tra
 		sleep_until(next);
 		double now = now_monotonic();
 		if (now >= next_inject && out->injected < p->rules) {
-			if ((rc = inject_batch(p, e, sink->f, now - t0, out, &batch_ms_sum)))
+			if ((rc = inject_batch(p, e, sink->f, now - t0, out, &batch_ms_sum, err)))
 				break;
 			next_inject += 1.0;
 		}
 		if (out->injected >= p->rules)
 			next_inject = INFINITY;
 		if (now >= next_probe) {
-			rc = close_window(e, sink, window_start, now - t0, true);
+			rc = close_window(e, sink, window_start, now - t0, true, err);
 			window_start = now - t0;
 			next_probe += p->interval_s;
 		}
@@ -148,74 +149,76 @@ static int live_loop(const struct live_plan *p, struct experiment *e, struct tra
 		traffic_stop(run);
 	/* The last, shorter window: keep it if it holds something. */
 	if (rc == EXIT_OK && now_monotonic() - t0 - window_start >= p->interval_s / 2)
-		rc = close_window(e, sink, window_start, now_monotonic() - t0, false);
+		rc = close_window(e, sink, window_start, now_monotonic() - t0, false, err);
 	if (out->batches)
 		out->batch_ms_mean = batch_ms_sum / (double)out->batches;
 	return rc;
 }
 
-int live_run(const struct live_plan *p, struct live_outcome *out)
+/* The client's run from its start to its result, with the loop between. */
+static int live_traffic(const struct live_plan *p, struct experiment *e, struct live_files *f,
+			struct live_outcome *out, struct nf_error *err)
+{
+	struct window_sink sink = {
+		.f = f, .hook = nfhook_name(p->cfg.hook), .netns = experiment_rules_netns_name(e),
+		.tracer = probe_tracer_name(probe_tracer(experiment_probe(e))),
+	};
+	struct traffic_run *run;
+	struct traffic_result res;
+	struct probe_window w;
+	struct nf_error terr = { 0 };
+	int rc;
+
+	nf_err("live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; writing %s",
+	       p->duration_s, sink.netns, sink.tracer, p->rules,
+	       rules_backend_name(p->cfg.backend), p->inject_rate, p->inject_at_s, p->dir);
+	if (experiment_read_window(e, &w)) /* the first window starts with the run */
+		return nf_fail(err, EXIT_RUNTIME, "cannot read the probe's statistics");
+	double t0 = now_monotonic();
+	if (!(run = experiment_traffic_start(e)))
+		return nf_fail(err, EXIT_RUNTIME, "cannot start the iperf3 client: %s%s",
+			       strerror(errno), errno_limit_hint(errno));
+	rc = live_loop(p, e, run, &sink, t0, out, err);
+	if (traffic_finish(run, &res, &terr)) {
+		if (!err->status)
+			nf_fail(err, EXIT_RUNTIME, "the traffic run failed: %s", terr.msg);
+		return -1;
+	}
+	out->measured = true;
+	out->intervals = res.n_intervals;
+	out->mean_mbps = res.bits_per_second / 1e6;
+	if (save_json(p->outdir, res.json, f))
+		rc = -1;
+	traffic_result_free(&res);
+	return rc ? -1 : 0;
+}
+
+int live_run(const struct live_plan *p, struct live_outcome *out, struct nf_error *err)
 {
 	struct live_files f = { 0 };
 	struct nf_error warn = { 0 };
 	struct experiment *e = NULL;
-	struct traffic_run *run = NULL;
-	struct traffic_result res;
-	struct nf_error err = { 0 };
-	int rc = EXIT_OK;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (open_files(p->outdir, &f)) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
+	if (open_files(p->outdir, &f))
+		rc = -1;
 	catch_stop_signals();
-	if ((rc = experiment_setup(&e, &p->cfg, "lv")))
-		goto out;
-	struct window_sink sink = {
-		.f = &f, .hook = nfhook_name(p->cfg.hook), .netns = experiment_rules_netns_name(e),
-		.tracer = probe_tracer_name(probe_tracer(experiment_probe(e))),
-	};
-	nf_err("live run of %d s in %s via %s: %ld %s rules at %ld/s from %.0f s; writing %s", p->duration_s, sink.netns, sink.tracer, p->rules,
-		rules_backend_name(p->cfg.backend), p->inject_rate, p->inject_at_s, p->dir);
-
-	struct probe_window w;
-	if (experiment_read_window(e, &w)) { /* the first window starts with the run */
-		nf_err("cannot read the probe's statistics");
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	double t0 = now_monotonic();
-	if (!(run = experiment_traffic_start(e))) {
-		nf_err("cannot start the iperf3 client: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	rc = live_loop(p, e, run, &sink, t0, out);
-	if (traffic_finish(run, &res, &err)) {
-		nf_err("the traffic run failed: %s", err.msg);
-		rc = rc ? rc : EXIT_RUNTIME;
-	} else {
-		out->measured = true;
-		out->intervals = res.n_intervals;
-		out->mean_mbps = res.bits_per_second / 1e6;
-		if (save_json(p->outdir, res.json, &f))
-			rc = rc ? rc : EXIT_RUNTIME;
-		traffic_result_free(&res);
-	}
-out:
-	experiment_teardown(e);
+	if (!rc && !(rc = experiment_setup(&e, &p->cfg, "lv", err)))
+		rc = live_traffic(p, e, &f, out, err);
+	if (experiment_teardown(e, err))
+		rc = -1;
 	if (commit_files(&f))
-		rc = rc ? rc : EXIT_RUNTIME;
-	if (f.err.status) /* the first write that failed: one line */
-		nf_error_report(&f.err);
+		rc = -1;
+	if (f.err.status && !err->status) /* the first write that failed */
+		*err = f.err;
 	out->interrupted = stop_requested != 0;
-	if (!p->no_plot && (rc == EXIT_OK || out->interrupted) && out->measured &&
+	if (!p->no_plot && (!rc || out->interrupted) && out->measured &&
 	    report_plot("live", p->outdir, &warn))
 		nf_err("warning: %s", warn.msg);
-	if (out->interrupted) {
-		nf_err("live run interrupted by a signal; what was measured is in %s", p->dir);
-		rc = rc ? rc : EXIT_RUNTIME;
-	}
-	return rc;
+	/* The signal is the news: whatever failed after it failed because of it. */
+	if (out->interrupted)
+		rc = nf_fail(err, EXIT_RUNTIME,
+			     "live run interrupted by a signal; what was measured is in %s", p->dir);
+	return rc || err->status ? -1 : 0;
 }

@@ -34,10 +34,10 @@ struct live_outcome {
 	bool interrupted;
 };
 
-/* 0 or an exit status (one message line printed). What was measured is on
+/* 0, or -1 with err (util/error.h). What was measured is on
  * disk also when the run fails or is interrupted; while the run goes, each
  * file is under a temporary name (util/outfile.h) and takes its own name
  * when the run ends. */
-int live_run(const struct live_plan *p, struct live_outcome *out);
+int live_run(const struct live_plan *p, struct live_outcome *out, struct nf_error *err);
 
 #endif

@@ -37,33 +37,26 @@ static bool busy_now(double *ns)
 }
 
 /* One burst: the sender's CPU ns per datagram and datagrams per second. */
-static int burst(const char *cli_netns, double *cpu_ns, double *rate, char *why, size_t len)
+static int burst(const char *cli_netns, double *cpu_ns, double *rate, struct nf_error *err)
 {
 	long sent = 0, eperm;
 	double t0, t1, b0, b1;
-	struct nf_error err = { 0 };
 
-	if (!busy_now(&b0)) {
-		snprintf(why, len, "cannot read this thread's CPU time");
-		return -1;
-	}
+	if (!busy_now(&b0))
+		return nf_fail(err, EXIT_RUNTIME, "cannot read this thread's CPU time");
 	/* Chunks until the run's time is up: a long chain makes every
 	 * datagram slow, and the run must stay short. */
 	t0 = t1 = now_monotonic();
 	while (t1 - t0 < OVERHEAD_RUN_S) {
 		long n;
 		if (traffic_udp_burst(cli_netns, TESTBED_SRV_ADDR, OVERHEAD_PORT, OVERHEAD_CHUNK,
-				      OVERHEAD_SIZE, &n, &eperm, &err)) {
-			snprintf(why, len, "%s", err.msg);
+				      OVERHEAD_SIZE, &n, &eperm, err))
 			return -1;
-		}
 		sent += n;
 		t1 = now_monotonic();
 	}
-	if (!busy_now(&b1) || sent <= 0 || t1 <= t0) {
-		snprintf(why, len, "cannot read this thread's CPU time");
-		return -1;
-	}
+	if (!busy_now(&b1) || sent <= 0 || t1 <= t0)
+		return nf_fail(err, EXIT_RUNTIME, "cannot read this thread's CPU time");
 	*cpu_ns = (b1 - b0) / (double)sent;
 	*rate = (double)sent / (t1 - t0);
 	return 0;
@@ -82,28 +75,26 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o, char *why,
-		     size_t whylen)
+int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o,
+		     struct nf_error *err)
 {
 	double off[OVERHEAD_PAIRS], on[OVERHEAD_PAIRS], diff[OVERHEAD_PAIRS];
 	double r_off = 0, r_on = 0, cpu, rate;
-	struct nf_error perr = { 0 };
+	struct nf_error ignored = { 0 };
 
 	memset(o, 0, sizeof(*o));
 	/* Without first, then with: a pair is two neighbours in time, so a
 	 * drift of the machine's speed cancels in its difference. */
 	for (int i = 0; i < OVERHEAD_PAIRS; i++) {
-		if (probe_pause(p, true, &perr))
-			goto pause_failed;
-		if (burst(cli_netns, &cpu, &rate, why, whylen)) {
-			probe_pause(p, false, &perr);
+		if (probe_pause(p, true, err))
+			return -1;
+		if (burst(cli_netns, &cpu, &rate, err)) {
+			probe_pause(p, false, &ignored); /* the burst's failure is the news */
 			return -1;
 		}
 		off[i] = cpu;
 		r_off += 1 / rate;
-		if (probe_pause(p, false, &perr))
-			goto pause_failed;
-		if (burst(cli_netns, &cpu, &rate, why, whylen))
+		if (probe_pause(p, false, err) || burst(cli_netns, &cpu, &rate, err))
 			return -1;
 		on[i] = cpu;
 		r_on += 1 / rate;
@@ -126,22 +117,16 @@ int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o,
 	o->rate_without = OVERHEAD_PAIRS / r_off;
 	o->rate_with = OVERHEAD_PAIRS / r_on;
 	return 0;
-pause_failed:
-	snprintf(why, whylen, "%s", perr.msg);
-	return -1;
 }
 
-int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest)
+int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest,
+			 struct nf_error *err)
 {
 	struct overhead o;
-	char why[512];
 	double ratio;
 
-	if (overhead_measure(experiment_probe_mut(e), experiment_cli_netns(e), &o, why,
-			     sizeof(why))) {
-		nf_err("measuring the probe's own cost failed: %s", why);
-		return EXIT_RUNTIME;
-	}
+	if (overhead_measure(experiment_probe_mut(e), experiment_cli_netns(e), &o, err))
+		return nf_error_prefix(err, "measuring the probe's own cost failed: ");
 	ratio = o.rate_without > 0 ? o.rate_with / o.rate_without : 0;
 	m->overhead_measured = true;
 	if (largest) {
@@ -152,5 +137,5 @@ int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest)
 		m->probe_overhead_ns = o.ns;
 		m->overhead_rate_ratio = ratio;
 	}
-	return EXIT_OK;
+	return 0;
 }

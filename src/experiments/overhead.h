@@ -28,15 +28,16 @@ struct overhead {
 };
 
 /* Measures with p (attached on entry and on return, also on failure when
- * possible). 0, or -1 with one line in why. */
-int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o, char *why,
-		     size_t whylen);
+ * possible). 0, or -1 with err (util/error.h). */
+int overhead_measure(struct probe *p, const char *cli_netns, struct overhead *o,
+		     struct nf_error *err);
 
 struct experiment;
 struct run_meta;
 /* sweep/compare: measures with e's probe, in its testbed, at the rule count
  * it holds now, and fills m's overhead fields: the empty chain's unless
- * largest. 0 or an exit status (message printed). */
-int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest);
+ * largest. 0, or -1 with err. */
+int overhead_sweep_point(struct experiment *e, struct run_meta *m, bool largest,
+			 struct nf_error *err);
 
 #endif

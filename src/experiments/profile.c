@@ -277,29 +277,22 @@ static void measure_flow(struct profile_ctx *x, struct probe *p, const struct co
 
 /* --- one variant: load, measure, check --- */
 
-/* A rule set's text as an output file (util/outfile.h); prints why not. */
-static int write_text(const struct profile_plan *plan, const char *file, const char *text)
+/* A rule set's text as an output file (util/outfile.h). */
+static int write_text(const struct profile_plan *plan, const char *file, const char *text,
+		      struct nf_error *err)
 {
-	struct nf_error err = { 0 };
-
-	if (outfile_write(plan->outdir, file, text, strlen(text), &err))
-		return nf_error_report(&err);
-	return EXIT_OK;
+	return outfile_write(plan->outdir, file, text, strlen(text), err);
 }
 
-/* Loads rs (the namespace is empty), measures every flow and the verdict
- * of every sample. EXIT_USAGE when rs does not load (why says the loader's
- * message), EXIT_RUNTIME on a failure of nfcost's own. */
 /* The probe for one variant: brackets between its components when the
  * nfhook tracer can run (with another tracer a hook is one part, and the
  * per-table tracer splits it where it loads). NULL with why filled. */
 static struct probe *open_variant_probe(struct profile_ctx *x, const struct component *comps,
 					int nc, int *splits, unsigned int *split_hooks,
-					int *n_splits, char *why, size_t len)
+					int *n_splits, struct nf_error *err)
 {
 	const struct profile_plan *plan = x->plan;
 	struct probe_opts popts = { .tracer = plan->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
-	struct nf_error perr = { 0 };
 	struct probe *p;
 
 	if (plan->tracer == TRACER_NFHOOK || plan->tracer == TRACER_AUTO) {
@@ -309,19 +302,17 @@ static struct probe *open_variant_probe(struct profile_ctx *x, const struct comp
 		popts.n_splits = *n_splits;
 		popts.tracer = TRACER_NFHOOK;
 	}
-	p = probe_open(&popts, &perr);
+	p = probe_open(&popts, err);
 	if (!p && plan->tracer == TRACER_AUTO) {
 		/* No BPF netfilter links here: time whole hooks with what loads. */
 		popts.tracer = TRACER_AUTO;
 		popts.split_priorities = NULL;
 		popts.split_hooks = NULL;
 		popts.n_splits = *n_splits = 0;
-		p = probe_open(&popts, &perr);
+		p = probe_open(&popts, err);
 	}
-	if (!p) {
-		snprintf(why, len, "%s", perr.msg);
+	if (!p)
 		return NULL;
-	}
 	if (probe_tracer(p) != TRACER_NFHOOK) {
 		struct nf_error tw = { 0 };
 		x->tl = tablelat_open(x->bed.rules_netns, &tw);
@@ -331,26 +322,26 @@ static struct probe *open_variant_probe(struct profile_ctx *x, const struct comp
 	return p;
 }
 
+/* Loads rs (the namespace is empty), measures every flow and the verdict
+ * of every sample. -1 with err: EXIT_USAGE when rs does not load (the
+ * loader's message), EXIT_RUNTIME on a failure of nfcost's own or a signal. */
 static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rules_backend b,
-		       struct profile_variant *v, char (*verdicts)[64], char *why, size_t len)
+		       struct profile_variant *v, char (*verdicts)[64], struct nf_error *err)
 {
 	const struct profile_plan *plan = x->plan;
 	struct ruleset_chain *chains = NULL;
 	struct component comps[32];
 	int splits[PROFILE_MAX_PARTS - 1], n_splits = 0, n_chains = 0, nc;
 	unsigned int split_hooks[PROFILE_MAX_PARTS - 1];
-	struct nf_error err = { 0 };
 	struct probe *p;
 
-	if (ruleset_load(x->bed.rules_netns, rs, b, &err) ||
-	    ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, &err)) {
-		snprintf(why, len, "%s", err.msg);
-		return err.status;
-	}
+	if (ruleset_load(x->bed.rules_netns, rs, b, err) ||
+	    ruleset_base_chains(x->bed.rules_netns, rs, b, &chains, &n_chains, err))
+		return -1;
 	nc = parts_components(rs, chains, n_chains, comps, (int)(sizeof(comps) / sizeof(comps[0])));
 	free(chains);
-	if (!(p = open_variant_probe(x, comps, nc, splits, split_hooks, &n_splits, why, len)))
-		return EXIT_RUNTIME;
+	if (!(p = open_variant_probe(x, comps, nc, splits, split_hooks, &n_splits, err)))
+		return -1;
 	v->n_rules = rs->n_rules;
 	v->n_chains = rs->n_chains;
 	v->n_sets = rs->n_sets;
@@ -362,8 +353,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 		probe_close(p);
 		tablelat_close(x->tl);
 		x->tl = NULL;
-		snprintf(why, len, "out of memory");
-		return EXIT_RUNTIME;
+		return nf_fail(err, EXIT_RUNTIME, "out of memory");
 	}
 	for (int i = 0; i < plan->n_flows && !stop_requested; i++) {
 		double other_pct;
@@ -390,7 +380,7 @@ static int run_variant(struct profile_ctx *x, const struct ruleset *rs, enum rul
 	tablelat_close(x->tl);
 	x->tl = NULL;
 	probe_close(p);
-	return stop_requested ? EXIT_RUNTIME : EXIT_OK;
+	return stop_requested ? nf_fail(err, EXIT_RUNTIME, "interrupted by a signal") : 0;
 }
 
 static void compare_verdicts(struct profile_ctx *x, char (*orig)[64], char (*fixed)[64],
@@ -435,35 +425,34 @@ static bool address_usable(const char *a, bool as_src)
 	return flow_parse(spec, &f, why, sizeof(why));
 }
 
-static int setup(struct profile_ctx *x)
+static int setup(struct profile_ctx *x, struct nf_error *err)
 {
 	const struct profile_plan *plan = x->plan;
-	struct nf_error tb_err = { 0 };
 	enum testbed_side scratch_side;
 	size_t kept = 0;
 
-	if (experiment_bed_up(&x->bed, "pf", plan->hook))
-		return EXIT_RUNTIME;
+	if (experiment_bed_up(&x->bed, "pf", plan->hook, err))
+		return nf_error_prefix(err, "profile: ");
 	scratch_side = x->bed.rules_side == TESTBED_CLI ? TESTBED_SRV : TESTBED_CLI;
 	testbed_netns_path(x->bed.testbed, scratch_side, x->scratch, sizeof(x->scratch));
 	if (plan->iface && testbed_rename_iface(x->bed.testbed, x->bed.rules_side,
 						x->bed.rules_side != TESTBED_SRV,
-						plan->iface, &tb_err))
+						plan->iface, err))
 		goto fail;
-	if (testbed_route_any(x->bed.testbed, &tb_err))
+	if (testbed_route_any(x->bed.testbed, err))
 		goto fail;
 	for (int i = 0; i < plan->n_flows; i++) {
 		const struct flow_spec *f = &plan->flows[i];
 		if (testbed_add_flow_addresses(x->bed.testbed, f->src[0] ? f->src : NULL, f->dst,
-					       &tb_err))
+					       err))
 			goto fail;
-		if (!f->udp && testbed_server_start_at(x->bed.testbed, f->dst, f->port, &tb_err))
+		if (!f->udp && testbed_server_start_at(x->bed.testbed, f->dst, f->port, err))
 			goto fail;
 	}
 	/* Packets built from the rule set: their sources become the client's,
 	 * and for the input hook their destinations the server's. */
 	if (ruleset_samples(plan->rs, &x->samples, &x->n_samples, (size_t)plan->max_samples)) {
-		nf_fail(&tb_err, EXIT_RUNTIME, "cannot build sample packets from the rule set");
+		nf_fail(err, EXIT_RUNTIME, "cannot build sample packets from the rule set");
 		goto fail;
 	}
 	for (size_t i = 0; i < x->n_samples; i++) {
@@ -474,25 +463,26 @@ static int setup(struct profile_ctx *x)
 		    !strcmp(s->src, s->dst))
 			continue;
 		if ((s->src[0] && strcmp(s->src, TESTBED_CLI_ADDR) &&
-		     testbed_add_local_address(x->bed.testbed, TESTBED_CLI, s->src, &tb_err)) ||
+		     testbed_add_local_address(x->bed.testbed, TESTBED_CLI, s->src, err)) ||
 		    (plan->hook == NFHOOK_LOCAL_IN && strcmp(s->dst, TESTBED_SRV_ADDR) &&
-		     testbed_add_local_address(x->bed.testbed, TESTBED_SRV, s->dst, &tb_err)))
+		     testbed_add_local_address(x->bed.testbed, TESTBED_SRV, s->dst, err)))
 			goto fail;
 		x->samples[kept++] = *s;
 	}
 	x->n_samples = kept;
 	x->n_verdicts = plan->n_flows + (int)x->n_samples;
-	return EXIT_OK;
+	return 0;
 fail:
-	nf_err("profile: %s", tb_err.msg);
-	return EXIT_RUNTIME;
+	return nf_error_prefix(err, "profile: ");
 }
 
-static void teardown(struct profile_ctx *x)
+static int teardown(struct profile_ctx *x, struct nf_error *err)
 {
-	experiment_bed_down(&x->bed);
+	int rc = experiment_bed_down(&x->bed, err);
+
 	free(x->samples);
 	x->samples = NULL;
+	return rc;
 }
 
 /* --- the run --- */
@@ -556,44 +546,40 @@ static const char *fixed_file_name(const struct ruleset *rs, const char *name, c
 static int measure_replacement(struct profile_ctx *x, const struct profile_plan *plan,
 			       const struct ruleset *rs, struct profile_variant *v,
 			       const struct profile_variant *orig, char (*orig_verdicts)[64],
-			       char (*verdicts)[64])
+			       char (*verdicts)[64], struct nf_error *err)
 {
 	enum rules_backend b = rs->format == RULESET_NFT ? BACKEND_NFT : plan->backend;
-	char why[1024] = "";
-	int rc;
+	struct nf_error verr = { 0 };
 
 	fixed_file_name(rs, v->name, v->file, sizeof(v->file));
 	if (rs->ipset_text)
 		snprintf(v->ipset_file, sizeof(v->ipset_file), "fixes/%s.ipset", v->name);
-	if (write_text(plan, v->file, rs->text) ||
-	    (rs->ipset_text && write_text(plan, v->ipset_file, rs->ipset_text)))
-		return EXIT_RUNTIME;
+	if (write_text(plan, v->file, rs->text, err) ||
+	    (rs->ipset_text && write_text(plan, v->ipset_file, rs->ipset_text, err)))
+		return -1;
 	if (isatty(2))
 		fprintf(stderr, "nfcost: profile: measuring %s (%d rules, %d sets)\n", v->name,
 			rs->n_rules, rs->n_sets);
-	struct nf_error err = { 0 };
-	if (ruleset_flush(x->bed.rules_netns, &err)) {
-		nf_err("profile: %s", err.msg);
-		return err.status;
-	}
-	rc = run_variant(x, rs, b, v, verdicts, why, sizeof(why));
+	if (ruleset_flush(x->bed.rules_netns, err))
+		return nf_error_prefix(err, "profile: ");
+	int rc = run_variant(x, rs, b, v, verdicts, &verr);
 	if (stop_requested) { /* half measured: not a result */
 		v->applied = false;
 		snprintf(v->note, sizeof(v->note), "interrupted before it was measured");
-		return EXIT_RUNTIME;
+		return nf_fail(err, EXIT_RUNTIME, "profile interrupted by a signal");
 	}
-	if (rc == EXIT_USAGE) {
+	if (rc && verr.status == EXIT_USAGE) { /* it does not load: the variant's note */
 		v->applied = false;
-		snprintf(v->note, sizeof(v->note), "%s", why);
-		return ruleset_flush(x->bed.rules_netns, NULL) ? EXIT_RUNTIME : EXIT_OK;
+		snprintf(v->note, sizeof(v->note), "%s", verr.msg);
+		return ruleset_flush(x->bed.rules_netns, err);
 	}
 	if (rc) {
-		nf_err("profile: %s: %s", v->name, why);
-		return rc;
+		*err = verr;
+		return nf_error_prefix(err, "profile: %s: ", v->name);
 	}
 	compare_verdicts(x, orig_verdicts, verdicts, v);
 	v->speedup = geometric_speedup(orig, v);
-	return EXIT_OK;
+	return 0;
 }
 
 /* What the probe itself, with the original's brackets, adds to every
@@ -604,7 +590,6 @@ static void measure_overhead(struct profile_ctx *x)
 {
 	struct probe_opts o = { .tracer = x->tracer, .netns_path = x->bed.rules_netns, .hook = NFHOOK_ALL };
 	struct nf_error perr = { 0 };
-	char why[512];
 	struct probe *p = NULL;
 
 	if (x->tracer == TRACER_NFHOOK && x->n_brackets) {
@@ -612,17 +597,12 @@ static void measure_overhead(struct profile_ctx *x)
 		o.split_hooks = x->bracket_hooks;
 		o.n_splits = x->n_brackets;
 	}
-	struct nf_error err = { 0 };
-	if (ruleset_flush(x->bed.rules_netns, &err))
-		snprintf(why, sizeof(why), "%s", err.msg);
-	if (err.status || !(p = probe_open(&o, &perr))) {
-		nf_err("warning: the probe's own cost was not measured: %s", err.status ? why : perr.msg);
-		return;
-	}
-	if (overhead_measure(p, x->bed.cli_netns, &x->overhead, why, sizeof(why)) == 0)
-		x->have_overhead = true;
+	/* Not measured is a warning: the profile itself stands without it. */
+	if (ruleset_flush(x->bed.rules_netns, &perr) || !(p = probe_open(&o, &perr)) ||
+	    overhead_measure(p, x->bed.cli_netns, &x->overhead, &perr))
+		nf_err("warning: the probe's own cost was not measured: %s", perr.msg);
 	else
-		nf_err("warning: the probe's own cost was not measured: %s", why);
+		x->have_overhead = true;
 	probe_close(p);
 }
 
@@ -651,9 +631,9 @@ static void result_init(const struct profile_plan *plan, struct profile_result *
 }
 
 /* Each fix, then each candidate, in the original's place (variants[0],
- * measured). 0 or an exit status (one line printed). */
+ * measured). 0, or -1 with err. */
 static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
-			 char (*orig_verdicts)[64], char (*verdicts)[64])
+			 char (*orig_verdicts)[64], char (*verdicts)[64], struct nf_error *err)
 {
 	const struct profile_plan *plan = x->plan;
 	const struct profile_variant *orig = &out->variants[0];
@@ -682,7 +662,7 @@ static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
 			continue;
 		}
 		snprintf(v->note, sizeof(v->note), "%s", note);
-		rc = measure_replacement(x, plan, &fixed, v, orig, orig_verdicts, verdicts);
+		rc = measure_replacement(x, plan, &fixed, v, orig, orig_verdicts, verdicts, err);
 		ruleset_free(&fixed);
 		if (rc)
 			return rc;
@@ -691,7 +671,7 @@ static int measure_fixes(struct profile_ctx *x, struct profile_result *out,
 		struct profile_variant *v = &out->variants[out->n_variants++];
 		snprintf(v->name, sizeof(v->name), "%s", plan->candidate_names[c]);
 		if ((rc = measure_replacement(x, plan, &plan->candidates[c], v, orig, orig_verdicts,
-					      verdicts)))
+					      verdicts, err)))
 			return rc;
 	}
 	return EXIT_OK;
@@ -711,21 +691,63 @@ static void fill_overhead(const struct profile_ctx *x, struct run_meta *m)
 	m->overhead_largest_rate_ratio = m->overhead_rate_ratio;
 }
 
-int profile_run(const struct profile_plan *plan, struct profile_result *out)
+/* The original: its file, then loaded and measured in the empty namespace. */
+static int measure_original(struct profile_ctx *x, struct profile_result *out,
+			    char (*orig_verdicts)[64], struct nf_error *err)
+{
+	const struct profile_plan *plan = x->plan;
+	struct profile_variant *orig = &out->variants[0];
+
+	snprintf(orig->name, sizeof(orig->name), "original");
+	fixed_file_name(plan->rs, "original", orig->file, sizeof(orig->file));
+	if (write_text(plan, orig->file, plan->rs->text, err))
+		return -1;
+	out->n_variants = 1;
+	if (isatty(2))
+		fprintf(stderr, "nfcost: profile: measuring the original (%d rules) in %s\n",
+			plan->rs->n_rules, out->netns_side);
+	if (run_variant(x, plan->rs, plan->backend, orig, orig_verdicts, err))
+		/* A rule set that does not load says so in the loader's words. */
+		return err->status == EXIT_USAGE ? -1 : nf_error_prefix(err, "profile: ");
+	orig->speedup = 1;
+	return 0;
+}
+
+/* The outputs of what was measured (the original at least). */
+static void write_profile(struct profile_ctx *x, struct profile_result *out, double t0,
+			  struct nf_error *err)
+{
+	const struct profile_plan *plan = x->plan;
+	struct nf_error werr = { 0 };
+
+	fill_meta(out, plan, x->tracer_note, x->tracer);
+	fill_overhead(x, &out->meta);
+	out->meta.wall_s = now_monotonic() - t0;
+	record_load(x, out);
+	memcpy(out->brackets, x->brackets, sizeof(x->brackets));
+	out->n_brackets = x->n_brackets;
+	if (results_write_profile(plan->outdir, out, &werr)) {
+		if (!err->status)
+			*err = werr;
+	} else if (!plan->no_plot && report_plot("profile", plan->outdir, &werr)) {
+		nf_err("warning: %s", werr.msg);
+	}
+}
+
+int profile_run(const struct profile_plan *plan, struct profile_result *out,
+		struct nf_error *err)
 {
 	struct profile_ctx x = { .plan = plan };
-	char why[1024] = "";
 	char (*orig_verdicts)[64] = NULL, (*verdicts)[64] = NULL;
 	double t0 = now_monotonic();
-	struct nf_error err = { 0 };
 	int rc;
 
 	result_init(plan, out);
 	if (!out->variants)
-		nf_fail(&err, EXIT_RUNTIME, "out of memory for the variants");
-	if (!out->variants || outdir_mkdir(plan->outdir, "fixes", &err))
-		return nf_error_report(&err);
-	if ((rc = setup(&x)))
+		return nf_fail(err, EXIT_RUNTIME, "out of memory for the variants");
+	if (outdir_mkdir(plan->outdir, "fixes", err))
+		return -1;
+	if ((rc = setup(&x, err)))
 		goto done;
 	snprintf(out->netns_side, sizeof(out->netns_side), "%s",
 		 x.bed.rules_side == TESTBED_CLI ? "cli" : x.bed.rules_side == TESTBED_SRV ? "srv" : "rtr");
@@ -733,57 +755,26 @@ int profile_run(const struct profile_plan *plan, struct profile_result *out)
 	orig_verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*orig_verdicts));
 	verdicts = calloc((size_t)x.n_verdicts + 1, sizeof(*verdicts));
 	if (!orig_verdicts || !verdicts) {
-		nf_err("out of memory");
-		rc = EXIT_RUNTIME;
+		rc = nf_fail(err, EXIT_RUNTIME, "out of memory");
 		goto done;
 	}
-
-	/* The original. */
-	struct profile_variant *orig = &out->variants[0];
-	snprintf(orig->name, sizeof(orig->name), "original");
-	fixed_file_name(plan->rs, "original", orig->file, sizeof(orig->file));
-	if ((rc = write_text(plan, orig->file, plan->rs->text)))
+	if ((rc = measure_original(&x, out, orig_verdicts, err)) ||
+	    (rc = measure_fixes(&x, out, orig_verdicts, verdicts, err)))
 		goto done;
-	out->n_variants = 1;
-	if (isatty(2))
-		fprintf(stderr, "nfcost: profile: measuring the original (%d rules) in %s\n",
-			plan->rs->n_rules, out->netns_side);
-	rc = run_variant(&x, plan->rs, plan->backend, orig, orig_verdicts, why, sizeof(why));
-	if (rc == EXIT_USAGE) {
-		nf_err("%s", why);
-		goto done;
-	}
-	if (rc) {
-		if (!stop_requested)
-			nf_err("profile: %s", why[0] ? why : "measuring the original failed");
-		goto done;
-	}
-
-	if ((rc = measure_fixes(&x, out, orig_verdicts, verdicts)))
-		goto done;
-	orig->speedup = 1;
 	if (!stop_requested && x.have_tracer)
 		measure_overhead(&x);
-	rc = stop_requested ? EXIT_RUNTIME : EXIT_OK;
 done:
-	teardown(&x);
+	if (teardown(&x, err))
+		rc = -1;
 	free(orig_verdicts);
 	free(verdicts);
-	if (out->n_variants && out->variants[0].applied) {
-		fill_meta(out, plan, x.tracer_note, x.tracer);
-		fill_overhead(&x, &out->meta);
-		out->meta.wall_s = now_monotonic() - t0;
-		record_load(&x, out);
-		memcpy(out->brackets, x.brackets, sizeof(x.brackets));
-		out->n_brackets = x.n_brackets;
-		if (results_write_profile(plan->outdir, out, &err)) {
-			nf_error_report(&err);
-			rc = rc ? rc : EXIT_RUNTIME;
-		} else if (!plan->no_plot && report_plot("profile", plan->outdir, &err)) {
-			nf_err("warning: %s", err.msg);
-		}
-	}
+	if (out->n_variants && out->variants[0].applied)
+		write_profile(&x, out, t0, err);
 	out->meta.load = NULL; /* x's, freed here */
 	free(x.load);
-	return rc;
+	/* The signal is the news: whatever failed after it failed because of it. */
+	if (stop_requested)
+		nf_fail(err, EXIT_RUNTIME, "profile interrupted: what was measured is in %s",
+			plan->dir);
+	return rc || err->status ? -1 : 0;
 }

@@ -40,8 +40,10 @@ struct profile_plan {
 
 /* Runs the plan and writes profile.json, profile.md, profile.png and
  * fixes/ into plan->dir. out is filled (free with profile_result_free).
- * 0, EXIT_USAGE (the rule set does not load: the loader's message was
- * printed) or EXIT_RUNTIME. Nothing of the testbed is left either way. */
-int profile_run(const struct profile_plan *plan, struct profile_result *out);
+ * 0, or -1 with err (util/error.h): EXIT_USAGE when the rule set does not
+ * load (the loader's message), else EXIT_RUNTIME; an interrupted run says
+ * where what was measured is. Nothing of the testbed is left either way. */
+int profile_run(const struct profile_plan *plan, struct profile_result *out,
+		struct nf_error *err);
 
 #endif

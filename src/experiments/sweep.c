@@ -106,11 +106,9 @@ static void add_drops(struct step_drops *total, const struct step_drops *d)
 	}
 }
 
-/* One measurement of arm b at its current rule count: a row in the CSV
- * and in out, or an exit status (nothing kept). */
 int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct step_row *row,
-		       struct sweep_files *f, struct step_drops *drops_total,
-		       struct sweep_outcome *out)
+		struct sweep_files *f, struct step_drops *drops_total, struct sweep_outcome *out,
+		struct nf_error *err)
 {
 	const char *label = arm_label(p, out, b);
 	struct traffic_result res;
@@ -119,63 +117,61 @@ int measure_one(const struct sweep_plan *p, struct experiment *e, int b, struct 
 	row->offload = offload_name(arm_offload(p, b));
 	if (experiment_drop_mode(&p->cfg)) {
 		struct step_drops d;
-		if ((rc = experiment_measure_drops(e, row, &d)))
-			return rc;
+		if (experiment_measure_drops(e, row, &d, err))
+			return -1;
 		add_drops(drops_total, &d);
 		if (sweep_files_drops(f, &d, row->repeat))
-			return EXIT_RUNTIME;
+			return -1;
 	} else {
-		if ((rc = experiment_measure(e, row, &res)))
-			return rc;
+		if (experiment_measure(e, row, &res, err))
+			return -1;
 		if (stop_requested) { /* cut short: not a full step */
 			traffic_result_free(&res);
-			return EXIT_OK;
+			return 0;
 		}
 		rc = sweep_files_iperf(f, label, row, res.json);
 		traffic_result_free(&res);
 		if (rc)
-			return EXIT_RUNTIME;
+			return -1;
 	}
 	if (sweep_files_row(f, p->compare ? label : NULL, row))
-		return EXIT_RUNTIME;
+		return -1;
 	out->rows[b][out->n_rows[b]++] = *row;
-	return EXIT_OK;
+	return 0;
 }
 
-/* The cost of changing one rule at b's current size: a row in updates.csv. */
 int measure_update(const struct sweep_plan *p, struct experiment *e, int b,
-			  struct sweep_files *f, struct sweep_outcome *out)
+		   struct sweep_files *f, struct sweep_outcome *out, struct nf_error *err)
 {
 	struct update_row u;
-	int rc;
 
 	/* The cost of a transaction does not depend on the veths' offloads:
 	 * an offload sweep measures it in its first setting's testbed only. */
 	if (!p->update_reps || stop_requested || (offload_arms(p) && b != 0))
-		return EXIT_OK;
-	if ((rc = experiment_update_cost(e, p->update_reps, &u)))
-		return rc;
+		return 0;
+	if (experiment_update_cost(e, p->update_reps, &u, err))
+		return -1;
 	if (sweep_files_update(f, p->compare ? out->per[b].name : NULL, &u))
-		return EXIT_RUNTIME;
+		return -1;
 	out->updates[b][out->n_updates[b]++] = u;
-	return EXIT_OK;
+	return 0;
 }
 
 /* A probe that timed nothing is a failed measurement, not a flat line. */
 static int check_timed(const struct sweep_plan *p, const struct sweep_outcome *out,
-		       const char *tracer)
+		       const char *tracer, struct nf_error *err)
 {
 	for (int b = 0; b < out->n; b++) {
 		bool timed = false;
 		for (size_t i = 0; i < out->n_rows[b]; i++)
 			timed |= out->rows[b][i].packets > 0;
-		if (out->n_rows[b] && !timed && !experiment_drop_mode(&p->cfg)) {
-			nf_err("the %s tracer timed no packet in any step: nothing was measured; "
-			       "try another --tracer (nfhook needs kernel >= 6.4)", tracer);
-			return EXIT_RUNTIME;
-		}
+		if (out->n_rows[b] && !timed && !experiment_drop_mode(&p->cfg))
+			return nf_fail(err, EXIT_RUNTIME,
+				       "the %s tracer timed no packet in any step: nothing was "
+				       "measured; try another --tracer (nfhook needs kernel >= 6.4)",
+				       tracer);
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 /* Every row's other load, named by arm, count and round, into meta.load;
@@ -218,7 +214,8 @@ bool sweep_rounds_mode(const struct sweep_plan *p)
 	return p->repeat >= 2 || p->precision_pct > 0;
 }
 
-/* sweep.json / compare.json, the figure and report.md (results/sweepout.h). */
+/* sweep.json / compare.json, the figure and report.md (results/sweepout.h);
+ * a failure is in f->err. */
 static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 			 struct sweep_files *f, const struct step_drops *drops)
 {
@@ -236,32 +233,30 @@ static int write_outputs(const struct sweep_plan *p, struct sweep_outcome *out,
 
 	if (f->plot_warning.status)
 		nf_err("warning: %s", f->plot_warning.msg);
-	return rc ? EXIT_RUNTIME : EXIT_OK;
+	return rc ? -1 : 0;
 }
 
-/* Room for the plan's rows, named arms. 0 or an exit status. */
-static int sweep_alloc(const struct sweep_plan *p, struct sweep_outcome *out)
+/* Room for the plan's rows, named arms. */
+static int sweep_alloc(const struct sweep_plan *p, struct sweep_outcome *out,
+		       struct nf_error *err)
 {
 	long steps = (long)p->n_counts;
 
 	memset(out, 0, sizeof(*out));
 	results_meta_init(&out->meta);
 	out->n = offload_arms(p) ? p->n_offloads : p->n_backends;
-	if (sweep_rounds_mode(p) && !(out->rstats = calloc((size_t)out->n, sizeof(*out->rstats)))) {
-		nf_err("out of memory for the rounds' statistics");
-		return EXIT_RUNTIME;
-	}
+	if (sweep_rounds_mode(p) && !(out->rstats = calloc((size_t)out->n, sizeof(*out->rstats))))
+		return nf_fail(err, EXIT_RUNTIME, "out of memory for the rounds' statistics");
 	for (int b = 0; b < out->n; b++) {
 		out->per[b].name = offload_arms(p) ? offload_name(p->offloads[b])
 						   : rules_backend_name(p->backends[b]);
 		out->rows[b] = calloc((size_t)(steps * p->repeat), sizeof(struct step_row));
 		out->updates[b] = calloc((size_t)steps, sizeof(struct update_row));
-		if (!out->rows[b] || !out->updates[b]) {
-			nf_err("out of memory for %ld rows", steps * p->repeat);
-			return EXIT_RUNTIME;
-		}
+		if (!out->rows[b] || !out->updates[b])
+			return nf_fail(err, EXIT_RUNTIME, "out of memory for %ld rows",
+				       steps * p->repeat);
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 /* The line that says what runs, and the environment's warnings. */
@@ -293,25 +288,24 @@ static void announce(const struct sweep_plan *p, const struct sweep_outcome *out
 
 /* One testbed per arm (a backend, or an offload setting). */
 static int setup_arms(const struct sweep_plan *p, struct sweep_outcome *out,
-		      struct experiment **e)
+		      struct experiment **e, struct nf_error *err)
 {
-	int rc;
-
 	for (int b = 0; b < out->n && !stop_requested; b++) {
 		struct experiment_config cfg = p->cfg;
 		cfg.backend = p->compare ? p->backends[b] : p->backends[0];
 		cfg.offload = arm_offload(p, b);
-		if ((rc = experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw")))
-			return rc;
+		if (experiment_setup(&e[b], &cfg, p->compare ? "cmp" : "sw", err))
+			return -1;
 	}
-	return EXIT_OK;
+	return 0;
 }
 
 /* A run in one pass: every count in ascending order, the arms in a random
  * order per count (drift on a noisy machine then favours none), each
  * grown by one transaction and measured `repeat` times. */
 static int run_plain(const struct sweep_plan *p, struct experiment **e, struct sweep_files *f,
-		     struct step_drops *drops_total, struct sweep_outcome *out, double t0)
+		     struct step_drops *drops_total, struct sweep_outcome *out, double t0,
+		     struct nf_error *err)
 {
 	long total = (long)p->n_counts * p->repeat * out->n;
 	unsigned int seed = p->seed;
@@ -323,19 +317,19 @@ static int run_plain(const struct sweep_plan *p, struct experiment **e, struct s
 		for (int k = 0; k < out->n && rc == EXIT_OK && !stop_requested; k++) {
 			int b = order[k];
 			double ms;
-			if ((rc = experiment_grow(e[b], c, &ms)))
+			if ((rc = experiment_grow(e[b], c, &ms, err)))
 				break;
 			for (int r = 1; r <= p->repeat && !stop_requested && rc == EXIT_OK; r++) {
 				struct step_row row = { .rules = c, .repeat = r,
 							.inject_ms = r == 1 ? ms : 0 };
 				size_t before = out->n_rows[b];
-				rc = measure_one(p, e[b], b, &row, f, drops_total, out);
+				rc = measure_one(p, e[b], b, &row, f, drops_total, out, err);
 				if (out->n_rows[b] > before)
 					progress(++out->steps_done, total, arm_label(p, out, b),
 						 &row, t0);
 			}
 			if (rc == EXIT_OK)
-				rc = measure_update(p, e[b], b, f, out);
+				rc = measure_update(p, e[b], b, f, out, err);
 		}
 	}
 	return rc;
@@ -345,19 +339,19 @@ static int run_plain(const struct sweep_plan *p, struct experiment **e, struct s
  * the probe timed something, and the calibration (the empty chain's own
  * step, when the plan has one). */
 static int after_steps(const struct sweep_plan *p, struct experiment **e,
-		       struct sweep_outcome *out, const char *tracer, int rc)
+		       struct sweep_outcome *out, const char *tracer, int rc, struct nf_error *err)
 {
 	if (rc == EXIT_OK && out->steps_done > 0 && !stop_requested) {
 		long largest = p->counts[p->n_counts - 1], counted;
 		double ms;
 		/* Rounds end at whatever count their order visited last. */
 		if (experiment_rules(e[0]) != largest)
-			rc = experiment_load(e[0], largest, &ms, &counted);
+			rc = experiment_load(e[0], largest, &ms, &counted, err);
 		if (rc == EXIT_OK)
-			rc = overhead_sweep_point(e[0], &out->meta, true);
+			rc = overhead_sweep_point(e[0], &out->meta, true, err);
 	}
 	if (rc == EXIT_OK && out->steps_done > 0)
-		rc = check_timed(p, out, tracer);
+		rc = check_timed(p, out, tracer, err);
 	for (size_t i = 0; i < out->n_rows[0]; i++)
 		if (out->rows[0][i].rules == 0 && out->rows[0][i].packets) {
 			out->meta.calibrated = true;
@@ -367,9 +361,20 @@ static int after_steps(const struct sweep_plan *p, struct experiment **e,
 	return rc;
 }
 
-/* The summaries and every file; the line of an interrupted run. */
+/* The first failure of a run is its error: a write's (in f->err) when
+ * nothing failed before it. */
+static int take_files_error(const struct sweep_files *f, struct nf_error *err)
+{
+	if (f->err.status && !err->status)
+		*err = f->err;
+	return f->err.status ? -1 : 0;
+}
+
+/* The summaries and every file; an interrupted run is a failure that says
+ * where its measurements are. */
 static int sweep_finish(const struct sweep_plan *p, struct sweep_outcome *out,
-			struct sweep_files *f, const struct step_drops *drops, double t0, int rc)
+			struct sweep_files *f, const struct step_drops *drops, double t0, int rc,
+			struct nf_error *err)
 {
 	out->meta.wall_s = now_monotonic() - t0;
 	for (int b = 0; b < out->n; b++) {
@@ -379,20 +384,22 @@ static int sweep_finish(const struct sweep_plan *p, struct sweep_outcome *out,
 	}
 	if (sweep_rounds_mode(p))
 		sweep_summarize_rounds(p, out);
-	int w = write_outputs(p, out, f, experiment_drop_mode(&p->cfg) ? drops : NULL);
-	rc = rc ? rc : w;
-	if (f->err.status) /* the first write that failed: one line */
-		nf_error_report(&f->err);
+	if (write_outputs(p, out, f, experiment_drop_mode(&p->cfg) ? drops : NULL))
+		rc = -1;
+	if (take_files_error(f, err))
+		rc = -1;
+	/* The signal is the news: whatever failed after it failed because of it. */
 	if (out->meta.interrupted) {
 		long total = (long)p->n_counts * p->repeat * out->n;
-		nf_err("%s interrupted by a signal after %ld of %ld measurements; what was measured "
-		       "is in %s", p->compare ? "compare" : "sweep", out->steps_done, total, p->dir);
-		rc = rc ? rc : EXIT_RUNTIME;
+		rc = nf_fail(err, EXIT_RUNTIME,
+			     "%s interrupted by a signal after %ld of %ld measurements; what was "
+			     "measured is in %s", p->compare ? "compare" : "sweep", out->steps_done,
+			     total, p->dir);
 	}
-	return rc;
+	return rc || err->status ? -1 : 0;
 }
 
-int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
+int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out, struct nf_error *err)
 {
 	struct experiment *e[SWEEP_MAX_ARMS] = { 0 };
 	struct sweep_files files = { 0 };
@@ -400,43 +407,44 @@ int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out)
 	double t0 = now_monotonic();
 	int rc;
 
-	if ((rc = sweep_alloc(p, out)))
+	if ((rc = sweep_alloc(p, out, err)))
 		goto out;
 	if (sweep_files_open(&files, p->outdir, p->compare, p->update_reps > 0,
 			     experiment_drop_mode(&p->cfg))) {
-		rc = EXIT_RUNTIME;
+		rc = -1;
 		goto out;
 	}
 	catch_stop_signals();
 	environment_collect(&out->meta.env); /* before our own programs attach */
-	if ((rc = setup_arms(p, out, e)))
+	if ((rc = setup_arms(p, out, e, err)))
 		goto out;
 	const char *tracer = e[0] ? probe_tracer_name(probe_tracer(experiment_probe(e[0]))) : "";
 	environment_finish(&out->meta.env, e[0] ? experiment_rules_netns(e[0]) : NULL);
 	announce(p, out, tracer);
 	if (!stop_requested) /* the probe's own cost, before any rule (overhead.h) */
-		rc = overhead_sweep_point(e[0], &out->meta, false);
+		rc = overhead_sweep_point(e[0], &out->meta, false, err);
 	/* What the run does after its rounds takes about as long as its twins
 	 * before them: the probe's cost again, the teardown as the setup. */
 	double tail_s = now_monotonic() - t0;
-	if (!stop_requested && rc == EXIT_OK)
-		rc = sweep_rounds_mode(p) ? sweep_run_rounds(p, e, &files, &drops_total, out, t0, tail_s)
-					  : run_plain(p, e, &files, &drops_total, out, t0);
-	rc = after_steps(p, e, out, tracer, rc);
+	if (!stop_requested && rc == 0)
+		rc = sweep_rounds_mode(p)
+			     ? sweep_run_rounds(p, e, &files, &drops_total, out, t0, tail_s, err)
+			     : run_plain(p, e, &files, &drops_total, out, t0, err);
+	rc = after_steps(p, e, out, tracer, rc, err);
 	fill_meta(&out->meta, p, experiment_probe(e[0]));
 	record_load(p, out);
 out:
 	for (int b = 0; b < SWEEP_MAX_ARMS; b++)
-		experiment_teardown(e[b]);
+		if (experiment_teardown(e[b], err))
+			rc = -1;
 	sweep_files_commit(&files); /* what was measured is kept, also on a failure */
 	if (stop_requested && isatty(2))
 		fputc('\n', stderr);
 	if (!out->meta.shape) { /* setup failed before the plan began */
-		if (files.err.status)
-			nf_error_report(&files.err);
-		return rc;
+		take_files_error(&files, err);
+		return rc || err->status ? -1 : 0;
 	}
-	return sweep_finish(p, out, &files, &drops_total, t0, rc);
+	return sweep_finish(p, out, &files, &drops_total, t0, rc, err);
 }
 
 void sweep_outcome_free(struct sweep_outcome *out)

@@ -75,9 +75,10 @@ struct sweep_outcome {
 /* Does the plan go in rounds (repeat >= 2 or a precision target)? */
 bool sweep_rounds_mode(const struct sweep_plan *p);
 
-/* Runs the plan and writes every file. 0 or an exit status (one message
- * line printed; an interrupted run is EXIT_RUNTIME with its rows kept). */
-int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out);
+/* Runs the plan and writes every file. 0, or -1 with err (util/error.h;
+ * an interrupted run is EXIT_RUNTIME with its rows kept). Progress and
+ * warnings go to stderr as the run goes; the error is the caller's to say. */
+int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out, struct nf_error *err);
 void sweep_outcome_free(struct sweep_outcome *out);
 
 #endif

@@ -9,25 +9,22 @@
 #include "util/util.h"
 
 /* Room for `rounds` rounds of every arm's rows. */
-static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out, int rounds)
+static int rows_for_rounds(const struct sweep_plan *p, struct sweep_outcome *out, int rounds,
+			   struct nf_error *err)
 {
 	size_t cap = p->n_counts * (size_t)rounds;
 
 	for (int b = 0; b < out->n; b++) {
 		struct step_row *r = realloc(out->rows[b], cap * sizeof(*r));
-		if (!r) {
-			nf_err("out of memory for %zu rows", cap);
-			return EXIT_RUNTIME;
-		}
+		if (!r)
+			return nf_fail(err, EXIT_RUNTIME, "out of memory for %zu rows", cap);
 		out->rows[b] = r;
 	}
 	struct round_visit *v = realloc(out->visits, cap * (size_t)out->n * sizeof(*v));
-	if (!v) {
-		nf_err("out of memory for %zu rows", cap);
-		return EXIT_RUNTIME;
-	}
+	if (!v)
+		return nf_fail(err, EXIT_RUNTIME, "out of memory for %zu rows", cap);
 	out->visits = v;
-	return EXIT_OK;
+	return 0;
 }
 
 /* After a round of a precision run: is every arm's pooled slope
@@ -65,22 +62,23 @@ static bool past_budget(const struct sweep_plan *p, const struct round_clock *c,
  * the first round) the cost of changing one rule. */
 static int visit_one(const struct sweep_plan *p, struct experiment **e, int b, long c, int round,
 		     struct sweep_files *f, struct step_drops *drops_total,
-		     struct sweep_outcome *out, long total, double t0, struct round_clock *clk)
+		     struct sweep_outcome *out, long total, double t0, struct round_clock *clk,
+		     struct nf_error *err)
 {
 	struct round_visit v = { .round = round, .backend = b, .rules = c };
 	double started = now_monotonic();
 	int rc;
 
-	if ((rc = experiment_load(e[b], c, &v.load_ms, &v.counted)))
+	if ((rc = experiment_load(e[b], c, &v.load_ms, &v.counted, err)))
 		return rc;
 	out->visits[out->n_visits++] = v;
 	struct step_row row = { .rules = c, .repeat = round, .inject_ms = v.load_ms };
 	size_t before = out->n_rows[b];
-	rc = measure_one(p, e[b], b, &row, f, drops_total, out);
+	rc = measure_one(p, e[b], b, &row, f, drops_total, out, err);
 	if (out->n_rows[b] > before)
 		progress(++out->steps_done, total, arm_label(p, out, b), &row, t0);
-	if (rc == EXIT_OK && round == 1)
-		rc = measure_update(p, e[b], b, f, out);
+	if (rc == 0 && round == 1)
+		rc = measure_update(p, e[b], b, f, out, err);
 	clk->slowest_step = fmax(clk->slowest_step, now_monotonic() - started);
 	clk->slowest_load = fmax(clk->slowest_load, v.load_ms / 1000);
 	return rc;
@@ -93,7 +91,7 @@ static int visit_one(const struct sweep_plan *p, struct experiment **e, int b, l
 static int run_round(const struct sweep_plan *p, struct experiment **e, int round,
 		     unsigned int *seed, int *corder, struct sweep_files *f,
 		     struct step_drops *drops_total, struct sweep_outcome *out, double t0,
-		     struct round_clock *clk, bool *cut)
+		     struct round_clock *clk, bool *cut, struct nf_error *err)
 {
 	long total = (long)p->n_counts * out->n * (p->precision_pct > 0 ? round : p->repeat);
 	int border[SWEEP_MAX_ARMS], rc = EXIT_OK;
@@ -108,7 +106,7 @@ static int run_round(const struct sweep_plan *p, struct experiment **e, int roun
 				return EXIT_OK;
 			}
 			rc = visit_one(p, e, border[k], c, round, f, drops_total, out, total, t0,
-				       clk);
+				       clk, err);
 		}
 	}
 	return rc;
@@ -121,7 +119,7 @@ static int run_round(const struct sweep_plan *p, struct experiment **e, int roun
  * (judged by the slowest round so far), or cuts a round at the budget. */
 int sweep_run_rounds(const struct sweep_plan *p, struct experiment **e, struct sweep_files *f,
 		      struct step_drops *drops_total, struct sweep_outcome *out, double t0,
-		      double tail_s)
+		      double tail_s, struct nf_error *err)
 {
 	int max_rounds = p->precision_pct > 0 ? ROUNDS_MAX : p->repeat, rc = EXIT_OK;
 	int *corder = malloc(p->n_counts * sizeof(int));
@@ -135,19 +133,17 @@ int sweep_run_rounds(const struct sweep_plan *p, struct experiment **e, struct s
 	o->precision_pct = p->precision_pct;
 	o->budget_s = p->budget_s;
 	o->stop_reason = p->precision_pct > 0 ? "max_rounds" : "rounds";
-	if (!corder) {
-		nf_err("out of memory for %zu rule counts", p->n_counts);
-		return EXIT_RUNTIME;
-	}
+	if (!corder)
+		return nf_fail(err, EXIT_RUNTIME, "out of memory for %zu rule counts", p->n_counts);
 	for (int round = 1; round <= max_rounds; round++) {
 		double started = now_monotonic();
 		if (round > 1 && past_budget(p, &clk, clk.slowest_round)) {
 			o->stop_reason = "budget";
 			break;
 		}
-		if (stop_requested || (rc = rows_for_rounds(p, out, round)))
+		if (stop_requested || (rc = rows_for_rounds(p, out, round, err)))
 			break;
-		rc = run_round(p, e, round, &seed, corder, f, drops_total, out, t0, &clk, &cut);
+		rc = run_round(p, e, round, &seed, corder, f, drops_total, out, t0, &clk, &cut, err);
 		if (rc || stop_requested)
 			break;
 		if (cut) {
