@@ -163,6 +163,14 @@ bool arg_experiment_option(int key, char *arg, struct experiment_config *cfg, co
 		cfg->traffic.streams = (int)v;
 		return true;
 	}
+	case OPT_EXP_SAMPLE: {
+		long v;
+		if (!parse_long(arg, 1, PROBE_SAMPLE_MAX, &v))
+			usage_fail("--sample takes a whole number from 1 to %d (one packet in N "
+				   "timed), got '%s'", PROBE_SAMPLE_MAX, arg);
+		cfg->sample_every = (unsigned int)v;
+		return true;
+	}
 	case OPT_EXP_OFFLOAD:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			usage_fail("--offload takes on or off, got '%s'", arg);

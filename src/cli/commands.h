@@ -43,7 +43,7 @@ void arg_testbed_name(const char *arg, const char **out);
  * those it takes in its own argp_option table, with its own help text). */
 enum {
 	OPT_EXP_BACKEND = 0x2000, OPT_EXP_SHAPE, OPT_EXP_TRACER, OPT_EXP_HOOK, OPT_EXP_OUT,
-	OPT_EXP_NO_PLOT, OPT_EXP_OFFLOAD, OPT_EXP_STREAMS
+	OPT_EXP_NO_PLOT, OPT_EXP_OFFLOAD, OPT_EXP_STREAMS, OPT_EXP_SAMPLE
 };
 /* Parses one of those options into cfg, *out or *no_plot; false when key is
  * not one of them. */

@@ -38,6 +38,9 @@ static const struct argp_option live_options[] = {
 	{ "backend", OPT_EXP_BACKEND, "B", 0, "iptables-nft (default), iptables-legacy, nft, nft-set, ipset", 0 },
 	{ "shape", OPT_EXP_SHAPE, "S", 0, "addr, addr-port (default), multiport, bpf, lab", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
+	{ "sample", OPT_EXP_SAMPLE, "N", 0,
+	  "Time one packet in N (default 16; 1: every packet). Latencies come from the timed "
+	  "packets, rates and CPU per packet from every packet", 0 },
 	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0, "Hook to fill and measure (default output)", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/live-<UTC timestamp>)", 0 },
 	{ "offload", OPT_EXP_OFFLOAD, "on|off", 0,
@@ -114,7 +117,7 @@ int cmd_live(int argc, char **argv)
 		.interval_s = 10,
 		.cfg = { .backend = BACKEND_IPTABLES_NFT, .shape = SHAPE_ADDR_PORT,
 			 .hook = NFHOOK_LOCAL_OUT, .tracer = TRACER_AUTO,
-			 .traffic = { .interval_s = 1.0 } },
+			 .traffic = { .interval_s = 1.0 }, .sample_every = PROBE_SAMPLE_DEFAULT },
 	};
 	struct live_plan plan;
 	struct live_outcome out;

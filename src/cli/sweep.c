@@ -49,6 +49,9 @@ static const struct argp_option sweep_options[] = {
 	{ "hook", OPT_EXP_HOOK, "output|input|forward", 0,
 	  "Hook to fill and measure (default output; forward: through a router namespace)", 0 },
 	{ "tracer", OPT_EXP_TRACER, "T", 0, "auto (default), fentry, kprobe, nfhook", 0 },
+	{ "sample", OPT_EXP_SAMPLE, "N", 0,
+	  "Time one packet in N (default 16; 1: every packet). Latencies come from the timed "
+	  "packets, rates and CPU per packet from every packet", 0 },
 	{ "out", OPT_EXP_OUT, "DIR", 0, "Output directory (default results/<command>-<UTC timestamp>)", 0 },
 	{ "offload", OPT_EXP_OFFLOAD, "on|off|on,off", 0,
 	  "TSO, GSO and GRO on the testbed's veths (default: as the kernel sets them, on); "
@@ -316,6 +319,7 @@ void sweep_args_defaults(struct sweep_args *a)
 	a->cfg.shape = SHAPE_ADDR_PORT;
 	a->cfg.hook = NFHOOK_LOCAL_OUT;
 	a->cfg.tracer = TRACER_AUTO;
+	a->cfg.sample_every = PROBE_SAMPLE_DEFAULT;
 	a->cfg.traffic.duration_s = 5;
 	a->cfg.traffic.interval_s = 1.0;
 	a->cfg.hit_packets = 0; /* set to the default when the mode is on */

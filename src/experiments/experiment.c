@@ -91,6 +91,8 @@ int experiment_setup(struct experiment **out, const struct experiment_config *cf
 		.netns_path = e->bed.rules_netns,
 		.hook = drop_mode ? NFHOOK_ALL : cfg->hook,
 		.by_comm = false,
+		/* Where a packet stops is seen only by following every one. */
+		.sample_every = drop_mode ? 1 : cfg->sample_every,
 	};
 	/* Step 0 is an empty chain (with the hit rule, if any), not a missing one. */
 	if (rules_prepare(&e->target, err) || !(e->probe = probe_open(&po, err))) {
@@ -129,15 +131,27 @@ int experiment_load(struct experiment *e, long rules, double *ms, long *counted,
 	return 0;
 }
 
-/* The per-wire-packet figures of a step from its window, and the CPU time
- * the whole machine spent during it (busy_ns, NAN when unknown). */
-static void fill_per_segment(struct step_row *row, const struct probe_window *w, double busy_ns)
+/* The latency and per-wire-packet figures of a step from its window, and
+ * the CPU time the whole machine spent during it (busy_ns, NAN when
+ * unknown). Latencies come from the timed packets (the samples); CPU per
+ * packet divides by every packet that crossed the hook, and the wire
+ * packets of all of them are the samples' scaled by packets / samples. */
+static void fill_latency(struct step_row *row, const struct probe_window *w, double busy_ns)
 {
+	double seen = (double)(w->packets ? w->packets : w->count);
+	double segs_all = w->count ? (double)w->segments * seen / (double)w->count : 0;
+
+	row->packets = w->count;
+	row->packets_seen = (uint64_t)seen;
+	row->sample_every = w->sample_every ? w->sample_every : 1;
+	row->lat_avg_ns = w->avg_ns;
+	row->lat_p50_ns = w->p50_ns;
+	row->lat_p99_ns = w->p99_ns;
+	row->lat_ci95_ns = w->count > 1 ? w->avg_ci95_ns : NAN;
 	row->segments = w->segments;
 	row->lat_per_segment_ns = w->segments ? (double)w->sum_ns / (double)w->segments : NAN;
-	row->cpu_ns_per_packet = w->count && isfinite(busy_ns) ? busy_ns / (double)w->count : NAN;
-	row->cpu_ns_per_segment = w->segments && isfinite(busy_ns) ? busy_ns / (double)w->segments
-								 : NAN;
+	row->cpu_ns_per_packet = seen > 0 && isfinite(busy_ns) ? busy_ns / seen : NAN;
+	row->cpu_ns_per_segment = segs_all > 0 && isfinite(busy_ns) ? busy_ns / segs_all : NAN;
 }
 
 static int read_window(struct experiment *e, struct probe_window *w, struct nf_error *err)
@@ -205,12 +219,8 @@ int experiment_measure(struct experiment *e, struct step_row *row, struct traffi
 	row->throughput_mbps = res->bits_per_second / 1e6;
 	row->cwnd_kb = res->mean_cwnd_bytes / 1000.0;
 	row->retransmits = res->retransmits;
-	row->packets = w.count;
-	row->lat_avg_ns = w.avg_ns;
-	row->lat_p50_ns = w.p50_ns;
-	row->lat_p99_ns = w.p99_ns;
-	fill_per_segment(row, &w, have_cpu ? cpustat_busy_ns(&cpu0, &cpu1) : NAN);
-	row->packets_per_s = w.seconds > 0 ? (double)w.count / w.seconds : NAN;
+	fill_latency(row, &w, have_cpu ? cpustat_busy_ns(&cpu0, &cpu1) : NAN);
+	row->packets_per_s = w.seconds > 0 ? (double)row->packets_seen / w.seconds : NAN;
 	return 0;
 }
 
@@ -241,11 +251,7 @@ int experiment_measure_drops(struct experiment *e, struct step_row *row, struct 
 		d->entered[h] = w.entered_hook[h];
 		d->lost[h] = w.lost_hook[h];
 	}
-	row->packets = w.count;
-	row->lat_avg_ns = w.avg_ns;
-	row->lat_p50_ns = w.p50_ns;
-	row->lat_p99_ns = w.p99_ns;
-	fill_per_segment(row, &w, NAN);
+	fill_latency(row, &w, NAN);
 	row->packets_per_s = NAN;
 	return 0;
 }

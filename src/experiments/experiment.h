@@ -29,6 +29,9 @@ struct experiment_config {
 	bool hit_traffic;     /* a last rule matches the test traffic */
 	int hit_packets;      /* hit_traffic with drop: UDP datagrams per step */
 	enum offload offload; /* TSO/GSO/GRO on the testbed's veths */
+	/* The probe times one packet in sample_every (probe_opts; 0 or 1:
+	 * every packet). Drop mode follows every packet whatever this says. */
+	unsigned int sample_every;
 };
 
 struct experiment;

@@ -65,8 +65,10 @@ static void fill_meta(struct run_meta *m, const struct sweep_plan *p, const stru
 	m->hook = nfhook_option(p->cfg.hook);
 	m->matches_per_rule = rules_matches_per_rule(p->cfg.shape);
 	m->tracer = probe ? probe_tracer_name(probe_tracer(probe)) : "none";
-	if (probe)
+	if (probe) {
 		snprintf(m->tracer_note, sizeof(m->tracer_note), "%s", probe_selection_note(probe));
+		m->sample_every = probe_sample_every(probe);
+	}
 	m->traffic = (struct run_traffic){ .udp = p->cfg.traffic.udp,
 					   .duration_s = p->cfg.traffic.duration_s,
 					   .size = p->cfg.traffic.size,

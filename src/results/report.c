@@ -254,6 +254,11 @@ static void write_sweep_header(FILE *f, const struct run_meta *m)
 	if (m->calibrated)
 		fprintf(f, "- probe cost (empty chain, %s): %.0f ns per packet; it is part of the "
 			   "intercept, not of the slope\n", m->tracer, m->calibration_ns);
+	if (m->sample_every > 1)
+		fprintf(f, "- sampling: the probe timed one packet in %u (--sample %u); latencies "
+			   "come from the timed packets (sweep.csv `packets`, with the 95 %% CI of "
+			   "their mean in `lat_ci95_ns`), packet rates and CPU per packet from every "
+			   "packet (`packets_seen`)\n", m->sample_every, m->sample_every);
 	if (m->overhead_measured)
 		fprintf(f, "- probe overhead (probe_overhead_ns, measured with and without the probe, "
 			   "16-byte UDP): %.0f ns of CPU per packet at the empty chain (datagrams/s "

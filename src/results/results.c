@@ -73,6 +73,10 @@ int results_csv_row(struct outfile *o, const char *backend, const struct step_ro
 	fprintf(f, "%s,", r->offload ? r->offload : "default");
 	if (isfinite(r->other_cpu_pct))
 		fprintf(f, "%.1f", r->other_cpu_pct);
+	fprintf(f, ",%llu,%u,", (unsigned long long)r->packets_seen,
+		r->sample_every ? r->sample_every : 1);
+	if (isfinite(r->lat_ci95_ns))
+		fprintf(f, "%.1f", r->lat_ci95_ns);
 	fputc('\n', f);
 	/* A row in the kernel survives a Ctrl-C or a crash in the next step. */
 	return outfile_flush(o, err);
@@ -148,6 +152,8 @@ json_object *results_meta_json(const struct run_meta *m)
 	json_object_object_add(o, "hook", json_object_new_string(m->hook));
 	json_object_object_add(o, "tracer", json_object_new_string(m->tracer));
 	json_object_object_add(o, "tracer_note", json_object_new_string(m->tracer_note));
+	if (m->sample_every)
+		json_object_object_add(o, "sample_every", json_object_new_int64(m->sample_every));
 	json_object_object_add(t, "protocol", json_object_new_string(m->traffic.udp ? "udp" : "tcp"));
 	json_object_object_add(t, "size", json_object_new_int(m->traffic.size));
 	json_object_object_add(t, "rate_bps", json_object_new_int64((int64_t)m->traffic.rate_bps));

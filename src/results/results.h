@@ -23,7 +23,8 @@
 /* The documented columns first, unchanged; new ones only ever after them. */
 #define SWEEP_CSV_HEADER "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets," \
 			 "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,lat_per_segment_ns," \
-			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload,other_cpu_pct"
+			 "cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload,other_cpu_pct," \
+			 "packets_seen,sample_every,lat_ci95_ns"
 
 /* One row of sweep.csv. */
 struct step_row {
@@ -31,7 +32,7 @@ struct step_row {
 	int repeat;
 	double throughput_mbps, cwnd_kb;
 	long retransmits;
-	uint64_t packets;
+	uint64_t packets;       /* timed: the samples */
 	double lat_avg_ns, lat_p50_ns, lat_p99_ns;
 	double inject_ms;
 	/* Per wire packet: the skbs above carried `segments` wire packets
@@ -40,13 +41,20 @@ struct step_row {
 	uint64_t segments;
 	double lat_per_segment_ns;
 	double cpu_ns_per_packet, cpu_ns_per_segment;
-	double packets_per_s;   /* skbs timed per second of traffic */
+	double packets_per_s;   /* skbs through the hook per second of traffic */
 	/* The testbed's offloads in this step: "on", "off" or "default" (NULL:
 	 * "default"); a sweep with --offload on,off has rows of both. */
 	const char *offload;
 	/* The machine's CPU time spent outside this run during the step, in %
 	 * of all CPUs (experiments/otherload.h); NAN: not measured. */
 	double other_cpu_pct;
+	/* Sampling (--sample N): every packet that crossed the hook, one in
+	 * sample_every of them timed (packets), and the half width of the 95 %
+	 * confidence interval of lat_avg_ns those samples give (NAN: fewer
+	 * than two). */
+	uint64_t packets_seen;
+	unsigned int sample_every;
+	double lat_ci95_ns;
 };
 
 /* Where a drop-mode step's datagrams went (hit_traffic with drop). */
@@ -111,6 +119,7 @@ struct run_meta {
 	char started_utc[32];
 	double wall_s;
 	const char *backend, *shape, *hook, *tracer;
+	unsigned int sample_every; /* the probe timed one packet in this many (0: unset) */
 	int matches_per_rule;
 	char tracer_note[512];
 	struct run_traffic traffic;

@@ -50,17 +50,17 @@ check_num "offload off: the per-skb slope is within 2x of UDP's (>= 0.5)" "$rati
 check_num "offload off: the per-skb slope is within 2x of UDP's (<= 2)" "$ratio" -le 2
 check_exit "--offload takes on or off" 2 "on or off" "$NFCOST" sweep --offload maybe
 
-# --streams N: N flows at once; packets_per_s is the rate the probe saw.
+# --streams N: N flows at once; packets_per_s is the rate through the hook.
 check "UDP sweep with --streams 3" "$NFCOST" sweep --rules 0:0:1 -d 2 --traffic udp --size 64 \
 	--streams 3 --backend nft-set --no-plot --updates 0 --out "$WORK/streams"
 check_eq "iperf3 ran three streams" 3 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["start"]["connected"]))' "$WORK"/streams/iperf/*.json)"
 check_eq "sweep.json records them" 3 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["traffic"]["streams"])' "$WORK/streams/sweep.json")"
-pps=$(col "$WORK/streams/sweep.csv" packets_per_s); pk=$(col "$WORK/streams/sweep.csv" packets)
+pps=$(col "$WORK/streams/sweep.csv" packets_per_s); pk=$(col "$WORK/streams/sweep.csv" packets_seen)
 # The window holds the 2 s of traffic and lies within the run: how much
 # longer than 2 s it is depends on the machine's speed and load.
 wall=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wall_s"])' "$WORK/streams/sweep.json")
-check_num "packets_per_s is the probe's packets over its window: at least packets / the run's wall time ($wall s)" \
+check_num "packets_per_s is every packet over the window: at least packets_seen / the run's wall time ($wall s)" \
 	"$pps" -ge "$(awk -v p="$pk" -v w="$wall" 'BEGIN { print p / w }')"
-check_num "... and at most packets / the 2 s of traffic" "$pps" -le "$(awk -v p="$pk" 'BEGIN { print p / 1.95 }')"
+check_num "... and at most packets_seen / the 2 s of traffic" "$pps" -le "$(awk -v p="$pk" 'BEGIN { print p / 1.95 }')"
 check_exit "--streams takes 1 to 128" 2 "from 1 to 128" "$NFCOST" sweep --streams 0
 finish

@@ -71,7 +71,8 @@ static void test_csv(void **state)
 {
 	char dir[] = "/tmp/nfcost-test-XXXXXX", path[256], line[512];
 	struct step_row r = { 500, 2, 9321.5, 1234.5, 3, 45678, 2412.25, 2300, 3900, 12.5,
-			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL, 37.25 };
+			      45678 * 30, 2412.25 / 30, 5000.5, 5000.5 / 30, 22839, NULL, 37.25,
+			      45678 * 16, 16, 12.34 };
 	struct step_row udp = r;
 	struct nf_error err = { 0 };
 	struct outdir d;
@@ -88,6 +89,8 @@ static void test_csv(void **state)
 	udp.packets_per_s = NAN;
 	udp.offload = "off";
 	udp.other_cpu_pct = NAN;
+	udp.sample_every = 0; /* before sampling: every packet */
+	udp.lat_ci95_ns = NAN;
 	assert_int_equal(results_csv_row(&o, NULL, &udp, &err), 0);
 	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
 	assert_null(fopen(path, "r")); /* not under its name until complete */
@@ -99,13 +102,14 @@ static void test_csv(void **state)
 	assert_string_equal(line, "rules,repeat,throughput_mbps,cwnd_kb,retransmits,packets,"
 				  "lat_avg_ns,lat_p50_ns,lat_p99_ns,inject_ms,segments,"
 				  "lat_per_segment_ns,cpu_ns_per_packet,cpu_ns_per_segment,packets_per_s,offload,"
-				  "other_cpu_pct\n");
+				  "other_cpu_pct,packets_seen,sample_every,lat_ci95_ns\n");
 	assert_non_null(fgets(line, sizeof(line), f));
 	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,"
-				  "1370340,80.41,5000.50,166.68,22839.00,default,37.2\n");
+				  "1370340,80.41,5000.50,166.68,22839.00,default,37.2,730848,16,12.3\n");
 	/* Not measured: empty cells, not zeros. */
 	assert_non_null(fgets(line, sizeof(line), f));
-	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,0,,,,,off,\n");
+	assert_string_equal(line, "500,2,9321.500,1234.5,3,45678,2412.2,2300.0,3900.0,12.50,0,,,,,off,,"
+				  "730848,1,\n");
 	fclose(f);
 	remove(path);
 	snprintf(path, sizeof(path), "%s/.nfcost", dir);
