@@ -210,8 +210,11 @@ int live_run(const struct live_plan *p, struct live_outcome *out, struct nf_erro
 		rc = -1;
 	if (commit_files(&f))
 		rc = -1;
-	if (f.err.status && !err->status) /* the first write that failed */
-		*err = f.err;
+	if (f.err.status) { /* the first write that failed */
+		if (!err->status)
+			*err = f.err;
+		rc = -1;
+	}
 	out->interrupted = stop_requested != 0;
 	if (!p->no_plot && (!rc || out->interrupted) && out->measured &&
 	    report_plot("live", p->outdir, &warn))
@@ -220,5 +223,5 @@ int live_run(const struct live_plan *p, struct live_outcome *out, struct nf_erro
 	if (out->interrupted)
 		rc = nf_fail(err, EXIT_RUNTIME,
 			     "live run interrupted by a signal; what was measured is in %s", p->dir);
-	return rc || err->status ? -1 : 0;
+	return rc ? -1 : 0;
 }

@@ -302,7 +302,10 @@ static struct probe *open_variant_probe(struct profile_ctx *x, const struct comp
 		popts.n_splits = *n_splits;
 		popts.tracer = TRACER_NFHOOK;
 	}
-	p = probe_open(&popts, err);
+	struct nf_error first = { 0 };
+	p = probe_open(&popts, &first);
+	if (!p && plan->tracer != TRACER_AUTO)
+		*err = first;
 	if (!p && plan->tracer == TRACER_AUTO) {
 		/* No BPF netfilter links here: time whole hooks with what loads. */
 		popts.tracer = TRACER_AUTO;
@@ -714,8 +717,8 @@ static int measure_original(struct profile_ctx *x, struct profile_result *out,
 }
 
 /* The outputs of what was measured (the original at least). */
-static void write_profile(struct profile_ctx *x, struct profile_result *out, double t0,
-			  struct nf_error *err)
+static int write_profile(struct profile_ctx *x, struct profile_result *out, double t0,
+			 struct nf_error *err)
 {
 	const struct profile_plan *plan = x->plan;
 	struct nf_error werr = { 0 };
@@ -729,9 +732,11 @@ static void write_profile(struct profile_ctx *x, struct profile_result *out, dou
 	if (results_write_profile(plan->outdir, out, &werr)) {
 		if (!err->status)
 			*err = werr;
-	} else if (!plan->no_plot && report_plot("profile", plan->outdir, &werr)) {
-		nf_err("warning: %s", werr.msg);
+		return -1;
 	}
+	if (!plan->no_plot && report_plot("profile", plan->outdir, &werr))
+		nf_err("warning: %s", werr.msg);
+	return 0;
 }
 
 int profile_run(const struct profile_plan *plan, struct profile_result *out,
@@ -768,13 +773,13 @@ done:
 		rc = -1;
 	free(orig_verdicts);
 	free(verdicts);
-	if (out->n_variants && out->variants[0].applied)
-		write_profile(&x, out, t0, err);
+	if (out->n_variants && out->variants[0].applied && write_profile(&x, out, t0, err))
+		rc = -1;
 	out->meta.load = NULL; /* x's, freed here */
 	free(x.load);
 	/* The signal is the news: whatever failed after it failed because of it. */
 	if (stop_requested)
-		nf_fail(err, EXIT_RUNTIME, "profile interrupted: what was measured is in %s",
-			plan->dir);
-	return rc || err->status ? -1 : 0;
+		rc = nf_fail(err, EXIT_RUNTIME, "profile interrupted: what was measured is in %s",
+			     plan->dir);
+	return rc ? -1 : 0;
 }

@@ -398,7 +398,7 @@ static int sweep_finish(const struct sweep_plan *p, struct sweep_outcome *out,
 			     "measured is in %s", p->compare ? "compare" : "sweep", out->steps_done,
 			     total, p->dir);
 	}
-	return rc || err->status ? -1 : 0;
+	return rc ? -1 : 0;
 }
 
 int sweep_run(const struct sweep_plan *p, struct sweep_outcome *out, struct nf_error *err)
@@ -443,8 +443,9 @@ out:
 	if (stop_requested && isatty(2))
 		fputc('\n', stderr);
 	if (!out->meta.shape) { /* setup failed before the plan began */
-		take_files_error(&files, err);
-		return rc || err->status ? -1 : 0;
+		if (take_files_error(&files, err))
+			rc = -1;
+		return rc ? -1 : 0;
 	}
 	return sweep_finish(p, out, &files, &drops_total, t0, rc, err);
 }

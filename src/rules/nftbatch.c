@@ -556,7 +556,8 @@ static int one_change(const struct rules_target *t, bool (*put)(struct batch *, 
 {
 	struct batch b = { 0 };
 	struct nlmsghdr *nlh;
-	int rc = nf_fail(err, EXIT_RUNTIME, "cannot build the nft change: out of memory");
+	bool built = false;
+	int rc = -1;
 
 	b.seq_base = b.next_seq = (uint32_t)time(NULL);
 	if (room(&b, 0) && (nlh = nftnl_batch_begin(b.data + b.len, b.next_seq++))) {
@@ -566,9 +567,12 @@ static int one_change(const struct rules_target *t, bool (*put)(struct batch *, 
 			((struct nlmsghdr *)(b.data + b.last_off))->nlmsg_flags |= NLM_F_ACK | flags;
 			nlh = nftnl_batch_end(b.data + b.len, b.next_seq++);
 			msg_end(&b, nlh);
+			built = true;
 			rc = send_batch(&b, t->netns_path, err);
 		}
 	}
+	if (!built) /* send_batch said why; a batch never built has not */
+		nf_fail(err, EXIT_RUNTIME, "cannot build the nft change: out of memory");
 	if (rc == 0 && handle && !(*handle = b.handle))
 		rc = nf_fail(err, EXIT_RUNTIME, "nf_tables did not echo the new rule's handle");
 	free(b.data);

@@ -60,8 +60,9 @@ else
 fi
 
 # run NAME MODE DST PORT [STREAMS]: the client's "key value" lines into $WORK/NAME
+NICE=()
 run() {
-	"$TOOL" run $CLI "$2" "$3" "$4" 1:1 "${5:-1}" "$SECS" >"$WORK/$1" 2>"$WORK/$1.err"
+	"${NICE[@]}" "$TOOL" run $CLI "$2" "$3" "$4" 1:1 "${5:-1}" "$SECS" >"$WORK/$1" 2>"$WORK/$1.err"
 }
 val() { sed -n "s/^$2 //p" "$WORK/$1"; }
 
@@ -135,6 +136,12 @@ flush_cli
 "$TOOL" render nft 5000 $EPS >"$WORK/kp5000.nft" 2>/dev/null
 VIP5=$(cluster_ip 5000)
 sum() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+# The relation is about the kernel's work per connection: a client and
+# server at normal priority beside other load (stress-ng --cpu 2) got rates
+# that moved 1.7x between neighbouring 2 s runs and once put the 5,000
+# Services above none. Both ends run niced above that load for these runs.
+renice -n -10 -p "${PIDS[@]}" >/dev/null
+NICE=(nice -n -10)
 empty_sum=0 ipt_sum=0 nft_sum=0
 for r in 1 2; do
 	run empty$r crr 198.18.0.2 8080 || fail "crr round $r without rules: $(cat "$WORK/empty$r.err")"
